@@ -1,0 +1,86 @@
+import type { Readable } from 'node:stream';
+import type { AllowedExtension } from '../domain/file-types.ts';
+import type { ObjectKey } from '../domain/object-key.ts';
+import type { Identity } from '../domain/principal.ts';
+
+/** How a recipient's browser should present a file: shown in place, or offered as a download. */
+export type Disposition = 'inline' | 'attachment';
+
+/** What a store records beside the bytes. */
+export interface ObjectMeta {
+  readonly contentType: string;
+  /** The client's original file name (any Unicode), for Content-Disposition. */
+  readonly fileName: string;
+  readonly disposition: Disposition;
+}
+
+export interface StoredObject {
+  readonly key: ObjectKey;
+  /** Bytes stored. */
+  readonly size: number;
+}
+
+export interface ObjectContent extends ObjectMeta {
+  readonly body: Readable;
+  readonly size: number;
+}
+
+/**
+ * Where attachments live. Keys are unique per upload and objects never change once written,
+ * so a store needs no update or overwrite; it must be safe under concurrent calls.
+ */
+export interface ObjectStore {
+  /**
+   * Streams `body` to `key` with `meta`, in memory bounded by the store's buffers whatever the size.
+   * Never overwrites: throws ObjectAlreadyExists when `key` is taken.
+   * On any failure nothing remains at `key`, and no partial upload is left behind:
+   * - if `body` errors (client gone, FileTooLarge from a size limit), that same error is re-thrown;
+   * - if `signal` aborts, the signal's reason is thrown;
+   * - when the backend cannot be reached, refuses the credentials or lacks the bucket,
+   *   throws StorageUnavailable (bounded in time: a hung backend is a failure, not a wait).
+   */
+  put(key: ObjectKey, body: Readable, meta: ObjectMeta, signal?: AbortSignal): Promise<StoredObject>;
+
+  /**
+   * The URL a recipient fetches `key` from (public, CDN or signed, as configured).
+   * Does not check that the object exists. Throws StorageUnavailable if a signature cannot be made.
+   */
+  urlFor(key: ObjectKey): Promise<string>;
+
+  /**
+   * The object's bytes and meta, or undefined when nothing is at `key`.
+   * Throws StorageUnavailable when the backend cannot be reached.
+   */
+  read(key: ObjectKey): Promise<ObjectContent | undefined>;
+
+  /**
+   * Removes `key`; succeeds when nothing is there. Used to undo an upload whose request
+   * failed after the bytes were stored. Throws StorageUnavailable when the backend cannot be reached.
+   */
+  delete(key: ObjectKey): Promise<void>;
+
+  /** Resolves when the store can take uploads now; throws StorageUnavailable saying why not. */
+  checkReady(): Promise<void>;
+}
+
+/** Who holds a token. */
+export interface AuthPort {
+  /**
+   * The identity behind `token`, or undefined when the token is unknown, expired or revoked.
+   * Never throws for a bad token; throws only when the token backend itself cannot answer.
+   */
+  identify(token: string): Promise<Identity | undefined>;
+}
+
+/** Decides the MIME type stored with, and returned for, a file. */
+export interface MimeDetector {
+  /** How many leading bytes of the content `detect` wants to see; 0 when the name alone decides. */
+  readonly headBytes: number;
+  /**
+   * The MIME type of `fileName` (whose extension is already known to be allowed), given the
+   * first `headBytes` bytes of its content (fewer when the file is shorter).
+   * Throws UnsupportedFileType, with a detail, when the type cannot be told or the content
+   * contradicts the extension.
+   */
+  detect(fileName: string, extension: AllowedExtension, head: Uint8Array): Promise<string>;
+}

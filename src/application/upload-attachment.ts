@@ -1,0 +1,128 @@
+import { randomUUID } from 'node:crypto';
+import { pipeline } from 'node:stream';
+import type { Readable } from 'node:stream';
+import { FileRequired, Unauthorized } from '../domain/errors.ts';
+import { allowedExtensionOf, isImageExtension } from '../domain/file-types.ts';
+import { folderFor } from '../domain/folder-policy.ts';
+import { objectKeyFor, type ObjectKey } from '../domain/object-key.ts';
+import { principalFrom, type Principal } from '../domain/principal.ts';
+import type { AuthPort, MimeDetector, ObjectStore } from './ports.ts';
+import { sizeLimit } from './size-limit.ts';
+import { readHead } from './stream-head.ts';
+
+export interface UploadAttachmentDeps {
+  readonly store: ObjectStore;
+  readonly auth: AuthPort;
+  readonly mime: MimeDetector;
+  /** Largest file accepted, in bytes. */
+  readonly maxFileSize: number;
+  /** Makes the per-upload part of a key; random by default. Injected by tests that need fixed keys. */
+  readonly newUploadId?: () => string;
+}
+
+export interface UploadRequest {
+  readonly principal: Principal;
+  /** Raw session id as the client sent it; undefined when it sent none. */
+  readonly sessionId?: string | undefined;
+  /** The client's file name, as sent. */
+  readonly fileName: string;
+  /** The file's bytes. Consumed (or destroyed) by execute, whether it succeeds or fails. */
+  readonly content: Readable;
+  /** Aborts the upload, e.g. when the client goes away. */
+  readonly signal?: AbortSignal | undefined;
+}
+
+export interface UploadedAttachment {
+  readonly url: string;
+  /** MIME type, as stored with the object. */
+  readonly type: string;
+  readonly key: ObjectKey;
+  readonly size: number;
+}
+
+/**
+ * Uploads one chat attachment: checks who is uploading and what, streams the file to the
+ * object store under the spec's folder with a key unique to this upload, and returns its URL.
+ * Transport-agnostic: HTTP, a CLI or a queue consumer call the same two methods.
+ */
+export class UploadAttachment {
+  readonly #store: ObjectStore;
+  readonly #auth: AuthPort;
+  readonly #mime: MimeDetector;
+  readonly #maxFileSize: number;
+  readonly #newUploadId: () => string;
+
+  constructor(deps: UploadAttachmentDeps) {
+    this.#store = deps.store;
+    this.#auth = deps.auth;
+    this.#mime = deps.mime;
+    this.#maxFileSize = deps.maxFileSize;
+    this.#newUploadId = deps.newUploadId ?? randomUUID;
+  }
+
+  /**
+   * The principal behind a token. Separate from execute so a transport can refuse a caller
+   * before reading any of the body. Throws Unauthorized for a missing, unknown or
+   * non-admin/store token; lets the AuthPort's own failures through.
+   */
+  async authenticate(token: string | undefined): Promise<Principal> {
+    if (token === undefined || token.length === 0) throw new Unauthorized('no token');
+    const identity = await this.#auth.identify(token);
+    if (identity === undefined) throw new Unauthorized('unknown token');
+    return principalFrom(identity);
+  }
+
+  /**
+   * Checks what can be checked before any byte is read (session id, extension).
+   * Throws InvalidSessionId or UnsupportedFileType. Transports call it to refuse a file
+   * before buffering it anywhere; execute calls it too.
+   */
+  precheck(request: Pick<UploadRequest, 'principal' | 'sessionId' | 'fileName'>): void {
+    folderFor(request.principal, request.sessionId);
+    allowedExtensionOf(request.fileName);
+  }
+
+  /**
+   * Stores the file and returns where it can be fetched.
+   * Throws InvalidSessionId, UnsupportedFileType, FileRequired (empty file), FileTooLarge,
+   * ObjectAlreadyExists or StorageUnavailable; on any of them nothing remains stored.
+   */
+  async execute(request: UploadRequest): Promise<UploadedAttachment> {
+    const { content } = request;
+    try {
+      const folder = folderFor(request.principal, request.sessionId);
+      const extension = allowedExtensionOf(request.fileName);
+
+      // Read the file's first bytes: an empty file is no file, and a detector may check them.
+      const limited = pipeline(content, sizeLimit(this.#maxFileSize), () => {});
+      const { head, rest } = await readHead(limited, Math.max(this.#mime.headBytes, 1));
+      if (head.length === 0) throw new FileRequired('the file is empty');
+      let type: string;
+      try {
+        type = await this.#mime.detect(request.fileName, extension, head.subarray(0, this.#mime.headBytes));
+      } catch (error) {
+        rest.destroy();
+        throw error;
+      }
+
+      const key = objectKeyFor(folder, this.#newUploadId(), request.fileName);
+      const meta = {
+        contentType: type,
+        fileName: request.fileName,
+        disposition: isImageExtension(extension) ? 'inline' : 'attachment',
+      } as const;
+      const stored = await this.#store.put(key, rest, meta, request.signal);
+      try {
+        const url = await this.#store.urlFor(key);
+        return { url, type, key, size: stored.size };
+      } catch (error) {
+        // A file nobody can be given a URL for is litter: take it back before failing.
+        await this.#store.delete(key).catch(() => {});
+        throw error;
+      }
+    } finally {
+      // Whatever happened, the caller's stream is finished with; never leave it paused mid-body.
+      if (!content.readableEnded) content.destroy();
+    }
+  }
+}

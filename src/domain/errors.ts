@@ -1,0 +1,88 @@
+/**
+ * Every failure attache knows about is a DomainError with a stable `code`.
+ * Codes are the contract between the core and the transports: the HTTP adapter maps
+ * them to statuses and bodies in one table, the CLI to messages and exit codes.
+ * No error here knows about HTTP.
+ */
+export abstract class DomainError extends Error {
+  abstract readonly code: string;
+  /** Extra, human-readable explanation safe to show to the caller. */
+  readonly detail: string | undefined;
+
+  constructor(message: string, detail?: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = new.target.name;
+    this.detail = detail;
+  }
+}
+
+/** The caller has no valid admin or store credentials. */
+export class Unauthorized extends DomainError {
+  readonly code = 'UNAUTHORIZED';
+  constructor(detail?: string) {
+    super('Unauthorized', detail);
+  }
+}
+
+/** The request carries no file to upload. */
+export class FileRequired extends DomainError {
+  readonly code = 'FILE_REQUIRED';
+  constructor(detail?: string) {
+    super('file is required', detail);
+  }
+}
+
+/** The file's type is not one attache accepts, or its content contradicts its name. */
+export class UnsupportedFileType extends DomainError {
+  readonly code = 'UNSUPPORTED_FILE_TYPE';
+  constructor(detail?: string) {
+    super('Unsupported file type', detail);
+  }
+}
+
+/** The session id cannot safely name a folder. */
+export class InvalidSessionId extends DomainError {
+  readonly code = 'INVALID_SESSION_ID';
+  constructor(detail?: string) {
+    super('Invalid session_id', detail);
+  }
+}
+
+/** The request is malformed in a way that is not one of the cases above. */
+export class InvalidUpload extends DomainError {
+  readonly code = 'INVALID_UPLOAD';
+  constructor(detail?: string) {
+    super('Invalid upload', detail);
+  }
+}
+
+/** The file is larger than the configured limit; detected while streaming. */
+export class FileTooLarge extends DomainError {
+  readonly code = 'FILE_TOO_LARGE';
+  readonly limitBytes: number;
+  constructor(limitBytes: number) {
+    super('File too large', `the limit is ${limitBytes} bytes`);
+    this.limitBytes = limitBytes;
+  }
+}
+
+/** The object store cannot be reached, refuses our credentials, or lacks the bucket. */
+export class StorageUnavailable extends DomainError {
+  readonly code = 'STORAGE_UNAVAILABLE';
+  constructor(reason: string, options?: ErrorOptions) {
+    super('Storage unavailable', undefined, options);
+    // The reason is for logs, not for callers: it may name buckets or hosts.
+    this.reason = reason;
+  }
+  readonly reason: string;
+}
+
+/** Something already exists at the key; stores never overwrite. */
+export class ObjectAlreadyExists extends DomainError {
+  readonly code = 'OBJECT_ALREADY_EXISTS';
+  readonly key: string;
+  constructor(key: string, options?: ErrorOptions) {
+    super('Upload conflict', 'an object already exists at the generated key; retry the upload', options);
+    this.key = key;
+  }
+}

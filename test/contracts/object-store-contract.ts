@@ -1,0 +1,139 @@
+import { randomUUID } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ObjectMeta, ObjectStore } from '../../src/application/ports.ts';
+import { sizeLimit } from '../../src/application/size-limit.ts';
+import { FileTooLarge, ObjectAlreadyExists } from '../../src/domain/errors.ts';
+import type { ObjectKey } from '../../src/domain/object-key.ts';
+import { failingStream, generatedStream, readAll, sha256 } from '../support/streams.ts';
+
+export interface ObjectStoreUnderTest {
+  readonly store: ObjectStore;
+  /** Backend-specific check that no trace of an upload to `key` is left (e.g. no multipart upload). */
+  readonly assertNothingPending?: (key: ObjectKey) => Promise<void>;
+  readonly close?: () => Promise<void>;
+}
+
+const meta: ObjectMeta = { contentType: 'image/jpeg', fileName: 'Фото отпуска 🌴.jpg', disposition: 'inline' };
+
+/**
+ * What every ObjectStore adapter must do, whatever its backend. Each adapter's test file calls
+ * this once with a factory for a store on a real backend, then adds its own extras.
+ */
+export function objectStoreContract(name: string, makeStore: () => Promise<ObjectStoreUnderTest>): void {
+  describe(`${name} honours the ObjectStore contract`, () => {
+    let subject: ObjectStoreUnderTest;
+    let store: ObjectStore;
+    const newKey = (name = 'photo.jpg') => `chat/contract-${randomUUID()}/${randomUUID()}-${name}` as ObjectKey;
+
+    async function expectNothingAt(key: ObjectKey) {
+      expect(await store.read(key)).toBeUndefined();
+      await subject.assertNothingPending?.(key);
+    }
+
+    beforeAll(async () => {
+      subject = await makeStore();
+      store = subject.store;
+    });
+    afterAll(async () => {
+      await subject?.close?.();
+    });
+
+    it('is ready', async () => {
+      await expect(store.checkReady()).resolves.toBeUndefined();
+    });
+
+    it('stores bytes and meta and reads them back', async () => {
+      const key = newKey();
+      const bytes = Buffer.from('hello, attachment');
+      const stored = await store.put(key, Readable.from([bytes]), meta);
+      expect(stored).toEqual({ key, size: bytes.length });
+      const content = await store.read(key);
+      expect(content).toMatchObject({ ...meta, size: bytes.length });
+      expect(await readAll(content!.body)).toEqual(bytes);
+    });
+
+    it('streams a multi-megabyte body byte-for-byte', async () => {
+      const key = newKey('big.pdf');
+      const { stream, digest } = generatedStream(12 * 1024 * 1024 + 123);
+      const stored = await store.put(key, stream, { ...meta, contentType: 'application/pdf', disposition: 'attachment' });
+      expect(stored.size).toBe(12 * 1024 * 1024 + 123);
+      const content = await store.read(key);
+      expect(content?.size).toBe(stored.size);
+      expect(sha256(await readAll(content!.body))).toBe(await digest);
+    });
+
+    it('stores keys whose file names are Unicode', async () => {
+      const key = newKey('Фото_отпуска.jpg');
+      await store.put(key, Readable.from([Buffer.from('x')]), meta);
+      expect((await store.read(key))?.fileName).toBe(meta.fileName);
+      const url = await store.urlFor(key);
+      expect(() => new URL(url)).not.toThrow();
+      expect(url).toContain(encodeURIComponent('Фото_отпуска.jpg'));
+    });
+
+    it('never overwrites an existing object', async () => {
+      const key = newKey();
+      await store.put(key, Readable.from([Buffer.from('first')]), meta);
+      await expect(store.put(key, Readable.from([Buffer.from('second')]), meta)).rejects.toBeInstanceOf(ObjectAlreadyExists);
+      expect((await readAll((await store.read(key))!.body)).toString()).toBe('first');
+    });
+
+    it('re-throws the body’s error and leaves nothing when the body fails mid-stream', async () => {
+      const key = newKey();
+      const failure = new Error('client went away');
+      await expect(store.put(key, failingStream(6 * 1024 * 1024, failure), meta)).rejects.toBe(failure);
+      await expectNothingAt(key);
+    });
+
+    it('re-throws FileTooLarge from a size limit and leaves nothing', async () => {
+      const key = newKey();
+      const { stream } = generatedStream(7 * 1024 * 1024);
+      const limited = pipeline(stream, sizeLimit(6 * 1024 * 1024), () => {});
+      await expect(store.put(key, limited, meta)).rejects.toBeInstanceOf(FileTooLarge);
+      await expectNothingAt(key);
+    });
+
+    it('stops and leaves nothing when the signal aborts mid-stream', async () => {
+      const key = newKey();
+      const controller = new AbortController();
+      const reason = new Error('request aborted');
+      let sent = 0;
+      const body = new Readable({
+        read() {
+          sent += 64 * 1024;
+          if (sent > 2 * 1024 * 1024) {
+            controller.abort(reason);
+            return; // stall: only the signal can end this upload
+          }
+          this.push(Buffer.alloc(64 * 1024, 1));
+        },
+      });
+      await expect(store.put(key, body, meta, controller.signal)).rejects.toBe(reason);
+      await expectNothingAt(key);
+    });
+
+    it('reads nothing at a key never written', async () => {
+      expect(await store.read(newKey())).toBeUndefined();
+    });
+
+    it('deletes, and deleting what is not there succeeds', async () => {
+      const key = newKey();
+      await store.put(key, Readable.from([Buffer.from('x')]), meta);
+      await store.delete(key);
+      expect(await store.read(key)).toBeUndefined();
+      await expect(store.delete(key)).resolves.toBeUndefined();
+    });
+
+    it('takes concurrent uploads to different keys', async () => {
+      const uploads = Array.from({ length: 8 }, (_, i) => {
+        const key = newKey(`n${i}.png`);
+        const bytes = Buffer.from(`object ${i} `.repeat(1000 + i));
+        return { key, bytes, done: store.put(key, Readable.from([bytes]), meta) };
+      });
+      await Promise.all(uploads.map((u) => u.done));
+      for (const { key, bytes } of uploads) expect(await readAll((await store.read(key))!.body)).toEqual(bytes);
+    });
+  });
+}
