@@ -35,8 +35,9 @@ export const ENVIRONMENT_VARIABLES = {
 export type UrlMode = 'public' | 'signed';
 
 export type StorageConfig =
-  | { readonly driver: 'local'; readonly dir: string; readonly publicBaseUrl: string }
-  | { readonly driver: 'memory'; readonly publicBaseUrl: string }
+  /** publicBaseUrl undefined: this service's own /files route, wherever it ends up listening. */
+  | { readonly driver: 'local'; readonly dir: string; readonly publicBaseUrl: string | undefined }
+  | { readonly driver: 'memory'; readonly publicBaseUrl: string | undefined }
   | {
       readonly driver: 's3';
       readonly bucket: string;
@@ -121,12 +122,6 @@ const environment = z.object({
   GCS_URL_TTL: integer(1, SIGNED_URL_MAX_TTL).default(86_400),
 });
 
-function localBaseUrl(host: string, port: number): string {
-  const wildcardOrLoopback = ['0.0.0.0', '::', '127.0.0.1', '::1', 'localhost'].includes(host);
-  const name = wildcardOrLoopback ? 'localhost' : host.includes(':') ? `[${host}]` : host;
-  return `http://${name}:${port}/files`;
-}
-
 /** Reads and validates the configuration; throws ConfigError on the first invalid variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   // An empty variable means "not set", as in most shells' `VAR= command`.
@@ -152,9 +147,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 function storageConfig(e: z.infer<typeof environment>): StorageConfig {
   switch (e.STORAGE_DRIVER) {
     case 'local':
-      return { driver: 'local', dir: e.LOCAL_STORAGE_DIR, publicBaseUrl: e.PUBLIC_BASE_URL ?? localBaseUrl(e.HOST, e.PORT) };
+      return { driver: 'local', dir: e.LOCAL_STORAGE_DIR, publicBaseUrl: e.PUBLIC_BASE_URL };
     case 'memory':
-      return { driver: 'memory', publicBaseUrl: e.PUBLIC_BASE_URL ?? localBaseUrl(e.HOST, e.PORT) };
+      return { driver: 'memory', publicBaseUrl: e.PUBLIC_BASE_URL };
     case 's3':
       if (!e.S3_BUCKET) throw new ConfigError('S3_BUCKET', 'is required when STORAGE_DRIVER=s3');
       return {
@@ -181,4 +176,11 @@ function storageConfig(e: z.infer<typeof environment>): StorageConfig {
       };
     }
   }
+}
+
+/** The README's configuration table, generated from ENVIRONMENT_VARIABLES (`npm run docs` writes it). */
+export function configurationTable(): string {
+  const cell = (text: string) => text.replaceAll('|', '\\|');
+  const rows = Object.entries(ENVIRONMENT_VARIABLES).map(([name, v]) => `| \`${name}\` | ${cell(v.default)} | ${cell(v.description)} |`);
+  return ['| Variable | Default | Meaning |', '| --- | --- | --- |', ...rows].join('\n');
 }

@@ -5,7 +5,7 @@
  */
 import 'reflect-metadata';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
+import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -30,13 +30,16 @@ export const TOKENS = {
   uploadAttachment: Symbol('UploadAttachment'),
 } as const;
 
-/** The ObjectStore the configuration names. SDKs are loaded only for the driver in use. */
-export async function createObjectStore(storage: StorageConfig): Promise<ObjectStore> {
+/**
+ * The ObjectStore the configuration names. SDKs are loaded only for the driver in use.
+ * `selfUrl` is where this service listens; stores it serves itself default to its /files route.
+ */
+export async function createObjectStore(storage: StorageConfig, selfUrl: string): Promise<ObjectStore> {
   switch (storage.driver) {
     case 'local':
-      return new LocalDiskObjectStore({ rootDir: storage.dir, publicBaseUrl: storage.publicBaseUrl });
+      return new LocalDiskObjectStore({ rootDir: storage.dir, publicBaseUrl: storage.publicBaseUrl ?? `${selfUrl}/files` });
     case 'memory':
-      return new InMemoryObjectStore({ publicBaseUrl: storage.publicBaseUrl });
+      return new InMemoryObjectStore({ publicBaseUrl: storage.publicBaseUrl ?? `${selfUrl}/files` });
     case 's3':
     case 'gcs':
       throw new ConfigError('STORAGE_DRIVER', `${storage.driver} is not available in this build yet`);
@@ -65,9 +68,9 @@ export async function createAuth(config: Config): Promise<AuthSetup> {
 /** A child container holding every part of one attache instance. */
 export async function composeAttache(
   config: Config,
-  parts: { logger: Logger; store?: ObjectStore; auth?: AuthPort; spoolDir: string },
+  parts: { logger: Logger; selfUrl: string; store?: ObjectStore; auth?: AuthPort; spoolDir: string },
 ): Promise<DependencyContainer> {
-  const store = parts.store ?? (await createObjectStore(config.storage));
+  const store = parts.store ?? (await createObjectStore(config.storage, parts.selfUrl));
   const auth = parts.auth ?? (await createAuth(config)).auth;
   const c = rootContainer.createChildContainer();
   c.register(TOKENS.config, { useValue: config });
@@ -97,6 +100,8 @@ export interface RunningAttache {
   /** `http://host:port` it listens on. */
   readonly url: string;
   readonly container: DependencyContainer;
+  /** Where files wait whose session_id comes after them; empty between requests. */
+  readonly spoolDir: string;
   close(): Promise<void>;
 }
 
@@ -106,8 +111,33 @@ export async function startAttache(
   options: { logger?: Logger; store?: ObjectStore; auth?: AuthPort } = {},
 ): Promise<RunningAttache> {
   const logger = options.logger ?? pino({ name: 'attache' });
+  // Listen first: with PORT=0 the port, and so the default URL of /files, is known only then.
+  // Until the app is built, requests get a 503 rather than hanging.
+  let handle: RequestListener = (_req, res) => {
+    res.writeHead(503, { 'Content-Type': 'application/json; charset=utf-8', 'Retry-After': '1' });
+    res.end(JSON.stringify({ error: 'Starting' }));
+  };
+  const server = createServer((req, res) => handle(req, res));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  const isLoopback = ['127.0.0.1', '::1', '0.0.0.0', '::'].includes(address.address);
+  const host = isLoopback ? 'localhost' : address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
   const spoolDir = await mkdtemp(join(tmpdir(), 'attache-spool-'));
-  const container = await composeAttache(config, { logger, spoolDir, ...options });
+  let container: DependencyContainer;
+  try {
+    container = await composeAttache(config, { logger, spoolDir, selfUrl: `http://${host}:${address.port}`, ...options });
+  } catch (error) {
+    server.close();
+    await rm(spoolDir, { recursive: true, force: true });
+    throw error;
+  }
   const store = container.resolve<ObjectStore>(TOKENS.objectStore);
   const app = createHttpApp({
     useCase: container.resolve<UploadAttachment>(TOKENS.uploadAttachment),
@@ -117,20 +147,12 @@ export async function startAttache(
     serveFiles: config.storage.driver === 'local' || config.storage.driver === 'memory',
     logger,
   });
-  const server = createServer(app.callback());
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(config.port, config.host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const address = server.address() as AddressInfo;
-  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  handle = app.callback();
   return {
     server,
-    url: `http://${host}:${address.port}`,
+    url,
     container,
+    spoolDir,
     async close() {
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
@@ -161,8 +183,6 @@ async function main(): Promise<void> {
     console.error(`attache: invalid configuration: ${error.message}`);
     process.exit(1);
   }
-  const storage = config.storage;
-  logger.info({ url: running.url, driver: storage.driver, maxFileSize: config.maxFileSize }, 'attache is accepting uploads');
   if (authSetup.developmentTokens) {
     const { admin, store } = authSetup.developmentTokens;
     console.log(
@@ -180,6 +200,7 @@ async function main(): Promise<void> {
       ].join('\n'),
     );
   }
+  logger.info({ url: running.url, driver: config.storage.driver, maxFileSize: config.maxFileSize }, 'attache is accepting uploads');
   const shutdown = (signal: string) => {
     logger.info({ signal }, 'shutting down');
     void running.close().then(() => process.exit(0));
