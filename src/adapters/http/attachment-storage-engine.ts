@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import type { Readable } from 'node:stream';
-import { pipeline } from 'node:stream';
+import { pipeline, Readable } from 'node:stream';
 import type { StorageEngine } from 'multer';
 import type { ObjectStore } from '../../application/ports.ts';
 import { sizeLimit } from '../../application/size-limit.ts';
+import { readHead } from '../../application/stream-head.ts';
 import type { UploadAttachment, UploadedAttachment } from '../../application/upload-attachment.ts';
 import { InvalidSessionId } from '../../domain/errors.ts';
 import type { ObjectKey } from '../../domain/object-key.ts';
@@ -18,10 +18,26 @@ export interface MultipartUpload {
   readonly onFileError: (error: unknown) => void;
 }
 
-/** What the engine hands back for the `file` part: stored already, or spooled until the form ends. */
+/** A file kept aside until the form ends, in memory when small, else in the spool store. */
+export interface HeldFile {
+  readonly kind: 'held';
+  readonly fileName: string;
+  /** The file's bytes, from the start; call once. */
+  open(): Promise<Readable>;
+  /** Frees what holds the file; safe to call more than once. */
+  release(): Promise<void>;
+}
+
+/** What the engine hands back for the `file` part: stored already, or held until the form ends. */
 export type HandledFile =
   | { readonly kind: 'stored'; readonly attachment: UploadedAttachment; readonly sessionId: string | undefined }
-  | { readonly kind: 'spooled'; readonly spoolKey: ObjectKey };
+  | HeldFile;
+
+/**
+ * Files up to this size wait for the end of the form in memory; larger ones go to the spool
+ * store. Bounds memory per upload while sparing small files (most chat photos) a disk round trip.
+ */
+export const MEMORY_HOLD_BYTES = 256 * 1024;
 
 /** The one value of a form field sent at most once; InvalidSessionId-style errors are the caller's. */
 export function singleField(fields: Record<string, unknown>, name: string): string | undefined {
@@ -37,9 +53,9 @@ export function singleField(fields: Record<string, unknown>, name: string): stri
  * The folder depends on `session_id`, which a client may send before or after the file (the
  * spec's own curl and FormData examples send it after). When it came first, the file streams
  * straight through the use case to the object store. When it has not been seen yet, the key
- * cannot be known until the form ends, and object stores cannot rename, so the file is
- * spooled (bounded by the size limit) to a local spool store and uploaded from there once the
- * form is complete.
+ * cannot be known until the form ends, and object stores cannot rename, so the file is held
+ * (in memory up to MEMORY_HOLD_BYTES, else in a local spool store, never beyond the size limit)
+ * and uploaded from there once the form is complete.
  */
 export class AttachmentStorageEngine implements StorageEngine {
   readonly #uploads: WeakMap<IncomingMessage, MultipartUpload>;
@@ -94,10 +110,28 @@ export class AttachmentStorageEngine implements StorageEngine {
       });
       return { kind: 'stored', attachment, sessionId };
     }
+    return this.#hold(file.originalname, pipeline(file.stream, sizeLimit(this.#maxFileSize), () => {}), upload.signal);
+  }
+
+  async #hold(fileName: string, content: Readable, signal: AbortSignal): Promise<HeldFile> {
+    const { head, rest } = await readHead(content, MEMORY_HOLD_BYTES + 1);
+    if (head.length <= MEMORY_HOLD_BYTES) {
+      rest.destroy();
+      return { kind: 'held', fileName, open: async () => Readable.from([head]), release: async () => {} };
+    }
+    const spool = this.#spool;
     const spoolKey = `spool/${randomUUID()}` as ObjectKey;
-    const limited = pipeline(file.stream, sizeLimit(this.#maxFileSize), () => {});
-    await this.#spool.put(spoolKey, limited, { contentType: 'application/octet-stream', fileName: file.originalname, disposition: 'attachment' }, upload.signal);
-    return { kind: 'spooled', spoolKey };
+    await spool.put(spoolKey, rest, { contentType: 'application/octet-stream', fileName, disposition: 'attachment' }, signal);
+    return {
+      kind: 'held',
+      fileName,
+      async open() {
+        const spooled = await spool.read(spoolKey);
+        if (!spooled) throw new Error(`spooled file ${spoolKey} vanished`);
+        return spooled.body;
+      },
+      release: () => spool.delete(spoolKey),
+    };
   }
 
   _removeFile(_req: IncomingMessage, file: Express.Multer.File, callback: (error: Error | null) => void): void {
@@ -107,7 +141,7 @@ export class AttachmentStorageEngine implements StorageEngine {
         ? Promise.resolve()
         : handled.kind === 'stored'
           ? this.#useCase.discard(handled.attachment)
-          : this.#spool.delete(handled.spoolKey);
+          : handled.release();
     removal.then(
       () => callback(null),
       (error: Error) => callback(error),

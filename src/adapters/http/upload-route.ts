@@ -85,7 +85,7 @@ export function uploadRoute(deps: { useCase: UploadAttachment; spool: ObjectStor
       if (handled === undefined) throw new FileRequired();
     } catch (error) {
       if (handled?.kind === 'stored') await deps.useCase.discard(handled.attachment);
-      if (handled?.kind === 'spooled') await deps.spool.delete(handled.spoolKey);
+      if (handled?.kind === 'held') await handled.release();
       throw error;
     }
 
@@ -94,17 +94,15 @@ export function uploadRoute(deps: { useCase: UploadAttachment; spool: ObjectStor
       attachment = handled.attachment;
     } else {
       try {
-        const spooled = await deps.spool.read(handled.spoolKey);
-        if (!spooled) throw new Error(`spooled file ${handled.spoolKey} vanished`);
         attachment = await deps.useCase.execute({
           principal,
           sessionId,
-          fileName: spooled.fileName,
-          content: spooled.body,
+          fileName: handled.fileName,
+          content: await handled.open(),
           signal: aborted.signal,
         });
       } finally {
-        await deps.spool.delete(handled.spoolKey).catch(() => {});
+        await handled.release().catch(() => {});
       }
     }
     ctx.status = 200;
