@@ -153,7 +153,9 @@ async function run(argv: string[], io: CliIO): Promise<number> {
     case 'tokens':
       if (rest[0] === 'create') return tokensCreate(rest.slice(1), io);
       if (rest[0] === undefined || rest[0] === '--help' || rest[0] === '-h') {
-        io.stdout.write(`Usage: attache tokens create --role admin|store [--id N] [--json]\n\nRun "attache tokens create --help" for details.\n`);
+        // Asked for, usage is the output; given instead of a subcommand, it is the error.
+        const usage = 'Usage: attache tokens create --role admin|store [--id N] [--json]\n\nRun "attache tokens create --help" for details.\n';
+        (rest[0] === undefined ? io.stderr : io.stdout).write(usage);
         return rest[0] === undefined ? EXIT.USAGE : EXIT.OK;
       }
       throw new UsageError(`tokens: unknown subcommand ${JSON.stringify(rest[0])}; try "attache tokens create --help"`);

@@ -1,7 +1,8 @@
 /**
- * Composition root: the one module that knows every adapter. It reads the configuration,
- * builds the adapters it names, wires them into the use case with tsyringe (tokens and
- * factories, no decorators) and serves HTTP. `npm start` runs it.
+ * Composition root of the HTTP service, and the one module that imports tsyringe. It reads the
+ * configuration, builds the adapters it names (through adapters/compose.ts, shared with the
+ * library and the CLI), wires them into the use case with tsyringe (tokens and factories, no
+ * decorators) and serves HTTP. `npm start` runs it.
  */
 import 'reflect-metadata';
 import { mkdtemp, rm } from 'node:fs/promises';
