@@ -1,7 +1,8 @@
 /**
- * Composition root: the one module that knows every adapter. It reads the configuration,
- * builds the adapters it names, wires them into the use case with tsyringe (tokens and
- * factories, no decorators) and serves HTTP. `npm start` runs it.
+ * Composition root of the HTTP service, and the one module that imports tsyringe. It reads the
+ * configuration, builds the adapters it names (through adapters/compose.ts, shared with the
+ * library and the CLI), wires them into the use case with tsyringe (tokens and factories, no
+ * decorators) and serves HTTP. `npm start` runs it.
  */
 import 'reflect-metadata';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -11,14 +12,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino, type Logger } from 'pino';
 import { container as rootContainer, instanceCachingFactory, type DependencyContainer } from 'tsyringe';
-import { StaticTokenAuth } from './adapters/auth/static-token-auth.ts';
+import { createAuth, createMimeDetector, createObjectStore, type AuthSetup } from './adapters/compose.ts';
 import { createHttpApp } from './adapters/http/create-http-app.ts';
-import { ExtensionMimeDetector } from './adapters/mime/extension-mime-detector.ts';
-import { InMemoryObjectStore } from './adapters/object-store/in-memory-object-store.ts';
 import { LocalDiskObjectStore } from './adapters/object-store/local-disk-object-store.ts';
 import type { AuthPort, MimeDetector, ObjectStore } from './application/ports.ts';
 import { UploadAttachment } from './application/upload-attachment.ts';
-import { ConfigError, loadConfig, type Config, type StorageConfig } from './config.ts';
+import { ConfigError, loadConfig, type Config } from './config.ts';
+
+// Built without the container in adapters/compose.ts, which the library and the CLI share.
+export { createAuth, createObjectStore, type AuthSetup };
 
 export const TOKENS = {
   config: Symbol('Config'),
@@ -29,41 +31,6 @@ export const TOKENS = {
   mime: Symbol('MimeDetector'),
   uploadAttachment: Symbol('UploadAttachment'),
 } as const;
-
-/**
- * The ObjectStore the configuration names. SDKs are loaded only for the driver in use.
- * `selfUrl` is where this service listens; stores it serves itself default to its /files route.
- */
-export async function createObjectStore(storage: StorageConfig, selfUrl: string): Promise<ObjectStore> {
-  switch (storage.driver) {
-    case 'local':
-      return new LocalDiskObjectStore({ rootDir: storage.dir, publicBaseUrl: storage.publicBaseUrl ?? `${selfUrl}/files` });
-    case 'memory':
-      return new InMemoryObjectStore({ publicBaseUrl: storage.publicBaseUrl ?? `${selfUrl}/files` });
-    case 's3':
-    case 'gcs':
-      throw new ConfigError('STORAGE_DRIVER', `${storage.driver} is not available in this build yet`);
-  }
-}
-
-export interface AuthSetup {
-  readonly auth: AuthPort;
-  /** Set when development tokens were made up because none were configured. */
-  readonly developmentTokens?: { readonly admin: string; readonly store: string };
-}
-
-export async function createAuth(config: Config): Promise<AuthSetup> {
-  if (config.authTokensFile !== undefined) {
-    try {
-      return { auth: await StaticTokenAuth.fromFile(config.authTokensFile) };
-    } catch (error) {
-      throw new ConfigError('AUTH_TOKENS_FILE', (error as Error).message);
-    }
-  }
-  if (config.production) throw new ConfigError('AUTH_TOKENS_FILE', 'is required when NODE_ENV=production');
-  const { auth, tokens } = StaticTokenAuth.development();
-  return { auth, developmentTokens: tokens };
-}
 
 /** A child container holding every part of one attache instance. */
 export async function composeAttache(
@@ -80,7 +47,7 @@ export async function composeAttache(
   c.register(TOKENS.spool, {
     useFactory: instanceCachingFactory(() => new LocalDiskObjectStore({ rootDir: parts.spoolDir, publicBaseUrl: 'file:///spool' })),
   });
-  c.register(TOKENS.mime, { useFactory: instanceCachingFactory<MimeDetector>(() => new ExtensionMimeDetector()) });
+  c.register(TOKENS.mime, { useFactory: instanceCachingFactory<MimeDetector>(() => createMimeDetector()) });
   c.register(TOKENS.uploadAttachment, {
     useFactory: instanceCachingFactory(
       (r) =>

@@ -13,6 +13,17 @@ export const TEST_TOKENS = {
   customer: 'test-customer-token-00000005',
 } as const;
 
+/** An AuthPort that knows TEST_TOKENS: admin 7, store 42, an admin and a store without id, a customer. */
+export function testTokenAuth(): StaticTokenAuth {
+  return new StaticTokenAuth([
+    { token: TEST_TOKENS.admin, role: 'admin', id: '7' },
+    { token: TEST_TOKENS.adminWithoutId, role: 'admin' },
+    { token: TEST_TOKENS.store, role: 'store', id: 42 },
+    { token: TEST_TOKENS.storeWithoutId, role: 'store' },
+    { token: TEST_TOKENS.customer, role: 'customer', id: '5' },
+  ]);
+}
+
 export interface AttacheUnderTest {
   readonly url: string;
   readonly uploadUrl: string;
@@ -31,13 +42,7 @@ export async function startAttacheUnderTest(
 ): Promise<AttacheUnderTest> {
   const port = await freePort();
   const config = loadConfig({ PORT: String(port), HOST: '127.0.0.1', STORAGE_DRIVER: 'memory', ...env });
-  const auth = new StaticTokenAuth([
-    { token: TEST_TOKENS.admin, role: 'admin', id: '7' },
-    { token: TEST_TOKENS.adminWithoutId, role: 'admin' },
-    { token: TEST_TOKENS.store, role: 'store', id: 42 },
-    { token: TEST_TOKENS.storeWithoutId, role: 'store' },
-    { token: TEST_TOKENS.customer, role: 'customer', id: '5' },
-  ]);
+  const auth = testTokenAuth();
   // Stores that attache serves itself must hand out URLs of this instance's /files route.
   const backend = await driver.create(`http://127.0.0.1:${port}/files`);
   const running = await startAttache(config, { logger: pino({ level: 'silent' }), store: backend.store, auth });

@@ -1,0 +1,84 @@
+import { open } from 'node:fs/promises';
+import { basename } from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream';
+import type { UploadAttachment } from '../../application/upload-attachment.ts';
+import { StorageUnavailable } from '../../domain/errors.ts';
+import type { Principal } from '../../domain/principal.ts';
+import { EXIT, isInteractive, type CliIO } from './cli-io.ts';
+import { errorReport, errorText } from './error-lines.ts';
+import { progressLine } from './progress-line.ts';
+
+/** Files at least this large get a progress bar on a terminal; smaller ones finish before it would be seen. */
+export const PROGRESS_MIN_BYTES = 1024 * 1024;
+
+export interface UploadFilesRequest {
+  readonly uploadAttachment: UploadAttachment;
+  readonly principal: Principal;
+  readonly sessionId: string | undefined;
+  readonly files: readonly string[];
+  /** One JSON object per file on stdout instead of `file: url (type)` lines. */
+  readonly json: boolean;
+}
+
+/**
+ * Uploads each file in turn through the use case, as the HTTP route does for one.
+ * A file that fails (missing, unsupported type, empty, too large) is reported and the next one
+ * is tried; a failure that would fail every remaining file (storage unavailable, interrupted)
+ * stops the run. Returns the exit code: 0 when every file was stored, else 1 (130 if interrupted).
+ */
+export async function uploadFiles(request: UploadFilesRequest, io: CliIO): Promise<number> {
+  const { uploadAttachment, principal, sessionId } = request;
+  let exitCode: number = EXIT.OK;
+  for (const [index, path] of request.files.entries()) {
+    const fileName = basename(path);
+    try {
+      // Refuse by name before opening anything, as the HTTP route refuses before reading the body.
+      uploadAttachment.precheck({ principal, sessionId, fileName });
+      const { content, size, done } = await openFile(path, io);
+      try {
+        const uploaded = await uploadAttachment.execute({ principal, sessionId, fileName, content, signal: io.signal });
+        io.stdout.write(
+          request.json ? `${JSON.stringify({ file: path, url: uploaded.url, type: uploaded.type, size })}\n` : `${path}: ${uploaded.url} (${uploaded.type})\n`,
+        );
+      } finally {
+        done();
+      }
+    } catch (error) {
+      if (io.signal?.aborted) {
+        io.stderr.write(`attache: ${path}: interrupted; nothing was kept\n`);
+        return EXIT.INTERRUPTED;
+      }
+      const report = errorReport(error);
+      io.stderr.write(`attache: ${path}: ${errorText(report)}\n`);
+      if (request.json) io.stdout.write(`${JSON.stringify({ file: path, ...report })}\n`);
+      exitCode = EXIT.FAILED;
+      if (error instanceof StorageUnavailable) {
+        const left = request.files.length - index - 1;
+        if (left > 0) io.stderr.write(`attache: stopping: storage is unavailable; ${left} more file(s) not tried\n`);
+        return exitCode;
+      }
+    }
+  }
+  return exitCode;
+}
+
+/** The file's bytes, metered by a progress bar on a terminal when it is large. */
+async function openFile(path: string, io: CliIO): Promise<{ content: Readable; size: number; done: () => void }> {
+  const handle = await open(path, 'r');
+  let size: number;
+  try {
+    const info = await handle.stat();
+    if (info.isDirectory()) throw Object.assign(new Error(`${path} is a directory`), { code: 'EISDIR' });
+    size = info.size;
+  } catch (error) {
+    await handle.close();
+    throw error;
+  }
+  const file = handle.createReadStream();
+  if (!isInteractive(io) || size < PROGRESS_MIN_BYTES) return { content: file, size, done: () => {} };
+  const progress = progressLine(io.stderr, basename(path), size);
+  // Errors travel to the use case through the meter; the callback only keeps them from going unheard.
+  const content = pipeline(file, progress.meter, () => {});
+  return { content, size, done: progress.clear };
+}

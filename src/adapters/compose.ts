@@ -1,0 +1,64 @@
+/**
+ * Builds the adapters a configuration names, without a container. Both composition roots use
+ * it: `main.ts` (the HTTP service, which registers the results in tsyringe) and
+ * `create-upload-attachment.ts` (the library and the CLI, which must not load tsyringe or Koa).
+ * It lives under adapters because it knows them all; domain and application never import it.
+ */
+import { StaticTokenAuth } from './auth/static-token-auth.ts';
+import { ExtensionMimeDetector } from './mime/extension-mime-detector.ts';
+import { InMemoryObjectStore } from './object-store/in-memory-object-store.ts';
+import { LocalDiskObjectStore } from './object-store/local-disk-object-store.ts';
+import type { AuthPort, MimeDetector, ObjectStore } from '../application/ports.ts';
+import { ConfigError, type Config, type StorageConfig } from '../config.ts';
+
+/**
+ * The ObjectStore the configuration names. SDKs are loaded only for the driver in use.
+ * `selfUrl` is where the attache service that serves `local`/`memory` files listens; their URLs
+ * default to its /files route.
+ */
+export async function createObjectStore(storage: StorageConfig, selfUrl: string): Promise<ObjectStore> {
+  switch (storage.driver) {
+    case 'local':
+      return new LocalDiskObjectStore({ rootDir: storage.dir, publicBaseUrl: storage.publicBaseUrl ?? `${selfUrl}/files` });
+    case 'memory':
+      return new InMemoryObjectStore({ publicBaseUrl: storage.publicBaseUrl ?? `${selfUrl}/files` });
+    case 's3':
+    case 'gcs':
+      throw new ConfigError('STORAGE_DRIVER', `${storage.driver} is not available in this build yet`);
+  }
+}
+
+export interface AuthSetup {
+  readonly auth: AuthPort;
+  /** Set when development tokens were made up because none were configured. */
+  readonly developmentTokens?: { readonly admin: string; readonly store: string };
+}
+
+/** The AuthPort of AUTH_TOKENS_FILE; outside production without one, two made-up development tokens. */
+export async function createAuth(config: Config): Promise<AuthSetup> {
+  if (config.authTokensFile !== undefined) {
+    try {
+      return { auth: await StaticTokenAuth.fromFile(config.authTokensFile) };
+    } catch (error) {
+      throw new ConfigError('AUTH_TOKENS_FILE', (error as Error).message);
+    }
+  }
+  if (config.production) throw new ConfigError('AUTH_TOKENS_FILE', 'is required when NODE_ENV=production');
+  const { auth, tokens } = StaticTokenAuth.development();
+  return { auth, developmentTokens: tokens };
+}
+
+/** The spec's rule: the MIME type comes from the extension. */
+export function createMimeDetector(): MimeDetector {
+  return new ExtensionMimeDetector();
+}
+
+/**
+ * Where the service would listen with this configuration, as clients reach it: the default
+ * base of `local`/`memory` URLs when the store is used outside the service (library, CLI).
+ */
+export function defaultSelfUrl(config: Config): string {
+  const loopback = ['127.0.0.1', '::1', '0.0.0.0', '::', 'localhost'].includes(config.host);
+  const host = loopback ? 'localhost' : config.host.includes(':') ? `[${config.host}]` : config.host;
+  return `http://${host}:${config.port}`;
+}

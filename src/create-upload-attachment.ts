@@ -1,0 +1,74 @@
+/**
+ * The use case built from configuration, for code that is not the HTTP service: a WebSocket
+ * server, a queue consumer, a migration script, the `attache` CLI. The same environment
+ * variables as the service, the same adapters, no container, no HTTP server, no Koa.
+ */
+import { createAuth, createMimeDetector, createObjectStore, defaultSelfUrl } from './adapters/compose.ts';
+import type { AuthPort, MimeDetector, ObjectStore } from './application/ports.ts';
+import { UploadAttachment } from './application/upload-attachment.ts';
+import { loadConfig, type Config } from './config.ts';
+
+export interface CreateUploadAttachmentOptions {
+  /** Use this store instead of the one STORAGE_DRIVER names. */
+  readonly store?: ObjectStore;
+  /** Use this AuthPort instead of AUTH_TOKENS_FILE's tokens (e.g. one that asks your user service). */
+  readonly auth?: AuthPort;
+  /** Use this detector instead of the extension-based one. */
+  readonly mime?: MimeDetector;
+}
+
+export interface EmbeddedUploadAttachment {
+  /** The use case: `authenticate(token)`, `precheck(...)`, `execute(...)`, `discard(...)`. */
+  readonly uploadAttachment: UploadAttachment;
+  readonly config: Config;
+  readonly store: ObjectStore;
+  readonly auth: AuthPort;
+  readonly mime: MimeDetector;
+  /**
+   * Set when no AUTH_TOKENS_FILE is configured outside production and no `auth` was given:
+   * two random tokens, valid for this instance only.
+   */
+  readonly developmentTokens?: { readonly admin: string; readonly store: string };
+  /** Releases what this function opened (store clients). Idempotent; leaves given adapters alone. */
+  close(): Promise<void>;
+}
+
+function isConfig(source: Config | NodeJS.ProcessEnv): source is Config {
+  return typeof (source as Config).storage === 'object' && (source as Config).storage !== null;
+}
+
+/**
+ * Builds UploadAttachment from a validated Config or from environment variables (default
+ * `process.env`), exactly as the service does, replacing any adapter given in `options`.
+ * Throws ConfigError (one line naming the variable) for an invalid configuration.
+ *
+ * With STORAGE_DRIVER=local or memory and no PUBLIC_BASE_URL, URLs point at the service's
+ * /files route on HOST:PORT (`http://localhost:8080/files/...` by default), where an attache
+ * service sharing LOCAL_STORAGE_DIR serves them.
+ */
+export async function createUploadAttachment(
+  source: Config | NodeJS.ProcessEnv = process.env,
+  options: CreateUploadAttachmentOptions = {},
+): Promise<EmbeddedUploadAttachment> {
+  const config = isConfig(source) ? source : loadConfig(source);
+  const store = options.store ?? (await createObjectStore(config.storage, defaultSelfUrl(config)));
+  const authSetup = options.auth ? { auth: options.auth } : await createAuth(config);
+  const mime = options.mime ?? createMimeDetector();
+  const uploadAttachment = new UploadAttachment({ store, auth: authSetup.auth, mime, maxFileSize: config.maxFileSize });
+  const ownedStore = options.store ? undefined : store;
+  let closed = false;
+  return {
+    uploadAttachment,
+    config,
+    store,
+    auth: authSetup.auth,
+    mime,
+    ...('developmentTokens' in authSetup && authSetup.developmentTokens ? { developmentTokens: authSetup.developmentTokens } : {}),
+    async close() {
+      if (closed) return;
+      closed = true;
+      // SDK-backed stores hold connection pools; local and memory stores have nothing to close.
+      await (ownedStore as { close?: () => Promise<void> } | undefined)?.close?.();
+    },
+  };
+}

@@ -1,0 +1,61 @@
+/**
+ * attache as a library: the upload use case, its ports, the domain's rules and errors, the
+ * adapters, and the configuration loader. Importing it starts nothing and loads no HTTP
+ * framework (a test checks the module graph); the HTTP service is `src/main.ts`.
+ *
+ * ```ts
+ * import { createUploadAttachment } from 'attache';
+ * const { uploadAttachment, close } = await createUploadAttachment(process.env);
+ * const principal = await uploadAttachment.authenticate(token);
+ * const { url, type } = await uploadAttachment.execute({ principal, sessionId, fileName, content });
+ * ```
+ */
+export {
+  createUploadAttachment,
+  type CreateUploadAttachmentOptions,
+  type EmbeddedUploadAttachment,
+} from './create-upload-attachment.ts';
+
+// The use case and its ports.
+export {
+  UploadAttachment,
+  type UploadAttachmentDeps,
+  type UploadRequest,
+  type UploadedAttachment,
+} from './application/upload-attachment.ts';
+export type {
+  AuthPort,
+  Disposition,
+  MimeDetector,
+  ObjectContent,
+  ObjectMeta,
+  ObjectStore,
+  StoredObject,
+} from './application/ports.ts';
+
+// The domain: errors with stable codes, principals, the spec's rules.
+export {
+  DomainError,
+  FileRequired,
+  FileTooLarge,
+  InvalidSessionId,
+  InvalidUpload,
+  ObjectAlreadyExists,
+  StorageUnavailable,
+  Unauthorized,
+  UnsupportedFileType,
+} from './domain/errors.ts';
+export { principalFrom, type Identity, type Principal } from './domain/principal.ts';
+export { folderFor, parseSessionId, MAX_SESSION_ID_LENGTH } from './domain/folder-policy.ts';
+export { ALLOWED_EXTENSIONS, allowedExtensionOf, type AllowedExtension } from './domain/file-types.ts';
+export { safeFileName, type ObjectKey } from './domain/object-key.ts';
+
+// Adapters, to assemble the use case by hand or to reuse in another transport.
+export { StaticTokenAuth, type TokenEntry } from './adapters/auth/static-token-auth.ts';
+export { ExtensionMimeDetector } from './adapters/mime/extension-mime-detector.ts';
+export { InMemoryObjectStore } from './adapters/object-store/in-memory-object-store.ts';
+export { LocalDiskObjectStore } from './adapters/object-store/local-disk-object-store.ts';
+export { createAuth, createMimeDetector, createObjectStore, type AuthSetup } from './adapters/compose.ts';
+
+// Configuration: the same environment variables as the service.
+export { ConfigError, ENVIRONMENT_VARIABLES, loadConfig, type Config, type StorageConfig, type UrlMode } from './config.ts';
