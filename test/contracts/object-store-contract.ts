@@ -87,6 +87,22 @@ export function objectStoreContract(name: string, makeStore: () => Promise<Objec
       await expectNothingAt(key);
     });
 
+    it('leaves nothing when the body fails on its first read', async () => {
+      const key = newKey();
+      const failure = new Error('failed on first read');
+      await expect(store.put(key, failingStream(0, failure), meta)).rejects.toBe(failure);
+      await expectNothingAt(key);
+    });
+
+    it('leaves nothing when handed a body that has already failed', async () => {
+      const key = newKey();
+      const failure = new Error('failed at once');
+      const body = new Readable({ read() {} });
+      body.destroy(failure);
+      await expect(store.put(key, body, meta)).rejects.toBe(failure);
+      await expectNothingAt(key);
+    });
+
     it('re-throws FileTooLarge from a size limit and leaves nothing', async () => {
       const key = newKey();
       const { stream } = generatedStream(7 * 1024 * 1024);

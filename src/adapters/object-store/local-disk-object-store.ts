@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { once } from 'node:events';
 import { constants, createReadStream, createWriteStream } from 'node:fs';
 import { access, link, mkdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve, sep } from 'node:path';
@@ -50,6 +51,8 @@ export class LocalDiskObjectStore implements ObjectStore {
       body.destroy();
       throw new TypeError(`not a valid object key: ${JSON.stringify(key)}`);
     }
+    // A body that failed before we got it would otherwise be mistaken for a disk failure below.
+    if (body.errored) throw body.errored;
     const temp = join(dirname(path), `.${basename(path)}.${randomUUID()}.partial`);
     const metaTemp = `${temp}.meta.json`;
     try {
@@ -82,6 +85,9 @@ export class LocalDiskObjectStore implements ObjectStore {
       await rename(metaTemp, this.#metaPathOf(path)).catch(() => {});
       return { key, size: file.bytesWritten };
     } finally {
+      // A write stream destroyed before its file opened still creates the file when the open
+      // completes; unlinking before 'close' would leave an empty temp file behind.
+      if (!file.closed) await once(file, 'close');
       await unlink(temp).catch(() => {});
       await unlink(metaTemp).catch(() => {});
     }
