@@ -53,7 +53,10 @@ export interface S3ObjectStoreOptions {
    * response may stall. Default 30000 ms.
    */
   readonly requestTimeoutMs?: number;
-  /** Tries per request, the first included (retries back off exponentially). Default 3. */
+  /**
+   * Tries per request, the first included (retries back off exponentially). Default 3. A put against a dead or
+   * hung backend fails within about 2 × maxAttempts × requestTimeoutMs (the upload's tries, then its cleanup's).
+   */
   readonly maxAttempts?: number;
 }
 
@@ -138,10 +141,11 @@ export class S3ObjectStore implements ObjectStore {
       ...(options.endpoint !== undefined && { endpoint: options.endpoint }),
       forcePathStyle: this.#forcePathStyle,
       ...(options.credentials !== undefined && { credentials: options.credentials }),
-      // Since 3.729 the SDK adds CRC32 checksums to every upload; a streamed body then goes as aws-chunked with
-      // a trailer and no Content-Length, which Ceph RGW answers with 411 MissingContentLength, and R2, B2,
-      // MinIO gateways and others reject too. 'WHEN_REQUIRED' keeps plain signed requests (Content-MD5 is still
-      // sent where S3 requires it). https://github.com/aws/aws-sdk-js-v3/issues/6810,
+      // Since 3.729 the SDK adds a CRC32 checksum to every upload (https://github.com/aws/aws-sdk-js-v3/issues/6810).
+      // S3-compatible servers vary: R2 answers 501 NotImplemented to x-amz-checksum-crc32 (same issue), B2 and
+      // others refuse x-amz-sdk-checksum-algorithm, and a streamed PutObject goes aws-chunked with a trailer,
+      // which Ceph RGW 16 answers with 411 MissingContentLength (checked). 'WHEN_REQUIRED' sends checksums only
+      // where S3 requires one (Content-MD5 on a few calls, none here): plain SigV4 requests every server takes.
       // https://docs.aws.amazon.com/sdkref/latest/guide/feature-dataintegrity.html
       requestChecksumCalculation: 'WHEN_REQUIRED',
       responseChecksumValidation: 'WHEN_REQUIRED',
@@ -176,16 +180,26 @@ export class S3ObjectStore implements ObjectStore {
     signal?.addEventListener('abort', onAbort, { once: true });
 
     async function* counted(): AsyncGenerator<Buffer> {
+      const chunks = body[Symbol.asyncIterator]() as AsyncIterator<Buffer | string>;
       try {
-        for await (const chunk of body) {
-          const bytes = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk);
+        for (;;) {
+          let step: IteratorResult<Buffer | string>;
+          try {
+            step = await chunks.next();
+          } catch (error) {
+            // Only what reading the body throws is the body's error; lib-storage throws its own
+            // AbortError into this generator when it stops reading because the backend failed.
+            bodyError = error;
+            lost.abort();
+            throw error;
+          }
+          if (step.done) return;
+          const bytes = Buffer.isBuffer(step.value) ? step.value : Buffer.from(step.value);
           size += bytes.length;
           yield bytes;
         }
-      } catch (error) {
-        bodyError = error;
-        lost.abort();
-        throw error;
+      } finally {
+        await chunks.return?.();
       }
     }
 
