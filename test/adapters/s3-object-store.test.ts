@@ -224,9 +224,9 @@ describe(`S3ObjectStore against ${server}`, () => {
 
   describe('with a backend that is down or hung', () => {
     const timeouts = { connectionTimeoutMs: 1_000, requestTimeoutMs: 1_000, maxAttempts: 2 } as const;
-    // The upload's tries, then the cleanup's (listing leftover multipart uploads), each try using at most both
-    // timeouts, plus the SDK's retry back-off: generous, and still a bound.
-    const bound = 2 * timeouts.maxAttempts * (timeouts.connectionTimeoutMs + timeouts.requestTimeoutMs) + 5_000;
+    // The upload's tries, then one request timeout for its cleanup, each using at most both timeouts, plus the
+    // SDK's retry back-off: generous, and still a bound.
+    const bound = (timeouts.maxAttempts + 1) * (timeouts.connectionTimeoutMs + timeouts.requestTimeoutMs) + 5_000;
     let closedPort: number;
     let hung: Server;
     const held: Socket[] = [];

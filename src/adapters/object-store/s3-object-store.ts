@@ -55,7 +55,8 @@ export interface S3ObjectStoreOptions {
   readonly requestTimeoutMs?: number;
   /**
    * Tries per request, the first included (retries back off exponentially). Default 3. A put against a dead or
-   * hung backend fails within about 2 × maxAttempts × requestTimeoutMs (the upload's tries, then its cleanup's).
+   * hung backend fails within about (maxAttempts + 1) × requestTimeoutMs: the upload's tries, then one
+   * request timeout for its cleanup.
    */
   readonly maxAttempts?: number;
 }
@@ -106,6 +107,7 @@ export class S3ObjectStore implements ObjectStore {
   readonly #urlTtlSeconds: number;
   readonly #partSize: number;
   readonly #queueSize: number;
+  readonly #requestTimeoutMs: number;
 
   constructor(options: S3ObjectStoreOptions) {
     this.#bucket = options.bucket;
@@ -119,6 +121,7 @@ export class S3ObjectStore implements ObjectStore {
     this.#queueSize = options.queueSize ?? 2;
     const connectionTimeout = options.connectionTimeoutMs ?? 5_000;
     const requestTimeout = options.requestTimeoutMs ?? 30_000;
+    this.#requestTimeoutMs = requestTimeout;
 
     if (!options.bucket) throw new TypeError('S3ObjectStore needs a bucket');
     if (!options.region) throw new TypeError('S3ObjectStore needs a region');
@@ -279,16 +282,20 @@ export class S3ObjectStore implements ObjectStore {
   /**
    * Aborts every multipart upload still open at `key` (keys are unique per upload, so they are this upload's).
    * lib-storage aborts the one it knows of, but not one whose CreateMultipartUpload answer was lost (a timeout),
-   * nor one whose AbortMultipartUpload failed. Best effort: a bucket lifecycle rule that aborts incomplete
-   * multipart uploads is the backstop (docs/storage-s3.md).
+   * nor one whose AbortMultipartUpload failed. Best effort, within one request timeout so that a hung backend
+   * does not double the wait: a bucket lifecycle rule that aborts incomplete multipart uploads is the backstop
+   * (docs/storage-s3.md).
    */
   async #sweepMultipartUploads(key: ObjectKey): Promise<void> {
+    const abortSignal = AbortSignal.timeout(this.#requestTimeoutMs);
     try {
-      const listed = await this.#client.send(new ListMultipartUploadsCommand({ Bucket: this.#bucket, Prefix: key }));
+      const listed = await this.#client.send(new ListMultipartUploadsCommand({ Bucket: this.#bucket, Prefix: key }), {
+        abortSignal,
+      });
       for (const { Key, UploadId } of listed.Uploads ?? []) {
         if (Key !== key || UploadId === undefined) continue;
         await this.#client
-          .send(new AbortMultipartUploadCommand({ Bucket: this.#bucket, Key, UploadId }))
+          .send(new AbortMultipartUploadCommand({ Bucket: this.#bucket, Key, UploadId }), { abortSignal })
           .catch((error: unknown) => {
             if (!isNotFound(error)) throw error;
           });
