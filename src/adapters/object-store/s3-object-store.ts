@@ -147,8 +147,9 @@ export class S3ObjectStore implements ObjectStore {
       // Since 3.729 the SDK adds a CRC32 checksum to every upload (https://github.com/aws/aws-sdk-js-v3/issues/6810).
       // S3-compatible servers vary: R2 answers 501 NotImplemented to x-amz-checksum-crc32 (same issue), B2 and
       // others refuse x-amz-sdk-checksum-algorithm, and a streamed PutObject goes aws-chunked with a trailer,
-      // which Ceph RGW 16 answers with 411 MissingContentLength (checked). 'WHEN_REQUIRED' sends checksums only
-      // where S3 requires one (Content-MD5 on a few calls, none here): plain SigV4 requests every server takes.
+      // which Ceph RGW 16 answers with 411 MissingContentLength (checked; lib-storage's buffered parts pass
+      // either way). 'WHEN_REQUIRED' sends checksums only where an operation requires one (none of ours):
+      // plain SigV4 requests, which every server takes.
       // https://docs.aws.amazon.com/sdkref/latest/guide/feature-dataintegrity.html
       requestChecksumCalculation: 'WHEN_REQUIRED',
       responseChecksumValidation: 'WHEN_REQUIRED',
@@ -227,7 +228,8 @@ export class S3ObjectStore implements ObjectStore {
             // have taken effect, and then we could not tell whether there is something to clean up.
             return await client.send(command);
           } catch (error) {
-            if (!lost.signal.aborted || !(command instanceof UploadPartCommand)) backendError ??= error;
+            const cancelledByUs = command instanceof UploadPartCommand && lost.signal.aborted;
+            if (!cancelledByUs) backendError ??= error;
             lost.abort();
             throw error;
           }

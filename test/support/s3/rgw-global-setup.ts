@@ -116,6 +116,7 @@ async function startRgwOn(base: number): Promise<RunningRgw> {
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
   let pids: number[] = [];
   const stop = async () => {
+    const t1 = performance.now();
     killGroup(child);
     // The daemons linger as zombies after SIGKILL until reaped: a zombie counts as stopped.
     for (let i = 0; i < 100 && pids.some(isRunning); i++) await new Promise((r) => setTimeout(r, 50));
@@ -125,6 +126,7 @@ async function startRgwOn(base: number): Promise<RunningRgw> {
       } catch {}
     }
     rmSync(dir, { recursive: true, force: true });
+    if (pids.length > 0) console.log(`[s3 globalSetup] Ceph RGW stopped in ${Math.round(performance.now() - t1)} ms`);
   };
   try {
     pids = await new Promise<number[]>((resolve, reject) => {
