@@ -122,7 +122,20 @@ export class UploadAttachment {
       }
     } finally {
       // Whatever happened, the caller's stream is finished with; never leave it paused mid-body.
-      if (!content.readableEnded) content.destroy();
+      // Errors it reports after this (a file stream failing to open, a late parser error)
+      // concern nobody, and unheard they would crash the process.
+      if (!content.readableEnded) {
+        content.on('error', () => {});
+        content.destroy();
+      }
     }
+  }
+
+  /**
+   * Removes an attachment that execute stored, for a transport whose request failed after the
+   * upload itself succeeded (e.g. a malformed tail after the file). Throws StorageUnavailable.
+   */
+  async discard(attachment: Pick<UploadedAttachment, 'key'>): Promise<void> {
+    await this.#store.delete(attachment.key);
   }
 }

@@ -24,7 +24,7 @@ export function generatedStream(total: number, options: { chunkSize?: number; se
       const n = Math.min(chunkSize, total - sent);
       // Vary each chunk so reordered or repeated chunks would change the digest.
       const chunk = Buffer.from(block.subarray(0, n));
-      chunk.writeUInt32BE(sent >>> 0, 0);
+      if (n >= 4) chunk.writeUInt32BE(sent >>> 0, 0);
       sent += n;
       hash.update(chunk);
       this.push(chunk);

@@ -8,7 +8,6 @@ import {
   HeadBucketCommand,
   HeadObjectCommand,
   ListMultipartUploadsCommand,
-  PutObjectCommand,
   S3Client,
   UploadPartCommand,
   type S3ClientConfig,

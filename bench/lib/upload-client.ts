@@ -1,0 +1,86 @@
+import { randomBytes } from 'node:crypto';
+import { Agent, request } from 'node:http';
+import { Readable } from 'node:stream';
+
+const BLOCK = randomBytes(1024 * 1024);
+
+export interface UploadSpec {
+  readonly bytes: number;
+  readonly fileName: string;
+  /** The spec's examples send the file first; `session-first` lets attache stream straight to storage. */
+  readonly order: 'file-first' | 'session-first';
+  readonly sessionId?: string;
+}
+
+/** A multipart body generated lazily: no upload, however large, is held in the client's memory. */
+function multipart(spec: UploadSpec): { body: Readable; length: number; contentType: string } {
+  const boundary = `----bench${randomBytes(6).toString('hex')}`;
+  const session = spec.sessionId === undefined ? '' : `--${boundary}\r\nContent-Disposition: form-data; name="session_id"\r\n\r\n${spec.sessionId}\r\n`;
+  const fileHead = `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${spec.fileName}"\r\nContent-Type: application/octet-stream\r\n\r\n`;
+  const before = Buffer.from(spec.order === 'session-first' ? session + fileHead : fileHead);
+  const after = Buffer.from(`\r\n${spec.order === 'file-first' ? session : ''}--${boundary}--\r\n`);
+  async function* parts() {
+    yield before;
+    let left = spec.bytes;
+    while (left > 0) {
+      const n = Math.min(left, BLOCK.length);
+      yield BLOCK.subarray(0, n);
+      left -= n;
+    }
+    yield after;
+  }
+  return { body: Readable.from(parts(), { objectMode: false }), length: before.length + spec.bytes + after.length, contentType: `multipart/form-data; boundary=${boundary}` };
+}
+
+export interface UploadResult {
+  readonly status: number;
+  readonly body: string;
+  readonly ms: number;
+}
+
+export function upload(url: string, token: string, spec: UploadSpec, agent?: Agent): Promise<UploadResult> {
+  const { body, length, contentType } = multipart(spec);
+  const started = performance.now();
+  return new Promise((resolve, reject) => {
+    const req = request(`${url}/v1/chat/upload/`, {
+      method: 'POST',
+      agent,
+      headers: { Authorization: `Token ${token}`, 'Content-Type': contentType, 'Content-Length': length },
+    });
+    req.on('response', (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (d) => (text += d));
+      res.on('end', () => resolve({ status: res.statusCode!, body: text, ms: performance.now() - started }));
+    });
+    req.on('error', reject);
+    body.pipe(req);
+  });
+}
+
+/** Runs `count` uploads with at most `concurrency` in flight; every one must answer 200. */
+export async function uploadMany(url: string, token: string, spec: UploadSpec, count: number, concurrency: number): Promise<UploadResult[]> {
+  const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
+  const results: UploadResult[] = [];
+  let next = 0;
+  async function worker() {
+    while (next < count) {
+      next++;
+      const result = await upload(url, token, spec, agent);
+      if (result.status !== 200) throw new Error(`upload answered ${result.status}: ${result.body}`);
+      results.push(result);
+    }
+  }
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  agent.destroy();
+  return results;
+}
+
+export function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+export function median(values: number[]): number {
+  return percentile(values, 50);
+}

@@ -1,0 +1,158 @@
+// npm run bench [-- --size-mb 200 --json --only throughput,memory,small]
+// Every figure is measured side by side with its baseline in the same run, on loopback, and
+// printed as a ratio: absolute numbers depend on the machine, ratios much less.
+import { randomBytes } from 'node:crypto';
+import { cpus, tmpdir } from 'node:os';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { startServer, type ServerProcess } from './lib/processes.ts';
+import { median, percentile, upload, uploadMany, type UploadSpec } from './lib/upload-client.ts';
+
+const { values: args } = parseArgs({
+  options: {
+    'size-mb': { type: 'string', default: '200' },
+    json: { type: 'boolean', default: false },
+    only: { type: 'string' },
+    runs: { type: 'string', default: '3' },
+  },
+});
+const SIZE = Number(args['size-mb']) * 1024 * 1024;
+const RUNS = Number(args.runs);
+const only = new Set((args.only ?? 'throughput,memory,small').split(','));
+const MB = 1024 * 1024;
+
+interface Row {
+  scenario: string;
+  subject: string;
+  figure: string;
+  baseline: string;
+  ratio: number;
+  target: string;
+  met: boolean;
+}
+const rows: Row[] = [];
+const log = (line: string) => {
+  if (!args.json) console.error(line);
+};
+
+const root = await mkdtemp(join(tmpdir(), 'attache-bench-'));
+const TOKEN = `bench-${randomBytes(16).toString('hex')}`;
+const tokensFile = join(root, 'tokens.json');
+await writeFile(tokensFile, JSON.stringify({ tokens: [{ token: TOKEN, role: 'store', id: '1' }] }));
+const MAIN = new URL('../src/main.ts', import.meta.url).pathname;
+const server = (name: string) => new URL(`./servers/${name}`, import.meta.url).pathname;
+
+function attache(driver: 'memory' | 'local', extra: Record<string, string> = {}): Promise<ServerProcess> {
+  return startServer(MAIN, {
+    PORT: '0',
+    STORAGE_DRIVER: driver,
+    LOCAL_STORAGE_DIR: join(root, `uploads-${randomBytes(4).toString('hex')}`),
+    AUTH_TOKENS_FILE: tokensFile,
+    MAX_FILE_SIZE: String(2 * 1024 * MB),
+    LOG_LEVEL: 'warn',
+    TMPDIR: root,
+    ...extra,
+  });
+}
+
+async function throughputMBps(url: string, spec: UploadSpec): Promise<number> {
+  const speeds: number[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    const result = await upload(url, TOKEN, spec);
+    if (result.status !== 200) throw new Error(`upload answered ${result.status}: ${result.body}`);
+    speeds.push(spec.bytes / MB / (result.ms / 1000));
+  }
+  return median(speeds);
+}
+
+try {
+  if (only.has('throughput')) {
+    log(`throughput: ${SIZE / MB} MB, median of ${RUNS} runs`);
+    const sink = await startServer(server('raw-sink.ts'), {});
+    const large = (order: UploadSpec['order']): UploadSpec => ({ bytes: SIZE, fileName: 'large.pdf', order, sessionId: '1' });
+    const raw = await throughputMBps(sink.url, large('file-first'));
+    await sink.stop();
+    for (const driver of ['memory', 'local'] as const) {
+      for (const order of ['file-first', 'session-first'] as const) {
+        const service = await attache(driver);
+        const speed = await throughputMBps(service.url, large(order));
+        await service.stop();
+        rows.push({
+          scenario: `1. throughput, ${SIZE / MB} MB`,
+          subject: `attache ${driver}, ${order === 'file-first' ? 'file then session_id (spec order)' : 'session_id then file'}`,
+          figure: `${speed.toFixed(0)} MB/s`,
+          baseline: `raw sink ${raw.toFixed(0)} MB/s`,
+          ratio: speed / raw,
+          target: '>= 0.8',
+          met: speed / raw >= 0.8,
+        });
+      }
+    }
+  }
+
+  if (only.has('memory')) {
+    log('memory: 8 concurrent 100 MB uploads, then one 1 GB upload (local driver, fresh process each)');
+    for (const [label, count, bytes] of [
+      ['8 x 100 MB concurrent', 8, 100 * MB],
+      ['1 x 1 GB', 1, 1024 * MB],
+    ] as const) {
+      const service = await attache('local');
+      const idle = service.peakRssBytes();
+      await uploadMany(service.url, TOKEN, { bytes, fileName: 'big.pdf', order: 'file-first', sessionId: '1' }, count, count);
+      const peak = service.peakRssBytes();
+      await service.stop();
+      rows.push({
+        scenario: '3. memory, peak RSS',
+        subject: `attache local, ${label}`,
+        figure: `${(peak / MB).toFixed(0)} MB`,
+        baseline: `idle ${(idle / MB).toFixed(0)} MB; ${((count * bytes) / MB).toFixed(0)} MB uploaded`,
+        ratio: peak / (count * bytes),
+        target: '<= 150 MB peak',
+        met: peak <= 150 * MB,
+      });
+    }
+  }
+
+  if (only.has('small')) {
+    log('small files: 2,000 uploads of 100 KB at concurrency 32');
+    const spec: UploadSpec = { bytes: 100 * 1024, fileName: 'photo.jpg', order: 'file-first', sessionId: '1' };
+    const measure = async (service: ServerProcess) => {
+      await uploadMany(service.url, TOKEN, spec, 200, 32); // warm-up
+      const started = performance.now();
+      const results = await uploadMany(service.url, TOKEN, spec, 2000, 32);
+      const seconds = (performance.now() - started) / 1000;
+      const ms = results.map((r) => r.ms);
+      return { rate: 2000 / seconds, p50: percentile(ms, 50), p99: percentile(ms, 99) };
+    };
+    const baselineServer = await startServer(server('multer-memory-baseline.ts'), { BENCH_TOKEN: TOKEN });
+    const baseline = await measure(baselineServer);
+    await baselineServer.stop();
+    for (const driver of ['memory', 'local'] as const) {
+      const service = await attache(driver);
+      const ours = await measure(service);
+      await service.stop();
+      rows.push({
+        scenario: '4. small files, 2,000 x 100 KB, concurrency 32',
+        subject: `attache ${driver}: p50 ${ours.p50.toFixed(1)} ms, p99 ${ours.p99.toFixed(1)} ms`,
+        figure: `${ours.rate.toFixed(0)} uploads/s`,
+        baseline: `Koa + @koa/multer memory storage ${baseline.rate.toFixed(0)}/s (p50 ${baseline.p50.toFixed(1)}, p99 ${baseline.p99.toFixed(1)} ms)`,
+        ratio: ours.rate / baseline.rate,
+        target: '>= 1.0',
+        met: ours.rate / baseline.rate >= 1.0,
+      });
+    }
+  }
+} finally {
+  await rm(root, { recursive: true, force: true });
+}
+
+const machine = `${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}`;
+if (args.json) {
+  console.log(JSON.stringify({ machine, rows }, null, 2));
+} else {
+  console.log(`\nattache benchmark — ${machine}\n`);
+  console.log('| scenario | subject | figure | baseline (same run) | ratio | target | met |');
+  console.log('| --- | --- | --- | --- | --- | --- | --- |');
+  for (const r of rows) console.log(`| ${r.scenario} | ${r.subject} | ${r.figure} | ${r.baseline} | ${r.ratio.toFixed(2)} | ${r.target} | ${r.met ? 'yes' : 'no'} |`);
+}

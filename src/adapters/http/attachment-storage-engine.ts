@@ -1,0 +1,150 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import { pipeline, Readable } from 'node:stream';
+import type { StorageEngine } from 'multer';
+import type { ObjectStore } from '../../application/ports.ts';
+import { sizeLimit } from '../../application/size-limit.ts';
+import { readHead } from '../../application/stream-head.ts';
+import type { UploadAttachment, UploadedAttachment } from '../../application/upload-attachment.ts';
+import { InvalidSessionId } from '../../domain/errors.ts';
+import type { ObjectKey } from '../../domain/object-key.ts';
+import type { Principal } from '../../domain/principal.ts';
+
+/** What the upload route tells the engine about one request. */
+export interface MultipartUpload {
+  readonly principal: Principal;
+  readonly signal: AbortSignal;
+  /** Told of the first failure while a file streams, so the route can answer without waiting for the body's end. */
+  readonly onFileError: (error: unknown) => void;
+}
+
+/** A file kept aside until the form ends, in memory when small, else in the spool store. */
+export interface HeldFile {
+  readonly kind: 'held';
+  readonly fileName: string;
+  /** The file's bytes, from the start; call once. */
+  open(): Promise<Readable>;
+  /** Frees what holds the file; safe to call more than once. */
+  release(): Promise<void>;
+}
+
+/** What the engine hands back for the `file` part: stored already, or held until the form ends. */
+export type HandledFile =
+  | { readonly kind: 'stored'; readonly attachment: UploadedAttachment; readonly sessionId: string | undefined }
+  | HeldFile;
+
+/**
+ * Files up to this size wait for the end of the form in memory; larger ones go to the spool
+ * store. Bounds memory per upload while sparing small files (most chat photos) a disk round trip.
+ */
+export const MEMORY_HOLD_BYTES = 256 * 1024;
+
+/** The one value of a form field sent at most once; InvalidSessionId-style errors are the caller's. */
+export function singleField(fields: Record<string, unknown>, name: string): string | undefined {
+  const value = fields[name];
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string') throw new InvalidSessionId(`${name} must be sent once, as a plain field`);
+  return value;
+}
+
+/**
+ * A multer StorageEngine that never holds a file in memory.
+ *
+ * The folder depends on `session_id`, which a client may send before or after the file (the
+ * spec's own curl and FormData examples send it after). When it came first, the file streams
+ * straight through the use case to the object store. When it has not been seen yet, the key
+ * cannot be known until the form ends, and object stores cannot rename, so the file is held
+ * (in memory up to MEMORY_HOLD_BYTES, else in a local spool store, never beyond the size limit)
+ * and uploaded from there once the form is complete.
+ */
+export class AttachmentStorageEngine implements StorageEngine {
+  readonly #uploads: WeakMap<IncomingMessage, MultipartUpload>;
+  readonly #useCase: UploadAttachment;
+  readonly #spool: ObjectStore;
+  readonly #maxFileSize: number;
+
+  constructor(deps: {
+    uploads: WeakMap<IncomingMessage, MultipartUpload>;
+    useCase: UploadAttachment;
+    spool: ObjectStore;
+    maxFileSize: number;
+  }) {
+    this.#uploads = deps.uploads;
+    this.#useCase = deps.useCase;
+    this.#spool = deps.spool;
+    this.#maxFileSize = deps.maxFileSize;
+  }
+
+  _handleFile(req: IncomingMessage & { body?: Record<string, unknown> }, file: Express.Multer.File, callback: (error?: unknown, info?: Partial<Express.Multer.File>) => void): void {
+    const upload = this.#uploads.get(req);
+    if (!upload) {
+      callback(new Error('AttachmentStorageEngine used outside the upload route'));
+      return;
+    }
+    this.#handle(upload, req.body ?? {}, file).then(
+      (handled) => callback(null, { handled } as Partial<Express.Multer.File>),
+      (error: unknown) => {
+        upload.onFileError(error);
+        callback(error);
+      },
+    );
+  }
+
+  async #handle(upload: MultipartUpload, fieldsSoFar: Record<string, unknown>, file: { originalname: string; stream: Readable }): Promise<HandledFile> {
+    const sessionSeen = fieldsSoFar.session_id !== undefined;
+    const sessionId = singleField(fieldsSoFar, 'session_id');
+    try {
+      // Refuse a bad type or session before a byte of the file is read or spooled.
+      this.#useCase.precheck({ principal: upload.principal, sessionId, fileName: file.originalname });
+    } catch (error) {
+      file.stream.resume();
+      throw error;
+    }
+    if (sessionSeen) {
+      const attachment = await this.#useCase.execute({
+        principal: upload.principal,
+        sessionId,
+        fileName: file.originalname,
+        content: file.stream,
+        signal: upload.signal,
+      });
+      return { kind: 'stored', attachment, sessionId };
+    }
+    return this.#hold(file.originalname, pipeline(file.stream, sizeLimit(this.#maxFileSize), () => {}), upload.signal);
+  }
+
+  async #hold(fileName: string, content: Readable, signal: AbortSignal): Promise<HeldFile> {
+    const { head, rest } = await readHead(content, MEMORY_HOLD_BYTES + 1);
+    if (head.length <= MEMORY_HOLD_BYTES) {
+      rest.destroy();
+      return { kind: 'held', fileName, open: async () => Readable.from([head]), release: async () => {} };
+    }
+    const spool = this.#spool;
+    const spoolKey = `spool/${randomUUID()}` as ObjectKey;
+    await spool.put(spoolKey, rest, { contentType: 'application/octet-stream', fileName, disposition: 'attachment' }, signal);
+    return {
+      kind: 'held',
+      fileName,
+      async open() {
+        const spooled = await spool.read(spoolKey);
+        if (!spooled) throw new Error(`spooled file ${spoolKey} vanished`);
+        return spooled.body;
+      },
+      release: () => spool.delete(spoolKey),
+    };
+  }
+
+  _removeFile(_req: IncomingMessage, file: Express.Multer.File, callback: (error: Error | null) => void): void {
+    const handled = (file as Express.Multer.File & { handled?: HandledFile }).handled;
+    const removal =
+      handled === undefined
+        ? Promise.resolve()
+        : handled.kind === 'stored'
+          ? this.#useCase.discard(handled.attachment)
+          : handled.release();
+    removal.then(
+      () => callback(null),
+      (error: Error) => callback(error),
+    );
+  }
+}

@@ -1,0 +1,40 @@
+import { DomainError } from '../../domain/errors.ts';
+
+export interface ErrorResponse {
+  readonly status: number;
+  readonly body: { readonly error: string; readonly detail?: string };
+}
+
+/**
+ * The one place where domain errors become HTTP statuses. The `error` strings are the spec's
+ * exact words where the spec names them; `detail` explains, and is left out when there is none.
+ */
+const STATUS_BY_CODE: Readonly<Record<string, number>> = {
+  UNAUTHORIZED: 401,
+  FILE_REQUIRED: 400,
+  UNSUPPORTED_FILE_TYPE: 400,
+  INVALID_SESSION_ID: 400,
+  INVALID_UPLOAD: 400,
+  FILE_TOO_LARGE: 413,
+  OBJECT_ALREADY_EXISTS: 409,
+  STORAGE_UNAVAILABLE: 503,
+  AUTHENTICATION_UNAVAILABLE: 503,
+};
+
+/** Details that would help an attacker probe tokens are not returned. */
+const HIDE_DETAIL: ReadonlySet<string> = new Set(['UNAUTHORIZED', 'STORAGE_UNAVAILABLE', 'AUTHENTICATION_UNAVAILABLE']);
+
+export function errorResponse(error: unknown): ErrorResponse {
+  if (error instanceof DomainError) {
+    const status = STATUS_BY_CODE[error.code];
+    if (status !== undefined) {
+      const detail = HIDE_DETAIL.has(error.code) ? undefined : error.detail;
+      return { status, body: detail === undefined ? { error: error.message } : { error: error.message, detail } };
+    }
+  }
+  // Anything not known above is a bug: a 500 whose message is not exposed (koa's own rule).
+  return { status: 500, body: { error: 'Internal server error' } };
+}
+
+export const notFound: ErrorResponse = { status: 404, body: { error: 'Not found' } };
+export const methodNotAllowed: ErrorResponse = { status: 405, body: { error: 'Method not allowed' } };

@@ -1,0 +1,38 @@
+import { create as contentDisposition } from 'content-disposition';
+import type { Context } from 'koa';
+import type { ObjectStore } from '../../application/ports.ts';
+import type { ObjectKey } from '../../domain/object-key.ts';
+import { notFound } from './error-responses.ts';
+
+export const FILES_PREFIX = '/files/';
+
+/**
+ * GET /files/<key>: serves what the local-disk and in-memory stores hold, at the URLs they return.
+ * `nosniff` makes browsers trust our Content-Type instead of guessing from the bytes, so a file
+ * cannot be turned into a page.
+ */
+export function filesRoute(store: ObjectStore) {
+  return async function serveFile(ctx: Context): Promise<void> {
+    let key: string;
+    try {
+      key = ctx.path.slice(FILES_PREFIX.length).split('/').map(decodeURIComponent).join('/');
+    } catch {
+      ctx.status = notFound.status;
+      ctx.body = notFound.body;
+      return;
+    }
+    const object = await store.read(key as ObjectKey);
+    if (!object) {
+      ctx.status = notFound.status;
+      ctx.body = notFound.body;
+      return;
+    }
+    ctx.set('X-Content-Type-Options', 'nosniff');
+    ctx.set('Content-Disposition', contentDisposition(object.fileName, { type: object.disposition }));
+    // Keys are unique per upload and objects never change.
+    ctx.set('Cache-Control', 'public, max-age=31536000, immutable');
+    ctx.type = object.contentType;
+    ctx.length = object.size;
+    ctx.body = object.body;
+  };
+}

@@ -1,0 +1,64 @@
+import { describe, expect, it } from 'vitest';
+import { Unauthorized } from '../../src/domain/errors.ts';
+import { allowedExtensionOf, extensionOf } from '../../src/domain/file-types.ts';
+import { folderFor, parseSessionId } from '../../src/domain/folder-policy.ts';
+import { MAX_SAFE_NAME_LENGTH, safeFileName } from '../../src/domain/object-key.ts';
+import { principalFrom } from '../../src/domain/principal.ts';
+
+describe('safeFileName', () => {
+  it.each([
+    ['photo.jpg', 'photo.jpg'],
+    ['My Photo (1).JPG', 'My_Photo_1.jpg'],
+    ['../../etc/passwd.pdf', 'passwd.pdf'],
+    ['C:\\Users\\me\\scan.pdf', 'scan.pdf'],
+    ['a\u0000b\u0007c.png', 'a_b_c.png'],
+    ['%2e%2e%2f.png', '2e_2e_2f.png'],
+    ['Фото отпуска.heic', 'Фото_отпуска.heic'],
+    ['写真.jpeg', '写真.jpeg'],
+    ['e\u0301te\u0301.gif', 'été.gif'],
+    ['...hidden.docx', 'hidden.docx'],
+    ['#?&.xlsx', 'file.xlsx'],
+    ['noext', 'noext'],
+  ])('%j → %j', (input, expected) => {
+    expect(safeFileName(input)).toBe(expected);
+  });
+
+  it('bounds the length, keeping the extension and whole characters', () => {
+    const name = safeFileName(`${'😀'.repeat(300)}.pdf`);
+    expect(Array.from(name).length).toBeLessThanOrEqual(MAX_SAFE_NAME_LENGTH);
+    expect(name.endsWith('.pdf')).toBe(true);
+    expect(name.isWellFormed()).toBe(true);
+  });
+});
+
+describe('file types', () => {
+  it('reads extensions case-insensitively from the last dot', () => {
+    expect(extensionOf('a.b.JPG')).toBe('jpg');
+    expect(extensionOf('.jpg')).toBe('');
+    expect(extensionOf('a.')).toBe('');
+    expect(allowedExtensionOf('X.DocX')).toBe('docx');
+  });
+});
+
+describe('folder policy', () => {
+  it('lets a session win over the principal’s own folder', () => {
+    expect(folderFor({ kind: 'store', id: '1' }, 's1')).toBe('chat/session-s1/');
+  });
+  it('never lets a principal id escape its folder', () => {
+    expect(folderFor({ kind: 'store', id: '../x' }, undefined)).toBe('chat/general/');
+  });
+  it('treats "not sent" and "sent empty" differently', () => {
+    expect(parseSessionId(undefined)).toBeUndefined();
+    expect(() => parseSessionId('')).toThrow();
+  });
+});
+
+describe('principalFrom', () => {
+  it('accepts admin and store roles in any case and stringifies ids', () => {
+    expect(principalFrom({ role: 'Store', id: 42 })).toEqual({ kind: 'store', id: '42' });
+    expect(principalFrom({ role: 'admin', id: null })).toEqual({ kind: 'admin' });
+  });
+  it.each(['customer', 'superadmin', ''])('refuses role %j', (role) => {
+    expect(() => principalFrom({ role })).toThrow(Unauthorized);
+  });
+});

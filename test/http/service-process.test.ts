@@ -1,0 +1,113 @@
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const run = promisify(execFile);
+const MAIN = new URL('../../src/main.ts', import.meta.url).pathname;
+
+/** Runs `node src/main.ts` as `npm start` does and waits until it accepts uploads. */
+async function startService(env: Record<string, string>): Promise<{ child: ChildProcess; output: () => string; url: string }> {
+  const child = spawn(process.execPath, [MAIN], { env: { PATH: process.env.PATH, PORT: '0', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout!.on('data', (d) => (output += d));
+  child.stderr!.on('data', (d) => (output += d));
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`service did not start:\n${output}`)), 20_000);
+    child.stdout!.on('data', () => {
+      const match = /"url":"(http:\/\/[^"]+)".*accepting uploads/.exec(output);
+      if (match) {
+        clearTimeout(timer);
+        resolve(match[1]!);
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`service exited with ${code}:\n${output}`)));
+  });
+  return { child, output: () => output, url };
+}
+
+async function exitOf(env: Record<string, string>): Promise<{ code: number | null; stderr: string }> {
+  const child = spawn(process.execPath, [MAIN], { env: { PATH: process.env.PATH, PORT: '0', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr!.on('data', (d) => (stderr += d));
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  return { code, stderr };
+}
+
+describe('the service as `npm start` runs it', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'attache-process-'));
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('prints development tokens, answers the spec’s curl example on localhost, serves the file, and exits 0 on SIGTERM', async () => {
+    const service = await startService({ LOCAL_STORAGE_DIR: join(dir, 'uploads') });
+    try {
+      expect(service.output()).toContain('made up two development tokens');
+      const token = /store \(id 1\): (\S+)/.exec(service.output())![1]!;
+      const image = randomBytes(200_000);
+      await writeFile(join(dir, 'image.jpg'), image);
+      const { stdout } = await run('curl', [
+        '-sS', '-X', 'POST', `${service.url.replace('127.0.0.1', 'localhost')}/v1/chat/upload/`,
+        '-H', `Authorization: Token ${token}`,
+        '-F', `file=@${join(dir, 'image.jpg')}`,
+        '-F', 'session_id=1',
+      ]);
+      const body = JSON.parse(stdout) as { url: string; type: string };
+      expect(body.type).toBe('image/jpeg');
+      expect(body.url).toMatch(/^http:\/\/localhost:\d+\/files\/chat\/session-1\/[^/]+-image\.jpg$/);
+      const download = await run('curl', ['-sS', '-o', join(dir, 'downloaded.jpg'), '-w', '%{http_code} %{content_type}', body.url]);
+      expect(download.stdout).toBe('200 image/jpeg');
+      const { readFile } = await import('node:fs/promises');
+      expect((await readFile(join(dir, 'downloaded.jpg'))).equals(image)).toBe(true);
+    } finally {
+      service.child.kill('SIGTERM');
+    }
+    expect(await new Promise((resolve) => service.child.once('exit', resolve))).toBe(0);
+  });
+
+  it('accepts the tokens of AUTH_TOKENS_FILE and no others', async () => {
+    const tokensFile = join(dir, 'tokens.json');
+    await writeFile(tokensFile, JSON.stringify({ tokens: [{ token: 'file-store-token-123456', role: 'store', id: '9' }] }));
+    const service = await startService({ LOCAL_STORAGE_DIR: join(dir, 'uploads2'), AUTH_TOKENS_FILE: tokensFile, NODE_ENV: 'production' });
+    try {
+      expect(service.output()).not.toContain('development tokens');
+      const form = () => {
+        const f = new FormData();
+        f.append('file', new Blob(['%PDF-1.4']), 'doc.pdf');
+        return f;
+      };
+      const ok = await fetch(`${service.url}/v1/chat/upload/`, { method: 'POST', headers: { Authorization: 'Token file-store-token-123456' }, body: form() });
+      expect(ok.status).toBe(200);
+      expect(((await ok.json()) as { url: string }).url).toContain('/chat/store-9/');
+      const refused = await fetch(`${service.url}/v1/chat/upload/`, { method: 'POST', headers: { Authorization: 'Token nope-nope-nope-nope' }, body: form() });
+      expect(refused.status).toBe(401);
+    } finally {
+      service.child.kill('SIGTERM');
+    }
+  });
+
+  it.each([
+    [{ MAX_FILE_SIZE: 'abc' }, 'MAX_FILE_SIZE'],
+    [{ MAX_FILE_SIZE: '0' }, 'MAX_FILE_SIZE'],
+    [{ PORT: '70000' }, 'PORT'],
+    [{ STORAGE_DRIVER: 'ftp' }, 'STORAGE_DRIVER'],
+    [{ PUBLIC_BASE_URL: 'not a url' }, 'PUBLIC_BASE_URL'],
+    [{ STORAGE_DRIVER: 's3' }, 'S3_BUCKET'],
+    [{ STORAGE_DRIVER: 'gcs' }, 'GCS_BUCKET'],
+    [{ NODE_ENV: 'production' }, 'AUTH_TOKENS_FILE'],
+    [{ AUTH_TOKENS_FILE: '/nonexistent/tokens.json' }, 'AUTH_TOKENS_FILE'],
+  ])('refuses to start with %j, in one line naming %s', async (env, variable) => {
+    const { code, stderr } = await exitOf(env as Record<string, string>);
+    expect(code).toBe(1);
+    const lines = stderr.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(new RegExp(`^attache: invalid configuration: ${variable}: `));
+  });
+});

@@ -1,0 +1,328 @@
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { request } from 'node:http';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startAttacheUnderTest, TEST_TOKENS, type AttacheUnderTest } from '../support/attache-under-test.ts';
+import { multipartBody } from '../support/multipart.ts';
+import { httpStoreDrivers } from '../support/stores-under-test.ts';
+
+const run = promisify(execFile);
+
+const EXPECTED_TYPES: Record<string, string> = {
+  jpg: 'image/jpeg',
+  jpeg: 'image/jpeg',
+  png: 'image/png',
+  gif: 'image/gif',
+  heic: 'image/heic',
+  heif: 'image/heif',
+  pdf: 'application/pdf',
+  doc: 'application/msword',
+  docx: 'application/vnd.openxmlformats-officedocument.wordprocessingml.document',
+  xls: 'application/vnd.ms-excel',
+  xlsx: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+};
+
+const MAX_FILE_SIZE = 2 * 1024 * 1024;
+
+describe.each(httpStoreDrivers)('POST /v1/chat/upload/ with the $driver store', (driver) => {
+  let attache: AttacheUnderTest;
+  let scratch: string;
+
+  beforeAll(async () => {
+    attache = await startAttacheUnderTest(driver, { MAX_FILE_SIZE: String(MAX_FILE_SIZE) });
+    scratch = await mkdtemp(join(tmpdir(), 'attache-client-'));
+  });
+  afterAll(async () => {
+    await attache?.close();
+    await rm(scratch, { recursive: true, force: true });
+  });
+
+  /** The spec's FormData example, as a browser's fetch sends it (file first). */
+  async function uploadForm(
+    parts: Array<[string, string | [Buffer, string]]>,
+    token: string | undefined = TEST_TOKENS.store,
+    path = '/v1/chat/upload/',
+  ) {
+    const form = new FormData();
+    for (const [name, value] of parts) {
+      if (typeof value === 'string') form.append(name, value);
+      else form.append(name, new Blob([value[0]]), value[1]);
+    }
+    const response = await fetch(`${attache.url}${path}`, {
+      method: 'POST',
+      headers: token === undefined ? {} : { Authorization: `Token ${token}` },
+      body: form,
+    });
+    return { status: response.status, body: (await response.json()) as Record<string, string> };
+  }
+
+  async function download(url: string) {
+    const response = await fetch(url);
+    return { status: response.status, headers: response.headers, bytes: Buffer.from(await response.arrayBuffer()) };
+  }
+
+  async function expectNothingKept(before: string[]) {
+    expect(await attache.storedKeys()).toEqual(before);
+    expect(await attache.spooledFiles()).toEqual([]);
+  }
+
+  it("answers the spec's curl example, and the URL downloads byte-for-byte", async () => {
+    const image = randomBytes(300_000);
+    const path = join(scratch, 'image.jpg');
+    await writeFile(path, image);
+    const { stdout } = await run('curl', [
+      '-sS', '-X', 'POST', attache.uploadUrl.replace('127.0.0.1', 'localhost'),
+      '-H', `Authorization: Token ${TEST_TOKENS.store}`,
+      '-F', `file=@${path}`,
+      '-F', 'session_id=1',
+    ]);
+    const body = JSON.parse(stdout);
+    expect(Object.keys(body).sort()).toEqual(['type', 'url']);
+    expect(body.type).toBe('image/jpeg');
+    expect(body.url).toMatch(/\/chat\/session-1\/[^/]+-image\.jpg$/);
+    const got = await download(body.url);
+    expect(got.status).toBe(200);
+    expect(got.bytes.equals(image)).toBe(true);
+    expect(got.headers.get('content-type')).toBe('image/jpeg');
+  });
+
+  it("answers the spec's FormData example (file, then session_id)", async () => {
+    const bytes = randomBytes(10_000);
+    const { status, body } = await uploadForm([['file', [bytes, 'photo.png']], ['session_id', '1']]);
+    expect(status).toBe(200);
+    expect(body).toEqual({ url: expect.stringMatching(/\/chat\/session-1\/[^/]+-photo\.png$/), type: 'image/png' });
+    expect((await download(body.url!)).bytes.equals(bytes)).toBe(true);
+  });
+
+  it('takes session_id before the file too, and the path without its trailing slash', async () => {
+    const bytes = randomBytes(10_000);
+    const { status, body } = await uploadForm([['session_id', 'abc-9'], ['file', [bytes, 'scan.pdf']]], TEST_TOKENS.store, '/v1/chat/upload');
+    expect(status).toBe(200);
+    expect(body.url).toMatch(/\/chat\/session-abc-9\/[^/]+-scan\.pdf$/);
+    expect(body.type).toBe('application/pdf');
+    expect((await download(body.url!)).bytes.equals(bytes)).toBe(true);
+  });
+
+  describe('returns and stores the MIME type of every supported extension', () => {
+    for (const [extension, type] of Object.entries(EXPECTED_TYPES)) {
+      for (const name of [`file.${extension}`, `FILE.${extension.toUpperCase()}`]) {
+        it(name, async () => {
+          const { status, body } = await uploadForm([['file', [Buffer.from(`content of ${name}`), name]]]);
+          expect(status).toBe(200);
+          expect(body.type).toBe(type);
+          const got = await download(body.url!);
+          expect(got.headers.get('content-type')).toBe(type);
+          expect(got.headers.get('x-content-type-options')).toBe('nosniff');
+          expect(got.bytes.toString()).toBe(`content of ${name}`);
+        });
+      }
+    }
+  });
+
+  it.each(['virus.exe', 'notes.txt', 'page.html', 'vector.svg', 'archive.zip', 'noextension', 'photo.jpg.exe', '.jpg'])(
+    'refuses %s with 400 Unsupported file type, storing nothing',
+    async (name) => {
+      const before = await attache.storedKeys();
+      for (const parts of [
+        [['file', [Buffer.from('x'), name]], ['session_id', '1']],
+        [['session_id', '1'], ['file', [Buffer.from('x'), name]]],
+      ] as Array<Array<[string, string | [Buffer, string]]>>) {
+        const { status, body } = await uploadForm(parts);
+        expect(status).toBe(400);
+        expect(body.error).toBe('Unsupported file type');
+      }
+      await expectNothingKept(before);
+    },
+  );
+
+  it('answers 400 file is required when there is no file part', async () => {
+    for (const parts of [[['session_id', '1']], []] as Array<Array<[string, string]>>) {
+      const { status, body } = await uploadForm(parts);
+      expect(status).toBe(400);
+      expect(body.error).toBe('file is required');
+    }
+    const json = await fetch(attache.uploadUrl, {
+      method: 'POST',
+      headers: { Authorization: `Token ${TEST_TOKENS.store}`, 'Content-Type': 'application/json' },
+      body: '{"file":"x"}',
+    });
+    expect(json.status).toBe(400);
+    expect(((await json.json()) as { error: string }).error).toBe('file is required');
+  });
+
+  it('answers the spec body exactly for a missing file', async () => {
+    const { status, body } = await uploadForm([['session_id', '1']]);
+    expect(status).toBe(400);
+    expect(body).toEqual({ error: 'file is required' });
+  });
+
+  describe('answers 401 {"error":"Unauthorized"}', () => {
+    const cases: Array<[string, Record<string, string>]> = [
+      ['no Authorization header', {}],
+      ['an unknown token', { Authorization: 'Token not-a-known-token-at-all' }],
+      ['a scheme without a token', { Authorization: 'Token' }],
+      ['the Basic scheme', { Authorization: `Basic ${TEST_TOKENS.store}` }],
+      ['a token of another role', { Authorization: `Token ${TEST_TOKENS.customer}` }],
+      ['two tokens', { Authorization: `Token ${TEST_TOKENS.store} ${TEST_TOKENS.admin}` }],
+    ];
+    it.each(cases)('for %s', async (_, headers) => {
+      const before = await attache.storedKeys();
+      const form = new FormData();
+      form.append('file', new Blob([Buffer.from('x')]), 'a.jpg');
+      const response = await fetch(attache.uploadUrl, { method: 'POST', headers, body: form });
+      expect(response.status).toBe(401);
+      expect(await response.json()).toEqual({ error: 'Unauthorized' });
+      await expectNothingKept(before);
+    });
+  });
+
+  it.each(['Token', 'token', 'TOKEN', 'Bearer', 'bearer'])('accepts the %s scheme', async (scheme) => {
+    const form = new FormData();
+    form.append('file', new Blob([Buffer.from('x')]), 'a.jpg');
+    const response = await fetch(attache.uploadUrl, { method: 'POST', headers: { Authorization: `${scheme} ${TEST_TOKENS.admin}` }, body: form });
+    expect(response.status).toBe(200);
+  });
+
+  it('refuses an unauthenticated 100 MB body before reading it', async () => {
+    const before = await attache.storedKeys();
+    const total = 100 * 1024 * 1024;
+    let pulled = 0;
+    const body = new Readable({
+      read() {
+        if (pulled >= total) return this.push(null);
+        pulled += 64 * 1024;
+        this.push(Buffer.alloc(64 * 1024, 0x61));
+      },
+    });
+    const { contentType } = multipartBody([]);
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = request(attache.uploadUrl, { method: 'POST', headers: { 'Content-Type': contentType, Authorization: 'Token wrong-token-0000000000' } });
+      req.on('response', (res) => {
+        res.resume();
+        resolve(res.statusCode!);
+      });
+      req.on('error', reject);
+      body.pipe(req);
+    });
+    body.destroy();
+    expect(status).toBe(401);
+    // Answered long before the body could have been read: socket buffers hold a few MB at most.
+    expect(pulled).toBeLessThan(total / 4);
+    await expectNothingKept(before);
+  });
+
+  describe('files each upload under the spec’s folder', () => {
+    const cases: Array<[string, string, string | undefined, RegExp]> = [
+      ['a session', TEST_TOKENS.store, 'room_7', /\/chat\/session-room_7\/[^/]+-a\.gif$/],
+      ['a store token with an id', TEST_TOKENS.store, undefined, /\/chat\/store-42\/[^/]+-a\.gif$/],
+      ['an admin token with an id', TEST_TOKENS.admin, undefined, /\/chat\/admin-7\/[^/]+-a\.gif$/],
+      ['a store token without an id', TEST_TOKENS.storeWithoutId, undefined, /\/chat\/general\/[^/]+-a\.gif$/],
+      ['an admin token without an id', TEST_TOKENS.adminWithoutId, undefined, /\/chat\/general\/[^/]+-a\.gif$/],
+    ];
+    it.each(cases)('for %s', async (_, token, sessionId, folder) => {
+      const parts: Array<[string, string | [Buffer, string]]> = [['file', [Buffer.from('gif'), 'a.gif']]];
+      if (sessionId !== undefined) parts.push(['session_id', sessionId]);
+      const { status, body } = await uploadForm(parts, token);
+      expect(status).toBe(200);
+      expect(body.url).toMatch(folder);
+    });
+  });
+
+  it('gives two uploads of one name two URLs, and keeps both files intact', async () => {
+    const first = randomBytes(5000);
+    const second = randomBytes(5000);
+    const a = await uploadForm([['file', [first, 'photo.jpg']], ['session_id', 'same']]);
+    const b = await uploadForm([['session_id', 'same'], ['file', [second, 'photo.jpg']]]);
+    expect(a.body.url).not.toBe(b.body.url);
+    expect(a.body.url).toMatch(/-photo\.jpg$/);
+    expect(b.body.url).toMatch(/-photo\.jpg$/);
+    expect((await download(a.body.url!)).bytes.equals(first)).toBe(true);
+    expect((await download(b.body.url!)).bytes.equals(second)).toBe(true);
+  });
+
+  it('ends the key in a safe form of the original name, and serves the original name', async () => {
+    const { body } = await uploadForm([['file', [Buffer.from('x'), 'Отчёт за май #3 (final)?.PDF']]]);
+    const key = decodeURIComponent(new URL(body.url!).pathname);
+    expect(key).toMatch(/-Отчёт_за_май_3_final\.pdf$/);
+    const got = await download(body.url!);
+    expect(got.headers.get('content-disposition')).toContain(`filename*=UTF-8''${encodeURIComponent('Отчёт за май #3 (final)?.PDF').replace(/[()']/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)}`);
+    expect(got.headers.get('content-disposition')).toMatch(/^attachment;/);
+  });
+
+  it.each([
+    ['../x', 'a path'],
+    ['a/b', 'a separator'],
+    ['', 'empty'],
+    ['x'.repeat(129), 'over 128 characters'],
+    ['a b', 'a space'],
+    ['..', 'dots'],
+    ['%2e%2e', 'escapes'],
+  ])('refuses session_id %j (%s) with 400, storing nothing', async (sessionId) => {
+    const before = await attache.storedKeys();
+    for (const parts of [
+      [['file', [Buffer.from('x'), 'a.jpg']], ['session_id', sessionId]],
+      [['session_id', sessionId], ['file', [Buffer.from('x'), 'a.jpg']]],
+    ] as Array<Array<[string, string | [Buffer, string]]>>) {
+      const { status, body } = await uploadForm(parts);
+      expect(status).toBe(400);
+      expect(body.error).toBe('Invalid session_id');
+      expect(body.detail).toEqual(expect.any(String));
+    }
+    await expectNothingKept(before);
+  });
+
+  it('accepts a session_id of exactly 128 characters', async () => {
+    const sessionId = 's'.repeat(128);
+    const { status, body } = await uploadForm([['file', [Buffer.from('x'), 'a.jpg']], ['session_id', sessionId]]);
+    expect(status).toBe(200);
+    expect(body.url).toContain(`/chat/session-${sessionId}/`);
+  });
+
+  it('answers 413 File too large mid-stream, whichever part comes first, and keeps nothing', async () => {
+    const before = await attache.storedKeys();
+    const big = randomBytes(MAX_FILE_SIZE * 3);
+    for (const parts of [
+      [['file', [big, 'big.pdf']], ['session_id', '1']],
+      [['session_id', '1'], ['file', [big, 'big.pdf']]],
+      [['file', [big, 'big.pdf']]],
+    ] as Array<Array<[string, string | [Buffer, string]]>>) {
+      const { status, body } = await uploadForm(parts);
+      expect(status).toBe(413);
+      expect(body.error).toBe('File too large');
+    }
+    await expectNothingKept(before);
+  });
+
+  it('accepts a file of exactly the limit', async () => {
+    const exact = randomBytes(MAX_FILE_SIZE);
+    const { status, body } = await uploadForm([['file', [exact, 'exact.pdf']]]);
+    expect(status).toBe(200);
+    expect((await download(body.url!)).bytes.equals(exact)).toBe(true);
+  });
+
+  it('refuses an empty file with 400 file is required', async () => {
+    const before = await attache.storedKeys();
+    const { status, body } = await uploadForm([['file', [Buffer.alloc(0), 'empty.jpg']]]);
+    expect(status).toBe(400);
+    expect(body.error).toBe('file is required');
+    await expectNothingKept(before);
+  });
+
+  it('answers 200 on /healthz and /readyz, JSON 404 elsewhere, JSON 405 for GET on the upload path', async () => {
+    expect((await fetch(`${attache.url}/healthz`)).status).toBe(200);
+    expect((await fetch(`${attache.url}/readyz`)).status).toBe(200);
+    const missing = await fetch(`${attache.url}/nope`);
+    expect(missing.status).toBe(404);
+    expect(await missing.json()).toEqual({ error: 'Not found' });
+    const get = await fetch(attache.uploadUrl);
+    expect(get.status).toBe(405);
+    expect(await get.json()).toEqual({ error: 'Method not allowed' });
+    const file = await fetch(`${attache.url}/files/chat/general/nothing-here.jpg`);
+    expect(file.status).toBe(404);
+  });
+});

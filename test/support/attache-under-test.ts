@@ -1,0 +1,56 @@
+import { pino } from 'pino';
+import { StaticTokenAuth } from '../../src/adapters/auth/static-token-auth.ts';
+import { loadConfig } from '../../src/config.ts';
+import { startAttache, type RunningAttache } from '../../src/main.ts';
+import { freePort } from './free-port.ts';
+import { filesUnder, type StoreDriverUnderTest, type StoreUnderTest } from './stores-under-test.ts';
+
+export const TEST_TOKENS = {
+  admin: 'test-admin-token-0000000001',
+  adminWithoutId: 'test-admin-token-no-id-0002',
+  store: 'test-store-token-0000000042',
+  storeWithoutId: 'test-store-token-no-id-0004',
+  customer: 'test-customer-token-00000005',
+} as const;
+
+export interface AttacheUnderTest {
+  readonly url: string;
+  readonly uploadUrl: string;
+  readonly running: RunningAttache;
+  readonly backend: StoreUnderTest;
+  /** Keys in the store plus files waiting in the spool: empty means nothing was kept. */
+  storedKeys(): Promise<string[]>;
+  spooledFiles(): Promise<string[]>;
+  close(): Promise<void>;
+}
+
+/** attache on a free loopback port, with known tokens and a fresh store from `driver`. */
+export async function startAttacheUnderTest(
+  driver: StoreDriverUnderTest,
+  env: Record<string, string> = {},
+): Promise<AttacheUnderTest> {
+  const port = await freePort();
+  const config = loadConfig({ PORT: String(port), HOST: '127.0.0.1', STORAGE_DRIVER: 'memory', ...env });
+  const auth = new StaticTokenAuth([
+    { token: TEST_TOKENS.admin, role: 'admin', id: '7' },
+    { token: TEST_TOKENS.adminWithoutId, role: 'admin' },
+    { token: TEST_TOKENS.store, role: 'store', id: 42 },
+    { token: TEST_TOKENS.storeWithoutId, role: 'store' },
+    { token: TEST_TOKENS.customer, role: 'customer', id: '5' },
+  ]);
+  // Stores that attache serves itself must hand out URLs of this instance's /files route.
+  const backend = await driver.create(`http://127.0.0.1:${port}/files`);
+  const running = await startAttache(config, { logger: pino({ level: 'silent' }), store: backend.store, auth });
+  return {
+    url: running.url,
+    uploadUrl: `${running.url}/v1/chat/upload/`,
+    running,
+    backend,
+    storedKeys: () => backend.listKeys(),
+    spooledFiles: () => filesUnder(running.spoolDir),
+    async close() {
+      await running.close();
+      await backend.close();
+    },
+  };
+}

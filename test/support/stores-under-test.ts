@@ -1,0 +1,53 @@
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import type { ObjectStore } from '../../src/application/ports.ts';
+import { InMemoryObjectStore } from '../../src/adapters/object-store/in-memory-object-store.ts';
+import { LocalDiskObjectStore } from '../../src/adapters/object-store/local-disk-object-store.ts';
+
+/** A store on a real backend, fresh for one test file, plus a way to see everything it holds. */
+export interface StoreUnderTest {
+  readonly store: ObjectStore;
+  /** Every key in the store now (so tests can say "nothing was stored"). */
+  listKeys(): Promise<string[]>;
+  close(): Promise<void>;
+}
+
+export interface StoreDriverUnderTest {
+  readonly driver: string;
+  create(publicBaseUrl: string): Promise<StoreUnderTest>;
+}
+
+export async function filesUnder(dir: string): Promise<string[]> {
+  try {
+    const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+    return entries.filter((e) => e.isFile()).map((e) => relative(dir, join(e.parentPath, e.name)));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw error;
+  }
+}
+
+export const memoryDriver: StoreDriverUnderTest = {
+  driver: 'memory',
+  async create(publicBaseUrl) {
+    const store = new InMemoryObjectStore({ publicBaseUrl });
+    return { store, listKeys: async () => store.keys(), close: async () => {} };
+  },
+};
+
+export const localDriver: StoreDriverUnderTest = {
+  driver: 'local',
+  async create(publicBaseUrl) {
+    const dir = await mkdtemp(join(tmpdir(), 'attache-http-'));
+    return {
+      store: new LocalDiskObjectStore({ rootDir: dir, publicBaseUrl }),
+      // Temp files and sidecars count too: "nothing stored" means nothing at all.
+      listKeys: () => filesUnder(dir),
+      close: () => rm(dir, { recursive: true, force: true }),
+    };
+  },
+};
+
+/** The drivers whose stores the HTTP contract runs against, end to end. */
+export const httpStoreDrivers: StoreDriverUnderTest[] = [memoryDriver, localDriver];
