@@ -168,6 +168,12 @@ describe(`S3ObjectStore against ${server}`, () => {
       expect(response.headers.get('content-type')).toBe('image/jpeg');
       expect(response.headers.get('content-disposition')).toContain("inline; filename=");
       expect(response.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
+      // Percent-encoded Unicode and spaces in the key reach the same object.
+      const unicodeKey = `${prefix}/${randomUUID()}-Фото отпуска (1).jpg` as ObjectKey;
+      await store.put(unicodeKey, Readable.from([Buffer.from('unicode key')]), image);
+      const unicode = await fetch(await store.urlFor(unicodeKey));
+      expect(unicode.status).toBe(200);
+      expect(await unicode.text()).toBe('unicode key');
       // Only what the policy names is public.
       const other = newKey();
       await store.put(other, Readable.from([Buffer.from('private')]), meta);

@@ -36,7 +36,7 @@ export interface S3ObjectStoreOptions {
   readonly publicBaseUrl?: string;
   /** 'public': a plain URL (the bucket or CDN must allow anonymous reads). 'signed': a presigned GET URL. */
   readonly urlMode: 'public' | 'signed';
-  /** How long a signed URL stays valid. Default 3600 s; at most 604800 s (7 days, the SigV4 limit). */
+  /** How long a signed URL stays valid. Default 86400 s (as S3_URL_TTL); at most 604800 s (7 days, the SigV4 limit). */
   readonly urlTtlSeconds?: number;
   /**
    * Bytes per multipart part, and the largest file sent as a single PutObject. Default 8 MiB; at least 5 MiB
@@ -115,7 +115,7 @@ export class S3ObjectStore implements ObjectStore {
     this.#forcePathStyle = options.forcePathStyle ?? options.endpoint !== undefined;
     this.#publicBaseUrl = options.publicBaseUrl;
     this.#urlMode = options.urlMode;
-    this.#urlTtlSeconds = options.urlTtlSeconds ?? 3600;
+    this.#urlTtlSeconds = options.urlTtlSeconds ?? 86_400;
     this.#partSize = options.partSizeBytes ?? 8 * MIB;
     this.#queueSize = options.queueSize ?? 2;
     const connectionTimeout = options.connectionTimeoutMs ?? 5_000;
