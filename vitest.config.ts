@@ -3,8 +3,12 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
-    // The library and CLI tests run the built package (dist/), as its users do.
-    globalSetup: ['test/support/build-dist.ts'],
+    globalSetup: [
+      // The library and CLI tests run the built package (dist/), as its users do.
+      'test/support/build-dist.ts',
+      // The real servers the adapter tests run against (the run fails when one cannot start).
+      'test/support/s3/rgw-global-setup.ts',
+    ],
     testTimeout: 60_000,
     hookTimeout: 120_000,
   },

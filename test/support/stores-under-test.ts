@@ -4,6 +4,7 @@ import { join, relative } from 'node:path';
 import type { ObjectStore } from '../../src/application/ports.ts';
 import { InMemoryObjectStore } from '../../src/adapters/object-store/in-memory-object-store.ts';
 import { LocalDiskObjectStore } from '../../src/adapters/object-store/local-disk-object-store.ts';
+import { s3Driver } from './s3/s3-store-driver.ts';
 
 /** A store on a real backend, fresh for one test file, plus a way to see everything it holds. */
 export interface StoreUnderTest {
@@ -50,4 +51,4 @@ export const localDriver: StoreDriverUnderTest = {
 };
 
 /** The drivers whose stores the HTTP contract runs against, end to end. */
-export const httpStoreDrivers: StoreDriverUnderTest[] = [memoryDriver, localDriver];
+export const httpStoreDrivers: StoreDriverUnderTest[] = [memoryDriver, localDriver, s3Driver];

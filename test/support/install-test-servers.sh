@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Installs the system packages the test servers need, only those missing. Idempotent; run by `npm test`
+# (pretest). Root runs apt-get directly, others through sudo; with CI=true or no terminal nothing prompts.
+#
+# To add a server: one `need COMMAND DEBIAN_PACKAGE` line below.
+set -euo pipefail
+
+packages=()
+need() { command -v "$1" >/dev/null 2>&1 || packages+=("$2"); }
+
+# S3: Ceph RADOS Gateway (test/support/s3/start-rgw.sh). Not needed when the tests use another S3 server.
+if [[ -z "${S3_TEST_ENDPOINT:-}" ]]; then
+  need ceph-mon ceph-mon
+  need ceph-osd ceph-osd
+  need radosgw radosgw
+  need radosgw-admin radosgw
+fi
+
+[[ ${#packages[@]} -eq 0 ]] && exit 0
+# One package can provide several commands.
+mapfile -t packages < <(printf '%s\n' "${packages[@]}" | sort -u)
+
+if ! command -v apt-get >/dev/null 2>&1; then
+  echo "install-test-servers: no apt-get here; install ${packages[*]} yourself (see docs/storage-s3.md)," \
+    "or set S3_TEST_ENDPOINT/S3_TEST_ACCESS_KEY/S3_TEST_SECRET_KEY to test against another S3 server." >&2
+  exit 1
+fi
+
+interactive=true
+if [[ "${CI:-}" == "true" || ! -t 0 ]]; then interactive=false; fi
+
+sudo=()
+if [[ $(id -u) -ne 0 ]]; then
+  if ! command -v sudo >/dev/null 2>&1; then
+    echo "install-test-servers: need root or sudo to install ${packages[*]}" >&2
+    exit 1
+  fi
+  sudo=(sudo)
+  # Never wait for a password nobody can type.
+  $interactive || sudo=(sudo -n)
+fi
+
+echo "install-test-servers: installing ${packages[*]} (Debian packages for the test servers)" >&2
+"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${packages[@]}"

@@ -1,0 +1,70 @@
+import { randomUUID } from 'node:crypto';
+import {
+  AbortMultipartUploadCommand,
+  CreateBucketCommand,
+  DeleteBucketCommand,
+  DeleteObjectCommand,
+  ListMultipartUploadsCommand,
+  ListObjectsV2Command,
+  S3Client,
+} from '@aws-sdk/client-s3';
+import { inject } from 'vitest';
+import { S3ObjectStore } from '../../../src/adapters/object-store/s3-object-store.ts';
+import type { StoreDriverUnderTest } from '../stores-under-test.ts';
+
+/**
+ * S3ObjectStore on the run's S3 server (see rgw-global-setup.ts), each store in a bucket of its own so that
+ * listKeys sees exactly what that store holds, incomplete multipart uploads included.
+ */
+export const s3Driver: StoreDriverUnderTest = {
+  driver: 's3',
+  async create(publicBaseUrl) {
+    const s3 = inject('s3');
+    const bucket = `attache-http-${randomUUID().slice(0, 13)}`;
+    const raw = new S3Client({
+      endpoint: s3.endpoint,
+      region: s3.region,
+      forcePathStyle: true,
+      credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
+    });
+    await raw.send(new CreateBucketCommand({ Bucket: bucket }));
+    const store = new S3ObjectStore({
+      bucket,
+      region: s3.region,
+      endpoint: s3.endpoint,
+      credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
+      publicBaseUrl,
+      urlMode: 'public',
+    });
+    async function objects(): Promise<string[]> {
+      const keys: string[] = [];
+      let ContinuationToken: string | undefined;
+      do {
+        const page = await raw.send(new ListObjectsV2Command({ Bucket: bucket, ContinuationToken }));
+        keys.push(...(page.Contents ?? []).map((o) => o.Key!));
+        ContinuationToken = page.NextContinuationToken;
+      } while (ContinuationToken);
+      return keys;
+    }
+    async function uploads() {
+      return (await raw.send(new ListMultipartUploadsCommand({ Bucket: bucket }))).Uploads ?? [];
+    }
+    return {
+      store,
+      // "Nothing stored" means nothing at all: an incomplete multipart upload counts too.
+      listKeys: async () => [
+        ...(await objects()),
+        ...(await uploads()).map((u) => `${u.Key} (incomplete multipart upload)`),
+      ].sort(),
+      async close() {
+        store.close();
+        for (const key of await objects()) await raw.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
+        for (const { Key, UploadId } of await uploads()) {
+          await raw.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key, UploadId }));
+        }
+        await raw.send(new DeleteBucketCommand({ Bucket: bucket }));
+        raw.destroy();
+      },
+    };
+  },
+};
