@@ -25,6 +25,11 @@ export const ENVIRONMENT_VARIABLES = {
   S3_FORCE_PATH_STYLE: { default: '`true` when `S3_ENDPOINT` is set', description: 'Address buckets as `ENDPOINT/BUCKET/KEY`.' },
   S3_URL_MODE: { default: '`public`', description: '`public` URLs, or `signed` (presigned GET) for private buckets.' },
   S3_URL_TTL: { default: '`86400`', description: 'Lifetime of signed URLs, in seconds (at most 604800).' },
+  S3_PART_SIZE_MB: { default: '`8`', description: 'Multipart part size in MiB (at least 5); files up to one part go in a single PutObject.' },
+  S3_QUEUE_SIZE: { default: '`2`', description: 'Parts uploaded in parallel; an upload holds about (queue + 1) × part size in memory.' },
+  S3_CONNECT_TIMEOUT_MS: { default: '`5000`', description: 'Longest wait for a connection to S3.' },
+  S3_REQUEST_TIMEOUT_MS: { default: '`30000`', description: 'Longest one S3 request may take or stall; a hung backend fails an upload within about (attempts + 1) × this.' },
+  S3_MAX_ATTEMPTS: { default: '`3`', description: 'Tries per S3 request, the first included.' },
   GCS_BUCKET: { default: '(required for `gcs`)', description: 'Bucket to store attachments in.' },
   GCS_PROJECT_ID: { default: '(from credentials)', description: 'Google Cloud project.' },
   GCS_API_ENDPOINT: { default: '`STORAGE_EMULATOR_HOST`, else Google', description: 'JSON API endpoint (an emulator or fake-gcs-server).' },
@@ -47,6 +52,11 @@ export type StorageConfig =
       readonly publicBaseUrl: string | undefined;
       readonly urlMode: UrlMode;
       readonly urlTtlSeconds: number;
+      readonly partSizeBytes: number;
+      readonly queueSize: number;
+      readonly connectionTimeoutMs: number;
+      readonly requestTimeoutMs: number;
+      readonly maxAttempts: number;
     }
   | {
       readonly driver: 'gcs';
@@ -114,6 +124,11 @@ const environment = z.object({
   S3_FORCE_PATH_STYLE: bool.optional(),
   S3_URL_MODE: urlMode.default('public'),
   S3_URL_TTL: integer(1, SIGNED_URL_MAX_TTL).default(86_400),
+  S3_PART_SIZE_MB: integer(5, 5 * 1024).default(8),
+  S3_QUEUE_SIZE: integer(1, 64).default(2),
+  S3_CONNECT_TIMEOUT_MS: integer(1, 600_000).default(5000),
+  S3_REQUEST_TIMEOUT_MS: integer(1, 3_600_000).default(30_000),
+  S3_MAX_ATTEMPTS: integer(1, 10).default(3),
   GCS_BUCKET: optional,
   GCS_PROJECT_ID: optional,
   GCS_API_ENDPOINT: httpUrl.optional(),
@@ -152,6 +167,9 @@ function storageConfig(e: z.infer<typeof environment>): StorageConfig {
       return { driver: 'memory', publicBaseUrl: e.PUBLIC_BASE_URL };
     case 's3':
       if (!e.S3_BUCKET) throw new ConfigError('S3_BUCKET', 'is required when STORAGE_DRIVER=s3');
+      if (e.S3_URL_MODE === 'signed' && e.PUBLIC_BASE_URL) {
+        throw new ConfigError('PUBLIC_BASE_URL', 'cannot be combined with S3_URL_MODE=signed (a signature is valid only for the bucket\'s own host)');
+      }
       return {
         driver: 's3',
         bucket: e.S3_BUCKET,
@@ -161,6 +179,11 @@ function storageConfig(e: z.infer<typeof environment>): StorageConfig {
         publicBaseUrl: e.PUBLIC_BASE_URL,
         urlMode: e.S3_URL_MODE,
         urlTtlSeconds: e.S3_URL_TTL,
+        partSizeBytes: e.S3_PART_SIZE_MB * 1024 * 1024,
+        queueSize: e.S3_QUEUE_SIZE,
+        connectionTimeoutMs: e.S3_CONNECT_TIMEOUT_MS,
+        requestTimeoutMs: e.S3_REQUEST_TIMEOUT_MS,
+        maxAttempts: e.S3_MAX_ATTEMPTS,
       };
     case 'gcs': {
       if (!e.GCS_BUCKET) throw new ConfigError('GCS_BUCKET', 'is required when STORAGE_DRIVER=gcs');

@@ -22,7 +22,12 @@ export async function createObjectStore(storage: StorageConfig, selfUrl: string)
       return new LocalDiskObjectStore({ rootDir: storage.dir, publicBaseUrl: storage.publicBaseUrl ?? `${selfUrl}/files` });
     case 'memory':
       return new InMemoryObjectStore({ publicBaseUrl: storage.publicBaseUrl ?? `${selfUrl}/files` });
-    case 's3':
+    case 's3': {
+      // Loaded only when used: the AWS SDK is large, and local installs never need it.
+      const { S3ObjectStore } = await import('./object-store/s3-object-store.ts');
+      const { driver: _driver, ...options } = storage;
+      return new S3ObjectStore(options);
+    }
     case 'gcs':
       throw new ConfigError('STORAGE_DRIVER', `${storage.driver} is not available in this build yet`);
   }
