@@ -79,7 +79,11 @@ const UPLOAD_ID_FIELD = 'attacheUploadId';
  * Objects in a Google Cloud Storage bucket, through the official client library.
  *
  * Never overwrites: every create carries `ifGenerationMatch: 0` (GCS refuses with 412 when any
- * live object has the name), which becomes ObjectAlreadyExists.
+ * live object has the name), which becomes ObjectAlreadyExists. There is deliberately no
+ * existence check before uploading: it would cost a round trip per upload and still race, and
+ * GCS enforces the precondition atomically. firebase-tools' Storage emulator ignores
+ * preconditions; the project's test wrapper (test/support/gcs/gcs-emulator-server.cjs) adds the
+ * check back rather than this class working around it.
  */
 export class GcsObjectStore implements ObjectStore {
   readonly #storage: Storage;
