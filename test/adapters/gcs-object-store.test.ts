@@ -20,6 +20,7 @@ import {
 } from '../support/gcs/test-servers.ts';
 
 const server = inject('gcsTestServer');
+if (server.unusable) throw new Error(server.unusable);
 const { bucket } = server;
 const PROJECT_ID = process.env.GCS_TEST_PROJECT_ID || 'demo-test';
 const MiB = 1024 * 1024;

@@ -66,6 +66,8 @@ export const DEFAULT_RESUMABLE_THRESHOLD_BYTES = 8 * 1024 * 1024;
 export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 export const DEFAULT_MAX_RETRIES = 2;
 const MAX_SIGNED_URL_TTL_SECONDS = 7 * 24 * 60 * 60;
+/** How long a failed resumable upload waits for its session to be cancelled. */
+const CANCEL_TIMEOUT_MS = 5_000;
 
 /** What a File's request interceptor returns (the library does not export the type's name). */
 type RequestOptions = ReturnType<File['interceptors'][number]['request']>;
@@ -238,7 +240,8 @@ export class GcsObjectStore implements ObjectStore {
       return Number(file.metadata.size ?? sent);
     } catch (error) {
       connections.close('upload failed');
-      if (sessionUri !== undefined) await cancelResumableSession(sessionUri, this.#requestTimeoutMs);
+      // Awaited so that no request outlives put, but briefly: the failure is already known.
+      if (sessionUri !== undefined) await cancelResumableSession(sessionUri, Math.min(this.#requestTimeoutMs, CANCEL_TIMEOUT_MS));
       if (statusOf(error) === 412) return this.#claimOrConflict(file, uploadId, error);
       throw error;
     } finally {

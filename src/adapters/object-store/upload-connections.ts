@@ -43,11 +43,6 @@ export class UploadConnections {
     this.agent = agent;
   }
 
-  /** Sockets open now. */
-  get openSockets(): number {
-    return this.#sockets.size;
-  }
-
   /** Destroys every socket (their requests fail with UploadConnectionClosed) and refuses new ones. */
   close(reason = 'upload cancelled'): void {
     this.#closedWith ??= new UploadConnectionClosed(reason, 'ERR_UPLOAD_CANCELLED');

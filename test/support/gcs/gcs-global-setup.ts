@@ -22,6 +22,8 @@ export interface GcsTestServer {
   readonly bucket: string;
   /** True when this setup started firebase-tools' emulator, whose gaps some tests allow for. */
   readonly emulator: boolean;
+  /** Set when no server can be tested: why. The GCS tests fail with it; other suites still run. */
+  readonly unusable?: string;
 }
 
 declare module 'vitest' {
@@ -36,13 +38,27 @@ const STOP_TIMEOUT_MS = 5_000;
 export default async function setup(project: TestProject): Promise<(() => Promise<void>) | undefined> {
   const bucket = process.env.GCS_TEST_BUCKET || 'attache-test';
   const external = process.env.GCS_TEST_ENDPOINT;
+  const stray = strayEmulatorHost(external);
+  if (stray !== undefined) {
+    project.provide('gcsTestServer', { endpoint: '', bucket, emulator: false, unusable: stray });
+    return undefined;
+  }
   if (external) {
     await ensureBucket(external, bucket);
     console.log(`[gcs] using GCS_TEST_ENDPOINT=${external}, bucket ${bucket}`);
     project.provide('gcsTestServer', { endpoint: external, bucket, emulator: false });
     return undefined;
   }
-  const emulator = await startGcsEmulator();
+  let emulator: RunningGcsEmulator;
+  try {
+    emulator = await startGcsEmulator();
+  } catch (error) {
+    // Only the GCS tests depend on it: they fail with this, the other suites still run.
+    const why = `the GCS emulator did not start: ${error instanceof Error ? error.message : String(error)}`;
+    console.error(`[gcs] ${why}`);
+    project.provide('gcsTestServer', { endpoint: '', bucket, emulator: true, unusable: why });
+    return undefined;
+  }
   try {
     await ensureBucket(emulator.endpoint, bucket);
   } catch (error) {
@@ -114,6 +130,22 @@ export async function startGcsEmulator(): Promise<RunningGcsEmulator> {
       clearTimeout(killer);
     },
   };
+}
+
+/**
+ * With STORAGE_EMULATOR_HOST set, @google-cloud/storage sends every JSON API call there,
+ * whatever apiEndpoint a client is given (only uploads follow apiEndpoint): the tests would
+ * silently talk to two servers. Only the same address as GCS_TEST_ENDPOINT is allowed.
+ */
+function strayEmulatorHost(external: string | undefined): string | undefined {
+  const emulatorHost = process.env.STORAGE_EMULATOR_HOST;
+  if (emulatorHost === undefined) return undefined;
+  const normalize = (url: string) => url.replace(/\/+$/, '');
+  if (external !== undefined && normalize(external) === normalize(emulatorHost)) return undefined;
+  return (
+    `STORAGE_EMULATOR_HOST=${emulatorHost} is set: the GCS client library would send the tests' JSON API calls there, ` +
+    'not to the server under test. Unset it, or also set GCS_TEST_ENDPOINT to that address to test against it.'
+  );
 }
 
 async function ensureBucket(endpoint: string, name: string): Promise<void> {
