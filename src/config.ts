@@ -35,6 +35,9 @@ export const ENVIRONMENT_VARIABLES = {
   GCS_API_ENDPOINT: { default: '`STORAGE_EMULATOR_HOST`, else Google', description: 'JSON API endpoint (an emulator or fake-gcs-server).' },
   GCS_URL_MODE: { default: '`public`', description: '`public` URLs, or `signed` (V4 signed GET) for private buckets.' },
   GCS_URL_TTL: { default: '`86400`', description: 'Lifetime of signed URLs, in seconds (at most 604800).' },
+  GCS_RESUMABLE_THRESHOLD_BYTES: { default: '`8388608`', description: 'Files up to this size go up in one request; larger ones as a resumable upload. Also the memory an upload holds.' },
+  GCS_REQUEST_TIMEOUT_MS: { default: '`30000`', description: 'Longest one GCS request may go without an answer (for resumable uploads: without a byte moving).' },
+  GCS_MAX_RETRIES: { default: '`2`', description: 'Retries of transient GCS failures (408, 429, 5xx, resets); 0 disables them.' },
 } as const satisfies Record<string, { default: string; description: string }>;
 
 export type UrlMode = 'public' | 'signed';
@@ -66,6 +69,9 @@ export type StorageConfig =
       readonly publicBaseUrl: string | undefined;
       readonly urlMode: UrlMode;
       readonly urlTtlSeconds: number;
+      readonly resumableThresholdBytes: number;
+      readonly requestTimeoutMs: number;
+      readonly maxRetries: number;
     };
 
 export interface Config {
@@ -135,6 +141,9 @@ const environment = z.object({
   STORAGE_EMULATOR_HOST: optional,
   GCS_URL_MODE: urlMode.default('public'),
   GCS_URL_TTL: integer(1, SIGNED_URL_MAX_TTL).default(86_400),
+  GCS_RESUMABLE_THRESHOLD_BYTES: integer(1, 1024 * 1024 * 1024).default(8 * 1024 * 1024),
+  GCS_REQUEST_TIMEOUT_MS: integer(1, 3_600_000).default(30_000),
+  GCS_MAX_RETRIES: integer(0, 10).default(2),
 });
 
 /** Reads and validates the configuration; throws ConfigError on the first invalid variable. */
@@ -187,15 +196,27 @@ function storageConfig(e: z.infer<typeof environment>): StorageConfig {
       };
     case 'gcs': {
       if (!e.GCS_BUCKET) throw new ConfigError('GCS_BUCKET', 'is required when STORAGE_DRIVER=gcs');
+      if (e.GCS_URL_MODE === 'signed' && e.PUBLIC_BASE_URL) {
+        throw new ConfigError('PUBLIC_BASE_URL', 'cannot be combined with GCS_URL_MODE=signed (a signature is valid only for the storage host)');
+      }
       const emulator = e.STORAGE_EMULATOR_HOST;
+      const emulatorUrl = emulator ? (/^https?:\/\//.test(emulator) ? emulator : `http://${emulator}`).replace(/\/+$/, '') : undefined;
+      // The client library sends some calls to STORAGE_EMULATOR_HOST whatever apiEndpoint says:
+      // two different addresses would split one bucket's traffic between two servers.
+      if (e.GCS_API_ENDPOINT && emulatorUrl && e.GCS_API_ENDPOINT !== emulatorUrl) {
+        throw new ConfigError('GCS_API_ENDPOINT', `differs from STORAGE_EMULATOR_HOST (${emulatorUrl}); set one of them`);
+      }
       return {
         driver: 'gcs',
         bucket: e.GCS_BUCKET,
         projectId: e.GCS_PROJECT_ID,
-        apiEndpoint: e.GCS_API_ENDPOINT ?? (emulator ? (emulator.startsWith('http') ? emulator : `http://${emulator}`) : undefined),
+        apiEndpoint: e.GCS_API_ENDPOINT ?? emulatorUrl,
         publicBaseUrl: e.PUBLIC_BASE_URL,
         urlMode: e.GCS_URL_MODE,
         urlTtlSeconds: e.GCS_URL_TTL,
+        resumableThresholdBytes: e.GCS_RESUMABLE_THRESHOLD_BYTES,
+        requestTimeoutMs: e.GCS_REQUEST_TIMEOUT_MS,
+        maxRetries: e.GCS_MAX_RETRIES,
       };
     }
   }

@@ -28,8 +28,11 @@ export async function createObjectStore(storage: StorageConfig, selfUrl: string)
       const { driver: _driver, ...options } = storage;
       return new S3ObjectStore(options);
     }
-    case 'gcs':
-      throw new ConfigError('STORAGE_DRIVER', `${storage.driver} is not available in this build yet`);
+    case 'gcs': {
+      const { GcsObjectStore } = await import('./object-store/gcs-object-store.ts');
+      const { driver: _driver, ...options } = storage;
+      return new GcsObjectStore(options);
+    }
   }
 }
 
