@@ -11,8 +11,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino, type Logger } from 'pino';
 import { container as rootContainer, instanceCachingFactory, type DependencyContainer } from 'tsyringe';
+import { HttpIntrospectionAuth } from './adapters/auth/http-introspection-auth.ts';
 import { StaticTokenAuth } from './adapters/auth/static-token-auth.ts';
 import { createHttpApp } from './adapters/http/create-http-app.ts';
+import { ContentMimeDetector } from './adapters/mime/content-mime-detector.ts';
 import { ExtensionMimeDetector } from './adapters/mime/extension-mime-detector.ts';
 import { InMemoryObjectStore } from './adapters/object-store/in-memory-object-store.ts';
 import { LocalDiskObjectStore } from './adapters/object-store/local-disk-object-store.ts';
@@ -52,7 +54,13 @@ export interface AuthSetup {
   readonly developmentTokens?: { readonly admin: string; readonly store: string };
 }
 
+/**
+ * Tokens come from the platform's API (AUTH_INTROSPECTION_URL) or from a file
+ * (AUTH_TOKENS_FILE); config.ts refuses both at once. Neither: development tokens, except in
+ * production.
+ */
 export async function createAuth(config: Config): Promise<AuthSetup> {
+  if (config.authIntrospection !== undefined) return { auth: new HttpIntrospectionAuth(config.authIntrospection) };
   if (config.authTokensFile !== undefined) {
     try {
       return { auth: await StaticTokenAuth.fromFile(config.authTokensFile) };
@@ -60,7 +68,7 @@ export async function createAuth(config: Config): Promise<AuthSetup> {
       throw new ConfigError('AUTH_TOKENS_FILE', (error as Error).message);
     }
   }
-  if (config.production) throw new ConfigError('AUTH_TOKENS_FILE', 'is required when NODE_ENV=production');
+  if (config.production) throw new ConfigError('AUTH_TOKENS_FILE', 'or AUTH_INTROSPECTION_URL is required when NODE_ENV=production');
   const { auth, tokens } = StaticTokenAuth.development();
   return { auth, developmentTokens: tokens };
 }
@@ -80,7 +88,9 @@ export async function composeAttache(
   c.register(TOKENS.spool, {
     useFactory: instanceCachingFactory(() => new LocalDiskObjectStore({ rootDir: parts.spoolDir, publicBaseUrl: 'file:///spool' })),
   });
-  c.register(TOKENS.mime, { useFactory: instanceCachingFactory<MimeDetector>(() => new ExtensionMimeDetector()) });
+  c.register(TOKENS.mime, {
+    useFactory: instanceCachingFactory<MimeDetector>(() => (config.contentCheck ? new ContentMimeDetector() : new ExtensionMimeDetector())),
+  });
   c.register(TOKENS.uploadAttachment, {
     useFactory: instanceCachingFactory(
       (r) =>
@@ -117,7 +127,15 @@ export async function startAttache(
     res.writeHead(503, { 'Content-Type': 'application/json; charset=utf-8', 'Retry-After': '1' });
     res.end(JSON.stringify({ error: 'Starting' }));
   };
-  const server = createServer((req, res) => handle(req, res));
+  const server = createServer(
+    {
+      // Slow clients (slowloris, a stalled upload) cannot hold a connection for ever.
+      headersTimeout: config.http.headersTimeoutMs,
+      requestTimeout: config.http.requestTimeoutMs,
+      keepAliveTimeout: config.http.keepAliveTimeoutMs,
+    },
+    (req, res) => handle(req, res),
+  );
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, () => {
@@ -145,6 +163,7 @@ export async function startAttache(
     spool: container.resolve<ObjectStore>(TOKENS.spool),
     maxFileSize: config.maxFileSize,
     serveFiles: config.storage.driver === 'local' || config.storage.driver === 'memory',
+    corsOrigins: config.http.corsOrigins,
     logger,
   });
   handle = app.callback();
