@@ -13,6 +13,7 @@ import { pino, type Logger } from 'pino';
 import { container as rootContainer, instanceCachingFactory, type DependencyContainer } from 'tsyringe';
 import { HttpIntrospectionAuth } from './adapters/auth/http-introspection-auth.ts';
 import { StaticTokenAuth } from './adapters/auth/static-token-auth.ts';
+import { answerClientError } from './adapters/http/client-error-handler.ts';
 import { createHttpApp } from './adapters/http/create-http-app.ts';
 import { ContentMimeDetector } from './adapters/mime/content-mime-detector.ts';
 import { ExtensionMimeDetector } from './adapters/mime/extension-mime-detector.ts';
@@ -136,6 +137,7 @@ export async function startAttache(
     },
     (req, res) => handle(req, res),
   );
+  server.on('clientError', answerClientError);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, () => {
