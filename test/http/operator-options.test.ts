@@ -95,3 +95,19 @@ describe('CONTENT_CHECK=off', () => {
     expect(((await response.json()) as { type: string }).type).toBe('image/jpeg');
   });
 });
+
+describe('server timeouts', () => {
+  it('applies the defaults, and HTTP_*_TIMEOUT_MS overrides', async () => {
+    const defaults = await startAttacheUnderTest(memoryDriver);
+    const custom = await startAttacheUnderTest(memoryDriver, { HTTP_HEADERS_TIMEOUT_MS: '5000', HTTP_REQUEST_TIMEOUT_MS: '60000', HTTP_KEEP_ALIVE_TIMEOUT_MS: '61000' });
+    try {
+      const d = defaults.running.server;
+      expect([d.headersTimeout, d.requestTimeout, d.keepAliveTimeout]).toEqual([20_000, 300_000, 5_000]);
+      const c = custom.running.server;
+      expect([c.headersTimeout, c.requestTimeout, c.keepAliveTimeout]).toEqual([5_000, 60_000, 61_000]);
+    } finally {
+      await defaults.close();
+      await custom.close();
+    }
+  });
+});
