@@ -18,7 +18,23 @@ export const ENVIRONMENT_VARIABLES = {
     default: '(none: development tokens are generated, unless `NODE_ENV=production`)',
     description: 'JSON file `{"tokens":[{"token":"...","role":"admin"|"store","id":"7"}]}` of accepted tokens.',
   },
-  NODE_ENV: { default: '(unset)', description: '`production` refuses to start without `AUTH_TOKENS_FILE`.' },
+  NODE_ENV: { default: '(unset)', description: '`production` refuses to start without `AUTH_TOKENS_FILE` or `AUTH_INTROSPECTION_URL`.' },
+  AUTH_INTROSPECTION_URL: {
+    default: '(none)',
+    description:
+      "The platform's endpoint that answers who holds a token: attache GETs it with the caller's `Authorization: Token <t>` header. Use it or `AUTH_TOKENS_FILE`, not both.",
+  },
+  AUTH_ROLE_FIELD: { default: '`role`', description: "Field of the introspection answer holding the role (`admin`/`store`); dotted paths such as `user.role` reach into objects." },
+  AUTH_ID_FIELD: { default: '`id`', description: 'Field of the introspection answer holding the admin or store id; dotted paths allowed.' },
+  AUTH_CACHE_TTL: { default: '`60`', description: 'Seconds an introspection answer for a valid token is reused (0 disables caching).' },
+  AUTH_NEGATIVE_CACHE_TTL: { default: '`10`', description: 'Seconds an unknown-token answer is reused, so repeated bad tokens do not reach the backend each time.' },
+  AUTH_CACHE_MAX_ENTRIES: { default: '`10000`', description: 'Most tokens whose answers are cached at once; the oldest are dropped first.' },
+  AUTH_TIMEOUT_MS: { default: '`3000`', description: 'How long an introspection request may take before the upload is answered 503.' },
+  CONTENT_CHECK: { default: '`on`', description: "`on`: a file's leading bytes must match its extension (JPEG, PNG, GIF, HEIC/HEIF, PDF, OLE2 DOC/XLS, OOXML DOCX/XLSX); `off`: the extension alone decides." },
+  CORS_ORIGINS: { default: '(none: no CORS headers)', description: 'Comma-separated browser origins (`https://app.example.com`) allowed to upload from a web page.' },
+  HTTP_HEADERS_TIMEOUT_MS: { default: '`20000`', description: "Time a client has to send a request's headers." },
+  HTTP_REQUEST_TIMEOUT_MS: { default: '`300000`', description: 'Time a client has to send a whole request, body included (a 25 MiB upload at 1 Mbit/s takes ~210 s).' },
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: { default: '`5000`', description: 'How long an idle keep-alive connection stays open; keep it above your load balancer’s idle timeout.' },
   S3_BUCKET: { default: '(required for `s3`)', description: 'Bucket to store attachments in.' },
   S3_REGION: { default: '`us-east-1`', description: 'Bucket region.' },
   S3_ENDPOINT: { default: '(AWS)', description: 'Endpoint of an S3-compatible service (MinIO, Ceph, R2, B2, Wasabi).' },
@@ -74,12 +90,35 @@ export type StorageConfig =
       readonly maxRetries: number;
     };
 
+export interface IntrospectionConfig {
+  readonly url: string;
+  readonly roleField: string;
+  readonly idField: string;
+  readonly cacheTtlSeconds: number;
+  readonly negativeCacheTtlSeconds: number;
+  readonly cacheMaxEntries: number;
+  readonly timeoutMs: number;
+}
+
+export interface HttpServerConfig {
+  readonly headersTimeoutMs: number;
+  readonly requestTimeoutMs: number;
+  readonly keepAliveTimeoutMs: number;
+  /** Origins allowed to call attache from a browser; empty: no CORS headers at all. */
+  readonly corsOrigins: readonly string[];
+}
+
 export interface Config {
   readonly port: number;
   readonly host: string;
   readonly production: boolean;
   readonly maxFileSize: number;
   readonly authTokensFile: string | undefined;
+  /** Set when tokens are checked against the platform's API instead of a file. */
+  readonly authIntrospection: IntrospectionConfig | undefined;
+  /** Whether a file's content must agree with its extension. */
+  readonly contentCheck: boolean;
+  readonly http: HttpServerConfig;
   readonly storage: StorageConfig;
 }
 
@@ -112,6 +151,20 @@ const bool = z
 const httpUrl = z
   .url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
   .transform((v) => v.replace(/\/+$/, ''));
+/** A dotted path of JSON field names, e.g. `user.role`. */
+const fieldPath = z
+  .string()
+  .trim()
+  .regex(/^[^.\s]+(\.[^.\s]+)*$/, 'must be a field name or a dotted path such as user.role');
+const origin = z
+  .url({ protocol: /^https?$/, error: 'must list origins such as https://app.example.com' })
+  .transform((v) => new URL(v))
+  .refine((u) => u.pathname === '/' && !u.search && !u.hash && !u.username, 'must list origins (scheme://host[:port]) without a path')
+  .transform((u) => u.origin);
+const originList = z
+  .string()
+  .transform((v) => v.split(',').map((o) => o.trim()).filter((o) => o !== ''))
+  .pipe(z.array(origin));
 const urlMode = z.enum(['public', 'signed'], 'must be public or signed');
 const SIGNED_URL_MAX_TTL = 604_800; // SigV4 and GCS V4 signatures are valid for at most 7 days
 
@@ -124,6 +177,19 @@ const environment = z.object({
   MAX_FILE_SIZE: integer(1, Number.MAX_SAFE_INTEGER).default(26_214_400),
   AUTH_TOKENS_FILE: optional,
   NODE_ENV: optional,
+  // Kept exactly as given: APIs such as Django's tell /me from /me/.
+  AUTH_INTROSPECTION_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
+  AUTH_ROLE_FIELD: fieldPath.optional(),
+  AUTH_ID_FIELD: fieldPath.optional(),
+  AUTH_CACHE_TTL: integer(0, 86_400).optional(),
+  AUTH_NEGATIVE_CACHE_TTL: integer(0, 86_400).optional(),
+  AUTH_CACHE_MAX_ENTRIES: integer(1, 10_000_000).optional(),
+  AUTH_TIMEOUT_MS: integer(1, 60_000).optional(),
+  CONTENT_CHECK: z.string().trim().toLowerCase().pipe(z.enum(['on', 'off'], 'must be on or off')).default('on'),
+  CORS_ORIGINS: originList.default([]),
+  HTTP_HEADERS_TIMEOUT_MS: integer(1000, 600_000).default(20_000),
+  HTTP_REQUEST_TIMEOUT_MS: integer(1000, 86_400_000).default(300_000),
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: integer(0, 600_000).default(5_000),
   S3_BUCKET: optional,
   S3_REGION: z.string().trim().min(1).default('us-east-1'),
   S3_ENDPOINT: httpUrl.optional(),
@@ -158,13 +224,51 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   const e = parsed.data;
   const production = e.NODE_ENV === 'production';
+  if (e.HTTP_HEADERS_TIMEOUT_MS > e.HTTP_REQUEST_TIMEOUT_MS) {
+    throw new ConfigError('HTTP_HEADERS_TIMEOUT_MS', `must not exceed HTTP_REQUEST_TIMEOUT_MS (${e.HTTP_REQUEST_TIMEOUT_MS})`);
+  }
   return {
     port: e.PORT,
     host: e.HOST,
     production,
     maxFileSize: e.MAX_FILE_SIZE,
     authTokensFile: e.AUTH_TOKENS_FILE,
+    authIntrospection: introspectionConfig(e),
+    contentCheck: e.CONTENT_CHECK === 'on',
+    http: {
+      headersTimeoutMs: e.HTTP_HEADERS_TIMEOUT_MS,
+      requestTimeoutMs: e.HTTP_REQUEST_TIMEOUT_MS,
+      keepAliveTimeoutMs: e.HTTP_KEEP_ALIVE_TIMEOUT_MS,
+      corsOrigins: e.CORS_ORIGINS,
+    },
     storage: storageConfig(e),
+  };
+}
+
+const INTROSPECTION_ONLY = ['AUTH_ROLE_FIELD', 'AUTH_ID_FIELD', 'AUTH_CACHE_TTL', 'AUTH_NEGATIVE_CACHE_TTL', 'AUTH_CACHE_MAX_ENTRIES', 'AUTH_TIMEOUT_MS'] as const;
+
+/**
+ * Tokens come from exactly one place: a file or the platform's API. Both at once would leave
+ * operators guessing which one refused a token, so it is a configuration error, as is tuning
+ * introspection that is not in use.
+ */
+function introspectionConfig(e: z.infer<typeof environment>): IntrospectionConfig | undefined {
+  if (e.AUTH_INTROSPECTION_URL === undefined) {
+    const stray = INTROSPECTION_ONLY.find((name) => e[name] !== undefined);
+    if (stray) throw new ConfigError(stray, 'applies only with AUTH_INTROSPECTION_URL, which is not set');
+    return undefined;
+  }
+  if (e.AUTH_TOKENS_FILE !== undefined) {
+    throw new ConfigError('AUTH_INTROSPECTION_URL', 'cannot be combined with AUTH_TOKENS_FILE; set only one of them');
+  }
+  return {
+    url: e.AUTH_INTROSPECTION_URL,
+    roleField: e.AUTH_ROLE_FIELD ?? 'role',
+    idField: e.AUTH_ID_FIELD ?? 'id',
+    cacheTtlSeconds: e.AUTH_CACHE_TTL ?? 60,
+    negativeCacheTtlSeconds: e.AUTH_NEGATIVE_CACHE_TTL ?? 10,
+    cacheMaxEntries: e.AUTH_CACHE_MAX_ENTRIES ?? 10_000,
+    timeoutMs: e.AUTH_TIMEOUT_MS ?? 3_000,
   };
 }
 

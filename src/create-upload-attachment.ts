@@ -53,7 +53,7 @@ export async function createUploadAttachment(
   const config = isConfig(source) ? source : loadConfig(source);
   const store = options.store ?? (await createObjectStore(config.storage, defaultSelfUrl(config)));
   const authSetup = options.auth ? { auth: options.auth } : await createAuth(config);
-  const mime = options.mime ?? createMimeDetector();
+  const mime = options.mime ?? createMimeDetector(config);
   const uploadAttachment = new UploadAttachment({ store, auth: authSetup.auth, mime, maxFileSize: config.maxFileSize });
   const ownedStore = options.store ? undefined : store;
   let closed = false;

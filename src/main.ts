@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { pino, type Logger } from 'pino';
 import { container as rootContainer, instanceCachingFactory, type DependencyContainer } from 'tsyringe';
 import { createAuth, createMimeDetector, createObjectStore, type AuthSetup } from './adapters/compose.ts';
+import { answerClientError } from './adapters/http/client-error-handler.ts';
 import { createHttpApp } from './adapters/http/create-http-app.ts';
 import { LocalDiskObjectStore } from './adapters/object-store/local-disk-object-store.ts';
 import type { AuthPort, MimeDetector, ObjectStore } from './application/ports.ts';
@@ -47,7 +48,7 @@ export async function composeAttache(
   c.register(TOKENS.spool, {
     useFactory: instanceCachingFactory(() => new LocalDiskObjectStore({ rootDir: parts.spoolDir, publicBaseUrl: 'file:///spool' })),
   });
-  c.register(TOKENS.mime, { useFactory: instanceCachingFactory<MimeDetector>(() => createMimeDetector()) });
+  c.register(TOKENS.mime, { useFactory: instanceCachingFactory<MimeDetector>(() => createMimeDetector(config)) });
   c.register(TOKENS.uploadAttachment, {
     useFactory: instanceCachingFactory(
       (r) =>
@@ -84,7 +85,16 @@ export async function startAttache(
     res.writeHead(503, { 'Content-Type': 'application/json; charset=utf-8', 'Retry-After': '1' });
     res.end(JSON.stringify({ error: 'Starting' }));
   };
-  const server = createServer((req, res) => handle(req, res));
+  const server = createServer(
+    {
+      // Slow clients (slowloris, a stalled upload) cannot hold a connection for ever.
+      headersTimeout: config.http.headersTimeoutMs,
+      requestTimeout: config.http.requestTimeoutMs,
+      keepAliveTimeout: config.http.keepAliveTimeoutMs,
+    },
+    (req, res) => handle(req, res),
+  );
+  server.on('clientError', answerClientError);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, () => {
@@ -112,6 +122,7 @@ export async function startAttache(
     spool: container.resolve<ObjectStore>(TOKENS.spool),
     maxFileSize: config.maxFileSize,
     serveFiles: config.storage.driver === 'local' || config.storage.driver === 'memory',
+    corsOrigins: config.http.corsOrigins,
     logger,
   });
   handle = app.callback();

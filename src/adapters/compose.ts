@@ -4,7 +4,9 @@
  * `create-upload-attachment.ts` (the library and the CLI, which must not load tsyringe or Koa).
  * It lives under adapters because it knows them all; domain and application never import it.
  */
+import { HttpIntrospectionAuth } from './auth/http-introspection-auth.ts';
 import { StaticTokenAuth } from './auth/static-token-auth.ts';
+import { ContentMimeDetector } from './mime/content-mime-detector.ts';
 import { ExtensionMimeDetector } from './mime/extension-mime-detector.ts';
 import { InMemoryObjectStore } from './object-store/in-memory-object-store.ts';
 import { LocalDiskObjectStore } from './object-store/local-disk-object-store.ts';
@@ -42,8 +44,13 @@ export interface AuthSetup {
   readonly developmentTokens?: { readonly admin: string; readonly store: string };
 }
 
-/** The AuthPort of AUTH_TOKENS_FILE; outside production without one, two made-up development tokens. */
+/**
+ * Tokens come from the platform's API (AUTH_INTROSPECTION_URL) or from a file
+ * (AUTH_TOKENS_FILE); config.ts refuses both at once. Neither: development tokens, except in
+ * production.
+ */
 export async function createAuth(config: Config): Promise<AuthSetup> {
+  if (config.authIntrospection !== undefined) return { auth: new HttpIntrospectionAuth(config.authIntrospection) };
   if (config.authTokensFile !== undefined) {
     try {
       return { auth: await StaticTokenAuth.fromFile(config.authTokensFile) };
@@ -51,14 +58,17 @@ export async function createAuth(config: Config): Promise<AuthSetup> {
       throw new ConfigError('AUTH_TOKENS_FILE', (error as Error).message);
     }
   }
-  if (config.production) throw new ConfigError('AUTH_TOKENS_FILE', 'is required when NODE_ENV=production');
+  if (config.production) throw new ConfigError('AUTH_TOKENS_FILE', 'or AUTH_INTROSPECTION_URL is required when NODE_ENV=production');
   const { auth, tokens } = StaticTokenAuth.development();
   return { auth, developmentTokens: tokens };
 }
 
-/** The spec's rule: the MIME type comes from the extension. */
-export function createMimeDetector(): MimeDetector {
-  return new ExtensionMimeDetector();
+/**
+ * The spec's rule, the MIME type comes from the extension; with CONTENT_CHECK on (the default)
+ * the file's first bytes must also agree with it.
+ */
+export function createMimeDetector(config: Pick<Config, 'contentCheck'>): MimeDetector {
+  return config.contentCheck ? new ContentMimeDetector() : new ExtensionMimeDetector();
 }
 
 /**

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { pipeline } from 'node:stream';
 import type { Readable } from 'node:stream';
 import { FileRequired, Unauthorized } from '../domain/errors.ts';
-import { allowedExtensionOf, isImageExtension } from '../domain/file-types.ts';
+import { allowedExtensionOf, baseNameOf, checkFileName, isImageExtension } from '../domain/file-types.ts';
 import { folderFor } from '../domain/folder-policy.ts';
 import { objectKeyFor, type ObjectKey } from '../domain/object-key.ts';
 import { principalFrom, type Principal } from '../domain/principal.ts';
@@ -74,23 +74,25 @@ export class UploadAttachment {
 
   /**
    * Checks what can be checked before any byte is read (session id, extension).
-   * Throws InvalidSessionId or UnsupportedFileType. Transports call it to refuse a file
-   * before buffering it anywhere; execute calls it too.
+   * Throws InvalidSessionId, InvalidFileName or UnsupportedFileType. Transports call it to
+   * refuse a file before buffering it anywhere; execute calls it too.
    */
   precheck(request: Pick<UploadRequest, 'principal' | 'sessionId' | 'fileName'>): void {
     folderFor(request.principal, request.sessionId);
+    checkFileName(request.fileName);
     allowedExtensionOf(request.fileName);
   }
 
   /**
    * Stores the file and returns where it can be fetched.
-   * Throws InvalidSessionId, UnsupportedFileType, FileRequired (empty file), FileTooLarge,
+   * Throws InvalidSessionId, InvalidFileName, UnsupportedFileType, FileRequired (empty file), FileTooLarge,
    * ObjectAlreadyExists or StorageUnavailable; on any of them nothing remains stored.
    */
   async execute(request: UploadRequest): Promise<UploadedAttachment> {
     const { content } = request;
     try {
       const folder = folderFor(request.principal, request.sessionId);
+      checkFileName(request.fileName);
       const extension = allowedExtensionOf(request.fileName);
 
       // Read the file's first bytes: an empty file is no file, and a detector may check them.
@@ -108,7 +110,7 @@ export class UploadAttachment {
       const key = objectKeyFor(folder, this.#newUploadId(), request.fileName);
       const meta = {
         contentType: type,
-        fileName: request.fileName,
+        fileName: baseNameOf(request.fileName),
         disposition: isImageExtension(extension) ? 'inline' : 'attachment',
       } as const;
       const stored = await this.#store.put(key, rest, meta, request.signal);

@@ -40,6 +40,14 @@ export class UnsupportedFileType extends DomainError {
   }
 }
 
+/** The client's file name is not one a real file can have (control characters, a `..` segment, too long). */
+export class InvalidFileName extends DomainError {
+  readonly code = 'INVALID_FILE_NAME';
+  constructor(detail?: string) {
+    super('Invalid file name', detail);
+  }
+}
+
 /** The session id cannot safely name a folder. */
 export class InvalidSessionId extends DomainError {
   readonly code = 'INVALID_SESSION_ID';
@@ -85,4 +93,15 @@ export class ObjectAlreadyExists extends DomainError {
     super('Upload conflict', 'an object already exists at the generated key; retry the upload', options);
     this.key = key;
   }
+}
+
+/** The token backend cannot say who holds a token (down, too slow, or answering nonsense). */
+export class AuthenticationUnavailable extends DomainError {
+  readonly code = 'AUTHENTICATION_UNAVAILABLE';
+  constructor(reason: string, options?: ErrorOptions) {
+    super('Authentication unavailable', undefined, options);
+    // For logs only: it may name the backend's host. It never contains the token.
+    this.reason = reason;
+  }
+  readonly reason: string;
 }

@@ -3,13 +3,19 @@ import { extensionOf } from './file-types.ts';
 /** Where an object lives in a store: `chat/<folder>/<upload id>-<safe file name>`. */
 export type ObjectKey = string & { readonly __brand: 'ObjectKey' };
 
+/** Longest safe file name, in UTF-8 bytes. */
 export const MAX_SAFE_NAME_LENGTH = 100;
+
+const utf8 = new TextEncoder();
+const utf8Length = (text: string) => utf8.encode(text).length;
 
 /**
  * A form of the client's file name that is safe in any store's key and in a URL path:
  * Unicode letters and digits survive (NFC), everything else ('/', '\\', NUL, controls,
  * '%', '#', '?', spaces, quotes, ...) becomes '_', and the stem is cut so the name stays
- * under MAX_SAFE_NAME_LENGTH characters with its extension intact.
+ * within MAX_SAFE_NAME_LENGTH UTF-8 bytes with its extension intact. Bytes, not characters:
+ * file systems cap a path segment at 255 bytes, and a local store's temporary and sidecar
+ * names add ~93 bytes around the key's last segment (100 CJK characters are 300 bytes).
  */
 export function safeFileName(original: string): string {
   const normalized = original.normalize('NFC');
@@ -24,9 +30,16 @@ export function safeFileName(original: string): string {
       .replace(/\.{2,}/g, '.')
       .replace(/^[._-]+|[._-]+$/g, '');
   const safeExtension = clean(extension).toLowerCase();
-  const room = MAX_SAFE_NAME_LENGTH - (safeExtension ? safeExtension.length + 1 : 0);
-  // Cut by code points, not UTF-16 units, so a surrogate pair is never split.
-  const safeStem = Array.from(clean(stem)).slice(0, Math.max(room, 1)).join('').replace(/[._-]+$/, '') || 'file';
+  const room = MAX_SAFE_NAME_LENGTH - (safeExtension ? utf8Length(safeExtension) + 1 : 0);
+  // Cut by whole code points, so a character (or surrogate pair) is never split.
+  let stemBytes = 0;
+  const kept: string[] = [];
+  for (const char of clean(stem)) {
+    stemBytes += utf8Length(char);
+    if (stemBytes > Math.max(room, 1)) break;
+    kept.push(char);
+  }
+  const safeStem = kept.join('').replace(/[._-]+$/, '') || 'file';
   return safeExtension ? `${safeStem}.${safeExtension}` : safeStem;
 }
 

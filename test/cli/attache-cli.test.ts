@@ -3,7 +3,7 @@
  * globalSetup), with a temporary LOCAL_STORAGE_DIR and AUTH_TOKENS_FILE.
  */
 import { execFile } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ALLOWED_EXTENSIONS } from '../../src/domain/file-types.ts';
 import { filesUnder } from '../support/stores-under-test.ts';
+import { fileNamed, fileWithText } from '../support/file-heads.ts';
 
 const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
 const ALLOWED = ALLOWED_EXTENSIONS.join(', ');
@@ -49,9 +50,9 @@ describe('attache (the CLI)', () => {
     const tokensFile = join(scratch, 'tokens.json');
     await writeFile(tokensFile, JSON.stringify({ tokens: [JSON.parse(store.stdout.trim().split('\n')[1]!), adminCreated.entry] }));
     env = { LOCAL_STORAGE_DIR: storage, AUTH_TOKENS_FILE: tokensFile, PUBLIC_BASE_URL: 'https://files.example/att' };
-    await writeFile(join(scratch, 'photo.jpg'), randomBytes(5000));
-    await writeFile(join(scratch, 'report.pdf'), '%PDF-1.4 report');
-    await writeFile(join(scratch, 'sheet.xlsx'), 'PK sheet');
+    await writeFile(join(scratch, 'photo.jpg'), fileNamed('photo.jpg', 5000));
+    await writeFile(join(scratch, 'report.pdf'), fileWithText('report.pdf', 'report'));
+    await writeFile(join(scratch, 'sheet.xlsx'), fileNamed('sheet.xlsx'));
     await writeFile(join(scratch, 'virus.exe'), 'MZ');
     await writeFile(join(scratch, 'empty.png'), '');
   });
@@ -115,7 +116,7 @@ describe('attache (the CLI)', () => {
       expect(code).toBe(1);
       const [ok, failed, ...rest] = stdout.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
       expect(rest).toEqual([]);
-      expect(ok).toEqual({ file: 'report.pdf', url: expect.stringMatching(new RegExp(`/chat/admin-7/${UUID}-report\\.pdf$`)), type: 'application/pdf', size: 15 });
+      expect(ok).toEqual({ file: 'report.pdf', url: expect.stringMatching(new RegExp(`/chat/admin-7/${UUID}-report\\.pdf$`)), type: 'application/pdf', size: fileWithText('report.pdf', 'report').length });
       expect(failed).toEqual({ file: 'virus.exe', error: 'Unsupported file type', code: 'UNSUPPORTED_FILE_TYPE', detail: `.exe is not allowed; allowed: ${ALLOWED}` });
       expect(stderr).toBe(`attache: virus.exe: Unsupported file type (.exe is not allowed; allowed: ${ALLOWED})\n`);
     });
@@ -216,7 +217,7 @@ describe('attache (the CLI)', () => {
     }
 
     beforeAll(async () => {
-      await writeFile(join(scratch, 'big.jpg'), randomBytes(3 * 1024 * 1024));
+      await writeFile(join(scratch, 'big.jpg'), fileNamed('big.jpg', 3 * 1024 * 1024));
     });
 
     it('is drawn on a terminal for a large file, and cleared before the URL', async () => {

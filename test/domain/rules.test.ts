@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Unauthorized } from '../../src/domain/errors.ts';
-import { allowedExtensionOf, extensionOf } from '../../src/domain/file-types.ts';
+import { allowedExtensionOf, baseNameOf, checkFileName, extensionOf } from '../../src/domain/file-types.ts';
+import { InvalidFileName } from '../../src/domain/errors.ts';
 import { folderFor, parseSessionId } from '../../src/domain/folder-policy.ts';
 import { MAX_SAFE_NAME_LENGTH, safeFileName } from '../../src/domain/object-key.ts';
 import { principalFrom } from '../../src/domain/principal.ts';
@@ -28,6 +29,35 @@ describe('safeFileName', () => {
     expect(Array.from(name).length).toBeLessThanOrEqual(MAX_SAFE_NAME_LENGTH);
     expect(name.endsWith('.pdf')).toBe(true);
     expect(name.isWellFormed()).toBe(true);
+  });
+});
+
+describe('safeFileName keeps keys safe', () => {
+  it.each(['a\u0000.jpg', 'a\r\nb.jpg', 'x/../../y.jpg', 'a\\b.jpg', 'a:b*c?"<>|.jpg', 'a%2F..%5Cb.jpg', ' .jpg', '\u202Egpj.jpg'])(
+    '%j has no separator, control or reserved character',
+    (input) => {
+      expect(safeFileName(input)).toMatch(/^[\p{L}\p{M}\p{N}._-]+$/u);
+      expect(safeFileName(input)).not.toContain('..');
+    },
+  );
+
+  it('bounds the name to 100 UTF-8 bytes, so local-disk temp names stay under 255 bytes', () => {
+    const name = safeFileName(`${'名'.repeat(200)}.xlsx`);
+    expect(new TextEncoder().encode(name).length).toBeLessThanOrEqual(MAX_SAFE_NAME_LENGTH);
+    expect(name.endsWith('.xlsx')).toBe(true);
+  });
+});
+
+describe('checkFileName', () => {
+  it.each(['a\u0000.jpg', 'a\u001b.jpg', 'a\u0085.jpg', '../a.jpg', 'x\\..\\a.jpg', `${'a'.repeat(252)}.jpg`, 'a\ud800.jpg'])('refuses %j', (name) => {
+    expect(() => checkFileName(name)).toThrow(InvalidFileName);
+  });
+  it.each(['photo.jpg', 'C:\\Users\\me\\photo.jpg', '..photo.jpg', `${'a'.repeat(251)}.jpg`, 'Фото 😀.jpg'])('accepts %j', (name) => {
+    expect(() => checkFileName(name)).not.toThrow();
+  });
+  it('keeps only the last path segment', () => {
+    expect(baseNameOf('C:\\Users\\me\\photo.jpg')).toBe('photo.jpg');
+    expect(baseNameOf('dir/photo.jpg')).toBe('photo.jpg');
   });
 });
 

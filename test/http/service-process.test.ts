@@ -1,10 +1,10 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fileNamed } from '../support/file-heads.ts';
 
 const run = promisify(execFile);
 const MAIN = new URL('../../src/main.ts', import.meta.url).pathname;
@@ -51,7 +51,7 @@ describe('the service as `npm start` runs it', () => {
     try {
       expect(service.output()).toContain('made up two development tokens');
       const token = /store \(id 1\): (\S+)/.exec(service.output())![1]!;
-      const image = randomBytes(200_000);
+      const image = fileNamed('image.jpg', 200_000);
       await writeFile(join(dir, 'image.jpg'), image);
       const { stdout } = await run('curl', [
         '-sS', '-X', 'POST', `${service.url.replace('127.0.0.1', 'localhost')}/v1/chat/upload/`,
@@ -103,6 +103,11 @@ describe('the service as `npm start` runs it', () => {
     [{ STORAGE_DRIVER: 'gcs' }, 'GCS_BUCKET'],
     [{ NODE_ENV: 'production' }, 'AUTH_TOKENS_FILE'],
     [{ AUTH_TOKENS_FILE: '/nonexistent/tokens.json' }, 'AUTH_TOKENS_FILE'],
+    [{ AUTH_TOKENS_FILE: '/tmp/tokens.json', AUTH_INTROSPECTION_URL: 'http://127.0.0.1:9/me' }, 'AUTH_INTROSPECTION_URL'],
+    [{ AUTH_CACHE_TTL: '30' }, 'AUTH_CACHE_TTL'],
+    [{ AUTH_INTROSPECTION_URL: 'ftp://x/me' }, 'AUTH_INTROSPECTION_URL'],
+    [{ CONTENT_CHECK: 'maybe' }, 'CONTENT_CHECK'],
+    [{ CORS_ORIGINS: 'https://ok.example, https://bad.example/path' }, 'CORS_ORIGINS'],
   ])('refuses to start with %j, in one line naming %s', async (env, variable) => {
     const { code, stderr } = await exitOf(env as Record<string, string>);
     expect(code).toBe(1);

@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { parse as parseContentDisposition } from 'content-disposition';
 import { randomBytes } from 'node:crypto';
 import { request } from 'node:http';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -8,6 +9,8 @@ import { Readable } from 'node:stream';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAttacheUnderTest, TEST_TOKENS, type AttacheUnderTest } from '../support/attache-under-test.ts';
+import { elfHead, fileNamed, fileWithText, gifHead, heifHead, jpegHead, ole2Head, ooxmlHead, pdfHead, pngHead, zipOfExecutableHead } from '../support/file-heads.ts';
+import { requestHead, sendRaw } from '../support/raw-http.ts';
 import { multipartBody } from '../support/multipart.ts';
 import { httpStoreDrivers } from '../support/stores-under-test.ts';
 
@@ -72,7 +75,7 @@ describe.each(httpStoreDrivers)('POST /v1/chat/upload/ with the $driver store', 
   }
 
   it("answers the spec's curl example, and the URL downloads byte-for-byte", async () => {
-    const image = randomBytes(300_000);
+    const image = fileNamed('image.jpg', 300_000);
     const path = join(scratch, 'image.jpg');
     await writeFile(path, image);
     const { stdout } = await run('curl', [
@@ -92,7 +95,7 @@ describe.each(httpStoreDrivers)('POST /v1/chat/upload/ with the $driver store', 
   });
 
   it("answers the spec's FormData example (file, then session_id)", async () => {
-    const bytes = randomBytes(10_000);
+    const bytes = fileNamed('photo.png', 10_000);
     const { status, body } = await uploadForm([['file', [bytes, 'photo.png']], ['session_id', '1']]);
     expect(status).toBe(200);
     expect(body).toEqual({ url: expect.stringMatching(/\/chat\/session-1\/[^/]+-photo\.png$/), type: 'image/png' });
@@ -100,7 +103,7 @@ describe.each(httpStoreDrivers)('POST /v1/chat/upload/ with the $driver store', 
   });
 
   it('takes session_id before the file too, and the path without its trailing slash', async () => {
-    const bytes = randomBytes(10_000);
+    const bytes = fileNamed('scan.pdf', 10_000);
     const { status, body } = await uploadForm([['session_id', 'abc-9'], ['file', [bytes, 'scan.pdf']]], TEST_TOKENS.store, '/v1/chat/upload');
     expect(status).toBe(200);
     expect(body.url).toMatch(/\/chat\/session-abc-9\/[^/]+-scan\.pdf$/);
@@ -112,13 +115,14 @@ describe.each(httpStoreDrivers)('POST /v1/chat/upload/ with the $driver store', 
     for (const [extension, type] of Object.entries(EXPECTED_TYPES)) {
       for (const name of [`file.${extension}`, `FILE.${extension.toUpperCase()}`]) {
         it(name, async () => {
-          const { status, body } = await uploadForm([['file', [Buffer.from(`content of ${name}`), name]]]);
+          const content = fileWithText(name, `content of ${name}`);
+          const { status, body } = await uploadForm([['file', [content, name]]]);
           expect(status).toBe(200);
           expect(body.type).toBe(type);
           const got = await download(body.url!);
           expect(got.headers.get('content-type')).toBe(type);
           expect(got.headers.get('x-content-type-options')).toBe('nosniff');
-          expect(got.bytes.toString()).toBe(`content of ${name}`);
+          expect(got.bytes.equals(content)).toBe(true);
         });
       }
     }
@@ -183,7 +187,7 @@ describe.each(httpStoreDrivers)('POST /v1/chat/upload/ with the $driver store', 
 
   it.each(['Token', 'token', 'TOKEN', 'Bearer', 'bearer'])('accepts the %s scheme', async (scheme) => {
     const form = new FormData();
-    form.append('file', new Blob([Buffer.from('x')]), 'a.jpg');
+    form.append('file', new Blob([jpegHead()]), 'a.jpg');
     const response = await fetch(attache.uploadUrl, { method: 'POST', headers: { Authorization: `${scheme} ${TEST_TOKENS.admin}` }, body: form });
     expect(response.status).toBe(200);
   });
@@ -225,7 +229,7 @@ describe.each(httpStoreDrivers)('POST /v1/chat/upload/ with the $driver store', 
       ['an admin token without an id', TEST_TOKENS.adminWithoutId, undefined, /\/chat\/general\/[^/]+-a\.gif$/],
     ];
     it.each(cases)('for %s', async (_, token, sessionId, folder) => {
-      const parts: Array<[string, string | [Buffer, string]]> = [['file', [Buffer.from('gif'), 'a.gif']]];
+      const parts: Array<[string, string | [Buffer, string]]> = [['file', [fileNamed('a.gif', 100), 'a.gif']]];
       if (sessionId !== undefined) parts.push(['session_id', sessionId]);
       const { status, body } = await uploadForm(parts, token);
       expect(status).toBe(200);
@@ -234,8 +238,8 @@ describe.each(httpStoreDrivers)('POST /v1/chat/upload/ with the $driver store', 
   });
 
   it('gives two uploads of one name two URLs, and keeps both files intact', async () => {
-    const first = randomBytes(5000);
-    const second = randomBytes(5000);
+    const first = fileNamed('photo.jpg', 5000);
+    const second = fileNamed('photo.jpg', 5000);
     const a = await uploadForm([['file', [first, 'photo.jpg']], ['session_id', 'same']]);
     const b = await uploadForm([['session_id', 'same'], ['file', [second, 'photo.jpg']]]);
     expect(a.body.url).not.toBe(b.body.url);
@@ -246,7 +250,7 @@ describe.each(httpStoreDrivers)('POST /v1/chat/upload/ with the $driver store', 
   });
 
   it('ends the key in a safe form of the original name, and serves the original name', async () => {
-    const { body } = await uploadForm([['file', [Buffer.from('x'), 'Отчёт за май #3 (final)?.PDF']]]);
+    const { body } = await uploadForm([['file', [pdfHead(), 'Отчёт за май #3 (final)?.PDF']]]);
     const key = decodeURIComponent(new URL(body.url!).pathname);
     expect(key).toMatch(/-Отчёт_за_май_3_final\.pdf$/);
     const got = await download(body.url!);
@@ -278,14 +282,14 @@ describe.each(httpStoreDrivers)('POST /v1/chat/upload/ with the $driver store', 
 
   it('accepts a session_id of exactly 128 characters', async () => {
     const sessionId = 's'.repeat(128);
-    const { status, body } = await uploadForm([['file', [Buffer.from('x'), 'a.jpg']], ['session_id', sessionId]]);
+    const { status, body } = await uploadForm([['file', [jpegHead(), 'a.jpg']], ['session_id', sessionId]]);
     expect(status).toBe(200);
     expect(body.url).toContain(`/chat/session-${sessionId}/`);
   });
 
   it('answers 413 File too large mid-stream, whichever part comes first, and keeps nothing', async () => {
     const before = await attache.storedKeys();
-    const big = randomBytes(MAX_FILE_SIZE * 3);
+    const big = fileNamed('big.pdf', MAX_FILE_SIZE * 3);
     for (const parts of [
       [['file', [big, 'big.pdf']], ['session_id', '1']],
       [['session_id', '1'], ['file', [big, 'big.pdf']]],
@@ -299,7 +303,7 @@ describe.each(httpStoreDrivers)('POST /v1/chat/upload/ with the $driver store', 
   });
 
   it('accepts a file of exactly the limit', async () => {
-    const exact = randomBytes(MAX_FILE_SIZE);
+    const exact = fileNamed('exact.pdf', MAX_FILE_SIZE);
     const { status, body } = await uploadForm([['file', [exact, 'exact.pdf']]]);
     expect(status).toBe(200);
     expect((await download(body.url!)).bytes.equals(exact)).toBe(true);
@@ -324,5 +328,134 @@ describe.each(httpStoreDrivers)('POST /v1/chat/upload/ with the $driver store', 
     expect(await get.json()).toEqual({ error: 'Method not allowed' });
     const file = await fetch(`${attache.url}/files/chat/general/nothing-here.jpg`);
     expect(file.status).toBe(404);
+  });
+  describe('checks that the content agrees with the extension', () => {
+    const refused: Array<[string, Buffer, string]> = [
+      ['an HTML page named .jpg', Buffer.from('<!doctype html><html><script>alert(1)</script></html>'), 'photo.jpg'],
+      ['a Windows executable named .jpg', Buffer.concat([Buffer.from('MZ'), Buffer.alloc(500)]), 'photo.jpg'],
+      ['an ELF executable named .heic', elfHead(), 'photo.heic'],
+      ['a PNG named .pdf', pngHead(), 'doc.pdf'],
+      ['a PDF named .png', pdfHead(), 'image.png'],
+      ['a GIF named .jpeg', gifHead(), 'image.jpeg'],
+      ['a zip of an executable named .docx', zipOfExecutableHead(), 'report.docx'],
+      ['a macro-enabled document named .docx', ooxmlHead('docm'), 'report.docx'],
+      ['an OOXML package named .doc', ooxmlHead('docx'), 'report.doc'],
+      ['an OLE2 file named .xlsx', ole2Head(), 'sheet.xlsx'],
+      ['AVIF named .heif', heifHead('avif', ['mif1', 'avif']), 'image.heif'],
+      ['random bytes named .jpg', randomBytes(2000), 'photo.jpg'],
+      ['a one-byte file named .pdf', Buffer.from('x'), 'doc.pdf'],
+    ];
+    it.each(refused)('refuses %s with 400 Unsupported file type and a detail, storing nothing', async (_, content, name) => {
+      const before = await attache.storedKeys();
+      for (const parts of [
+        [['file', [content, name]], ['session_id', '1']],
+        [['session_id', '1'], ['file', [content, name]]],
+      ] as Array<Array<[string, string | [Buffer, string]]>>) {
+        const { status, body } = await uploadForm(parts);
+        expect(status).toBe(400);
+        expect(body).toEqual({ error: 'Unsupported file type', detail: expect.any(String) });
+      }
+      await expectNothingKept(before);
+    });
+
+    const accepted: Array<[string, Buffer, string, string]> = [
+      ['a DOCX whose [Content_Types].xml comes last (a plain zip in the head)', ooxmlHead('docx', { contentTypesFirst: false }), 'a.docx', EXPECTED_TYPES.docx!],
+      ['an XLSX named .docx (same OOXML family), typed by its extension', ooxmlHead('xlsx'), 'a.docx', EXPECTED_TYPES.docx!],
+      ['an OLE2 file as .doc', ole2Head(), 'a.doc', EXPECTED_TYPES.doc!],
+      ['an OLE2 file as .xls', ole2Head(), 'a.xls', EXPECTED_TYPES.xls!],
+      ['HEIC brand heix', heifHead('heix', ['mif1', 'heic']), 'a.heic', EXPECTED_TYPES.heic!],
+      ['HEIF brand mif1 as .heic', heifHead('mif1', ['mif1', 'heic']), 'a.heic', EXPECTED_TYPES.heic!],
+      ['HEIF sequence brand msf1 as .heif', heifHead('msf1', ['msf1', 'hevc']), 'a.heif', EXPECTED_TYPES.heif!],
+      ['a JPEG of exactly its 3-byte signature', Buffer.from([0xff, 0xd8, 0xff]), 'a.jpg', EXPECTED_TYPES.jpg!],
+    ];
+    it.each(accepted)('accepts %s', async (_, content, name, type) => {
+      const bytes = Buffer.concat([content, randomBytes(200_000)]);
+      const { status, body } = await uploadForm([['file', [bytes, name]]]);
+      expect(status).toBe(200);
+      expect(body.type).toBe(type);
+      expect((await download(body.url!)).bytes.equals(bytes)).toBe(true);
+    });
+  });
+
+  describe('file names', () => {
+    /** A multipart body whose file part's Content-Disposition is `disposition`, sent as raw bytes. */
+    async function uploadWithDisposition(disposition: Buffer, content: Buffer) {
+      const boundary = 'attache-raw-boundary';
+      const body = Buffer.concat([
+        Buffer.from(`--${boundary}\r\n`),
+        Buffer.from('Content-Disposition: form-data; name="file"; '),
+        disposition,
+        Buffer.from('\r\nContent-Type: application/octet-stream\r\n\r\n'),
+        content,
+        Buffer.from(`\r\n--${boundary}--\r\n`),
+      ]);
+      const head = requestHead(attache.url, '/v1/chat/upload/', [
+        ['Authorization', `Token ${TEST_TOKENS.store}`],
+        ['Content-Type', `multipart/form-data; boundary=${boundary}`],
+        ['Content-Length', String(body.length)],
+        ['Connection', 'close'],
+      ]);
+      return sendRaw(attache.url, [head, body]);
+    }
+
+    const original = 'Фото отпуска 写真 😀.jpg';
+    it.each([
+      ['raw UTF-8 bytes in filename=', Buffer.from(`filename="${original}"`, 'utf8')],
+      ["RFC 5987 filename*=UTF-8''", Buffer.from(`filename*=UTF-8''${encodeURIComponent(original)}`)],
+    ])('keeps a UTF-8 name sent as %s: safe in the key, original in Content-Disposition', async (_, disposition) => {
+      const content = fileNamed('x.jpg', 500);
+      const response = await uploadWithDisposition(disposition, content);
+      expect(response.status).toBe(200);
+      const { url, type } = response.json as { url: string; type: string };
+      expect(type).toBe('image/jpeg');
+      expect(decodeURIComponent(new URL(url).pathname)).toMatch(/-Фото_отпуска_写真\.jpg$/);
+      const got = await download(url);
+      expect(got.bytes.equals(content)).toBe(true);
+      const disposition_ = got.headers.get('content-disposition')!;
+      expect(disposition_).toMatch(/^inline;/);
+      expect(disposition_).toContain(`filename*=UTF-8''${encodeURIComponent(original)}`);
+      // The ASCII fallback carries no raw non-ASCII, quote or control byte.
+      expect(disposition_).toMatch(/^[\x20-\x7e]+$/);
+      expect(got.headers.get('x-content-type-options')).toBe('nosniff');
+    });
+
+    it('serves images inline and documents as attachments, always with nosniff', async () => {
+      for (const [name, disposition] of [['a.png', 'inline'], ['a.heic', 'inline'], ['a.pdf', 'attachment'], ['a.xlsx', 'attachment']] as const) {
+        const { body } = await uploadForm([['file', [fileNamed(name), name]]]);
+        const got = await download(body.url!);
+        expect(got.headers.get('content-disposition')).toMatch(new RegExp(`^${disposition}; filename="?a\\.`));
+        expect(got.headers.get('x-content-type-options')).toBe('nosniff');
+      }
+    });
+
+    it('keeps quotes, separators and reserved characters out of the key and the header', async () => {
+      const name = 'C:\\Users\\me\\"evil"; filename=x.html %00 #?&.pdf';
+      const { status, body } = await uploadForm([['file', [fileNamed('a.pdf'), name]]]);
+      expect(status).toBe(200);
+      const key = decodeURIComponent(new URL(body.url!).pathname);
+      expect(key).toMatch(/\/[^/]+-evil_filename_x\.html_00\.pdf$/);
+      const got = await download(body.url!);
+      const header = got.headers.get('content-disposition')!;
+      // One well-formed header giving back the name as sent, without the client's folders.
+      expect(header).not.toContain('Users');
+      const parsed = parseContentDisposition(header);
+      expect(parsed.type).toBe('attachment');
+      expect(parsed.parameters.filename).toBe('"evil"; filename=x.html %00 #?&.pdf');
+    });
+
+    it('bounds the key for a 255-character name and refuses a longer one', async () => {
+      const longest = `${'名'.repeat(251)}.pdf`;
+      const ok = await uploadForm([['file', [fileNamed('a.pdf'), longest]]]);
+      expect(ok.status).toBe(200);
+      const keyName = decodeURIComponent(new URL(ok.body.url!).pathname).split('/').pop()!;
+      // uuid, '-', and at most 100 UTF-8 bytes of name
+      expect(Buffer.byteLength(keyName)).toBeLessThanOrEqual(36 + 1 + 100);
+      expect(keyName.endsWith('.pdf')).toBe(true);
+      const before = await attache.storedKeys();
+      const tooLong = await uploadForm([['file', [fileNamed('a.pdf'), `${'名'.repeat(252)}.pdf`]]]);
+      expect(tooLong.status).toBe(400);
+      expect(tooLong.body.error).toBe('Invalid file name');
+      await expectNothingKept(before);
+    });
   });
 });

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fileWithText } from '../support/file-heads.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const UUID = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}';
@@ -42,7 +43,7 @@ describe('docs/embedding.md examples', () => {
 
   it('upload-one.mjs uploads from the service’s environment, and reports a domain error by code', async () => {
     await writeFile(join(dir, 'tokens.json'), JSON.stringify({ tokens: [{ token: 'docs-example-store-token', role: 'store', id: '42' }] }));
-    await writeFile(join(dir, 'photo.jpg'), 'jpeg bytes');
+    await writeFile(join(dir, 'photo.jpg'), fileWithText('photo.jpg', 'jpeg bytes'));
     await writeFile(join(dir, 'virus.exe'), 'MZ');
     const env = { STORAGE_DRIVER: 'local', LOCAL_STORAGE_DIR: join(dir, 'uploads'), AUTH_TOKENS_FILE: join(dir, 'tokens.json'), ATTACHE_TOKEN: 'docs-example-store-token' };
     const ok = await node(dir, ['upload-one.mjs', 'photo.jpg'], env);

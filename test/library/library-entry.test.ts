@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pngHead } from '../support/file-heads.ts';
 
 const run = promisify(execFile);
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -41,6 +42,7 @@ const SERVICE_ONLY = /^(koa|@koa\/.*|multer|tsyringe|reflect-metadata|pino)$/;
 
 describe("the package's library entry (exports '.' -> dist/index.js)", () => {
   it('builds the use case from environment variables, uploads, and loads no Koa, multer, tsyringe or pino', async () => {
+    const pngHex = pngHead().toString('hex');
     const { result, modules } = await withModuleGraph(`
       const attache = await import('attache');
       const { Readable } = await import('node:stream');
@@ -50,7 +52,8 @@ describe("the package's library entry (exports '.' -> dist/index.js)", () => {
       );
       const useCase = embedded.uploadAttachment;
       const principal = await useCase.authenticate('library-store-token-0042');
-      const uploaded = await useCase.execute({ principal, fileName: 'photo.png', content: Readable.from([Buffer.from('png bytes')]) });
+      const png = Buffer.from('${pngHex}', 'hex');
+      const uploaded = await useCase.execute({ principal, fileName: 'photo.png', content: Readable.from([png]) });
       let refused;
       try { await useCase.authenticate('nobody-knows-this-token'); } catch (error) {
         refused = { code: error.code, message: error.message, isDomainError: error instanceof attache.DomainError };

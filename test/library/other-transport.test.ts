@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createUploadAttachment, DomainError, FileRequired, type EmbeddedUploadAttachment, type UploadAttachment } from '../../src/index.ts';
 import { startAttacheUnderTest, TEST_TOKENS, testTokenAuth, type AttacheUnderTest } from '../support/attache-under-test.ts';
 import { memoryDriver } from '../support/stores-under-test.ts';
+import { fileNamed, fileWithText } from '../support/file-heads.ts';
 
 const MAX_FILE_SIZE = 64 * 1024;
 
@@ -96,7 +97,7 @@ describe('UploadAttachment embedded in a raw-body HTTP transport, beside the RES
     ['a store without id', { token: TEST_TOKENS.storeWithoutId, fileName: 'a.gif' }, '/files/chat/general/<id>-a.gif', 'image/gif'],
     ['a name to make safe', { token: TEST_TOKENS.store, fileName: 'Résumé final (2).docx' }, `/files/chat/store-42/<id>-${encodeURIComponent('Résumé_final_2.docx')}`, 'application/vnd.openxmlformats-officedocument.wordprocessingml.document'],
   ])('files %s in the same folder, under the same name, with the same type', async (_case, partial, path, type) => {
-    const attempt = { ...partial, bytes: Buffer.from(`bytes of ${partial.fileName}`) };
+    const attempt = { ...partial, bytes: fileWithText(partial.fileName, `bytes of ${partial.fileName}`) };
     const fromRest = await viaRest(attempt);
     const fromRaw = await viaRaw(attempt);
     expect(fromRaw.status).toBe(201);
@@ -116,10 +117,10 @@ describe('UploadAttachment embedded in a raw-body HTTP transport, beside the RES
     ['a name without extension', { token: TEST_TOKENS.store, fileName: 'README' }, 'UNSUPPORTED_FILE_TYPE'],
     ['a session id with a path in it', { token: TEST_TOKENS.store, fileName: 'a.jpg', sessionId: '../etc' }, 'INVALID_SESSION_ID'],
     ['an empty file', { token: TEST_TOKENS.store, fileName: 'a.jpg', bytes: Buffer.alloc(0) }, 'FILE_REQUIRED'],
-    ['a file over MAX_FILE_SIZE', { token: TEST_TOKENS.store, fileName: 'big.png', bytes: Buffer.alloc(MAX_FILE_SIZE + 1, 1) }, 'FILE_TOO_LARGE'],
+    ['a file over MAX_FILE_SIZE', { token: TEST_TOKENS.store, fileName: 'big.png', bytes: fileNamed('big.png', MAX_FILE_SIZE + 1) }, 'FILE_TOO_LARGE'],
   ])('refuses %s with the same error and detail, and keeps nothing', async (_case, partial, code) => {
     const before = await rest.storedKeys();
-    const attempt = { bytes: Buffer.from('some bytes'), ...partial };
+    const attempt = { bytes: partial.fileName.includes('.') && !partial.fileName.endsWith('.exe') ? fileWithText(partial.fileName, 'some bytes') : Buffer.from('some bytes'), ...partial };
     const fromRest = await viaRest(attempt);
     const fromRaw = await viaRaw(attempt);
     expect(fromRaw.body.code).toBe(code);

@@ -7,6 +7,7 @@ import { startAttacheUnderTest, TEST_TOKENS, type AttacheUnderTest } from '../su
 import { multipartBody } from '../support/multipart.ts';
 import { seededRandom, testSeed } from '../support/seeded-random.ts';
 import { httpStoreDrivers } from '../support/stores-under-test.ts';
+import { fileNamed, pdfHead } from '../support/file-heads.ts';
 
 const MAX_FILE_SIZE = 8 * 1024 * 1024;
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
@@ -45,7 +46,7 @@ describe.each(httpStoreDrivers)('reliability with the $driver store', (driver) =
   }
 
   async function expectServiceWorks() {
-    const bytes = randomBytes(1000);
+    const bytes = fileNamed('after.png');
     const { body, contentType } = multipartBody([{ name: 'file', filename: 'after.png', content: bytes }]);
     const { status, json } = await post(body, contentType);
     expect(status).toBe(200);
@@ -64,7 +65,7 @@ describe.each(httpStoreDrivers)('reliability with the $driver store', (driver) =
     async function worker() {
       while (next < uploads.length) {
         const u = uploads[next++]!;
-        const content = randomBytes(u.size);
+        const content = fileNamed('load.pdf', u.size);
         const file = { name: 'file', filename: `load-${u.i}.pdf`, content };
         const session = { name: 'session_id', value: `load-${u.i % 7}` };
         const parts = !u.withSession ? [file] : u.sessionFirst ? [session, file] : [file, session];
@@ -87,7 +88,7 @@ describe.each(httpStoreDrivers)('reliability with the $driver store', (driver) =
     const random = seededRandom(seed + 1);
     await Promise.all(
       Array.from({ length: 50 }, async (_, i) => {
-        const content = randomBytes(Math.round(50_000 + random() * 3_000_000));
+        const content = fileNamed('cut.jpg', Math.round(50_000 + random() * 3_000_000));
         const file = { name: 'file', filename: `cut-${i}.jpg`, content };
         const session = { name: 'session_id', value: 'cut' };
         const { body, contentType } = multipartBody(random() < 0.5 ? [session, file] : [file, session]);
@@ -124,6 +125,7 @@ describe.each(httpStoreDrivers)('reliability with the $driver store', (driver) =
     const boundary = 'oversize-boundary';
     async function* body() {
       yield Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="huge.pdf"\r\nContent-Type: application/pdf\r\n\r\n`);
+      yield pdfHead();
       const block = randomBytes(64 * 1024);
       while (sent < total) {
         sent += block.length;

@@ -24,3 +24,17 @@ export function multipartBody(parts: readonly Part[], boundary = `----attache${r
   chunks.push(Buffer.from(`--${boundary}--\r\n`));
   return { body: Buffer.concat(chunks), contentType: `multipart/form-data; boundary=${boundary}` };
 }
+
+/** One part exactly as given: raw header lines (no trailing CRLF) and content, for malformed forms. */
+export function rawPart(boundary: string, headerLines: ReadonlyArray<string | Buffer>, content: Buffer | string = ''): Buffer {
+  return Buffer.concat([
+    Buffer.from(`--${boundary}\r\n`),
+    ...headerLines.map((line) => Buffer.concat([Buffer.isBuffer(line) ? line : Buffer.from(line), Buffer.from('\r\n')])),
+    Buffer.from('\r\n'),
+    Buffer.isBuffer(content) ? content : Buffer.from(content),
+    Buffer.from('\r\n'),
+  ]);
+}
+
+/** The closing delimiter of a form. */
+export const closing = (boundary: string) => Buffer.from(`--${boundary}--\r\n`);

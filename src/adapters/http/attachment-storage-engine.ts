@@ -16,6 +16,8 @@ export interface MultipartUpload {
   readonly signal: AbortSignal;
   /** Told of the first failure while a file streams, so the route can answer without waiting for the body's end. */
   readonly onFileError: (error: unknown) => void;
+  /** Told of each file's handling, so the route can let it finish (and clean up) before answering a failure. */
+  readonly onFileHandling: (handling: Promise<unknown>) => void;
 }
 
 /** A file kept aside until the form ends, in memory when small, else in the spool store. */
@@ -81,7 +83,9 @@ export class AttachmentStorageEngine implements StorageEngine {
       callback(new Error('AttachmentStorageEngine used outside the upload route'));
       return;
     }
-    this.#handle(upload, req.body ?? {}, file).then(
+    const handling = this.#handle(upload, req.body ?? {}, file);
+    upload.onFileHandling(handling);
+    handling.then(
       (handled) => callback(null, { handled } as Partial<Express.Multer.File>),
       (error: unknown) => {
         upload.onFileError(error);

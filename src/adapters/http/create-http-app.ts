@@ -1,8 +1,9 @@
+import cors from '@koa/cors';
 import Router from '@koa/router';
 import Koa from 'koa';
 import type { ObjectStore } from '../../application/ports.ts';
 import type { UploadAttachment } from '../../application/upload-attachment.ts';
-import { StorageUnavailable } from '../../domain/errors.ts';
+import { AuthenticationUnavailable, StorageUnavailable } from '../../domain/errors.ts';
 import { errorResponse, methodNotAllowed, notFound } from './error-responses.ts';
 import { FILES_PREFIX, filesRoute } from './files-route.ts';
 import { stopReadingAfterAnswer } from './request-body.ts';
@@ -23,6 +24,8 @@ export interface HttpAppDeps {
   readonly maxFileSize: number;
   /** True for the local and in-memory drivers, whose URLs point back at this service. */
   readonly serveFiles: boolean;
+  /** Browser origins allowed to call attache (exact `scheme://host[:port]`); empty: no CORS headers. */
+  readonly corsOrigins?: readonly string[];
   readonly logger: HttpLogger;
 }
 
@@ -44,6 +47,23 @@ export function createHttpApp(deps: HttpAppDeps): Koa {
     ctx.body = { status: 'ready' };
   });
 
+  const allowedOrigins = new Set(deps.corsOrigins ?? []);
+  if (allowedOrigins.size > 0) {
+    // Outermost, so every answer to an allowed origin carries the headers, errors included
+    // (the handler below turns errors into answers without dropping headers already set):
+    // a browser page can only read a 400/401/413 body that has them.
+    app.use(
+      cors({
+        origin: (ctx) => {
+          const origin = ctx.get('Origin');
+          return allowedOrigins.has(origin) ? origin : '';
+        },
+        allowMethods: ['GET', 'HEAD', 'POST'],
+        allowHeaders: ['Authorization', 'Content-Type'],
+        maxAge: 600,
+      }),
+    );
+  }
   app.use(async (ctx, next) => {
     try {
       await next();
@@ -60,6 +80,7 @@ export function createHttpApp(deps: HttpAppDeps): Koa {
       stopReadingAfterAnswer(ctx);
       if (error instanceof ClientGone) return;
       if (error instanceof StorageUnavailable) deps.logger.warn({ reason: error.reason, path: ctx.path }, 'storage unavailable');
+      else if (error instanceof AuthenticationUnavailable) deps.logger.warn({ reason: error.reason, path: ctx.path }, 'authentication unavailable');
       else if (status >= 500) deps.logger.error({ err: error, method: ctx.method, path: ctx.path, status }, 'request failed');
     }
   });

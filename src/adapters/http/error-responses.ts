@@ -14,6 +14,7 @@ const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   FILE_REQUIRED: 400,
   UNSUPPORTED_FILE_TYPE: 400,
   INVALID_SESSION_ID: 400,
+  INVALID_FILE_NAME: 400,
   INVALID_UPLOAD: 400,
   FILE_TOO_LARGE: 413,
   OBJECT_ALREADY_EXISTS: 409,
@@ -38,3 +39,19 @@ export function errorResponse(error: unknown): ErrorResponse {
 
 export const notFound: ErrorResponse = { status: 404, body: { error: 'Not found' } };
 export const methodNotAllowed: ErrorResponse = { status: 405, body: { error: 'Method not allowed' } };
+
+/**
+ * Answers to requests Node's HTTP parser refuses before Koa sees them (malformed request line
+ * or headers, headers too large, a client too slow to send its request): JSON like every other
+ * answer, instead of Node's bare "400 Bad Request".
+ */
+export function parserErrorResponse(code: string | undefined): ErrorResponse {
+  switch (code) {
+    case 'HPE_HEADER_OVERFLOW':
+      return { status: 431, body: { error: 'Request header fields too large' } };
+    case 'ERR_HTTP_REQUEST_TIMEOUT':
+      return { status: 408, body: { error: 'Request timeout' } };
+    default:
+      return { status: 400, body: { error: 'Bad request' } };
+  }
+}

@@ -51,7 +51,9 @@ function fromMultipartError(error: unknown): unknown {
 export function uploadRoute(deps: { useCase: UploadAttachment; spool: ObjectStore; maxFileSize: number }) {
   const uploads = new WeakMap<IncomingMessage, MultipartUpload>();
   const engine = new AttachmentStorageEngine({ uploads, useCase: deps.useCase, spool: deps.spool, maxFileSize: deps.maxFileSize });
-  const parseForm = multer({ storage: engine, limits: FORM_LIMITS, defParamCharset: 'utf8' } as multer.Options).single('file');
+  // preservePath: busboy would silently cut "../../x.jpg" to "x.jpg"; the domain's file-name
+  // rule sees the name as sent, refuses traversal attempts, and keeps only the last segment.
+  const parseForm = multer({ storage: engine, limits: FORM_LIMITS, defParamCharset: 'utf8', preservePath: true } as multer.Options).single('file');
 
   return async function upload(ctx: Context): Promise<void> {
     const principal = await deps.useCase.authenticate(tokenFromRequest(ctx.req));
@@ -65,7 +67,8 @@ export function uploadRoute(deps: { useCase: UploadAttachment; spool: ObjectStor
     });
     let failWhileStreaming!: (error: unknown) => void;
     const fileFailed = new Promise<never>((_, reject) => (failWhileStreaming = reject));
-    uploads.set(ctx.req, { principal, signal: aborted.signal, onFileError: failWhileStreaming });
+    const fileHandlings: Array<Promise<unknown>> = [];
+    uploads.set(ctx.req, { principal, signal: aborted.signal, onFileError: failWhileStreaming, onFileHandling: (h) => fileHandlings.push(h) });
 
     const parsing = parseForm(ctx, async () => {});
     // If the file fails mid-stream we answer at once (below); multer still settles later.
@@ -74,6 +77,10 @@ export function uploadRoute(deps: { useCase: UploadAttachment; spool: ObjectStor
     try {
       await Promise.race([parsing, fileFailed]);
     } catch (error) {
+      // The parser can fail (a malformed tail) while a file is still being written to the spool
+      // or store; busboy has destroyed its stream, so the write ends at once. Waiting for it
+      // means the answer goes out only once nothing of this request remains stored.
+      await Promise.allSettled(fileHandlings);
       throw fromMultipartError(error);
     }
 
