@@ -369,7 +369,10 @@ describe.each(httpStoreDrivers)('POST /v1/chat/upload/ with the $driver store', 
       ['a JPEG of exactly its 3-byte signature', Buffer.from([0xff, 0xd8, 0xff]), 'a.jpg', EXPECTED_TYPES.jpg!],
     ];
     it.each(accepted)('accepts %s', async (_, content, name, type) => {
-      const bytes = Buffer.concat([content, randomBytes(200_000)]);
+      const tail = randomBytes(200_000);
+      // A random byte right after a bare JPEG signature is 0xF7 one time in 256: that is JPEG-LS, rightly refused.
+      tail[0] = 0;
+      const bytes = Buffer.concat([content, tail]);
       const { status, body } = await uploadForm([['file', [bytes, name]]]);
       expect(status).toBe(200);
       expect(body.type).toBe(type);

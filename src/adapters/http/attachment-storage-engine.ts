@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import { pipeline, Readable } from 'node:stream';
+import { PassThrough, pipeline, Readable } from 'node:stream';
 import type { StorageEngine } from 'multer';
 import type { ObjectStore } from '../../application/ports.ts';
 import { sizeLimit } from '../../application/size-limit.ts';
@@ -18,6 +18,8 @@ export interface MultipartUpload {
   readonly onFileError: (error: unknown) => void;
   /** Told of each file's handling, so the route can let it finish (and clean up) before answering a failure. */
   readonly onFileHandling: (handling: Promise<unknown>) => void;
+  /** Settles once the route's answer has gone out (or the client has gone). */
+  readonly answered: Promise<void>;
 }
 
 /** A file kept aside until the form ends, in memory when small, else in the spool store. */
@@ -83,38 +85,47 @@ export class AttachmentStorageEngine implements StorageEngine {
       callback(new Error('AttachmentStorageEngine used outside the upload route'));
       return;
     }
-    const handling = this.#handle(upload, req.body ?? {}, file);
+    // The use case gets its own stream of the file, not busboy's. When an upload fails (too
+    // large, bad type, storage down) it destroys its stream with the error; done to busboy's,
+    // multer would see the error at once and drain the rest of the body at full speed while the
+    // failed upload is still being cleaned up. Instead busboy's stream is left unread, which
+    // stops the parser and the socket (backpressure); the body is dealt with once the answer
+    // is out, under the bounded discard of stopReadingAfterAnswer.
+    const content = new PassThrough();
+    file.stream.once('error', (error) => content.destroy(error));
+    file.stream.pipe(content);
+    content.once('close', () => {
+      if (!content.readableEnded) file.stream.unpipe(content);
+    });
+    const handling = this.#handle(upload, req.body ?? {}, file.originalname, content);
     upload.onFileHandling(handling);
     handling.then(
       (handled) => callback(null, { handled } as Partial<Express.Multer.File>),
       (error: unknown) => {
         upload.onFileError(error);
-        callback(error);
+        // multer answers a failed file by draining the rest of the body, at full speed and to its
+        // end; held back until the route's answer is out, the drain falls under the bounded
+        // discard of stopReadingAfterAnswer instead.
+        void upload.answered.then(() => callback(error));
       },
     );
   }
 
-  async #handle(upload: MultipartUpload, fieldsSoFar: Record<string, unknown>, file: { originalname: string; stream: Readable }): Promise<HandledFile> {
+  async #handle(upload: MultipartUpload, fieldsSoFar: Record<string, unknown>, fileName: string, content: Readable): Promise<HandledFile> {
     const sessionSeen = fieldsSoFar.session_id !== undefined;
-    const sessionId = singleField(fieldsSoFar, 'session_id');
     try {
+      const sessionId = singleField(fieldsSoFar, 'session_id');
       // Refuse a bad type or session before a byte of the file is read or spooled.
-      this.#useCase.precheck({ principal: upload.principal, sessionId, fileName: file.originalname });
+      this.#useCase.precheck({ principal: upload.principal, sessionId, fileName });
+      if (sessionSeen) {
+        const attachment = await this.#useCase.execute({ principal: upload.principal, sessionId, fileName, content, signal: upload.signal });
+        return { kind: 'stored', attachment, sessionId };
+      }
     } catch (error) {
-      file.stream.resume();
+      content.destroy();
       throw error;
     }
-    if (sessionSeen) {
-      const attachment = await this.#useCase.execute({
-        principal: upload.principal,
-        sessionId,
-        fileName: file.originalname,
-        content: file.stream,
-        signal: upload.signal,
-      });
-      return { kind: 'stored', attachment, sessionId };
-    }
-    return this.#hold(file.originalname, pipeline(file.stream, sizeLimit(this.#maxFileSize), () => {}), upload.signal);
+    return this.#hold(fileName, pipeline(content, sizeLimit(this.#maxFileSize), () => {}), upload.signal);
   }
 
   async #hold(fileName: string, content: Readable, signal: AbortSignal): Promise<HeldFile> {

@@ -68,7 +68,17 @@ export function uploadRoute(deps: { useCase: UploadAttachment; spool: ObjectStor
     let failWhileStreaming!: (error: unknown) => void;
     const fileFailed = new Promise<never>((_, reject) => (failWhileStreaming = reject));
     const fileHandlings: Array<Promise<unknown>> = [];
-    uploads.set(ctx.req, { principal, signal: aborted.signal, onFileError: failWhileStreaming, onFileHandling: (h) => fileHandlings.push(h) });
+    const answered = new Promise<void>((resolve) => {
+      ctx.res.once('finish', resolve);
+      ctx.res.once('close', resolve);
+    });
+    uploads.set(ctx.req, {
+      principal,
+      signal: aborted.signal,
+      onFileError: failWhileStreaming,
+      onFileHandling: (h) => fileHandlings.push(h),
+      answered,
+    });
 
     const parsing = parseForm(ctx, async () => {});
     // If the file fails mid-stream we answer at once (below); multer still settles later.
