@@ -18,7 +18,16 @@ export const ENVIRONMENT_VARIABLES = {
     default: '(none: development tokens are generated, unless `NODE_ENV=production`)',
     description: 'JSON file `{"tokens":[{"token":"...","role":"admin"|"store","id":"7"}]}` of accepted tokens.',
   },
-  NODE_ENV: { default: '(unset)', description: '`production` refuses to start without `AUTH_TOKENS_FILE`.' },
+  NODE_ENV: { default: '(unset)', description: '`production` refuses to start without `AUTH_TOKENS_FILE`, and never logs in the pretty format.' },
+  LOG_LEVEL: { default: '`info`', description: 'Least severe log level written: `fatal`, `error`, `warn`, `info`, `debug`, `trace` or `silent`.' },
+  LOG_FORMAT: {
+    default: '`pretty` when not production, stdout is a terminal and `pino-pretty` is installed; else `json`',
+    description: '`json` (one JSON object per line) or `pretty` (human-readable; needs the `pino-pretty` devDependency).',
+  },
+  SHUTDOWN_GRACE_MS: {
+    default: '`25000`',
+    description: 'On SIGTERM/SIGINT, how long uploads in flight may take to finish before their connections are closed.',
+  },
   S3_BUCKET: { default: '(required for `s3`)', description: 'Bucket to store attachments in.' },
   S3_REGION: { default: '`us-east-1`', description: 'Bucket region.' },
   S3_ENDPOINT: { default: '(AWS)', description: 'Endpoint of an S3-compatible service (MinIO, Ceph, R2, B2, Wasabi).' },
@@ -58,6 +67,8 @@ export type StorageConfig =
       readonly urlTtlSeconds: number;
     };
 
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
 export interface Config {
   readonly port: number;
   readonly host: string;
@@ -65,6 +76,10 @@ export interface Config {
   readonly maxFileSize: number;
   readonly authTokensFile: string | undefined;
   readonly storage: StorageConfig;
+  readonly logLevel: LogLevel;
+  /** undefined: decided at start-up from NODE_ENV, whether stdout is a terminal and whether pino-pretty resolves. */
+  readonly logFormat: 'json' | 'pretty' | undefined;
+  readonly shutdownGraceMs: number;
 }
 
 /** Start-up fails with this; its message is one line naming the variable and what is wrong. */
@@ -108,6 +123,12 @@ const environment = z.object({
   MAX_FILE_SIZE: integer(1, Number.MAX_SAFE_INTEGER).default(26_214_400),
   AUTH_TOKENS_FILE: optional,
   NODE_ENV: optional,
+  LOG_LEVEL: z
+    .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'must be one of fatal, error, warn, info, debug, trace, silent')
+    .default('info'),
+  LOG_FORMAT: z.enum(['json', 'pretty'], 'must be json or pretty').optional(),
+  // An hour is far beyond any orchestrator's termination grace period; a larger value is a typo.
+  SHUTDOWN_GRACE_MS: integer(0, 3_600_000).default(25_000),
   S3_BUCKET: optional,
   S3_REGION: z.string().trim().min(1).default('us-east-1'),
   S3_ENDPOINT: httpUrl.optional(),
@@ -141,6 +162,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxFileSize: e.MAX_FILE_SIZE,
     authTokensFile: e.AUTH_TOKENS_FILE,
     storage: storageConfig(e),
+    logLevel: e.LOG_LEVEL,
+    logFormat: e.LOG_FORMAT,
+    shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
   };
 }
 

@@ -86,3 +86,11 @@ export class ObjectAlreadyExists extends DomainError {
     this.key = key;
   }
 }
+
+/** The service is stopping: it finishes the uploads it has, and takes no new ones. */
+export class ShuttingDown extends DomainError {
+  readonly code = 'SHUTTING_DOWN';
+  constructor() {
+    super('Shutting down');
+  }
+}

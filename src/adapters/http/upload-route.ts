@@ -55,6 +55,7 @@ export function uploadRoute(deps: { useCase: UploadAttachment; spool: ObjectStor
 
   return async function upload(ctx: Context): Promise<void> {
     const principal = await deps.useCase.authenticate(tokenFromRequest(ctx.req));
+    ctx.state.principal = principal;
     if (!ctx.is('multipart/form-data')) {
       throw new FileRequired('send the file as multipart/form-data in the field "file"');
     }
@@ -107,6 +108,7 @@ export function uploadRoute(deps: { useCase: UploadAttachment; spool: ObjectStor
         await deps.spool.delete(handled.spoolKey).catch(() => {});
       }
     }
+    ctx.state.uploaded = attachment;
     ctx.status = 200;
     ctx.body = { url: attachment.url, type: attachment.type };
   };
