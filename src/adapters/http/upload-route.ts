@@ -72,11 +72,15 @@ export function uploadRoute(deps: { useCase: UploadAttachment; spool: ObjectStor
     // If the file fails mid-stream we answer at once (below); multer still settles later.
     parsing.catch(() => {});
     fileFailed.catch(() => {});
-    try {
-      await Promise.race([parsing, fileFailed]);
-    } catch (error) {
-      throw fromMultipartError(error);
-    }
+    // Only the parser's own errors are translated: what the engine reports through fileFailed
+    // (the use case's and the store's errors, bugs included) keeps its identity, so a store's
+    // bug is a 500, not a "malformed body" 400.
+    await Promise.race([
+      parsing.catch((error: unknown) => {
+        throw fromMultipartError(error);
+      }),
+      fileFailed,
+    ]);
 
     const fields = (ctx.request as { body?: Record<string, unknown> }).body ?? {};
     const handled = (ctx.file as (Express.Multer.File & { handled?: HandledFile }) | undefined)?.handled;
