@@ -18,7 +18,6 @@ export const ENVIRONMENT_VARIABLES = {
     default: '(none: development tokens are generated, unless `NODE_ENV=production`)',
     description: 'JSON file `{"tokens":[{"token":"...","role":"admin"|"store","id":"7"}]}` of accepted tokens.',
   },
-  NODE_ENV: { default: '(unset)', description: '`production` refuses to start without `AUTH_TOKENS_FILE` or `AUTH_INTROSPECTION_URL`.' },
   AUTH_INTROSPECTION_URL: {
     default: '(none)',
     description:
@@ -35,6 +34,16 @@ export const ENVIRONMENT_VARIABLES = {
   HTTP_HEADERS_TIMEOUT_MS: { default: '`20000`', description: "Time a client has to send a request's headers." },
   HTTP_REQUEST_TIMEOUT_MS: { default: '`300000`', description: 'Time a client has to send a whole request, body included (a 25 MiB upload at 1 Mbit/s takes ~210 s).' },
   HTTP_KEEP_ALIVE_TIMEOUT_MS: { default: '`5000`', description: 'How long an idle keep-alive connection stays open; keep it above your load balancer’s idle timeout.' },
+  NODE_ENV: { default: '(unset)', description: '`production` refuses to start without `AUTH_TOKENS_FILE` or `AUTH_INTROSPECTION_URL`, and never logs in the pretty format.' },
+  LOG_LEVEL: { default: '`info`', description: 'Least severe log level written: `fatal`, `error`, `warn`, `info`, `debug`, `trace` or `silent`.' },
+  LOG_FORMAT: {
+    default: '`pretty` when not production, stdout is a terminal and `pino-pretty` is installed; else `json`',
+    description: '`json` (one JSON object per line) or `pretty` (human-readable; needs the `pino-pretty` devDependency).',
+  },
+  SHUTDOWN_GRACE_MS: {
+    default: '`25000`',
+    description: 'On SIGTERM/SIGINT, how long uploads in flight may take to finish before their connections are closed.',
+  },
   S3_BUCKET: { default: '(required for `s3`)', description: 'Bucket to store attachments in.' },
   S3_REGION: { default: '`us-east-1`', description: 'Bucket region.' },
   S3_ENDPOINT: { default: '(AWS)', description: 'Endpoint of an S3-compatible service (MinIO, Ceph, R2, B2, Wasabi).' },
@@ -107,6 +116,7 @@ export interface HttpServerConfig {
   /** Origins allowed to call attache from a browser; empty: no CORS headers at all. */
   readonly corsOrigins: readonly string[];
 }
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
 export interface Config {
   readonly port: number;
@@ -120,6 +130,10 @@ export interface Config {
   readonly contentCheck: boolean;
   readonly http: HttpServerConfig;
   readonly storage: StorageConfig;
+  readonly logLevel: LogLevel;
+  /** undefined: decided at start-up from NODE_ENV, whether stdout is a terminal and whether pino-pretty resolves. */
+  readonly logFormat: 'json' | 'pretty' | undefined;
+  readonly shutdownGraceMs: number;
 }
 
 /** Start-up fails with this; its message is one line naming the variable and what is wrong. */
@@ -190,6 +204,12 @@ const environment = z.object({
   HTTP_HEADERS_TIMEOUT_MS: integer(1000, 600_000).default(20_000),
   HTTP_REQUEST_TIMEOUT_MS: integer(1000, 86_400_000).default(300_000),
   HTTP_KEEP_ALIVE_TIMEOUT_MS: integer(0, 600_000).default(5_000),
+  LOG_LEVEL: z
+    .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'must be one of fatal, error, warn, info, debug, trace, silent')
+    .default('info'),
+  LOG_FORMAT: z.enum(['json', 'pretty'], 'must be json or pretty').optional(),
+  // An hour is far beyond any orchestrator's termination grace period; a larger value is a typo.
+  SHUTDOWN_GRACE_MS: integer(0, 3_600_000).default(25_000),
   S3_BUCKET: optional,
   S3_REGION: z.string().trim().min(1).default('us-east-1'),
   S3_ENDPOINT: httpUrl.optional(),
@@ -242,6 +262,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       corsOrigins: e.CORS_ORIGINS,
     },
     storage: storageConfig(e),
+    logLevel: e.LOG_LEVEL,
+    logFormat: e.LOG_FORMAT,
+    shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
   };
 }
 

@@ -33,6 +33,35 @@ export const TOKENS = {
   uploadAttachment: Symbol('UploadAttachment'),
 } as const;
 
+/**
+ * The process's logger: JSON lines for machines, or pino-pretty for a developer at a terminal.
+ * pino-pretty is a devDependency, so it is loaded only when wanted and never required in production.
+ */
+export async function createLogger(config: Config, stdout: { isTTY?: boolean } = process.stdout): Promise<Logger> {
+  const options = {
+    name: 'attache',
+    level: config.logLevel,
+    // Defence in depth: nothing logs headers or tokens, and if something ever does, pino blanks them.
+    redact: ['authorization', '*.authorization', 'headers.authorization', '*.headers.authorization', 'token', '*.token'],
+  };
+  const prettyResolves = () => {
+    try {
+      import.meta.resolve('pino-pretty');
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  if (config.logFormat === 'pretty') {
+    if (config.production) throw new ConfigError('LOG_FORMAT', 'pretty is for development; with NODE_ENV=production use json');
+    if (!prettyResolves()) throw new ConfigError('LOG_FORMAT', 'pretty needs pino-pretty, a devDependency that is not installed here');
+  }
+  const pretty = config.logFormat === 'pretty' || (config.logFormat === undefined && !config.production && stdout.isTTY === true && prettyResolves());
+  if (!pretty) return pino(options);
+  const { default: pinoPretty } = await import('pino-pretty');
+  return pino(options, pinoPretty({ sync: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,name' }));
+}
+
 /** A child container holding every part of one attache instance. */
 export async function composeAttache(
   config: Config,
@@ -70,7 +99,14 @@ export interface RunningAttache {
   readonly container: DependencyContainer;
   /** Where files wait whose session_id comes after them; empty between requests. */
   readonly spoolDir: string;
+  /** Closes at once, waiting only for requests already being answered. */
   close(): Promise<void>;
+  /**
+   * Graceful stop: stops accepting connections, refuses new requests on open ones with 503
+   * "Shutting down", lets requests in flight finish for up to `graceMs`, then closes what is
+   * left. Resolves with how it ended.
+   */
+  shutdown(graceMs: number): Promise<'drained' | 'grace period over'>;
 }
 
 /** Builds attache from `config` and listens; resolves once it accepts uploads. */
@@ -78,7 +114,7 @@ export async function startAttache(
   config: Config,
   options: { logger?: Logger; store?: ObjectStore; auth?: AuthPort } = {},
 ): Promise<RunningAttache> {
-  const logger = options.logger ?? pino({ name: 'attache' });
+  const logger = options.logger ?? (await createLogger(config));
   // Listen first: with PORT=0 the port, and so the default URL of /files, is known only then.
   // Until the app is built, requests get a 503 rather than hanging.
   let handle: RequestListener = (_req, res) => {
@@ -116,27 +152,48 @@ export async function startAttache(
     throw error;
   }
   const store = container.resolve<ObjectStore>(TOKENS.objectStore);
+  const shuttingDown = new AbortController();
   const app = createHttpApp({
     useCase: container.resolve<UploadAttachment>(TOKENS.uploadAttachment),
     store,
+    auth: container.resolve<AuthPort>(TOKENS.auth),
     spool: container.resolve<ObjectStore>(TOKENS.spool),
     maxFileSize: config.maxFileSize,
     serveFiles: config.storage.driver === 'local' || config.storage.driver === 'memory',
     corsOrigins: config.http.corsOrigins,
+    driver: config.storage.driver,
     logger,
+    shutdown: shuttingDown.signal,
   });
   handle = app.callback();
+  const closed = new Promise<void>((resolve) => server.once('close', resolve));
   return {
     server,
     url,
     container,
     spoolDir,
     async close() {
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeIdleConnections();
-      });
+      server.close();
+      server.closeIdleConnections();
+      await closed;
       await rm(spoolDir, { recursive: true, force: true });
+    },
+    async shutdown(graceMs) {
+      shuttingDown.abort();
+      // close() stops listening and ends idle keep-alive connections; busy ones end after
+      // their answer, which carries `Connection: close` from now on.
+      server.close();
+      server.closeIdleConnections();
+      let timer: NodeJS.Timeout | undefined;
+      const graceOver = new Promise<'grace period over'>((resolve) => (timer = setTimeout(resolve, graceMs, 'grace period over')));
+      const outcome = await Promise.race([closed.then(() => 'drained' as const), graceOver]);
+      clearTimeout(timer);
+      if (outcome === 'grace period over') {
+        server.closeAllConnections();
+        await closed;
+      }
+      await rm(spoolDir, { recursive: true, force: true });
+      return outcome;
     },
   };
 }
@@ -144,15 +201,16 @@ export async function startAttache(
 async function main(): Promise<void> {
   let config: Config;
   let authSetup: AuthSetup;
+  let logger: Logger;
   try {
     config = loadConfig();
+    logger = await createLogger(config);
     authSetup = await createAuth(config);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     console.error(`attache: invalid configuration: ${error.message}`);
     process.exit(1);
   }
-  const logger = pino({ name: 'attache' });
   let running: RunningAttache;
   try {
     running = await startAttache(config, { logger, auth: authSetup.auth });
@@ -179,12 +237,22 @@ async function main(): Promise<void> {
     );
   }
   logger.info({ url: running.url, driver: config.storage.driver, maxFileSize: config.maxFileSize }, 'attache is accepting uploads');
-  const shutdown = (signal: string) => {
-    logger.info({ signal }, 'shutting down');
-    void running.close().then(() => process.exit(0));
+  let stopping = false;
+  const shutdown = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      // A second signal (Ctrl-C twice) means "now".
+      logger.warn({ signal }, 'stopping without waiting for uploads in flight');
+      process.exit(1);
+    }
+    stopping = true;
+    logger.info({ signal, graceMs: config.shutdownGraceMs }, 'shutting down: finishing uploads in flight, refusing new ones');
+    void running.shutdown(config.shutdownGraceMs).then((outcome) => {
+      logger.info({ outcome }, 'stopped');
+      process.exit(0);
+    });
   };
-  process.once('SIGTERM', () => shutdown('SIGTERM'));
-  process.once('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', shutdown);
+  process.on('SIGINT', shutdown);
 }
 
 if (import.meta.main) await main();

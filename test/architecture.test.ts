@@ -53,6 +53,11 @@ describe('import rules', () => {
     expect(importersOf((i) => ['tsyringe', 'reflect-metadata'].includes(packageOf(i)))).toEqual(['main.ts']);
   });
 
+  it('pino and prom-client stay in the adapters and main.ts', () => {
+    const importers = importersOf((i) => ['pino', 'pino-pretty', 'prom-client'].includes(packageOf(i)));
+    expect(importers.filter((f) => !(f.startsWith('adapters/') || f === 'main.ts'))).toEqual([]);
+  });
+
   it('only the HTTP adapter imports koa and multer', () => {
     const importers = importersOf((i) => /^(koa|@koa\/.+|multer)$/.test(packageOf(i)));
     expect(importers.filter((f) => !f.startsWith('adapters/http/'))).toEqual([]);

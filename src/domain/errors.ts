@@ -105,3 +105,11 @@ export class AuthenticationUnavailable extends DomainError {
   }
   readonly reason: string;
 }
+
+/** The service is stopping: it finishes the uploads it has, and takes no new ones. */
+export class ShuttingDown extends DomainError {
+  readonly code = 'SHUTTING_DOWN';
+  constructor() {
+    super('Shutting down');
+  }
+}

@@ -108,6 +108,11 @@ describe('the service as `npm start` runs it', () => {
     [{ AUTH_INTROSPECTION_URL: 'ftp://x/me' }, 'AUTH_INTROSPECTION_URL'],
     [{ CONTENT_CHECK: 'maybe' }, 'CONTENT_CHECK'],
     [{ CORS_ORIGINS: 'https://ok.example, https://bad.example/path' }, 'CORS_ORIGINS'],
+    [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
+    [{ LOG_FORMAT: 'xml' }, 'LOG_FORMAT'],
+    [{ LOG_FORMAT: 'pretty', NODE_ENV: 'production' }, 'LOG_FORMAT'],
+    [{ SHUTDOWN_GRACE_MS: '-1' }, 'SHUTDOWN_GRACE_MS'],
+    [{ SHUTDOWN_GRACE_MS: '25s' }, 'SHUTDOWN_GRACE_MS'],
   ])('refuses to start with %j, in one line naming %s', async (env, variable) => {
     const { code, stderr } = await exitOf(env as Record<string, string>);
     expect(code).toBe(1);

@@ -9,7 +9,7 @@ export interface ErrorResponse {
  * The one place where domain errors become HTTP statuses. The `error` strings are the spec's
  * exact words where the spec names them; `detail` explains, and is left out when there is none.
  */
-const STATUS_BY_CODE: Readonly<Record<string, number>> = {
+export const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   UNAUTHORIZED: 401,
   FILE_REQUIRED: 400,
   UNSUPPORTED_FILE_TYPE: 400,
@@ -20,6 +20,7 @@ const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   OBJECT_ALREADY_EXISTS: 409,
   STORAGE_UNAVAILABLE: 503,
   AUTHENTICATION_UNAVAILABLE: 503,
+  SHUTTING_DOWN: 503,
 };
 
 /** Details that would help an attacker probe tokens are not returned. */

@@ -57,6 +57,7 @@ export function uploadRoute(deps: { useCase: UploadAttachment; spool: ObjectStor
 
   return async function upload(ctx: Context): Promise<void> {
     const principal = await deps.useCase.authenticate(tokenFromRequest(ctx.req));
+    ctx.state.principal = principal;
     if (!ctx.is('multipart/form-data')) {
       throw new FileRequired('send the file as multipart/form-data in the field "file"');
     }
@@ -84,14 +85,22 @@ export function uploadRoute(deps: { useCase: UploadAttachment; spool: ObjectStor
     // If the file fails mid-stream we answer at once (below); multer still settles later.
     parsing.catch(() => {});
     fileFailed.catch(() => {});
+    // Only the parser's own errors are translated: what the engine reports through fileFailed
+    // (the use case's and the store's errors, bugs included) keeps its identity, so a store's
+    // bug is a 500, not a "malformed body" 400.
     try {
-      await Promise.race([parsing, fileFailed]);
+      await Promise.race([
+        parsing.catch((error: unknown) => {
+          throw fromMultipartError(error);
+        }),
+        fileFailed,
+      ]);
     } catch (error) {
       // The parser can fail (a malformed tail) while a file is still being written to the spool
       // or store; busboy has destroyed its stream, so the write ends at once. Waiting for it
       // means the answer goes out only once nothing of this request remains stored.
       await Promise.allSettled(fileHandlings);
-      throw fromMultipartError(error);
+      throw error;
     }
 
     const fields = (ctx.request as { body?: Record<string, unknown> }).body ?? {};
@@ -122,6 +131,7 @@ export function uploadRoute(deps: { useCase: UploadAttachment; spool: ObjectStor
         await handled.release().catch(() => {});
       }
     }
+    ctx.state.uploaded = attachment;
     ctx.status = 200;
     ctx.body = { url: attachment.url, type: attachment.type };
   };

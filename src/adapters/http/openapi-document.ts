@@ -1,0 +1,132 @@
+/**
+ * The OpenAPI 3.1 description of the upload endpoint, served at GET /openapi.json.
+ * test/http/openapi.test.ts validates real responses against these schemas, and the document
+ * against the OpenAPI 3.1 schema, so it cannot drift from what the service answers.
+ */
+
+/** An error body with one exact `error` string; `detail` only where the service gives one. */
+function errorBody(error: string, detail: 'optional' | 'never') {
+  return {
+    type: 'object',
+    required: ['error'],
+    additionalProperties: false,
+    properties: {
+      error: { const: error },
+      ...(detail === 'optional' ? { detail: { type: 'string', description: 'Human-readable explanation.' } } : {}),
+    },
+  } as const;
+}
+
+function jsonResponse(description: string, schema: object) {
+  return { description, content: { 'application/json': { schema } } } as const;
+}
+
+export const OPENAPI_DOCUMENT = {
+  openapi: '3.1.0',
+  info: {
+    title: 'attache',
+    version: '1.0.0',
+    description: 'Upload a file attachment for use in chat messages; answers with a public URL.',
+  },
+  components: {
+    securitySchemes: {
+      token: {
+        type: 'apiKey',
+        in: 'header',
+        name: 'Authorization',
+        description: 'An admin or store token, sent as `Authorization: Token <token>` (`Bearer <token>` is accepted too).',
+      },
+    },
+    schemas: {
+      UploadResult: {
+        type: 'object',
+        required: ['url', 'type'],
+        additionalProperties: false,
+        properties: {
+          url: { type: 'string', format: 'uri', description: 'Public URL of the uploaded file.' },
+          type: {
+            enum: [
+              'image/jpeg',
+              'image/png',
+              'image/gif',
+              'image/heic',
+              'image/heif',
+              'application/pdf',
+              'application/msword',
+              'application/vnd.openxmlformats-officedocument.wordprocessingml.document',
+              'application/vnd.ms-excel',
+              'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+            ],
+            description: 'MIME type of the file, from its extension.',
+          },
+        },
+      },
+      FileRequired: errorBody('file is required', 'optional'),
+      UnsupportedFileType: errorBody('Unsupported file type', 'optional'),
+      InvalidSessionId: errorBody('Invalid session_id', 'optional'),
+      InvalidUpload: errorBody('Invalid upload', 'optional'),
+      Unauthorized: errorBody('Unauthorized', 'never'),
+      FileTooLarge: errorBody('File too large', 'optional'),
+      UploadConflict: errorBody('Upload conflict', 'optional'),
+      InternalError: errorBody('Internal server error', 'never'),
+      Unavailable: {
+        oneOf: [errorBody('Storage unavailable', 'never'), errorBody('Shutting down', 'never')],
+      },
+    },
+  },
+  paths: {
+    '/v1/chat/upload/': {
+      post: {
+        operationId: 'uploadChatAttachment',
+        summary: 'Upload a chat attachment',
+        security: [{ token: [] }],
+        requestBody: {
+          required: true,
+          content: {
+            'multipart/form-data': {
+              schema: {
+                type: 'object',
+                required: ['file'],
+                properties: {
+                  file: {
+                    type: 'string',
+                    contentMediaType: 'application/octet-stream',
+                    description: 'JPG, JPEG, PNG, GIF, HEIC, HEIF, PDF, DOC, DOCX, XLS or XLSX; at most MAX_FILE_SIZE bytes.',
+                  },
+                  session_id: {
+                    type: 'string',
+                    pattern: '^[A-Za-z0-9_-]{1,128}$',
+                    description: 'Files go to chat/session-{session_id}/; without it, to the uploader’s own folder.',
+                  },
+                },
+              },
+            },
+          },
+        },
+        responses: {
+          '200': jsonResponse('Stored.', { $ref: '#/components/schemas/UploadResult' }),
+          '400': jsonResponse('No file, an unsupported type, a bad session_id, or a malformed form.', {
+            oneOf: [
+              { $ref: '#/components/schemas/FileRequired' },
+              { $ref: '#/components/schemas/UnsupportedFileType' },
+              { $ref: '#/components/schemas/InvalidSessionId' },
+              { $ref: '#/components/schemas/InvalidUpload' },
+            ],
+          }),
+          '401': {
+            ...jsonResponse('Missing, malformed or unknown token, or a role other than admin and store.', {
+              $ref: '#/components/schemas/Unauthorized',
+            }),
+            headers: { 'WWW-Authenticate': { schema: { const: 'Token' } } },
+          },
+          '409': jsonResponse('The generated key was taken (practically never); retry.', { $ref: '#/components/schemas/UploadConflict' }),
+          '413': jsonResponse('Larger than MAX_FILE_SIZE; nothing is kept.', { $ref: '#/components/schemas/FileTooLarge' }),
+          '500': jsonResponse('A bug; the cause is logged, not returned.', { $ref: '#/components/schemas/InternalError' }),
+          '503': jsonResponse('Storage cannot be reached, or the service is shutting down.', {
+            $ref: '#/components/schemas/Unavailable',
+          }),
+        },
+      },
+    },
+  },
+} as const;

@@ -1,0 +1,71 @@
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+/** What an upload ended as: `ok`, or the DomainError code it failed with (`INTERNAL` for a bug, `CLIENT_GONE`). */
+export type UploadOutcome = string;
+
+/**
+ * attache's Prometheus metrics, in a registry of their own: several apps in one process (tests)
+ * must not share counters, and prom-client's global registry refuses a metric registered twice.
+ */
+export class UploadMetrics {
+  readonly registry = new Registry();
+  readonly #uploads: Counter<'outcome' | 'type'>;
+  readonly #bytesStored: Counter;
+  readonly #duration: Histogram<'outcome'>;
+  readonly #inFlight: Gauge;
+  readonly #storageErrors: Counter;
+
+  constructor(labels: { driver: string }) {
+    this.registry.setDefaultLabels({ driver: labels.driver });
+    const registers = [this.registry];
+    collectDefaultMetrics({ register: this.registry });
+    this.#uploads = new Counter({
+      name: 'attache_uploads_total',
+      help: 'Upload requests by outcome (ok or error code) and stored MIME type (none when nothing was stored).',
+      labelNames: ['outcome', 'type'],
+      registers,
+    });
+    this.#bytesStored = new Counter({ name: 'attache_uploaded_bytes_total', help: 'Bytes of attachments stored.', registers });
+    this.#duration = new Histogram({
+      name: 'attache_upload_duration_seconds',
+      help: 'Time from an upload request to its answer, by outcome.',
+      labelNames: ['outcome'],
+      // Uploads are bounded by MAX_FILE_SIZE and the client's bandwidth: from tens of ms to minutes.
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300],
+      registers,
+    });
+    this.#inFlight = new Gauge({ name: 'attache_uploads_in_flight', help: 'Upload requests being handled now.', registers });
+    this.#storageErrors = new Counter({
+      name: 'attache_storage_errors_total',
+      help: 'Requests that failed because the object store could not be reached (uploads, downloads, readiness checks).',
+      registers,
+    });
+  }
+
+  /** Call when an upload request starts; call the returned function once when it has been answered. */
+  uploadStarted(): (outcome: UploadOutcome, stored?: { type: string; bytes: number }) => void {
+    this.#inFlight.inc();
+    const stopTimer = this.#duration.startTimer();
+    let ended = false;
+    return (outcome, stored) => {
+      if (ended) return;
+      ended = true;
+      this.#inFlight.dec();
+      stopTimer({ outcome });
+      this.#uploads.inc({ outcome, type: stored?.type ?? 'none' });
+      if (stored) this.#bytesStored.inc(stored.bytes);
+    };
+  }
+
+  storageError(): void {
+    this.#storageErrors.inc();
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+
+  exposition(): Promise<string> {
+    return this.registry.metrics();
+  }
+}

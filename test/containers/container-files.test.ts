@@ -1,0 +1,161 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { StaticTokenAuth } from '../../src/adapters/auth/static-token-auth.ts';
+import { loadConfig } from '../../src/config.ts';
+
+/**
+ * Nothing here can build images or run containers (no Docker engine), so these tests check
+ * what can be checked without one: the compose file with every validator available, the
+ * Dockerfile's shape, and that the image's runtime stage has everything src/ imports.
+ */
+const run = promisify(execFile);
+const root = new URL('../../', import.meta.url).pathname;
+const composePath = join(root, 'docker-compose.yml');
+const DCLINT = join(root, 'node_modules/dclint/bin/dclint.cjs');
+
+interface ComposeValidator {
+  readonly name: string;
+  validate(file: string): Promise<void>;
+}
+
+/** `docker compose` (v2 plugin), else `docker-compose` (v1, Debian's package), when installed. */
+async function composeCli(): Promise<ComposeValidator | undefined> {
+  const candidates: Array<[string, string[]]> = [
+    ['docker', ['compose']],
+    ['docker-compose', []],
+  ];
+  for (const [command, prefix] of candidates) {
+    try {
+      await run(command, [...prefix, 'version']);
+    } catch {
+      continue;
+    }
+    return {
+      name: [command, ...prefix].join(' '),
+      // `config -q` parses, interpolates and validates the file against the Compose schema, offline.
+      validate: async (file) => void (await run(command, [...prefix, '-f', file, 'config', '-q'], { cwd: root })),
+    };
+  }
+  return undefined;
+}
+
+/** dclint (devDependency): the Compose JSON schema plus lint rules; reports errors only. */
+const dclint: ComposeValidator = {
+  name: 'dclint',
+  validate: async (file) => void (await run(process.execPath, [DCLINT, file, '--quiet', '--color', 'false'], { cwd: root })),
+};
+
+describe('docker-compose.yml', () => {
+  let validators: ComposeValidator[];
+  let compose: {
+    services: Record<string, Record<string, unknown> & { environment?: Record<string, string>; healthcheck?: { test: string[] } }>;
+  };
+  let scratch: string;
+
+  beforeAll(async () => {
+    const cli = await composeCli();
+    if (!cli) {
+      const message =
+        'No Docker Compose CLI here (`docker compose` or `docker-compose`): docker-compose.yml is validated by dclint only. ' +
+        'Install one (Debian: apt-get install docker-compose) for the full check.';
+      if (process.env.ATTACHE_REQUIRE_COMPOSE_CLI === '1') throw new Error(message);
+      console.warn(`\n*** ${message} ***\n`);
+    }
+    validators = [...(cli ? [cli] : []), dclint];
+    compose = parse(await readFile(composePath, 'utf8'));
+    scratch = await mkdtemp(join(tmpdir(), 'attache-compose-'));
+  });
+  afterAll(async () => {
+    await rm(scratch, { recursive: true, force: true });
+  });
+
+  it('is valid for every available validator, and each of them refuses a broken copy', async () => {
+    expect(validators.length, 'no compose validator is available').toBeGreaterThan(0);
+    const broken = join(root, `.broken-compose-${process.pid}.yml`);
+    const text = await readFile(composePath, 'utf8');
+    await writeFile(broken, text.replace('condition: service_completed_successfully', 'condition: whenever_you_like'));
+    try {
+      for (const validator of validators) {
+        await expect(validator.validate(composePath), validator.name).resolves.toBeUndefined();
+        await expect(validator.validate(broken), `${validator.name} accepted a broken file`).rejects.toThrow();
+      }
+    } finally {
+      await rm(broken, { force: true });
+    }
+    console.info(`docker-compose.yml validated by: ${validators.map((v) => v.name).join(', ')}`);
+  });
+
+  it('configures attache for MinIO with settings attache itself accepts', async () => {
+    const attache = compose.services.attache!;
+    const env = attache.environment!;
+    const config = loadConfig(env);
+    expect(config.storage).toMatchObject({ driver: 's3', bucket: 'attache', endpoint: 'http://minio:9000', forcePathStyle: true });
+    expect(config.storage.publicBaseUrl).toBe(`http://localhost:9000/${env.S3_BUCKET}`);
+    expect(env.AWS_ACCESS_KEY_ID).toBe((compose.services.minio!.environment as Record<string, string>).MINIO_ROOT_USER);
+    expect(env.AWS_SECRET_ACCESS_KEY).toBe((compose.services.minio!.environment as Record<string, string>).MINIO_ROOT_PASSWORD);
+    // The mounted tokens file is one attache loads.
+    const mount = (attache.volumes as string[]).find((v) => v.includes(env.AUTH_TOKENS_FILE!))!;
+    await expect(StaticTokenAuth.fromFile(join(root, mount.split(':')[0]!))).resolves.toBeDefined();
+    expect(attache.depends_on).toEqual({ 'create-bucket': { condition: 'service_completed_successfully' } });
+    expect(attache.healthcheck!.test.join(' ')).toContain('/healthz');
+    // Docker sends SIGKILL after stop_grace_period: it must outlast attache's own grace period.
+    expect(Number(/^(\d+)s$/.exec(attache.stop_grace_period as string)![1]) * 1000).toBeGreaterThan(config.shutdownGraceMs);
+  });
+
+  it('creates the bucket with public-read access in a one-shot mc service', () => {
+    const mc = compose.services['create-bucket']!;
+    expect(mc.image).toMatch(/^minio\/mc[:@]/);
+    const script = (mc.command as string[]).join('\n');
+    expect(script).toContain('mc mb --ignore-existing local/attache');
+    expect(script).toContain('mc anonymous set download local/attache');
+    expect(mc.restart).toBe('no');
+  });
+});
+
+describe('Dockerfile', () => {
+  let dockerfile: string;
+  beforeAll(async () => {
+    dockerfile = await readFile(join(root, 'Dockerfile'), 'utf8');
+  });
+
+  it('builds in stages from Node 24, installs production dependencies only, and runs src/main.ts as a non-root user', () => {
+    expect(dockerfile).toMatch(/^ARG NODE_IMAGE=node:24[-.\w]*$/m);
+    const stages = [...dockerfile.matchAll(/^FROM (\S+) AS (\w+)$/gm)].map((m) => [m[1], m[2]]);
+    expect(stages).toEqual([
+      ['${NODE_IMAGE}', 'deps'],
+      ['${NODE_IMAGE}', 'runtime'],
+    ]);
+    expect(dockerfile).toMatch(/^RUN npm ci --omit=dev\b/m);
+    const runtime = dockerfile.slice(dockerfile.indexOf('AS runtime'));
+    expect(runtime).toMatch(/^USER node$/m);
+    expect(runtime).toMatch(/^HEALTHCHECK .*\n.*\/healthz/m);
+    expect(runtime).toMatch(/^CMD \["node", "src\/main\.ts"\]$/m);
+  });
+
+  it('has in its runtime stage every package src/ imports at run time (dependencies, not devDependencies)', async () => {
+    const pkg = JSON.parse(await readFile(join(root, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
+    const files = (await readdir(join(root, 'src'), { recursive: true })).filter((f) => f.endsWith('.ts'));
+    const imported = new Set<string>();
+    for (const file of files) {
+      const source = await readFile(join(root, 'src', file), 'utf8');
+      // `import type` is erased by type stripping; dynamic imports are listed apart below.
+      for (const m of source.matchAll(/^import (?!type )[^'"]*from '([^'.][^']*)'/gm)) imported.add(m[1]!);
+      for (const m of source.matchAll(/^import '([^'.][^']*)'/gm)) imported.add(m[1]!);
+    }
+    const packageOf = (specifier: string) => specifier.split('/').slice(0, specifier.startsWith('@') ? 2 : 1).join('/');
+    const missing = [...imported].filter((s) => !s.startsWith('node:')).map(packageOf).filter((p) => !(p in pkg.dependencies));
+    expect(missing).toEqual([]);
+  });
+
+  it('.dockerignore lets in exactly what the Dockerfile copies', async () => {
+    const ignore = (await readFile(join(root, '.dockerignore'), 'utf8')).split('\n').filter((l) => l && !l.startsWith('#'));
+    expect(ignore).toEqual(['**', '!package.json', '!package-lock.json', '!src/**']);
+    const copied = [...dockerfile.matchAll(/^COPY (?!--from)(.+) \S+$/gm)].flatMap((m) => m[1]!.split(' '));
+    expect(copied.sort()).toEqual(['package-lock.json', 'package.json', 'package.json', 'src']);
+  });
+});

@@ -1,0 +1,94 @@
+import { Validator } from '@seriousme/openapi-schema-validator';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { StaticTokenAuth } from '../../src/adapters/auth/static-token-auth.ts';
+import { STATUS_BY_CODE } from '../../src/adapters/http/error-responses.ts';
+import { loadConfig } from '../../src/config.ts';
+import { fileWithText } from '../support/file-heads.ts';
+import { startAttache, type RunningAttache } from '../../src/main.ts';
+import { TEST_TOKENS } from '../support/attache-under-test.ts';
+
+type Document = {
+  components: { schemas: Record<string, object> };
+  paths: Record<string, { post: { responses: Record<string, { content: Record<string, { schema: object }> }> } }>;
+};
+
+describe('GET /openapi.json', () => {
+  let running: RunningAttache;
+  let document: Document;
+  let ajv: InstanceType<typeof Ajv2020>;
+
+  beforeAll(async () => {
+    running = await startAttache(loadConfig({ PORT: '0', STORAGE_DRIVER: 'memory', MAX_FILE_SIZE: '1000' }), {
+      logger: pino({ level: 'silent' }),
+      auth: new StaticTokenAuth([{ token: TEST_TOKENS.store, role: 'store', id: '42' }]),
+    });
+    const response = await fetch(`${running.url}/openapi.json`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toContain('application/json');
+    document = (await response.json()) as Document;
+    // The document's schemas, under its own URL, so their #/components/... references resolve.
+    ajv = new Ajv2020({ strict: false, allErrors: true });
+    ajv.addSchema(document, 'openapi.json');
+  });
+  afterAll(async () => {
+    await running?.close();
+  });
+
+  it('is a valid OpenAPI 3.1 document', async () => {
+    expect(document).toMatchObject({ openapi: expect.stringMatching(/^3\.1\./) });
+    const result = await new Validator().validate(structuredClone(document));
+    expect(result.errors ?? []).toEqual([]);
+    expect(result.valid).toBe(true);
+  });
+
+  it('documents every status the error table can answer', () => {
+    const documented = Object.keys(document.paths['/v1/chat/upload/']!.post.responses);
+    for (const status of new Set(Object.values(STATUS_BY_CODE))) expect(documented).toContain(String(status));
+    expect(documented).toContain('500');
+  });
+
+  const cases: Array<[string, number, () => FormData, string | undefined]> = [
+    ['a stored file', 200, () => form([['session_id', '1'], ['file', fileWithText('photo.jpg', 'jpeg bytes'), 'photo.jpg']]), TEST_TOKENS.store],
+    ['no file', 400, () => form([['session_id', '1']]), TEST_TOKENS.store],
+    ['an unsupported type', 400, () => form([['file', 'MZ', 'tool.exe']]), TEST_TOKENS.store],
+    ['a bad session_id', 400, () => form([['session_id', '../etc'], ['file', 'x', 'a.pdf']]), TEST_TOKENS.store],
+    ['no token', 401, () => form([['file', 'x', 'a.pdf']]), undefined],
+    ['an unknown token', 401, () => form([['file', 'x', 'a.pdf']]), 'unknown-token-1234567'],
+    ['a file over MAX_FILE_SIZE', 413, () => form([['session_id', '1'], ['file', 'x'.repeat(5000), 'big.pdf']]), TEST_TOKENS.store],
+  ];
+
+  it.each(cases)('describes the answer to %s (%i) exactly', async (_, status, body, token) => {
+    const response = await fetch(`${running.url}/v1/chat/upload/`, {
+      method: 'POST',
+      headers: token === undefined ? {} : { Authorization: `Token ${token}` },
+      body: body(),
+    });
+    expect(response.status).toBe(status);
+    const documented = document.paths['/v1/chat/upload/']!.post.responses[String(status)];
+    expect(documented, `status ${status} is not in the document`).toBeDefined();
+    const contentType = response.headers.get('content-type')!.split(';')[0]!;
+    const media = documented!.content[contentType];
+    expect(media, `${contentType} is not documented for ${status}`).toBeDefined();
+    const validate = ajv.compile({ $ref: `openapi.json#/paths/~1v1~1chat~1upload~1/post/responses/${status}/content/application~1json/schema` });
+    const json = await response.json();
+    expect(validate(json), `${JSON.stringify(json)}: ${ajv.errorsText(validate.errors)}`).toBe(true);
+  });
+
+  it('would catch a drift: an undocumented field fails validation', () => {
+    const validate = ajv.compile({ $ref: 'openapi.json#/components/schemas/Unauthorized' });
+    expect(validate({ error: 'Unauthorized' })).toBe(true);
+    expect(validate({ error: 'Unauthorized', detail: 'unknown token' })).toBe(false);
+    expect(validate({ error: 'unauthorized' })).toBe(false);
+  });
+});
+
+function form(parts: Array<[string, string] | [string, string | Buffer, string]>): FormData {
+  const f = new FormData();
+  for (const [name, value, fileName] of parts) {
+    if (fileName === undefined) f.append(name, value as string);
+    else f.append(name, new Blob([value]), fileName);
+  }
+  return f;
+}
