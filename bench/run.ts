@@ -19,7 +19,7 @@ const { values: args } = parseArgs({
 });
 const SIZE = Number(args['size-mb']) * 1024 * 1024;
 const RUNS = Number(args.runs);
-const only = new Set((args.only ?? 'throughput,memory,small').split(','));
+const only = new Set((args.only ?? 'throughput,s3,memory,small').split(','));
 const MB = 1024 * 1024;
 
 interface Row {
@@ -43,14 +43,14 @@ await writeFile(tokensFile, JSON.stringify({ tokens: [{ token: TOKEN, role: 'sto
 const MAIN = new URL('../src/main.ts', import.meta.url).pathname;
 const server = (name: string) => new URL(`./servers/${name}`, import.meta.url).pathname;
 
-function attache(driver: 'memory' | 'local', extra: Record<string, string> = {}): Promise<ServerProcess> {
+function attache(driver: 'memory' | 'local' | 's3', extra: Record<string, string> = {}): Promise<ServerProcess> {
   return startServer(MAIN, {
     PORT: '0',
     STORAGE_DRIVER: driver,
     LOCAL_STORAGE_DIR: join(root, `uploads-${randomBytes(4).toString('hex')}`),
     AUTH_TOKENS_FILE: tokensFile,
     MAX_FILE_SIZE: String(2 * 1024 * MB),
-    LOG_LEVEL: 'warn',
+    LOG_LEVEL: 'info',
     TMPDIR: root,
     ...extra,
   });
@@ -88,6 +88,61 @@ try {
           met: speed / raw >= 0.8,
         });
       }
+    }
+  }
+
+  if (only.has('s3')) {
+    log(`overhead over direct S3: ${SIZE / MB} MB to a Ceph RGW started for the run, median of ${RUNS} runs`);
+    // The test suite's own launcher: same RGW recipe, free ports, torn down after.
+    const { default: startRgw } = await import('../test/support/s3/rgw-global-setup.ts');
+    let s3!: { endpoint: string; region: string; bucket: string; accessKeyId: string; secretAccessKey: string };
+    const stopRgw = await startRgw({ provide: (_key: string, value: typeof s3) => (s3 = value) } as never);
+    try {
+      const { S3Client } = await import('@aws-sdk/client-s3');
+      const { Upload } = await import('@aws-sdk/lib-storage');
+      const client = new S3Client({
+        endpoint: s3.endpoint,
+        region: s3.region,
+        forcePathStyle: true,
+        credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
+        requestChecksumCalculation: 'WHEN_REQUIRED',
+      });
+      const { Readable } = await import('node:stream');
+      const block = randomBytes(MB);
+      const direct: number[] = [];
+      for (let i = 0; i < RUNS; i++) {
+        async function* body() {
+          for (let sent = 0; sent < SIZE; sent += MB) yield block.subarray(0, Math.min(MB, SIZE - sent));
+        }
+        const started = performance.now();
+        // attache's defaults: 8 MiB parts, 2 in parallel.
+        await new Upload({ client, params: { Bucket: s3.bucket, Key: `bench/direct-${i}.pdf`, Body: Readable.from(body()) }, partSize: 8 * MB, queueSize: 2 }).done();
+        direct.push(SIZE / MB / ((performance.now() - started) / 1000));
+      }
+      client.destroy();
+      const directSpeed = median(direct);
+      for (const order of ['session-first', 'file-first'] as const) {
+        const service = await attache('s3', {
+          S3_BUCKET: s3.bucket,
+          S3_ENDPOINT: s3.endpoint,
+          S3_REGION: s3.region,
+          AWS_ACCESS_KEY_ID: s3.accessKeyId,
+          AWS_SECRET_ACCESS_KEY: s3.secretAccessKey,
+        });
+        const speed = await throughputMBps(service.url, { bytes: SIZE, fileName: 'large.pdf', order, sessionId: '1' });
+        await service.stop();
+        rows.push({
+          scenario: `2. overhead over direct S3, ${SIZE / MB} MB`,
+          subject: `attache s3, ${order === 'file-first' ? 'file then session_id (spec order)' : 'session_id then file'}`,
+          figure: `${speed.toFixed(0)} MB/s`,
+          baseline: `lib-storage Upload to the same RGW ${directSpeed.toFixed(0)} MB/s`,
+          ratio: speed / directSpeed,
+          target: '>= 0.9',
+          met: speed / directSpeed >= 0.9,
+        });
+      }
+    } finally {
+      await stopRgw();
     }
   }
 

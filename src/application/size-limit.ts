@@ -1,5 +1,6 @@
 import { Transform, type TransformCallback } from 'node:stream';
 import { FileTooLarge } from '../domain/errors.ts';
+import { STREAM_BUFFER_BYTES } from './stream-buffer.ts';
 
 /**
  * Passes bytes through until more than `maxBytes` have gone by, then fails with FileTooLarge,
@@ -9,6 +10,7 @@ import { FileTooLarge } from '../domain/errors.ts';
 export function sizeLimit(maxBytes: number): Transform & { readonly bytes: number } {
   let bytes = 0;
   const limiter = new Transform({
+    highWaterMark: STREAM_BUFFER_BYTES,
     transform(chunk: Buffer, _encoding, callback: TransformCallback) {
       bytes += chunk.length;
       if (bytes > maxBytes) callback(new FileTooLarge(maxBytes));

@@ -1,4 +1,5 @@
 import { Readable } from 'node:stream';
+import { STREAM_BUFFER_BYTES } from './stream-buffer.ts';
 
 /**
  * Reads at least `minBytes` from the start of `source` (fewer if it ends first) and returns
@@ -31,7 +32,7 @@ export async function readHead(source: Readable, minBytes: number): Promise<{ he
       yield step.value;
     }
   }
-  const rest = Readable.from(replay(), { objectMode: false });
+  const rest = Readable.from(replay(), { objectMode: false, highWaterMark: STREAM_BUFFER_BYTES });
   rest.once('close', () => {
     // Releasing the iterator destroys source when the consumer stops early.
     if (!rest.readableEnded) void iterator.return?.();

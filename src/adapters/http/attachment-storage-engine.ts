@@ -4,6 +4,7 @@ import { PassThrough, pipeline, Readable } from 'node:stream';
 import type { StorageEngine } from 'multer';
 import type { ObjectStore } from '../../application/ports.ts';
 import { sizeLimit } from '../../application/size-limit.ts';
+import { STREAM_BUFFER_BYTES } from '../../application/stream-buffer.ts';
 import { readHead } from '../../application/stream-head.ts';
 import type { UploadAttachment, UploadedAttachment } from '../../application/upload-attachment.ts';
 import { InvalidSessionId } from '../../domain/errors.ts';
@@ -91,7 +92,7 @@ export class AttachmentStorageEngine implements StorageEngine {
     // failed upload is still being cleaned up. Instead busboy's stream is left unread, which
     // stops the parser and the socket (backpressure); the body is dealt with once the answer
     // is out, under the bounded discard of stopReadingAfterAnswer.
-    const content = new PassThrough();
+    const content = new PassThrough({ highWaterMark: STREAM_BUFFER_BYTES });
     file.stream.once('error', (error) => content.destroy(error));
     file.stream.pipe(content);
     content.once('close', () => {

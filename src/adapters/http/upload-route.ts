@@ -7,6 +7,7 @@ import type { UploadAttachment, UploadedAttachment } from '../../application/upl
 import { DomainError, FileRequired, InvalidSessionId, InvalidUpload } from '../../domain/errors.ts';
 import { AttachmentStorageEngine, type HandledFile, type MultipartUpload, singleField } from './attachment-storage-engine.ts';
 import { tokenFromRequest } from './authorization-header.ts';
+import { STREAM_BUFFER_BYTES } from '../../application/stream-buffer.ts';
 
 /** Limits on the parts of a form, so a hostile body costs little. The file's own limit is MAX_FILE_SIZE. */
 const FORM_LIMITS = {
@@ -53,7 +54,7 @@ export function uploadRoute(deps: { useCase: UploadAttachment; spool: ObjectStor
   const engine = new AttachmentStorageEngine({ uploads, useCase: deps.useCase, spool: deps.spool, maxFileSize: deps.maxFileSize });
   // preservePath: busboy would silently cut "../../x.jpg" to "x.jpg"; the domain's file-name
   // rule sees the name as sent, refuses traversal attempts, and keeps only the last segment.
-  const parseForm = multer({ storage: engine, limits: FORM_LIMITS, defParamCharset: 'utf8', preservePath: true } as multer.Options).single('file');
+  const parseForm = multer({ storage: engine, limits: FORM_LIMITS, defParamCharset: 'utf8', preservePath: true, highWaterMark: STREAM_BUFFER_BYTES, fileHwm: STREAM_BUFFER_BYTES } as multer.Options).single('file');
 
   return async function upload(ctx: Context): Promise<void> {
     const principal = await deps.useCase.authenticate(tokenFromRequest(ctx.req));
