@@ -323,9 +323,6 @@ function storageConfig(e: z.infer<typeof environment>): StorageConfig {
       };
     case 'gcs': {
       if (!e.GCS_BUCKET) throw new ConfigError('GCS_BUCKET', 'is required when STORAGE_DRIVER=gcs');
-      if (e.GCS_URL_MODE === 'signed' && e.PUBLIC_BASE_URL) {
-        throw new ConfigError('PUBLIC_BASE_URL', 'cannot be combined with GCS_URL_MODE=signed (a signature is valid only for the storage host)');
-      }
       const emulator = e.STORAGE_EMULATOR_HOST;
       const emulatorUrl = emulator ? (/^https?:\/\//.test(emulator) ? emulator : `http://${emulator}`).replace(/\/+$/, '') : undefined;
       // The client library sends some calls to STORAGE_EMULATOR_HOST whatever apiEndpoint says:

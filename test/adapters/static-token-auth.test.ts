@@ -23,7 +23,7 @@ describe('StaticTokenAuth with sha256 entries', () => {
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'attache-tokens-'));
     tokensFile = join(dir, 'tokens.json');
-    // Computed as docs/security.md tells operators to: printf %s "$TOKEN" | sha256sum
+    // Computed as the README tells operators to: printf %s "$TOKEN" | sha256sum
     const { stdout } = await run('sh', ['-c', `printf %s "${STORE_TOKEN}" | sha256sum`]);
     const digest = stdout.split(' ')[0]!;
     expect(digest).toBe(createHash('sha256').update(STORE_TOKEN).digest('hex'));

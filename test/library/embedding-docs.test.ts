@@ -1,5 +1,5 @@
 /**
- * docs/embedding.md's library examples, run as a dependent runs them: each ```js block that
+ * The README's library examples, run as a dependent runs them: each ```js block that
  * starts with `// <name>.mjs` is written to a project whose node_modules/attache is this package.
  */
 import { execFile } from 'node:child_process';
@@ -13,7 +13,7 @@ import { fileWithText } from '../support/file-heads.ts';
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const UUID = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}';
 
-const doc = await readFile(join(root, 'docs/embedding.md'), 'utf8');
+const doc = await readFile(join(root, 'README.md'), 'utf8');
 const examples = Object.fromEntries([...doc.matchAll(/```js\n\/\/ ([\w-]+\.mjs)[^\n]*\n([\s\S]*?)```/g)].map((m) => [m[1]!, m[2]!]));
 
 function node(dir: string, args: string[], env: Record<string, string> = {}) {
@@ -24,7 +24,7 @@ function node(dir: string, args: string[], env: Record<string, string> = {}) {
   });
 }
 
-describe('docs/embedding.md examples', () => {
+describe('the README’s library examples', () => {
   let dir: string;
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'attache-docs-'));

@@ -285,7 +285,7 @@ export class S3ObjectStore implements ObjectStore {
    * lib-storage aborts the one it knows of, but not one whose CreateMultipartUpload answer was lost (a timeout),
    * nor one whose AbortMultipartUpload failed. Best effort, within one request timeout so that a hung backend
    * does not double the wait: a bucket lifecycle rule that aborts incomplete multipart uploads is the backstop
-   * (docs/storage-s3.md).
+   * (README, "S3" section).
    */
   async #sweepMultipartUploads(key: ObjectKey): Promise<void> {
     const abortSignal = AbortSignal.timeout(this.#requestTimeoutMs);
