@@ -40,7 +40,8 @@ const root = await mkdtemp(join(tmpdir(), 'attache-bench-'));
 const TOKEN = `bench-${randomBytes(16).toString('hex')}`;
 const tokensFile = join(root, 'tokens.json');
 await writeFile(tokensFile, JSON.stringify({ tokens: [{ token: TOKEN, role: 'store', id: '1' }] }));
-const MAIN = new URL('../src/main.ts', import.meta.url).pathname;
+// The compiled service, as it runs in production (npm run bench builds it first).
+const MAIN = new URL('../dist/main.js', import.meta.url).pathname;
 const server = (name: string) => new URL(`./servers/${name}`, import.meta.url).pathname;
 
 function attache(driver: 'memory' | 'local' | 's3', extra: Record<string, string> = {}): Promise<ServerProcess> {
