@@ -224,10 +224,11 @@ export class S3ObjectStore implements ObjectStore {
         value: async (command: Parameters<S3Client['send']>[0]) => {
           try {
             if (command instanceof UploadPartCommand) return await client.send(command, { abortSignal: lost.signal });
-            if (command instanceof AbortMultipartUploadCommand && backendError !== undefined) {
+            const failedByBackend = backendError !== undefined && !(backendError instanceof ObjectAlreadyExists) && !isConflict(backendError);
+            if (command instanceof AbortMultipartUploadCommand && failedByBackend) {
               // S3 already failed this upload: lib-storage's abort, with all its tries, would wait out as many
               // request timeouts again on a hung server. The sweep below aborts within one, and the deferred
-              // cleanup after that, so the documented bound holds.
+              // cleanup after that, so the documented bound holds. (After a conflict, S3 is fine: abort here.)
               throw new StorageUnavailable(`not aborting the multipart upload to "${key}" here: S3 already failed it`);
             }
             if (command instanceof CreateMultipartUploadCommand) multipartStarted = true;
