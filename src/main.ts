@@ -112,7 +112,16 @@ export interface RunningAttache {
 /** Builds attache from `config` and listens; resolves once it accepts uploads. */
 export async function startAttache(
   config: Config,
-  options: { logger?: Logger; store?: ObjectStore; auth?: AuthPort } = {},
+  options: {
+    logger?: Logger;
+    store?: ObjectStore;
+    auth?: AuthPort;
+    /**
+     * Serve stored files at /files/. Default: for the local and memory drivers, whose URLs point back at
+     * this service. A caller passing its own `store` says whether that store's URLs do.
+     */
+    serveFiles?: boolean;
+  } = {},
 ): Promise<RunningAttache> {
   const logger = options.logger ?? (await createLogger(config));
   // Listen first: with PORT=0 the port, and so the default URL of /files, is known only then.
@@ -145,7 +154,13 @@ export async function startAttache(
   const spoolDir = await mkdtemp(join(tmpdir(), 'attache-spool-'));
   let container: DependencyContainer;
   try {
-    container = await composeAttache(config, { logger, spoolDir, selfUrl: `http://${host}:${address.port}`, ...options });
+    container = await composeAttache(config, {
+      logger,
+      spoolDir,
+      selfUrl: `http://${host}:${address.port}`,
+      ...(options.store !== undefined && { store: options.store }),
+      ...(options.auth !== undefined && { auth: options.auth }),
+    });
   } catch (error) {
     server.close();
     await rm(spoolDir, { recursive: true, force: true });
@@ -159,7 +174,7 @@ export async function startAttache(
     auth: container.resolve<AuthPort>(TOKENS.auth),
     spool: container.resolve<ObjectStore>(TOKENS.spool),
     maxFileSize: config.maxFileSize,
-    serveFiles: config.storage.driver === 'local' || config.storage.driver === 'memory',
+    serveFiles: options.serveFiles ?? (config.storage.driver === 'local' || config.storage.driver === 'memory'),
     corsOrigins: config.http.corsOrigins,
     driver: config.storage.driver,
     logger,

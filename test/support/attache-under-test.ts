@@ -43,9 +43,15 @@ export async function startAttacheUnderTest(
   const port = await freePort();
   const config = loadConfig({ PORT: String(port), HOST: '127.0.0.1', STORAGE_DRIVER: 'memory', ...env });
   const auth = testTokenAuth();
-  // Stores that attache serves itself must hand out URLs of this instance's /files route.
+  // Stores that attache serves itself must hand out URLs of this instance's /files route; the others'
+  // URLs are their backend's, and attache serves no files, as in production.
   const backend = await driver.create(`http://127.0.0.1:${port}/files`);
-  const running = await startAttache(config, { logger: pino({ level: 'silent' }), store: backend.store, auth });
+  const running = await startAttache(config, {
+    logger: pino({ level: 'silent' }),
+    store: backend.store,
+    auth,
+    serveFiles: driver.servedByAttache,
+  });
   return {
     url: running.url,
     uploadUrl: `${running.url}/v1/chat/upload/`,

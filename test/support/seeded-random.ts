@@ -10,4 +10,6 @@ export function seededRandom(seed: number): () => number {
   };
 }
 
-export const testSeed = (): number => Number(process.env.TEST_SEED ?? Date.now() % 1_000_000);
+/** One seed per test file run (every driver's suite gets the same), or TEST_SEED to replay one. */
+const RUN_SEED = Number(process.env.TEST_SEED ?? Date.now() % 1_000_000);
+export const testSeed = (): number => RUN_SEED;

@@ -9,6 +9,7 @@ import type { Disposition, ObjectContent, ObjectMeta, ObjectStore, StoredObject 
 import { readHead } from '../../application/stream-head.ts';
 import { ObjectAlreadyExists, StorageUnavailable } from '../../domain/errors.ts';
 import type { ObjectKey } from '../../domain/object-key.ts';
+import { DeferredCleanup } from './deferred-cleanup.ts';
 import { publicUrlFor } from './public-url.ts';
 import { UploadConnections } from './upload-connections.ts';
 
@@ -96,6 +97,7 @@ export class GcsObjectStore implements ObjectStore {
   readonly #publicBaseUrl: string | undefined;
   readonly #threshold: number;
   readonly #requestTimeoutMs: number;
+  readonly #cleanup: DeferredCleanup;
 
   constructor(options: GcsObjectStoreOptions) {
     if (!options.bucket) throw new RangeError('GcsObjectStore: bucket is required');
@@ -145,6 +147,14 @@ export class GcsObjectStore implements ObjectStore {
     this.#publicBaseUrl = options.publicBaseUrl;
     this.#threshold = threshold;
     this.#requestTimeoutMs = requestTimeoutMs;
+    this.#cleanup = new DeferredCleanup({
+      // Deletes are not retried by the library: one request, within the request timeout.
+      cleanUp: (key) => this.#bucket.file(key).delete({ ignoreNotFound: true }).then(() => undefined),
+      firstDelayMs: requestTimeoutMs,
+      maxDelayMs: 60_000,
+      settleMs: 2 * requestTimeoutMs,
+      giveUpAfterMs: 3_600_000,
+    });
   }
 
   async put(key: ObjectKey, body: Readable, meta: ObjectMeta, signal?: AbortSignal): Promise<StoredObject> {
@@ -170,6 +180,7 @@ export class GcsObjectStore implements ObjectStore {
         await this.#deleteIfOurs(file, uploadId);
         throw signal.reason;
       }
+      this.#cleanup.kick();
       return { key, size };
     } catch (error) {
       body.destroy();
@@ -179,6 +190,9 @@ export class GcsObjectStore implements ObjectStore {
       // AbortError of its own, which is not the cause.)
       if (bodyError !== undefined && error === bodyError) throw error;
       if (error instanceof ObjectAlreadyExists) throw error;
+      // A request GCS did not answer may still be carried out (a hung server resumes and works through what
+      // it had accepted): undo the write again later. Keys are unique per upload, so the object is this one's.
+      this.#cleanup.schedule(key);
       throw new StorageUnavailable(`cannot upload gs://${this.#bucketName}/${key}: ${describeError(error)}`, { cause: error });
     } finally {
       signal?.removeEventListener('abort', onAbort);
@@ -266,7 +280,8 @@ export class GcsObjectStore implements ObjectStore {
       if (existing.metadata?.[UPLOAD_ID_FIELD] !== uploadId) return;
       await file.delete({ ifGenerationMatch: existing.generation, ignoreNotFound: true });
     } catch {
-      // Nothing more can be done here; the use case's own undo (delete) may still succeed.
+      // Not confirmed: undo it again later (a lost answer may hide an object that is ours).
+      this.#cleanup.schedule(file.name);
     }
   }
 
@@ -318,6 +333,8 @@ export class GcsObjectStore implements ObjectStore {
   async checkReady(): Promise<void> {
     try {
       await this.#bucket.getMetadata();
+      // GCS answers again: undo failed writes now rather than at their next turn.
+      this.#cleanup.kick();
     } catch (error) {
       const status = statusOf(error);
       const why =

@@ -18,6 +18,7 @@ import { create as formatContentDisposition, parse as parseContentDisposition } 
 import type { Disposition, ObjectContent, ObjectMeta, ObjectStore, StoredObject } from '../../application/ports.ts';
 import { ObjectAlreadyExists, StorageUnavailable } from '../../domain/errors.ts';
 import type { ObjectKey } from '../../domain/object-key.ts';
+import { DeferredCleanup } from './deferred-cleanup.ts';
 import { publicUrlFor } from './public-url.ts';
 
 export interface S3ObjectStoreOptions {
@@ -107,6 +108,7 @@ export class S3ObjectStore implements ObjectStore {
   readonly #partSize: number;
   readonly #queueSize: number;
   readonly #requestTimeoutMs: number;
+  readonly #cleanup: DeferredCleanup;
 
   constructor(options: S3ObjectStoreOptions) {
     this.#bucket = options.bucket;
@@ -121,6 +123,13 @@ export class S3ObjectStore implements ObjectStore {
     const connectionTimeout = options.connectionTimeoutMs ?? 5_000;
     const requestTimeout = options.requestTimeoutMs ?? 30_000;
     this.#requestTimeoutMs = requestTimeout;
+    this.#cleanup = new DeferredCleanup({
+      cleanUp: (key) => this.#undoWrite(key as ObjectKey),
+      firstDelayMs: requestTimeout,
+      maxDelayMs: 60_000,
+      settleMs: 2 * requestTimeout,
+      giveUpAfterMs: 3_600_000,
+    });
 
     if (!options.bucket) throw new TypeError('S3ObjectStore needs a bucket');
     if (!options.region) throw new TypeError('S3ObjectStore needs a region');
@@ -215,6 +224,13 @@ export class S3ObjectStore implements ObjectStore {
         value: async (command: Parameters<S3Client['send']>[0]) => {
           try {
             if (command instanceof UploadPartCommand) return await client.send(command, { abortSignal: lost.signal });
+            const failedByBackend = backendError !== undefined && !(backendError instanceof ObjectAlreadyExists) && !isConflict(backendError);
+            if (command instanceof AbortMultipartUploadCommand && failedByBackend) {
+              // S3 already failed this upload: lib-storage's abort, with all its tries, would wait out as many
+              // request timeouts again on a hung server. The sweep below aborts within one, and the deferred
+              // cleanup after that, so the documented bound holds. (After a conflict, S3 is fine: abort here.)
+              throw new StorageUnavailable(`not aborting the multipart upload to "${key}" here: S3 already failed it`);
+            }
             if (command instanceof CreateMultipartUploadCommand) multipartStarted = true;
             if (command instanceof CompleteMultipartUploadCommand && (await exists(key))) {
               // Ceph RGW 16.2 (Pacific) ignores If-None-Match on CompleteMultipartUpload and overwrites the
@@ -268,12 +284,16 @@ export class S3ObjectStore implements ObjectStore {
       }
       if (signal?.aborted) {
         // The signal fired after the last byte was sent, while S3 stored the object: it is ours to take back.
-        await this.delete(key).catch(() => {});
+        await this.delete(key).catch(() => this.#cleanup.schedule(key));
         throw signal.reason;
       }
+      this.#cleanup.kick();
       return { key, size };
     } catch (error) {
-      if (multipartStarted && !(error instanceof ObjectAlreadyExists)) await this.#sweepMultipartUploads(key);
+      const swept = multipartStarted && !(error instanceof ObjectAlreadyExists) ? await this.#sweepMultipartUploads(key) : true;
+      // A request S3 did not answer may still be carried out (a hung server resumes and works through what it
+      // had accepted), and a sweep that failed left its uploads open: undo the write again later.
+      if (error instanceof StorageUnavailable || !swept) this.#cleanup.schedule(key);
       throw error;
     } finally {
       if (!body.readableEnded) body.destroy();
@@ -283,27 +303,36 @@ export class S3ObjectStore implements ObjectStore {
   /**
    * Aborts every multipart upload still open at `key` (keys are unique per upload, so they are this upload's).
    * lib-storage aborts the one it knows of, but not one whose CreateMultipartUpload answer was lost (a timeout),
-   * nor one whose AbortMultipartUpload failed. Best effort, within one request timeout so that a hung backend
-   * does not double the wait: a bucket lifecycle rule that aborts incomplete multipart uploads is the backstop
-   * (README, "S3" section).
+   * nor one whose AbortMultipartUpload failed. Within one request timeout so that a hung backend does not
+   * double the wait; false when it could not finish (the deferred cleanup then retries, and a bucket lifecycle
+   * rule that aborts incomplete multipart uploads is the backstop: README, "S3" section).
    */
-  async #sweepMultipartUploads(key: ObjectKey): Promise<void> {
-    const abortSignal = AbortSignal.timeout(this.#requestTimeoutMs);
+  async #sweepMultipartUploads(key: ObjectKey): Promise<boolean> {
     try {
-      const listed = await this.#client.send(new ListMultipartUploadsCommand({ Bucket: this.#bucket, Prefix: key }), {
-        abortSignal,
-      });
-      for (const { Key, UploadId } of listed.Uploads ?? []) {
-        if (Key !== key || UploadId === undefined) continue;
-        await this.#client
-          .send(new AbortMultipartUploadCommand({ Bucket: this.#bucket, Key, UploadId }), { abortSignal })
-          .catch((error: unknown) => {
-            if (!isNotFound(error)) throw error;
-          });
-      }
+      await this.#abortMultipartUploads(key, AbortSignal.timeout(this.#requestTimeoutMs));
+      return true;
     } catch {
-      // Nothing more to do here: the caller gets the upload's own error, the lifecycle rule the leftovers.
+      return false;
     }
+  }
+
+  async #abortMultipartUploads(key: ObjectKey, abortSignal: AbortSignal): Promise<void> {
+    const listed = await this.#client.send(new ListMultipartUploadsCommand({ Bucket: this.#bucket, Prefix: key }), { abortSignal });
+    for (const { Key, UploadId } of listed.Uploads ?? []) {
+      if (Key !== key || UploadId === undefined) continue;
+      await this.#client.send(new AbortMultipartUploadCommand({ Bucket: this.#bucket, Key, UploadId }), { abortSignal }).catch((error: unknown) => {
+        if (!isNotFound(error)) throw error;
+      });
+    }
+  }
+
+  /** Removes whatever a failed write left at `key`: open multipart uploads, and the object. Throws when S3 does not confirm it. */
+  async #undoWrite(key: ObjectKey): Promise<void> {
+    const abortSignal = AbortSignal.timeout(2 * this.#requestTimeoutMs);
+    await this.#abortMultipartUploads(key, abortSignal);
+    await this.#client.send(new DeleteObjectCommand({ Bucket: this.#bucket, Key: key }), { abortSignal }).catch((error: unknown) => {
+      if (!isNotFound(error)) throw error;
+    });
   }
 
   async #exists(key: ObjectKey): Promise<boolean> {
@@ -372,6 +401,8 @@ export class S3ObjectStore implements ObjectStore {
   async checkReady(): Promise<void> {
     try {
       await this.#client.send(new HeadBucketCommand({ Bucket: this.#bucket }));
+      // S3 answers again: undo failed writes now rather than at their next turn.
+      this.#cleanup.kick();
     } catch (error) {
       // HeadBucket has no body, so a missing bucket is a bare 404 here, not NoSuchBucket.
       const reason = statusOf(error) === 404 ? `cannot use S3 bucket "${this.#bucket}": it does not exist` : this.#describe('reach the bucket', error);
@@ -379,8 +410,9 @@ export class S3ObjectStore implements ObjectStore {
     }
   }
 
-  /** Closes the client's idle connections; the store is unusable afterwards. */
+  /** Closes the client's idle connections and stops undoing failed writes; the store is unusable afterwards. */
   close(): void {
+    this.#cleanup.close();
     this.#client.destroy();
   }
 

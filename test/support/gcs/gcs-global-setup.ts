@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { rm } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { Storage } from '@google-cloud/storage';
 import type { TestProject } from 'vitest/node';
@@ -74,16 +75,21 @@ export interface RunningGcsEmulator {
   readonly endpoint: string;
   readonly pid: number;
   readonly startMs: number;
-  /** Stops this emulator (SIGTERM, then SIGKILL after 5 s) and waits for it to exit. */
+  /** Sends `signal` to the emulator (SIGKILL: a crash; SIGSTOP/SIGCONT: a hang and its end). */
+  signal(signal: NodeJS.Signals): void;
+  /** Stops this emulator (SIGTERM, then SIGKILL after 5 s), waits for it to exit and deletes its blobs. */
   stop(): Promise<void>;
 }
 
-/** Starts gcs-emulator-server.cjs on a free port of 127.0.0.1 and waits for its READY line. */
-export async function startGcsEmulator(): Promise<RunningGcsEmulator> {
+/**
+ * Starts gcs-emulator-server.cjs on `port` of 127.0.0.1 (0: a free one) and waits for its READY line.
+ * Each emulator starts empty: a new one on the port of a dead one has none of its buckets or objects.
+ */
+export async function startGcsEmulator(port = 0): Promise<RunningGcsEmulator> {
   const script = fileURLToPath(new URL('./gcs-emulator-server.cjs', import.meta.url));
   const started = Date.now();
   // stdin stays a pipe we hold: if this process dies, the emulator sees stdin end and exits.
-  const child = spawn(process.execPath, [script, '0', '127.0.0.1'], {
+  const child = spawn(process.execPath, [script, String(port), '127.0.0.1'], {
     stdio: ['pipe', 'pipe', 'inherit'],
     env: { ...process.env, EXIT_ON_STDIN_END: '1' },
   });
@@ -122,12 +128,18 @@ export async function startGcsEmulator(): Promise<RunningGcsEmulator> {
     endpoint,
     pid: child.pid!,
     startMs: Date.now() - started,
+    signal: (signal) => child.kill(signal),
     async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const killer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
-      child.kill('SIGTERM');
-      await exited;
-      clearTimeout(killer);
+      if (child.exitCode === null && child.signalCode === null) {
+        const killer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
+        child.kill('SIGCONT'); // a stopped process cannot handle SIGTERM
+        child.kill('SIGTERM');
+        await exited;
+        clearTimeout(killer);
+      }
+      // It deletes them itself on SIGTERM, but not when it was killed.
+      const blobDir = /blobs=(\S+)/.exec(output)?.[1];
+      if (blobDir !== undefined) await rm(blobDir, { recursive: true, force: true });
     },
   };
 }

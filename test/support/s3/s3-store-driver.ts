@@ -6,6 +6,7 @@ import {
   DeleteObjectCommand,
   ListMultipartUploadsCommand,
   ListObjectsV2Command,
+  PutBucketPolicyCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
 import { inject } from 'vitest';
@@ -14,11 +15,14 @@ import type { StoreDriverUnderTest } from '../stores-under-test.ts';
 
 /**
  * S3ObjectStore on the run's S3 server (see rgw-global-setup.ts), each store in a bucket of its own so that
- * listKeys sees exactly what that store holds, incomplete multipart uploads included.
+ * listKeys sees exactly what that store holds, incomplete multipart uploads included. Its URLs are the bucket's
+ * own path-style URLs, readable by anyone (a public-read bucket policy, as the README's S3 section describes for
+ * S3_URL_MODE=public): downloads go to the S3 server, not through attache.
  */
 export const s3Driver: StoreDriverUnderTest = {
   driver: 's3',
-  async create(publicBaseUrl) {
+  servedByAttache: false,
+  async create() {
     const s3 = inject('s3');
     const bucket = `attache-http-${randomUUID().slice(0, 13)}`;
     const raw = new S3Client({
@@ -28,12 +32,12 @@ export const s3Driver: StoreDriverUnderTest = {
       credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
     });
     await raw.send(new CreateBucketCommand({ Bucket: bucket }));
+    await raw.send(new PutBucketPolicyCommand({ Bucket: bucket, Policy: publicReadPolicy(bucket) }));
     const store = new S3ObjectStore({
       bucket,
       region: s3.region,
       endpoint: s3.endpoint,
       credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
-      publicBaseUrl,
       urlMode: 'public',
     });
     async function objects(): Promise<string[]> {
@@ -68,3 +72,11 @@ export const s3Driver: StoreDriverUnderTest = {
     };
   },
 };
+
+/** Anyone may GET the bucket's objects; nothing else. */
+export function publicReadPolicy(bucket: string): string {
+  return JSON.stringify({
+    Version: '2012-10-17',
+    Statement: [{ Effect: 'Allow', Principal: '*', Action: ['s3:GetObject'], Resource: [`arn:aws:s3:::${bucket}/*`] }],
+  });
+}
