@@ -5,6 +5,7 @@ import { fileNamed, jpegHead } from '../support/file-heads.ts';
 import { closing, multipartBody, rawPart } from '../support/multipart.ts';
 import { requestHead, sendRaw, type RawResponse } from '../support/raw-http.ts';
 import { memoryDriver } from '../support/stores-under-test.ts';
+import { seededRandom } from '../support/seeded-random.ts';
 
 const B = 'hostile-boundary-1234';
 const AUTH: [string, string] = ['Authorization', `Token ${TEST_TOKENS.store}`];
@@ -159,17 +160,6 @@ describe('hostile input to POST /v1/chat/upload/', () => {
   });
 });
 
-/** mulberry32: a small deterministic PRNG, so a failing run can be replayed from its seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('seeded random mutations of valid uploads', () => {
   // HOSTILE_SEED=<n> replays a run; the default keeps CI deterministic.
@@ -182,7 +172,7 @@ describe('seeded random mutations of valid uploads', () => {
   afterAll(() => attache?.close());
 
   it(`answers ${MUTATIONS} mutated requests without a 5xx or a crash (seed printed on failure)`, async () => {
-    const random = prng(seed);
+    const random = seededRandom(seed);
     const int = (n: number) => Math.floor(random() * n);
     const bases = [
       multipartBody([{ name: 'file', filename: 'photo.jpg', content: fileNamed('photo.jpg', 3000), contentType: 'image/jpeg' }, { name: 'session_id', value: '1' }], B),

@@ -28,6 +28,7 @@ import { startGcsEmulator, type RunningGcsEmulator } from '../support/gcs/gcs-gl
 import { multipartBody } from '../support/multipart.ts';
 import { publicReadPolicy } from '../support/s3/s3-store-driver.ts';
 import { RGW_ACCESS_KEY, RGW_SECRET_KEY, startRgw, type RunningRgw } from '../support/s3/rgw-server.ts';
+import { eventually } from '../support/eventually.ts';
 
 const MiB = 1024 * 1024;
 const MAX_FILE_SIZE = 32 * MiB;
@@ -155,18 +156,6 @@ async function gcsBackend(): Promise<FaultyBackend> {
   };
 }
 
-/** Waits until `check` passes, for at most `ms`; the last failure is thrown. */
-async function eventually(check: () => Promise<void>, ms = 15_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    try {
-      return await check();
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-}
 
 interface SlowUploadResult {
   readonly status: number;

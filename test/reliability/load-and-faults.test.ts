@@ -8,22 +8,11 @@ import { multipartBody } from '../support/multipart.ts';
 import { seededRandom, testSeed } from '../support/seeded-random.ts';
 import { httpStoreDrivers } from '../support/stores-under-test.ts';
 import { fileNamed, pdfHead } from '../support/file-heads.ts';
+import { eventually } from '../support/eventually.ts';
 
 const MAX_FILE_SIZE = 8 * 1024 * 1024;
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
-/** Waits until `check` passes, for at most `ms`; the last failure is thrown. */
-async function eventually(check: () => Promise<void>, ms = 15_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    try {
-      return await check();
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-}
 
 describe.each(httpStoreDrivers)('reliability with the $driver store', (driver) => {
   let attache: AttacheUnderTest;
