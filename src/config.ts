@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { HttpIntrospectionAuthOptions } from './adapters/auth/http-introspection-auth.ts';
 
 /**
  * Every environment variable attache reads, with its default and meaning. The README's
@@ -99,15 +100,8 @@ export type StorageConfig =
       readonly maxRetries: number;
     };
 
-export interface IntrospectionConfig {
-  readonly url: string;
-  readonly roleField: string;
-  readonly idField: string;
-  readonly cacheTtlSeconds: number;
-  readonly negativeCacheTtlSeconds: number;
-  readonly cacheMaxEntries: number;
-  readonly timeoutMs: number;
-}
+/** The introspection adapter's own options, minus what only tests inject. */
+export type IntrospectionConfig = Omit<HttpIntrospectionAuthOptions, 'now'>;
 
 export interface HttpServerConfig {
   readonly headersTimeoutMs: number;

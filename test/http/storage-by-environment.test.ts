@@ -1,0 +1,94 @@
+/**
+ * Operators switch storage by configuration alone: the service, run as `npm start` runs it,
+ * with nothing but environment variables naming the run's S3 server or GCS emulator.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { afterEach, describe, expect, inject, it } from 'vitest';
+import { fileWithText } from '../support/file-heads.ts';
+
+const MAIN = new URL('../../src/main.ts', import.meta.url).pathname;
+const TOKENS_FILE_ENTRY = { token: 'env-driver-store-token-0001', role: 'store', id: '77' };
+
+let child: ChildProcess | undefined;
+afterEach(() => {
+  child?.kill('SIGKILL');
+  child = undefined;
+});
+
+async function startService(env: Record<string, string>): Promise<string> {
+  const { writeFile, mkdtemp } = await import('node:fs/promises');
+  const { join } = await import('node:path');
+  const { tmpdir } = await import('node:os');
+  const dir = await mkdtemp(join(tmpdir(), 'attache-env-'));
+  await writeFile(join(dir, 'tokens.json'), JSON.stringify({ tokens: [TOKENS_FILE_ENTRY] }));
+  child = spawn(process.execPath, [MAIN], {
+    env: { PATH: process.env.PATH, PORT: '0', AUTH_TOKENS_FILE: join(dir, 'tokens.json'), ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stderr!.on('data', (d) => (output += d));
+  return new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`service did not start:\n${output}`)), 30_000);
+    child!.stdout!.on('data', (d) => {
+      output += d;
+      const match = /"url":"(http:\/\/[^"]+)".*accepting uploads/.exec(output);
+      if (match) {
+        clearTimeout(timer);
+        resolve(match[1]!);
+      }
+    });
+    child!.once('exit', (code) => reject(new Error(`service exited with ${code}:\n${output}`)));
+  });
+}
+
+async function uploadAndDownload(serviceUrl: string) {
+  const bytes = fileWithText('photo.jpg', 'bytes that must come back');
+  const form = new FormData();
+  form.append('file', new Blob([bytes]), 'photo.jpg');
+  form.append('session_id', 'env-1');
+  const answer = await fetch(`${serviceUrl}/v1/chat/upload/`, {
+    method: 'POST',
+    headers: { Authorization: `Token ${TOKENS_FILE_ENTRY.token}` },
+    body: form,
+  });
+  const body = (await answer.json()) as { url: string; type: string };
+  expect(answer.status, JSON.stringify(body)).toBe(200);
+  expect(body.type).toBe('image/jpeg');
+  const download = await fetch(body.url);
+  expect(download.status).toBe(200);
+  expect(Buffer.from(await download.arrayBuffer()).equals(bytes)).toBe(true);
+  expect((await fetch(`${serviceUrl}/readyz`)).status).toBe(200);
+  return body.url;
+}
+
+describe('storage chosen by environment variables alone', () => {
+  it('STORAGE_DRIVER=s3 with S3_ENDPOINT and AWS_* credentials, signed URLs', async () => {
+    const s3 = inject('s3');
+    const url = await startService({
+      STORAGE_DRIVER: 's3',
+      S3_BUCKET: s3.bucket,
+      S3_REGION: s3.region,
+      S3_ENDPOINT: s3.endpoint,
+      AWS_ACCESS_KEY_ID: s3.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: s3.secretAccessKey,
+      S3_URL_MODE: 'signed',
+      S3_URL_TTL: '600',
+    });
+    const fileUrl = await uploadAndDownload(url);
+    expect(fileUrl.startsWith(`${s3.endpoint}/${s3.bucket}/chat/session-env-1/`)).toBe(true);
+    expect(new URL(fileUrl).searchParams.get('X-Amz-Expires')).toBe('600');
+  });
+
+  it('STORAGE_DRIVER=gcs with GCS_API_ENDPOINT, public URLs', async () => {
+    const gcs = inject('gcsTestServer');
+    if (gcs.unusable) throw new Error(gcs.unusable);
+    const url = await startService({
+      STORAGE_DRIVER: 'gcs',
+      GCS_BUCKET: gcs.bucket,
+      GCS_PROJECT_ID: 'demo-test',
+      GCS_API_ENDPOINT: gcs.endpoint,
+    });
+    const fileUrl = await uploadAndDownload(url);
+    expect(fileUrl).toContain('/chat/session-env-1/');
+  });
+});
