@@ -3,7 +3,7 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StaticTokenAuth } from '../../src/adapters/auth/static-token-auth.ts';
-import { STATUS_BY_CODE } from '../../src/adapters/http/error-responses.ts';
+import { errorResponse, STATUS_BY_CODE } from '../../src/adapters/http/error-responses.ts';
 import { loadConfig } from '../../src/config.ts';
 import { fileWithText } from '../support/file-heads.ts';
 import { startAttache, type RunningAttache } from '../../src/main.ts';
@@ -41,6 +41,30 @@ describe('GET /openapi.json', () => {
     const result = await new Validator().validate(structuredClone(document));
     expect(result.errors ?? []).toEqual([]);
     expect(result.valid).toBe(true);
+  });
+
+  it('describes the body of every domain error exactly as the error table answers it', async () => {
+    const errors = await import('../../src/domain/errors.ts');
+    const samples = [
+      new errors.Unauthorized('unknown token'),
+      new errors.FileRequired('the file is empty'),
+      new errors.UnsupportedFileType('.exe is not allowed'),
+      new errors.InvalidSessionId('too long'),
+      new errors.InvalidFileName('control characters'),
+      new errors.InvalidUpload('two files'),
+      new errors.FileTooLarge(1000),
+      new errors.ObjectAlreadyExists('chat/general/k-a.jpg'),
+      new errors.StorageUnavailable('bucket missing'),
+      new errors.AuthenticationUnavailable('backend down'),
+      new errors.ShuttingDown(),
+    ];
+    // Every code the table knows is sampled, so a new error cannot go undocumented.
+    expect(samples.map((e) => e.code).sort()).toEqual(Object.keys(STATUS_BY_CODE).sort());
+    for (const error of samples) {
+      const { status, body } = errorResponse(error);
+      const validate = ajv.compile({ $ref: `openapi.json#/paths/~1v1~1chat~1upload~1/post/responses/${status}/content/application~1json/schema` });
+      expect(validate(body), `${error.code}: ${JSON.stringify(body)} ${JSON.stringify(validate.errors)}`).toBe(true);
+    }
   });
 
   it('documents every status the error table can answer', () => {

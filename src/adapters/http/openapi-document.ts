@@ -64,13 +64,14 @@ export const OPENAPI_DOCUMENT = {
       FileRequired: errorBody('file is required', 'optional'),
       UnsupportedFileType: errorBody('Unsupported file type', 'optional'),
       InvalidSessionId: errorBody('Invalid session_id', 'optional'),
+      InvalidFileName: errorBody('Invalid file name', 'optional'),
       InvalidUpload: errorBody('Invalid upload', 'optional'),
       Unauthorized: errorBody('Unauthorized', 'never'),
       FileTooLarge: errorBody('File too large', 'optional'),
       UploadConflict: errorBody('Upload conflict', 'optional'),
       InternalError: errorBody('Internal server error', 'never'),
       Unavailable: {
-        oneOf: [errorBody('Storage unavailable', 'never'), errorBody('Shutting down', 'never')],
+        oneOf: [errorBody('Storage unavailable', 'never'), errorBody('Authentication unavailable', 'never'), errorBody('Shutting down', 'never')],
       },
     },
   },
@@ -105,11 +106,12 @@ export const OPENAPI_DOCUMENT = {
         },
         responses: {
           '200': jsonResponse('Stored.', { $ref: '#/components/schemas/UploadResult' }),
-          '400': jsonResponse('No file, an unsupported type, a bad session_id, or a malformed form.', {
+          '400': jsonResponse('No file, an unsupported type, a bad session_id or file name, or a malformed form.', {
             oneOf: [
               { $ref: '#/components/schemas/FileRequired' },
               { $ref: '#/components/schemas/UnsupportedFileType' },
               { $ref: '#/components/schemas/InvalidSessionId' },
+              { $ref: '#/components/schemas/InvalidFileName' },
               { $ref: '#/components/schemas/InvalidUpload' },
             ],
           }),
@@ -122,7 +124,7 @@ export const OPENAPI_DOCUMENT = {
           '409': jsonResponse('The generated key was taken (practically never); retry.', { $ref: '#/components/schemas/UploadConflict' }),
           '413': jsonResponse('Larger than MAX_FILE_SIZE; nothing is kept.', { $ref: '#/components/schemas/FileTooLarge' }),
           '500': jsonResponse('A bug; the cause is logged, not returned.', { $ref: '#/components/schemas/InternalError' }),
-          '503': jsonResponse('Storage cannot be reached, or the service is shutting down.', {
+          '503': jsonResponse('Storage or the token backend cannot be reached, or the service is shutting down.', {
             $ref: '#/components/schemas/Unavailable',
           }),
         },
