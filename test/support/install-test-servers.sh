@@ -8,13 +8,12 @@ set -euo pipefail
 packages=()
 need() { command -v "$1" >/dev/null 2>&1 || packages+=("$2"); }
 
-# S3: Ceph RADOS Gateway (test/support/s3/start-rgw.sh). Not needed when the tests use another S3 server.
-if [[ -z "${S3_TEST_ENDPOINT:-}" ]]; then
-  need ceph-mon ceph-mon
-  need ceph-osd ceph-osd
-  need radosgw radosgw
-  need radosgw-admin radosgw
-fi
+# S3: Ceph RADOS Gateway (test/support/s3/start-rgw.sh). Needed even when S3_TEST_ENDPOINT points the
+# adapter tests at another server: the backend-fault tests kill and freeze a private RGW of their own.
+need ceph-mon ceph-mon
+need ceph-osd ceph-osd
+need radosgw radosgw
+need radosgw-admin radosgw
 
 [[ ${#packages[@]} -eq 0 ]] && exit 0
 # One package can provide several commands.
