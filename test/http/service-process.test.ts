@@ -1,33 +1,14 @@
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fileNamed } from '../support/file-heads.ts';
+import { startServiceProcess } from '../support/service-process.ts';
 
 const run = promisify(execFile);
 const MAIN = new URL('../../src/main.ts', import.meta.url).pathname;
-
-/** Runs `node src/main.ts` as `npm start` does and waits until it accepts uploads. */
-async function startService(env: Record<string, string>): Promise<{ child: ChildProcess; output: () => string; url: string }> {
-  const child = spawn(process.execPath, [MAIN], { env: { PATH: process.env.PATH, PORT: '0', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout!.on('data', (d) => (output += d));
-  child.stderr!.on('data', (d) => (output += d));
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`service did not start:\n${output}`)), 20_000);
-    child.stdout!.on('data', () => {
-      const match = /"url":"(http:\/\/[^"]+)".*accepting uploads/.exec(output);
-      if (match) {
-        clearTimeout(timer);
-        resolve(match[1]!);
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`service exited with ${code}:\n${output}`)));
-  });
-  return { child, output: () => output, url };
-}
 
 async function exitOf(env: Record<string, string>): Promise<{ code: number | null; stderr: string }> {
   const child = spawn(process.execPath, [MAIN], { env: { PATH: process.env.PATH, PORT: '0', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -47,7 +28,7 @@ describe('the service as `npm start` runs it', () => {
   });
 
   it('prints development tokens, answers the spec’s curl example on localhost, serves the file, and exits 0 on SIGTERM', async () => {
-    const service = await startService({ LOCAL_STORAGE_DIR: join(dir, 'uploads') });
+    const service = await startServiceProcess({ LOCAL_STORAGE_DIR: join(dir, 'uploads') });
     try {
       expect(service.output()).toContain('made up two development tokens');
       const token = /store \(id 1\): (\S+)/.exec(service.output())![1]!;
@@ -69,13 +50,13 @@ describe('the service as `npm start` runs it', () => {
     } finally {
       service.child.kill('SIGTERM');
     }
-    expect(await new Promise((resolve) => service.child.once('exit', resolve))).toBe(0);
+    expect(await service.exited).toBe(0);
   });
 
   it('accepts the tokens of AUTH_TOKENS_FILE and no others', async () => {
     const tokensFile = join(dir, 'tokens.json');
     await writeFile(tokensFile, JSON.stringify({ tokens: [{ token: 'file-store-token-123456', role: 'store', id: '9' }] }));
-    const service = await startService({ LOCAL_STORAGE_DIR: join(dir, 'uploads2'), AUTH_TOKENS_FILE: tokensFile, NODE_ENV: 'production' });
+    const service = await startServiceProcess({ LOCAL_STORAGE_DIR: join(dir, 'uploads2'), AUTH_TOKENS_FILE: tokensFile, NODE_ENV: 'production' });
     try {
       expect(service.output()).not.toContain('development tokens');
       const form = () => {

@@ -1,12 +1,12 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startServiceProcess } from '../support/service-process.ts';
 import { filesUnder } from '../support/stores-under-test.ts';
 
-const MAIN = new URL('../../src/main.ts', import.meta.url).pathname;
 const TOKEN = 'shutdown-test-store-token-01';
 /** A failure guard: how long a step may take before the test says it hung. */
 const HUNG_AFTER_MS = 20_000;
@@ -19,16 +19,8 @@ interface Service {
 }
 
 async function startService(env: Record<string, string>): Promise<Service> {
-  const child = spawn(process.execPath, [MAIN], {
-    env: { PATH: process.env.PATH, PORT: '0', NODE_ENV: 'production', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout!.on('data', (d) => (output += d));
-  child.stderr!.on('data', (d) => (output += d));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
-  const url = await until(() => /"url":"(http:\/\/[^"]+)".*accepting uploads/.exec(output)?.[1], () => `service did not start:\n${output}`);
-  return { child, url: new URL(url), output: () => output, exited };
+  const started = await startServiceProcess({ NODE_ENV: 'production', ...env }, HUNG_AFTER_MS);
+  return { ...started, url: new URL(started.url) };
 }
 
 /** Polls `probe` until it returns a value; throws `hung()` after HUNG_AFTER_MS. */

@@ -2,43 +2,25 @@
  * Operators switch storage by configuration alone: the service, run as `npm start` runs it,
  * with nothing but environment variables naming the run's S3 server or GCS emulator.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { fileWithText } from '../support/file-heads.ts';
-
-const MAIN = new URL('../../src/main.ts', import.meta.url).pathname;
+import { startServiceProcess, type ServiceProcess } from '../support/service-process.ts';
 const TOKENS_FILE_ENTRY = { token: 'env-driver-store-token-0001', role: 'store', id: '77' };
 
-let child: ChildProcess | undefined;
+let service: ServiceProcess | undefined;
 afterEach(() => {
-  child?.kill('SIGKILL');
-  child = undefined;
+  service?.child.kill('SIGKILL');
+  service = undefined;
 });
 
 async function startService(env: Record<string, string>): Promise<string> {
-  const { writeFile, mkdtemp } = await import('node:fs/promises');
-  const { join } = await import('node:path');
-  const { tmpdir } = await import('node:os');
   const dir = await mkdtemp(join(tmpdir(), 'attache-env-'));
   await writeFile(join(dir, 'tokens.json'), JSON.stringify({ tokens: [TOKENS_FILE_ENTRY] }));
-  child = spawn(process.execPath, [MAIN], {
-    env: { PATH: process.env.PATH, PORT: '0', AUTH_TOKENS_FILE: join(dir, 'tokens.json'), ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stderr!.on('data', (d) => (output += d));
-  return new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`service did not start:\n${output}`)), 30_000);
-    child!.stdout!.on('data', (d) => {
-      output += d;
-      const match = /"url":"(http:\/\/[^"]+)".*accepting uploads/.exec(output);
-      if (match) {
-        clearTimeout(timer);
-        resolve(match[1]!);
-      }
-    });
-    child!.once('exit', (code) => reject(new Error(`service exited with ${code}:\n${output}`)));
-  });
+  service = await startServiceProcess({ AUTH_TOKENS_FILE: join(dir, 'tokens.json'), ...env }, 30_000);
+  return service.url;
 }
 
 async function uploadAndDownload(serviceUrl: string) {

@@ -1,0 +1,42 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+
+const MAIN = new URL('../../src/main.ts', import.meta.url).pathname;
+/** attache's start-up log line, which carries the address it listens on. */
+const ATTACHE_READY = /"url":"(http:\/\/[^"]+)".*accepting uploads/;
+
+export interface ServiceProcess {
+  readonly child: ChildProcess;
+  /** `http://host:port` the service printed once it accepted uploads. */
+  readonly url: string;
+  /** Everything written to stdout and stderr so far. */
+  output(): string;
+  /** Settles with the exit code, whenever the process exits. */
+  readonly exited: Promise<number | null>;
+}
+
+/**
+ * Runs `node src/main.ts` as `npm start` does, on a free port, with only PATH and `env` in its
+ * environment, and waits until it says it accepts uploads.
+ */
+export async function startServiceProcess(env: Record<string, string>, timeoutMs = 20_000): Promise<ServiceProcess> {
+  const child = spawn(process.execPath, [MAIN], { env: { PATH: process.env.PATH, PORT: '0', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stderr!.on('data', (d) => (output += d));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`service did not start:\n${output}`)), timeoutMs);
+    child.stdout!.on('data', (d) => {
+      output += d;
+      const match = ATTACHE_READY.exec(output);
+      if (match) {
+        clearTimeout(timer);
+        resolve(match[1]!);
+      }
+    });
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`service exited with ${code}:\n${output}`));
+    });
+  });
+  return { child, url, output: () => output, exited };
+}
