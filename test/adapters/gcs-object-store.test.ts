@@ -9,7 +9,7 @@ import { sizeLimit } from '../../src/application/size-limit.ts';
 import { FileTooLarge, ObjectAlreadyExists, StorageUnavailable } from '../../src/domain/errors.ts';
 import type { ObjectKey } from '../../src/domain/object-key.ts';
 import { objectStoreContract } from '../contracts/object-store-contract.ts';
-import { failingStream, generatedStream, readAll, sha256 } from '../support/streams.ts';
+import { failingStream, generatedStream, readAll, sha256, stallingStream } from '../support/streams.ts';
 import {
   closedPortEndpoint,
   gcsError,
@@ -137,17 +137,7 @@ describe('GcsObjectStore on GCS', () => {
       const key = newKey('aborted.bin');
       const controller = new AbortController();
       const reason = new Error('request aborted');
-      let sent = 0;
-      const body = new Readable({
-        read() {
-          sent += 256 * 1024;
-          if (sent > 12 * MiB) {
-            controller.abort(reason);
-            return; // stall: only the signal can end this upload
-          }
-          this.push(Buffer.alloc(256 * 1024, 7));
-        },
-      });
+      const body = stallingStream(12 * MiB, () => controller.abort(reason), 256 * 1024);
       await expect(store.put(key, body, meta, controller.signal)).rejects.toBe(reason);
       expect(body.destroyed).toBe(true);
       expect(uploadsTo(key)).toContain('resumable');

@@ -14,7 +14,7 @@ import type { ObjectMeta } from '../../src/application/ports.ts';
 import { ObjectAlreadyExists, StorageUnavailable } from '../../src/domain/errors.ts';
 import type { ObjectKey } from '../../src/domain/object-key.ts';
 import { objectStoreContract } from '../contracts/object-store-contract.ts';
-import { failingStream, generatedStream, readAll, sha256 } from '../support/streams.ts';
+import { failingStream, generatedStream, readAll, sha256, stallingStream } from '../support/streams.ts';
 
 const s3 = inject('s3');
 const MIB = 1024 * 1024;
@@ -103,17 +103,7 @@ describe(`S3ObjectStore against ${server}`, () => {
     const key = newKey();
     const controller = new AbortController();
     const reason = new Error('request aborted');
-    let sent = 0;
-    const body = new Readable({
-      read() {
-        if (sent >= 12 * MIB) {
-          controller.abort(reason);
-          return; // stall: only the signal can end this upload
-        }
-        sent += 64 * 1024;
-        this.push(Buffer.alloc(64 * 1024, 2));
-      },
-    });
+    const body = stallingStream(12 * MIB, () => controller.abort(reason));
     await expect(store.put(key, body, meta, controller.signal)).rejects.toBe(reason);
     await expectNothingAt(store, key);
   });

@@ -6,7 +6,7 @@ import type { ObjectMeta, ObjectStore } from '../../src/application/ports.ts';
 import { sizeLimit } from '../../src/application/size-limit.ts';
 import { FileTooLarge, ObjectAlreadyExists } from '../../src/domain/errors.ts';
 import type { ObjectKey } from '../../src/domain/object-key.ts';
-import { failingStream, generatedStream, readAll, sha256 } from '../support/streams.ts';
+import { failingStream, generatedStream, readAll, sha256, stallingStream } from '../support/streams.ts';
 
 export interface ObjectStoreUnderTest {
   readonly store: ObjectStore;
@@ -116,17 +116,7 @@ export function objectStoreContract(name: string, makeStore: () => Promise<Objec
       const key = newKey();
       const controller = new AbortController();
       const reason = new Error('request aborted');
-      let sent = 0;
-      const body = new Readable({
-        read() {
-          sent += 64 * 1024;
-          if (sent > 2 * 1024 * 1024) {
-            controller.abort(reason);
-            return; // stall: only the signal can end this upload
-          }
-          this.push(Buffer.alloc(64 * 1024, 1));
-        },
-      });
+      const body = stallingStream(2 * 1024 * 1024, () => controller.abort(reason));
       await expect(store.put(key, body, meta, controller.signal)).rejects.toBe(reason);
       await expectNothingAt(key);
     });

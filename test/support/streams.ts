@@ -54,3 +54,23 @@ export async function readAll(stream: Readable): Promise<Buffer> {
   for await (const chunk of stream) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk));
   return Buffer.concat(chunks);
 }
+
+/**
+ * Sends `bytes` (in `chunkSize` chunks), then calls `onStall` once and sends nothing more, never
+ * ending: only an abort can finish an upload of it.
+ */
+export function stallingStream(bytes: number, onStall: () => void, chunkSize = 64 * 1024): Readable {
+  let sent = 0;
+  let stalled = false;
+  return new Readable({
+    read() {
+      if (sent >= bytes) {
+        if (!stalled) onStall();
+        stalled = true;
+        return;
+      }
+      sent += chunkSize;
+      this.push(Buffer.alloc(chunkSize, 1));
+    },
+  });
+}
