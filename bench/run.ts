@@ -95,19 +95,12 @@ try {
   if (only.has('s3')) {
     log(`overhead over direct S3: ${SIZE / MB} MB to a Ceph RGW started for the run, median of ${RUNS} runs`);
     // The test suite's own launcher: same RGW recipe, free ports, torn down after.
-    const { default: startRgw } = await import('../test/support/s3/rgw-global-setup.ts');
-    let s3!: { endpoint: string; region: string; bucket: string; accessKeyId: string; secretAccessKey: string };
+    const { default: startRgw, s3ClientFor } = await import('../test/support/s3/rgw-global-setup.ts');
+    let s3!: Parameters<typeof s3ClientFor>[0];
     const stopRgw = await startRgw({ provide: (_key: string, value: typeof s3) => (s3 = value) } as never);
     try {
-      const { S3Client } = await import('@aws-sdk/client-s3');
       const { Upload } = await import('@aws-sdk/lib-storage');
-      const client = new S3Client({
-        endpoint: s3.endpoint,
-        region: s3.region,
-        forcePathStyle: true,
-        credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
-        requestChecksumCalculation: 'WHEN_REQUIRED',
-      });
+      const client = s3ClientFor(s3);
       const { Readable } = await import('node:stream');
       const block = randomBytes(MB);
       const direct: number[] = [];

@@ -6,7 +6,6 @@ import {
   HeadObjectCommand,
   ListMultipartUploadsCommand,
   PutBucketPolicyCommand,
-  S3Client,
 } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { S3ObjectStore, type S3ObjectStoreOptions } from '../../src/adapters/object-store/s3-object-store.ts';
@@ -15,6 +14,7 @@ import { ObjectAlreadyExists, StorageUnavailable } from '../../src/domain/errors
 import type { ObjectKey } from '../../src/domain/object-key.ts';
 import { objectStoreContract } from '../contracts/object-store-contract.ts';
 import { failingStream, generatedStream, readAll, sha256, stallingStream } from '../support/streams.ts';
+import { s3ClientFor } from '../support/s3/rgw-global-setup.ts';
 
 const s3 = inject('s3');
 const MIB = 1024 * 1024;
@@ -36,14 +36,7 @@ function storeFor(overrides: Partial<S3ObjectStoreOptions> = {}): S3ObjectStore 
 }
 
 /** A plain client, to look at the bucket behind the adapter's back. */
-const raw = new S3Client({
-  endpoint: s3.endpoint,
-  region: s3.region,
-  forcePathStyle: true,
-  credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
-  requestChecksumCalculation: 'WHEN_REQUIRED',
-  responseChecksumValidation: 'WHEN_REQUIRED',
-});
+const raw = s3ClientFor(s3);
 
 afterAll(() => {
   for (const store of stores) store.close();

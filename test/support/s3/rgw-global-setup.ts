@@ -8,7 +8,7 @@
  * When RGW is not installed the run fails, saying how to install it: a missing server is never a skip.
  */
 import { spawnSync } from 'node:child_process';
-import { CreateBucketCommand, HeadBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, HeadBucketCommand, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
 import type { TestProject } from 'vitest/node';
 import { RGW_ACCESS_KEY, RGW_SECRET_KEY, startRgw } from './rgw-server.ts';
 
@@ -77,14 +77,22 @@ export default async function setup({ provide }: TestProject): Promise<() => Pro
   return rgw.stop;
 }
 
-async function ensureBucket(server: S3TestServer): Promise<void> {
-  const client = new S3Client({
+/** A plain SDK client for the run's S3 server, to look at buckets behind the adapter's back. */
+export function s3ClientFor(server: S3TestServer, extra: Partial<S3ClientConfig> = {}): S3Client {
+  return new S3Client({
     endpoint: server.endpoint,
     region: server.region,
     forcePathStyle: true,
     credentials: { accessKeyId: server.accessKeyId, secretAccessKey: server.secretAccessKey },
-    maxAttempts: 5,
+    // The SDK's default streamed checksums get 411 from RGW (see S3ObjectStore).
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+    ...extra,
   });
+}
+
+async function ensureBucket(server: S3TestServer): Promise<void> {
+  const client = s3ClientFor(server, { maxAttempts: 5 });
   try {
     await client.send(new HeadBucketCommand({ Bucket: server.bucket }));
   } catch (error) {

@@ -7,11 +7,11 @@ import {
   ListMultipartUploadsCommand,
   ListObjectsV2Command,
   PutBucketPolicyCommand,
-  S3Client,
 } from '@aws-sdk/client-s3';
 import { inject } from 'vitest';
 import { S3ObjectStore } from '../../../src/adapters/object-store/s3-object-store.ts';
 import type { StoreDriverUnderTest } from '../stores-under-test.ts';
+import { s3ClientFor } from './rgw-global-setup.ts';
 
 /**
  * S3ObjectStore on the run's S3 server (see rgw-global-setup.ts), each store in a bucket of its own so that
@@ -25,12 +25,7 @@ export const s3Driver: StoreDriverUnderTest = {
   async create() {
     const s3 = inject('s3');
     const bucket = `attache-http-${randomUUID().slice(0, 13)}`;
-    const raw = new S3Client({
-      endpoint: s3.endpoint,
-      region: s3.region,
-      forcePathStyle: true,
-      credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
-    });
+    const raw = s3ClientFor(s3);
     await raw.send(new CreateBucketCommand({ Bucket: bucket }));
     await raw.send(new PutBucketPolicyCommand({ Bucket: bucket, Policy: publicReadPolicy(bucket) }));
     const store = new S3ObjectStore({
