@@ -35,9 +35,12 @@ export type {
 
 // The domain: errors with stable codes, principals, the spec's rules.
 export {
+  AuthenticationUnavailable,
+  BackendUnavailable,
   DomainError,
   FileRequired,
   FileTooLarge,
+  InvalidFileName,
   InvalidSessionId,
   InvalidUpload,
   ObjectAlreadyExists,

@@ -74,15 +74,24 @@ export class FileTooLarge extends DomainError {
   }
 }
 
-/** The object store cannot be reached, refuses our credentials, or lacks the bucket. */
-export class StorageUnavailable extends DomainError {
-  readonly code = 'STORAGE_UNAVAILABLE';
-  constructor(reason: string, options?: ErrorOptions) {
-    super('Storage unavailable', undefined, options);
-    // The reason is for logs, not for callers: it may name buckets or hosts.
+/**
+ * A backend attache depends on cannot serve the request. `reason` is for logs, not for callers:
+ * it may name buckets or hosts (never a token).
+ */
+export abstract class BackendUnavailable extends DomainError {
+  readonly reason: string;
+  constructor(message: string, reason: string, options?: ErrorOptions) {
+    super(message, undefined, options);
     this.reason = reason;
   }
-  readonly reason: string;
+}
+
+/** The object store cannot be reached, refuses our credentials, or lacks the bucket. */
+export class StorageUnavailable extends BackendUnavailable {
+  readonly code = 'STORAGE_UNAVAILABLE';
+  constructor(reason: string, options?: ErrorOptions) {
+    super('Storage unavailable', reason, options);
+  }
 }
 
 /** Something already exists at the key; stores never overwrite. */
@@ -96,14 +105,11 @@ export class ObjectAlreadyExists extends DomainError {
 }
 
 /** The token backend cannot say who holds a token (down, too slow, or answering nonsense). */
-export class AuthenticationUnavailable extends DomainError {
+export class AuthenticationUnavailable extends BackendUnavailable {
   readonly code = 'AUTHENTICATION_UNAVAILABLE';
   constructor(reason: string, options?: ErrorOptions) {
-    super('Authentication unavailable', undefined, options);
-    // For logs only: it may name the backend's host. It never contains the token.
-    this.reason = reason;
+    super('Authentication unavailable', reason, options);
   }
-  readonly reason: string;
 }
 
 /** The service is stopping: it finishes the uploads it has, and takes no new ones. */

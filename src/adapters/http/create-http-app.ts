@@ -4,7 +4,7 @@ import Router from '@koa/router';
 import Koa, { type Context } from 'koa';
 import type { AuthPort, ObjectStore } from '../../application/ports.ts';
 import type { UploadAttachment, UploadedAttachment } from '../../application/upload-attachment.ts';
-import { AuthenticationUnavailable, DomainError, ShuttingDown, StorageUnavailable } from '../../domain/errors.ts';
+import { BackendUnavailable, DomainError, ShuttingDown, StorageUnavailable } from '../../domain/errors.ts';
 import type { Principal } from '../../domain/principal.ts';
 import { errorResponse, methodNotAllowed, notFound } from './error-responses.ts';
 import { FILES_PREFIX, filesRoute } from './files-route.ts';
@@ -193,8 +193,7 @@ function accessLog(deps: HttpAppDeps, ctx: Context, state: RequestState, sizes: 
     ...(state.error instanceof DomainError ? { code: state.error.code } : {}),
   };
   const error = state.error;
-  if (error instanceof StorageUnavailable) deps.logger.warn({ ...line, reason: error.reason }, 'storage unavailable');
-  else if (error instanceof AuthenticationUnavailable) deps.logger.warn({ ...line, reason: error.reason }, 'authentication unavailable');
+  if (error instanceof BackendUnavailable) deps.logger.warn({ ...line, reason: error.reason }, error.message.toLowerCase());
   else if (error instanceof ClientGone) deps.logger.info(line, 'client went away');
   else if (ctx.status >= 500 && !(error instanceof DomainError)) deps.logger.error({ ...line, err: error }, 'request failed');
   else deps.logger.info(line, 'request');
