@@ -113,12 +113,11 @@ export class AttachmentStorageEngine implements StorageEngine {
   }
 
   async #handle(upload: MultipartUpload, fieldsSoFar: Record<string, unknown>, fileName: string, content: Readable): Promise<HandledFile> {
-    const sessionSeen = fieldsSoFar.session_id !== undefined;
     try {
       const sessionId = singleField(fieldsSoFar, 'session_id');
       // Refuse a bad type or session before a byte of the file is read or spooled.
       this.#useCase.precheck({ principal: upload.principal, sessionId, fileName });
-      if (sessionSeen) {
+      if (sessionId !== undefined) {
         const attachment = await this.#useCase.execute({ principal: upload.principal, sessionId, fileName, content, signal: upload.signal });
         return { kind: 'stored', attachment, sessionId };
       }
