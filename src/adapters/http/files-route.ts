@@ -1,7 +1,7 @@
-import { create as contentDisposition } from 'content-disposition';
 import type { Context } from 'koa';
 import type { ObjectStore } from '../../application/ports.ts';
 import type { ObjectKey } from '../../domain/object-key.ts';
+import { contentDispositionFor, IMMUTABLE_CACHE_CONTROL } from '../object-store/object-headers.ts';
 import { notFound } from './error-responses.ts';
 
 export const FILES_PREFIX = '/files/';
@@ -28,9 +28,8 @@ export function filesRoute(store: ObjectStore) {
       return;
     }
     ctx.set('X-Content-Type-Options', 'nosniff');
-    ctx.set('Content-Disposition', contentDisposition(object.fileName, { type: object.disposition }));
-    // Keys are unique per upload and objects never change.
-    ctx.set('Cache-Control', 'public, max-age=31536000, immutable');
+    ctx.set('Content-Disposition', contentDispositionFor(object));
+    ctx.set('Cache-Control', IMMUTABLE_CACHE_CONTROL);
     ctx.type = object.contentType;
     ctx.length = object.size;
     ctx.body = object.body;

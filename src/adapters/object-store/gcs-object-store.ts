@@ -4,12 +4,12 @@ import { request as httpsRequest } from 'node:https';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { IdempotencyStrategy, Storage, type Bucket, type File, type FileMetadata, type SaveOptions } from '@google-cloud/storage';
-import { create as formatContentDisposition, parse as parseContentDisposition } from 'content-disposition';
-import type { Disposition, ObjectContent, ObjectMeta, ObjectStore, StoredObject } from '../../application/ports.ts';
+import type { ObjectContent, ObjectMeta, ObjectStore, StoredObject } from '../../application/ports.ts';
 import { readHead } from '../../application/stream-head.ts';
 import { ObjectAlreadyExists, StorageUnavailable } from '../../domain/errors.ts';
 import type { ObjectKey } from '../../domain/object-key.ts';
 import { DeferredCleanup } from './deferred-cleanup.ts';
+import { contentDispositionFor, dispositionFrom, IMMUTABLE_CACHE_CONTROL } from './object-headers.ts';
 import { publicUrlFor } from './public-url.ts';
 import { UploadConnections } from './upload-connections.ts';
 
@@ -73,8 +73,6 @@ const CANCEL_TIMEOUT_MS = 5_000;
 /** What a File's request interceptor returns (the library does not export the type's name). */
 type RequestOptions = ReturnType<File['interceptors'][number]['request']>;
 
-/** Keys are unique per upload and objects never change, so caches may keep them for good. */
-const CACHE_CONTROL = 'public, max-age=31536000, immutable';
 /** Custom metadata naming the put that wrote an object, so a 412 on a retry of our own write is not taken for a conflict. */
 const UPLOAD_ID_FIELD = 'attacheUploadId';
 
@@ -204,8 +202,8 @@ export class GcsObjectStore implements ObjectStore {
     return {
       metadata: {
         contentType: meta.contentType,
-        contentDisposition: contentDispositionOf(meta.disposition, meta.fileName),
-        cacheControl: CACHE_CONTROL,
+        contentDisposition: contentDispositionFor(meta),
+        cacheControl: IMMUTABLE_CACHE_CONTROL,
         metadata: { [UPLOAD_ID_FIELD]: uploadId },
       },
       preconditionOpts: { ifGenerationMatch: 0 },
@@ -314,7 +312,7 @@ export class GcsObjectStore implements ObjectStore {
     const generation = metadata.generation === undefined ? undefined : Number(metadata.generation);
     const body = this.#bucket.file(key, generation === undefined ? {} : { generation }).createReadStream();
     return {
-      ...originalNameOf(metadata.contentDisposition, key),
+      ...dispositionFrom(metadata.contentDisposition, key),
       contentType: metadata.contentType ?? 'application/octet-stream',
       size: Number(metadata.size ?? 0),
       body,
@@ -345,25 +343,6 @@ export class GcsObjectStore implements ObjectStore {
             : `cannot reach ${this.#storage.apiEndpoint}`;
       throw new StorageUnavailable(`${why}: ${describeError(error)}`, { cause: error });
     }
-  }
-}
-
-/** RFC 6266 header: an ASCII `filename` fallback, plus RFC 8187 `filename*` for any other name. */
-function contentDispositionOf(disposition: Disposition, fileName: string): string {
-  return formatContentDisposition(fileName, { type: disposition });
-}
-
-function originalNameOf(header: string | undefined, key: string): { fileName: string; disposition: Disposition } {
-  const fallback = { fileName: key.slice(key.lastIndexOf('/') + 1), disposition: 'attachment' as const };
-  if (!header) return fallback;
-  try {
-    const parsed = parseContentDisposition(header);
-    return {
-      fileName: parsed.parameters['filename'] ?? fallback.fileName,
-      disposition: parsed.type === 'inline' ? 'inline' : 'attachment',
-    };
-  } catch {
-    return fallback;
   }
 }
 

@@ -14,11 +14,11 @@ import {
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import { create as formatContentDisposition, parse as parseContentDisposition } from 'content-disposition';
-import type { Disposition, ObjectContent, ObjectMeta, ObjectStore, StoredObject } from '../../application/ports.ts';
+import type { ObjectContent, ObjectMeta, ObjectStore, StoredObject } from '../../application/ports.ts';
 import { ObjectAlreadyExists, StorageUnavailable } from '../../domain/errors.ts';
 import type { ObjectKey } from '../../domain/object-key.ts';
 import { DeferredCleanup } from './deferred-cleanup.ts';
+import { contentDispositionFor, dispositionFrom, IMMUTABLE_CACHE_CONTROL } from './object-headers.ts';
 import { publicUrlFor } from './public-url.ts';
 
 export interface S3ObjectStoreOptions {
@@ -66,8 +66,6 @@ const MIB = 1024 * 1024;
 const MIN_PART_SIZE = 5 * MIB;
 /** SigV4 presigned URLs live at most 7 days. */
 const MAX_URL_TTL_SECONDS = 7 * 24 * 3600;
-/** Keys are unique per upload and objects never change, so caches may keep them for good. */
-const CACHE_CONTROL = 'public, max-age=31536000, immutable';
 
 interface ErrorFacts {
   readonly name?: string;
@@ -263,7 +261,7 @@ export class S3ObjectStore implements ObjectStore {
         Body: Readable.from(counted(), { objectMode: false }),
         ContentType: meta.contentType,
         ContentDisposition: contentDispositionFor(meta),
-        CacheControl: CACHE_CONTROL,
+        CacheControl: IMMUTABLE_CACHE_CONTROL,
         // Never overwrite: S3 answers 412 when the key is taken (PutObject, and CompleteMultipartUpload on AWS).
         IfNoneMatch: '*',
       },
@@ -441,23 +439,7 @@ function explain(error: unknown): string {
   return `${name ?? 'error'}: ${message ?? String(error)}`;
 }
 
-/** RFC 6266 Content-Disposition: an ASCII `filename` fallback plus RFC 5987 `filename*` for any other name. */
-function contentDispositionFor(meta: ObjectMeta): string {
-  return formatContentDisposition(meta.fileName, { type: meta.disposition });
-}
-
 /** Meta back from an object's headers; objects stored by other tools get safe defaults. */
 function metaFrom(contentType: string | undefined, contentDisposition: string | undefined, key: ObjectKey): ObjectMeta {
-  let disposition: Disposition = 'attachment';
-  let fileName = key.slice(key.lastIndexOf('/') + 1);
-  if (contentDisposition) {
-    try {
-      const parsed = parseContentDisposition(contentDisposition);
-      if (parsed.type === 'inline') disposition = 'inline';
-      fileName = parsed.parameters['filename'] ?? fileName;
-    } catch {
-      // A malformed header loses only the original name.
-    }
-  }
-  return { contentType: contentType ?? 'application/octet-stream', fileName, disposition };
+  return { contentType: contentType ?? 'application/octet-stream', ...dispositionFrom(contentDisposition, key) };
 }
