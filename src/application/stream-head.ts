@@ -1,41 +1,127 @@
-import { Readable } from 'node:stream';
+import { finished, Readable } from 'node:stream';
+import { FileTooLarge } from '../domain/errors.ts';
 import { STREAM_BUFFER_BYTES } from './stream-buffer.ts';
+
+export interface StreamHead {
+  /** At least `minBytes` from the start of the source, or all of it when it ended first. */
+  readonly head: Buffer;
+  /** Every byte of the source, the head included, from the start. */
+  readonly rest: Readable;
+}
+
+const asBuffer = (data: Buffer | string): Buffer => (typeof data === 'string' ? Buffer.from(data) : data);
 
 /**
  * Reads at least `minBytes` from the start of `source` (fewer if it ends first) and returns
  * them with a stream that replays them followed by the rest, so a type check can look at a
- * file's first bytes without holding the file. Errors of `source` surface on the rest stream;
- * destroying the rest stream destroys `source`.
+ * file's first bytes without holding the file. Errors of `source` reject the promise before it
+ * settles and surface on the rest stream after; destroying the rest stream destroys `source`.
+ *
+ * With `maxBytes`, more than that many bytes fail with FileTooLarge before the chunk that
+ * crosses the limit is passed on: the limit holds while streaming, not after the fact.
+ *
+ * The rest stream is the only stage added, and it passes chunks on as they came: an async
+ * iterator or read() would join buffered chunks into new Buffers, a copy of every file.
  */
-export async function readHead(source: Readable, minBytes: number): Promise<{ head: Buffer; rest: Readable }> {
-  const iterator = source[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
-  const chunks: Buffer[] = [];
-  let length = 0;
-  let done = false;
-  while (length < minBytes) {
-    const step = await iterator.next();
-    if (step.done) {
-      done = true;
-      break;
+export function readHead(source: Readable, minBytes: number, maxBytes = Number.POSITIVE_INFINITY): Promise<StreamHead> {
+  return new Promise((resolve, reject) => {
+    const headChunks: Buffer[] = [];
+    let bytes = 0;
+    let settled = false;
+
+    const onHeadData = (data: Buffer | string) => {
+      const chunk = asBuffer(data);
+      bytes += chunk.length;
+      if (bytes > maxBytes) {
+        fail(new FileTooLarge(maxBytes));
+        source.destroy();
+        return;
+      }
+      headChunks.push(chunk);
+      if (bytes >= minBytes) settle(false);
+    };
+    const onHeadEnd = () => settle(true);
+    // A source torn down without an error or an end (a premature close) fails too, instead of
+    // leaving the caller waiting for ever; one that had already ended is settled here.
+    const stopWatching = finished(source, { writable: false }, (error) => {
+      if (error) fail(error);
+      else settle(true);
+    });
+
+    function detach() {
+      source.off('data', onHeadData);
+      source.off('end', onHeadEnd);
+      stopWatching();
     }
-    const chunk = Buffer.isBuffer(step.value) ? step.value : Buffer.from(step.value);
-    chunks.push(chunk);
-    length += chunk.length;
-  }
-  const head = Buffer.concat(chunks, length);
-  async function* replay(): AsyncGenerator<Buffer> {
-    if (head.length > 0) yield head;
-    if (done) return;
-    for (;;) {
-      const step = await iterator.next();
-      if (step.done) return;
-      yield step.value;
+
+    function fail(error: unknown) {
+      if (settled) return;
+      settled = true;
+      detach();
+      reject(error);
     }
-  }
-  const rest = Readable.from(replay(), { objectMode: false, highWaterMark: STREAM_BUFFER_BYTES });
-  rest.once('close', () => {
-    // Releasing the iterator destroys source when the consumer stops early.
-    if (!rest.readableEnded) void iterator.return?.();
+
+    function settle(ended: boolean) {
+      if (settled) return;
+      settled = true;
+      source.pause();
+      detach();
+      const head = headChunks.length === 1 ? headChunks[0]! : Buffer.concat(headChunks, bytes);
+      const rest = ended ? endedStream(headChunks) : restOf(source, headChunks, bytes, maxBytes);
+      resolve({ head, rest });
+    }
+
+    source.on('data', onHeadData);
+    source.once('end', onHeadEnd);
   });
-  return { head, rest };
+}
+
+function endedStream(chunks: Buffer[]): Readable {
+  const stream = new Readable({ highWaterMark: STREAM_BUFFER_BYTES, read() {} });
+  for (const chunk of chunks) stream.push(chunk);
+  stream.push(null);
+  return stream;
+}
+
+/** `chunks`, then what `source` (paused, `bytesSoFar` read) has left, within `maxBytes`. */
+function restOf(source: Readable, chunks: Buffer[], bytesSoFar: number, maxBytes: number): Readable {
+  let bytes = bytesSoFar;
+  const fail = (error: Error) => {
+    if (rest.destroyed) return;
+    // Readable reads ahead before anyone consumes it, so this can come while the caller is still
+    // checking the head: a reader that comes later finds the error on the stream (errored).
+    if (rest.listenerCount('error') === 0) rest.once('error', () => {});
+    rest.destroy(error);
+  };
+
+  const rest = new Readable({
+    highWaterMark: STREAM_BUFFER_BYTES,
+    read() {
+      source.resume();
+    },
+    destroy(error, callback) {
+      source.off('data', onData);
+      if (!source.readableEnded) source.destroy();
+      callback(error);
+    },
+  });
+  for (const chunk of chunks) rest.push(chunk);
+
+  // The source is paused, so listening to 'data' does not start it: read() does.
+  const onData = (data: Buffer | string) => {
+    const chunk = asBuffer(data);
+    bytes += chunk.length;
+    if (bytes > maxBytes) {
+      source.pause();
+      fail(new FileTooLarge(maxBytes));
+      return;
+    }
+    if (!rest.push(chunk)) source.pause();
+  };
+  source.on('data', onData);
+  source.once('end', () => rest.push(null));
+  finished(source, { writable: false }, (error) => {
+    if (error) fail(error);
+  });
+  return rest;
 }

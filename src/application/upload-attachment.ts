@@ -1,14 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { pipeline } from 'node:stream';
-import type { Readable } from 'node:stream';
-import { FileRequired, Unauthorized } from '../domain/errors.ts';
+import { Readable } from 'node:stream';
+import { FileRequired, FileTooLarge, Unauthorized } from '../domain/errors.ts';
 import { allowedExtensionOf, baseNameOf, checkFileName, isImageExtension } from '../domain/file-types.ts';
 import { folderFor } from '../domain/folder-policy.ts';
 import { objectKeyFor, type ObjectKey } from '../domain/object-key.ts';
 import { principalFrom, type Principal } from '../domain/principal.ts';
 import type { AuthPort, MimeDetector, ObjectStore } from './ports.ts';
-import { sizeLimit } from './size-limit.ts';
-import { readHead } from './stream-head.ts';
+import { readHead, type StreamHead } from './stream-head.ts';
 
 export interface UploadAttachmentDeps {
   readonly store: ObjectStore;
@@ -26,8 +24,11 @@ export interface UploadRequest {
   readonly sessionId?: string | undefined;
   /** The client's file name, as sent. */
   readonly fileName: string;
-  /** The file's bytes. Consumed (or destroyed) by execute, whether it succeeds or fails. */
-  readonly content: Readable;
+  /**
+   * The file's bytes: a stream, consumed (or destroyed) by execute whether it succeeds or fails,
+   * or, for a file already in memory, the bytes themselves.
+   */
+  readonly content: Readable | Uint8Array;
   /** Aborts the upload, e.g. when the client goes away. */
   readonly signal?: AbortSignal | undefined;
 }
@@ -96,8 +97,7 @@ export class UploadAttachment {
       const extension = allowedExtensionOf(request.fileName);
 
       // Read the file's first bytes: an empty file is no file, and a detector may check them.
-      const limited = pipeline(content, sizeLimit(this.#maxFileSize), () => {});
-      const { head, rest } = await readHead(limited, Math.max(this.#mime.headBytes, 1));
+      const { head, rest } = await this.#headOf(content);
       if (head.length === 0) throw new FileRequired('the file is empty');
       let type: string;
       try {
@@ -126,11 +126,19 @@ export class UploadAttachment {
       // Whatever happened, the caller's stream is finished with; never leave it paused mid-body.
       // Errors it reports after this (a file stream failing to open, a late parser error)
       // concern nobody, and unheard they would crash the process.
-      if (!content.readableEnded) {
+      if (!(content instanceof Uint8Array) && !content.readableEnded) {
         content.on('error', () => {});
         content.destroy();
       }
     }
+  }
+
+  /** The file's first bytes and all of it as a stream, within the size limit. */
+  async #headOf(content: Readable | Uint8Array): Promise<StreamHead> {
+    if (!(content instanceof Uint8Array)) return readHead(content, Math.max(this.#mime.headBytes, 1), this.#maxFileSize);
+    if (content.length > this.#maxFileSize) throw new FileTooLarge(this.#maxFileSize);
+    const bytes = Buffer.from(content.buffer, content.byteOffset, content.length);
+    return { head: bytes, rest: Readable.from([bytes], { objectMode: false }) };
   }
 
   /**

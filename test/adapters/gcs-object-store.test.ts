@@ -1,11 +1,10 @@
 import { createHash, generateKeyPairSync, randomUUID, verify } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { pipeline as pipelineCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Storage } from '@google-cloud/storage';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { GcsObjectStore, type GcsObjectStoreOptions } from '../../src/adapters/object-store/gcs-object-store.ts';
-import { sizeLimit } from '../../src/application/size-limit.ts';
+import { readHead } from '../../src/application/stream-head.ts';
 import { FileTooLarge, ObjectAlreadyExists, StorageUnavailable } from '../../src/domain/errors.ts';
 import type { ObjectKey } from '../../src/domain/object-key.ts';
 import { objectStoreContract } from '../contracts/object-store-contract.ts';
@@ -125,7 +124,7 @@ describe('GcsObjectStore on GCS', () => {
       const store = storeAt(proxy.endpoint);
       const key = newKey('huge.bin');
       const { stream } = generatedStream(25 * MiB);
-      const limited = pipelineCallback(stream, sizeLimit(20 * MiB), () => {});
+      const { rest: limited } = await readHead(stream, 1, 20 * MiB);
       await expect(store.put(key, limited, meta)).rejects.toBeInstanceOf(FileTooLarge);
       expect(uploadsTo(key)).toContain('resumable');
       expect(await openRequestsFor(key)).toEqual([]);

@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import { PassThrough, pipeline, Readable } from 'node:stream';
+import { PassThrough, type Readable } from 'node:stream';
 import type { StorageEngine } from 'multer';
 import type { ObjectStore } from '../../application/ports.ts';
-import { sizeLimit } from '../../application/size-limit.ts';
 import { STREAM_BUFFER_BYTES } from '../../application/stream-buffer.ts';
 import { readHead } from '../../application/stream-head.ts';
 import type { UploadAttachment, UploadedAttachment } from '../../application/upload-attachment.ts';
@@ -27,8 +26,8 @@ export interface MultipartUpload {
 export interface HeldFile {
   readonly kind: 'held';
   readonly fileName: string;
-  /** The file's bytes, from the start; call once. */
-  open(): Promise<Readable>;
+  /** The file's bytes, from the start (in memory when small); call once. */
+  open(): Promise<Readable | Buffer>;
   /** Frees what holds the file; safe to call more than once. */
   release(): Promise<void>;
 }
@@ -125,14 +124,14 @@ export class AttachmentStorageEngine implements StorageEngine {
       content.destroy();
       throw error;
     }
-    return this.#hold(fileName, pipeline(content, sizeLimit(this.#maxFileSize), () => {}), upload.signal);
+    return this.#hold(fileName, content, upload.signal);
   }
 
   async #hold(fileName: string, content: Readable, signal: AbortSignal): Promise<HeldFile> {
-    const { head, rest } = await readHead(content, MEMORY_HOLD_BYTES + 1);
+    const { head, rest } = await readHead(content, MEMORY_HOLD_BYTES + 1, this.#maxFileSize);
     if (head.length <= MEMORY_HOLD_BYTES) {
       rest.destroy();
-      return { kind: 'held', fileName, open: async () => Readable.from([head]), release: async () => {} };
+      return { kind: 'held', fileName, open: async () => head, release: async () => {} };
     }
     const spool = this.#spool;
     const spoolKey = `spool/${randomUUID()}` as ObjectKey;

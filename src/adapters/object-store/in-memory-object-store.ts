@@ -5,7 +5,9 @@ import type { ObjectKey } from '../../domain/object-key.ts';
 import { publicUrlFor } from './public-url.ts';
 
 interface MemoryObject extends ObjectMeta {
-  readonly bytes: Buffer;
+  /** The chunks as they arrived: joining them into one Buffer would copy every file once more. */
+  readonly chunks: readonly Buffer[];
+  readonly size: number;
 }
 
 /**
@@ -30,18 +32,22 @@ export class InMemoryObjectStore implements ObjectStore {
     this.#writing.add(key);
     try {
       const chunks: Buffer[] = [];
+      let size = 0;
       const onAbort = () => body.destroy(signal?.reason);
       signal?.throwIfAborted();
       signal?.addEventListener('abort', onAbort, { once: true });
       try {
-        for await (const chunk of body) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk));
+        for await (const chunk of body) {
+          const bytes = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk);
+          chunks.push(bytes);
+          size += bytes.length;
+        }
       } finally {
         signal?.removeEventListener('abort', onAbort);
       }
       signal?.throwIfAborted();
-      const bytes = Buffer.concat(chunks);
-      this.#objects.set(key, { ...meta, bytes });
-      return { key, size: bytes.length };
+      this.#objects.set(key, { ...meta, chunks, size });
+      return { key, size };
     } finally {
       this.#writing.delete(key);
     }
@@ -54,8 +60,8 @@ export class InMemoryObjectStore implements ObjectStore {
   async read(key: ObjectKey): Promise<ObjectContent | undefined> {
     const object = this.#objects.get(key);
     if (!object) return undefined;
-    const { bytes, ...meta } = object;
-    return { ...meta, size: bytes.length, body: Readable.from([bytes]) };
+    const { chunks, ...meta } = object;
+    return { ...meta, body: Readable.from(chunks, { objectMode: false }) };
   }
 
   async delete(key: ObjectKey): Promise<void> {
