@@ -9,9 +9,21 @@ export interface ServerProcess {
   stop(): Promise<void>;
 }
 
-/** Starts `node script` and waits for it to print its URL (`LISTENING url` or attache's start-up log). */
-export async function startServer(script: string, env: Record<string, string>): Promise<ServerProcess> {
-  const child = spawn(process.execPath, [script], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+/**
+ * The Node flags the image starts attache with: the Dockerfile's CMD is `node <flags> dist/main.js`.
+ * Read from there so the benchmark measures the service as it runs in production.
+ */
+export function productionNodeFlags(): string[] {
+  const dockerfile = readFileSync(new URL('../../Dockerfile', import.meta.url), 'utf8');
+  const cmd = /^CMD (\[.*\])$/m.exec(dockerfile);
+  if (!cmd) throw new Error('the Dockerfile has no CMD ["node", ..., "dist/main.js"]');
+  const argv = JSON.parse(cmd[1]!) as string[];
+  return argv.slice(1, -1);
+}
+
+/** Starts `node [nodeFlags] script` and waits for it to print its URL (`LISTENING url` or attache's start-up log). */
+export async function startServer(script: string, env: Record<string, string>, nodeFlags: string[] = []): Promise<ServerProcess> {
+  const child = spawn(process.execPath, [...nodeFlags, script], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${script} did not start:\n${output}`)), 30_000);

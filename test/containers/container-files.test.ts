@@ -123,18 +123,21 @@ describe('Dockerfile', () => {
     dockerfile = await readFile(join(root, 'Dockerfile'), 'utf8');
   });
 
-  it('builds in stages from Node 24, installs production dependencies only, and runs src/main.ts as a non-root user', () => {
+  it('builds in stages from Node 24, compiles src/ apart, installs production dependencies only, and runs dist/main.js as a non-root user', () => {
     expect(dockerfile).toMatch(/^ARG NODE_IMAGE=node:24[-.\w]*$/m);
     const stages = [...dockerfile.matchAll(/^FROM (\S+) AS (\w+)$/gm)].map((m) => [m[1], m[2]]);
     expect(stages).toEqual([
       ['${NODE_IMAGE}', 'deps'],
+      ['${NODE_IMAGE}', 'build'],
       ['${NODE_IMAGE}', 'runtime'],
     ]);
     expect(dockerfile).toMatch(/^RUN npm ci --omit=dev\b/m);
     const runtime = dockerfile.slice(dockerfile.indexOf('AS runtime'));
     expect(runtime).toMatch(/^USER node$/m);
     expect(runtime).toMatch(/^HEALTHCHECK .*\n.*\/healthz/m);
-    expect(runtime).toMatch(/^CMD \["node", "src\/main\.ts"\]$/m);
+    expect(runtime).toMatch(/^COPY --from=build \/app\/dist \.\/dist$/m);
+    expect(runtime).not.toMatch(/^COPY src\b/m);
+    expect(runtime).toMatch(/^CMD \["node", "--max-semi-space-size=2", "dist\/main\.js"\]$/m);
   });
 
   it('has in its runtime stage every package src/ imports at run time (dependencies, not devDependencies)', async () => {
@@ -154,8 +157,8 @@ describe('Dockerfile', () => {
 
   it('.dockerignore lets in exactly what the Dockerfile copies', async () => {
     const ignore = (await readFile(join(root, '.dockerignore'), 'utf8')).split('\n').filter((l) => l && !l.startsWith('#'));
-    expect(ignore).toEqual(['**', '!package.json', '!package-lock.json', '!src/**']);
-    const copied = [...dockerfile.matchAll(/^COPY (?!--from)(.+) \S+$/gm)].flatMap((m) => m[1]!.split(' '));
-    expect(copied.sort()).toEqual(['package-lock.json', 'package.json', 'package.json', 'src']);
+    expect(ignore).toEqual(['**', '!package.json', '!package-lock.json', '!tsconfig.json', '!tsconfig.build.json', '!src/**']);
+    const copied = new Set([...dockerfile.matchAll(/^COPY (?!--from)(.+) \S+$/gm)].flatMap((m) => m[1]!.split(' ')));
+    expect([...copied].sort()).toEqual(['package-lock.json', 'package.json', 'src', 'tsconfig.build.json', 'tsconfig.json']);
   });
 });
