@@ -54,6 +54,16 @@ export interface ObjectStore {
   read(key: ObjectKey): Promise<ObjectContent | undefined>;
 
   /**
+   * Gives the object at `from` the key `to`, content and meta unchanged, and removes `from`:
+   * for a file whose final key is known only after its bytes (its session id came after it).
+   * Done within the backend (a rename, a server-side copy), not through this process.
+   * Never overwrites: throws ObjectAlreadyExists when `to` is taken, and leaves `from` as it was.
+   * Throws StorageUnavailable when the backend cannot be reached; then nothing is at `to`.
+   * Once `to` holds the object the move has succeeded, even if removing `from` must be retried later.
+   */
+  move(from: ObjectKey, to: ObjectKey): Promise<void>;
+
+  /**
    * Removes `key`; succeeds when nothing is there. Used to undo an upload whose request
    * failed after the bytes were stored. Throws StorageUnavailable when the backend cannot be reached.
    */

@@ -120,6 +120,28 @@ export function objectStoreContract(name: string, makeStore: () => Promise<Objec
       await expectNothingAt(key);
     });
 
+    it('moves an object to a new key with its bytes and meta, leaving nothing at the old key', async () => {
+      const from = newKey('incoming.jpg');
+      const to = newKey();
+      const { stream, digest } = generatedStream(3 * 1024 * 1024 + 7);
+      await store.put(from, stream, meta);
+      await store.move(from, to);
+      const moved = await store.read(to);
+      expect(moved).toMatchObject({ contentType: meta.contentType, fileName: meta.fileName, disposition: meta.disposition, size: 3 * 1024 * 1024 + 7 });
+      expect(sha256(await readAll(moved!.body))).toBe(await digest);
+      await expectNothingAt(from);
+    });
+
+    it('refuses to move onto a taken key, and keeps both objects as they were', async () => {
+      const from = newKey();
+      const to = newKey();
+      await store.put(from, Readable.from([Buffer.from('new')]), meta);
+      await store.put(to, Readable.from([Buffer.from('kept')]), meta);
+      await expect(store.move(from, to)).rejects.toBeInstanceOf(ObjectAlreadyExists);
+      expect((await readAll((await store.read(to))!.body)).toString()).toBe('kept');
+      expect((await readAll((await store.read(from))!.body)).toString()).toBe('new');
+    });
+
     it('reads nothing at a key never written', async () => {
       expect(await store.read(newKey())).toBeUndefined();
     });

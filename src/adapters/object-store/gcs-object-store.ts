@@ -283,6 +283,25 @@ export class GcsObjectStore implements ObjectStore {
     }
   }
 
+  /**
+   * A server-side rewrite (metadata copied with it) that only creates (`ifGenerationMatch: 0`),
+   * then the old object deleted.
+   */
+  async move(from: ObjectKey, to: ObjectKey): Promise<void> {
+    const source = this.#bucket.file(from);
+    try {
+      await source.copy(this.#bucket.file(to), { preconditionOpts: { ifGenerationMatch: 0 } });
+    } catch (error) {
+      const status = statusOf(error);
+      if (status === 412) throw new ObjectAlreadyExists(to, { cause: error });
+      if (status === 404 && !isMissingBucket(error)) throw new Error(`nothing to move at ${from}`, { cause: error });
+      // A copy GCS did not answer may still be carried out: undo it again later.
+      if (status === undefined || status >= 500) this.#cleanup.schedule(to);
+      throw new StorageUnavailable(`cannot copy gs://${this.#bucketName}/${from} to ${to}: ${describeError(error)}`, { cause: error });
+    }
+    await source.delete({ ignoreNotFound: true }).catch(() => this.#cleanup.schedule(from));
+  }
+
   async urlFor(key: ObjectKey): Promise<string> {
     if (this.#urlMode === 'public') {
       return publicUrlFor(this.#publicBaseUrl ?? `${this.#storage.apiEndpoint}/${this.#bucketName}`, key);

@@ -53,6 +53,14 @@ export class InMemoryObjectStore implements ObjectStore {
     }
   }
 
+  async move(from: ObjectKey, to: ObjectKey): Promise<void> {
+    const object = this.#objects.get(from);
+    if (!object) throw new Error(`nothing to move at ${from}`);
+    if (this.#objects.has(to) || this.#writing.has(to)) throw new ObjectAlreadyExists(to);
+    this.#objects.set(to, object);
+    this.#objects.delete(from);
+  }
+
   async urlFor(key: ObjectKey): Promise<string> {
     return publicUrlFor(this.#publicBaseUrl, key);
   }

@@ -93,6 +93,24 @@ export class LocalDiskObjectStore implements ObjectStore {
     }
   }
 
+  /** link() publishes the file under its new name (EEXIST instead of replacing), then the old name goes. */
+  async move(from: ObjectKey, to: ObjectKey): Promise<void> {
+    const fromPath = this.#pathOf(from);
+    const toPath = this.#pathOf(to);
+    if (fromPath === undefined || toPath === undefined) throw new TypeError(`not a valid object key: ${JSON.stringify(fromPath === undefined ? from : to)}`);
+    try {
+      await mkdir(dirname(toPath), { recursive: true });
+      await link(fromPath, toPath);
+    } catch (error) {
+      if (isErrno(error, 'EEXIST')) throw new ObjectAlreadyExists(to, { cause: error });
+      if (isErrno(error, 'ENOENT')) throw new Error(`nothing to move at ${from}`, { cause: error });
+      throw new StorageUnavailable(`cannot move ${fromPath} to ${toPath}`, { cause: error });
+    }
+    // The object is at its new key; a sidecar or old name left behind only costs disk space.
+    await rename(this.#metaPathOf(fromPath), this.#metaPathOf(toPath)).catch(() => {});
+    await unlink(fromPath).catch(() => {});
+  }
+
   async urlFor(key: ObjectKey): Promise<string> {
     return publicUrlFor(this.#publicBaseUrl, key);
   }

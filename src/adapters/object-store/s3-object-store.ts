@@ -2,6 +2,7 @@ import { Readable } from 'node:stream';
 import {
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
+  CopyObjectCommand,
   CreateMultipartUploadCommand,
   DeleteObjectCommand,
   GetObjectCommand,
@@ -94,6 +95,9 @@ const isConflict = (error: unknown) =>
  * file size. A failed upload is cleaned up before `put` returns: lib-storage aborts its multipart upload, and
  * any multipart upload still listed at the key is aborted too (see #sweepMultipartUploads).
  */
+/** The largest object one CopyObject request may copy. */
+const MAX_COPY_OBJECT_BYTES = 5 * 1024 * MIB;
+
 export class S3ObjectStore implements ObjectStore {
   readonly #client: S3Client;
   readonly #bucket: string;
@@ -341,6 +345,42 @@ export class S3ObjectStore implements ObjectStore {
       if (isNotFound(error)) return false;
       throw error;
     }
+  }
+
+  /**
+   * A server-side CopyObject (metadata copied with it), then the old key deleted. CopyObject
+   * takes at most 5 GiB; a larger object is streamed through this process instead.
+   * Like put, a HeadObject guards against overwriting (RGW ignores If-None-Match); keys are
+   * unique per upload, so the guard only has to catch mistakes, not races.
+   */
+  async move(from: ObjectKey, to: ObjectKey): Promise<void> {
+    let size: number;
+    try {
+      const head = await this.#client.send(new HeadObjectCommand({ Bucket: this.#bucket, Key: from }));
+      size = head.ContentLength ?? 0;
+      if (await this.#exists(to)) throw new ObjectAlreadyExists(to);
+    } catch (error) {
+      if (error instanceof ObjectAlreadyExists) throw error;
+      if (isNotFound(error)) throw new Error(`nothing to move at ${from}`, { cause: error });
+      throw new StorageUnavailable(this.#describe(`move "${from}"`, error), { cause: error });
+    }
+    if (size > MAX_COPY_OBJECT_BYTES) {
+      const source = await this.read(from);
+      if (!source) throw new Error(`nothing to move at ${from}`);
+      const { body, size: _size, ...meta } = source;
+      await this.put(to, body, meta);
+    } else {
+      try {
+        await this.#client.send(
+          new CopyObjectCommand({ Bucket: this.#bucket, Key: to, CopySource: `${this.#bucket}/${encodeURIComponent(from)}`, MetadataDirective: 'COPY' }),
+        );
+      } catch (error) {
+        // A copy the backend did not answer may still be carried out: undo it again later.
+        this.#cleanup.schedule(to);
+        throw new StorageUnavailable(this.#describe(`copy "${from}" to "${to}"`, error), { cause: error });
+      }
+    }
+    await this.delete(from).catch(() => this.#cleanup.schedule(from));
   }
 
   async urlFor(key: ObjectKey): Promise<string> {

@@ -19,7 +19,8 @@
 // - `ifGenerationMatch` on object creation (simple and resumable uploads): the emulator ignores
 //   preconditions; GCS answers 412 conditionNotMet when the object's generation differs (0 = "no
 //   live object"). Checked when the upload starts; GCS also re-checks when a resumable upload
-//   finalizes, which this shim does not.
+//   finalizes, which this shim does not. Likewise on copies (`rewriteTo` / `copyTo`), where the
+//   precondition is on the destination.
 'use strict';
 const t0 = process.hrtime.bigint();
 const fs = require('fs');
@@ -59,6 +60,13 @@ class NoRulesStorageEmulator extends StorageEmulator {
         if (this._buckets.has(name)) return res.status(409).json(gcsError(409, 'conflict', 'Your previous request to create the named bucket succeeded and you already own it.'));
         this.adminStorageLayer.createBucket(name);
         res.json(bucketRes(name));
+      });
+      outer.post('/b/:bucket/o/:object/:method(rewriteTo|copyTo)/b/:destBucket/o/:destObject', (req, res, next) => {
+        const wanted = req.query.ifGenerationMatch;
+        if (wanted === undefined) return next();
+        const current = this.adminStorageLayer.getMetadata(req.params.destBucket, req.params.destObject);
+        if (String(current ? current.generation : 0) === String(wanted)) return next();
+        res.status(412).json(gcsError(412, 'conditionNotMet', 'At least one of the pre-conditions you specified did not hold.'));
       });
       outer.post('/upload/storage/v1/b/:bucket/o', (req, res, next) => {
         const wanted = req.query.ifGenerationMatch;
