@@ -5,17 +5,13 @@
  * decorators) and serves HTTP. `npm start` runs it.
  */
 import 'reflect-metadata';
-import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { pino, type Logger } from 'pino';
 import { container as rootContainer, instanceCachingFactory, type DependencyContainer } from 'tsyringe';
 import { createAuth, createMimeDetector, createObjectStore, type AuthSetup } from './adapters/compose.ts';
 import { answerClientError } from './adapters/http/client-error-handler.ts';
 import { createHttpApp } from './adapters/http/create-http-app.ts';
-import { LocalDiskObjectStore } from './adapters/object-store/local-disk-object-store.ts';
 import type { AuthPort, MimeDetector, ObjectStore } from './application/ports.ts';
 import { UploadAttachment } from './application/upload-attachment.ts';
 import { ConfigError, loadConfig, type Config } from './config.ts';
@@ -27,7 +23,6 @@ export const TOKENS = {
   config: Symbol('Config'),
   logger: Symbol('Logger'),
   objectStore: Symbol('ObjectStore'),
-  spool: Symbol('SpoolStore'),
   auth: Symbol('AuthPort'),
   mime: Symbol('MimeDetector'),
   uploadAttachment: Symbol('UploadAttachment'),
@@ -65,7 +60,7 @@ export async function createLogger(config: Config, stdout: { isTTY?: boolean } =
 /** A child container holding every part of one attache instance. */
 export async function composeAttache(
   config: Config,
-  parts: { logger: Logger; selfUrl: string; store?: ObjectStore; auth?: AuthPort; spoolDir: string },
+  parts: { logger: Logger; selfUrl: string; store?: ObjectStore; auth?: AuthPort },
 ): Promise<DependencyContainer> {
   const store = parts.store ?? (await createObjectStore(config.storage, parts.selfUrl));
   const auth = parts.auth ?? (await createAuth(config)).auth;
@@ -74,9 +69,6 @@ export async function composeAttache(
   c.register(TOKENS.logger, { useValue: parts.logger });
   c.register(TOKENS.objectStore, { useValue: store });
   c.register(TOKENS.auth, { useValue: auth });
-  c.register(TOKENS.spool, {
-    useFactory: instanceCachingFactory(() => new LocalDiskObjectStore({ rootDir: parts.spoolDir, publicBaseUrl: 'file:///spool' })),
-  });
   c.register(TOKENS.mime, { useFactory: instanceCachingFactory<MimeDetector>(() => createMimeDetector(config)) });
   c.register(TOKENS.uploadAttachment, {
     useFactory: instanceCachingFactory(
@@ -97,8 +89,6 @@ export interface RunningAttache {
   /** `http://host:port` it listens on. */
   readonly url: string;
   readonly container: DependencyContainer;
-  /** Where files wait whose session_id comes after them; empty between requests. */
-  readonly spoolDir: string;
   /** Closes at once, waiting only for requests already being answered. */
   close(): Promise<void>;
   /**
@@ -151,19 +141,16 @@ export async function startAttache(
   const isLoopback = ['127.0.0.1', '::1', '0.0.0.0', '::'].includes(address.address);
   const host = isLoopback ? 'localhost' : address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
-  const spoolDir = await mkdtemp(join(tmpdir(), 'attache-spool-'));
   let container: DependencyContainer;
   try {
     container = await composeAttache(config, {
       logger,
-      spoolDir,
       selfUrl: `http://${host}:${address.port}`,
       ...(options.store !== undefined && { store: options.store }),
       ...(options.auth !== undefined && { auth: options.auth }),
     });
   } catch (error) {
     server.close();
-    await rm(spoolDir, { recursive: true, force: true });
     throw error;
   }
   const store = container.resolve<ObjectStore>(TOKENS.objectStore);
@@ -172,7 +159,6 @@ export async function startAttache(
     useCase: container.resolve<UploadAttachment>(TOKENS.uploadAttachment),
     store,
     auth: container.resolve<AuthPort>(TOKENS.auth),
-    spool: container.resolve<ObjectStore>(TOKENS.spool),
     maxFileSize: config.maxFileSize,
     serveFiles: options.serveFiles ?? (config.storage.driver === 'local' || config.storage.driver === 'memory'),
     corsOrigins: config.http.corsOrigins,
@@ -186,12 +172,10 @@ export async function startAttache(
     server,
     url,
     container,
-    spoolDir,
     async close() {
       server.close();
       server.closeIdleConnections();
       await closed;
-      await rm(spoolDir, { recursive: true, force: true });
     },
     async shutdown(graceMs) {
       shuttingDown.abort();
@@ -207,7 +191,6 @@ export async function startAttache(
         server.closeAllConnections();
         await closed;
       }
-      await rm(spoolDir, { recursive: true, force: true });
       return outcome;
     },
   };

@@ -65,7 +65,8 @@ export interface ObjectStore {
 
   /**
    * Removes `key`; succeeds when nothing is there. Used to undo an upload whose request
-   * failed after the bytes were stored. Throws StorageUnavailable when the backend cannot be reached.
+   * failed after the bytes were stored. Throws StorageUnavailable when the backend cannot be
+   * reached (a store may then retry the removal later by itself).
    */
   delete(key: ObjectKey): Promise<void>;
 

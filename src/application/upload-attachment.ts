@@ -3,7 +3,7 @@ import { Readable } from 'node:stream';
 import { FileRequired, FileTooLarge, Unauthorized } from '../domain/errors.ts';
 import { allowedExtensionOf, baseNameOf, checkFileName, isImageExtension } from '../domain/file-types.ts';
 import { folderFor } from '../domain/folder-policy.ts';
-import { objectKeyFor, type ObjectKey } from '../domain/object-key.ts';
+import { objectKeyFor, provisionalKeyFor, type ObjectKey } from '../domain/object-key.ts';
 import { principalFrom, type Principal } from '../domain/principal.ts';
 import type { AuthPort, MimeDetector, ObjectStore } from './ports.ts';
 import { readHead, type StreamHead } from './stream-head.ts';
@@ -38,6 +38,17 @@ export interface UploadedAttachment {
   /** MIME type, as stored with the object. */
   readonly type: string;
   readonly key: ObjectKey;
+  readonly size: number;
+}
+
+/** A file stored under a provisional key, waiting for its session id: see UploadAttachment.receive. */
+export interface ReceivedAttachment {
+  readonly principal: Principal;
+  readonly fileName: string;
+  readonly uploadId: string;
+  /** The provisional key. */
+  readonly key: ObjectKey;
+  readonly type: string;
   readonly size: number;
 }
 
@@ -90,9 +101,50 @@ export class UploadAttachment {
    * ObjectAlreadyExists or StorageUnavailable; on any of them nothing remains stored.
    */
   async execute(request: UploadRequest): Promise<UploadedAttachment> {
+    let folder: string;
+    try {
+      folder = folderFor(request.principal, request.sessionId);
+    } catch (error) {
+      this.#release(request.content);
+      throw error;
+    }
+    const uploadId = this.#newUploadId();
+    const stored = await this.#put(request, objectKeyFor(folder, uploadId, request.fileName));
+    return this.#published(stored.key, stored.type, stored.size);
+  }
+
+  /**
+   * For a transport that has the file before the session id (the spec's own examples send it
+   * last): checks and stores the file now, under a provisional key, so it streams to storage
+   * instead of waiting somewhere; `complete` then gives it its folder. Throws as execute does,
+   * InvalidSessionId aside; on any failure nothing remains stored.
+   */
+  async receive(request: Omit<UploadRequest, 'sessionId'>): Promise<ReceivedAttachment> {
+    const uploadId = this.#newUploadId();
+    const stored = await this.#put(request, provisionalKeyFor(uploadId, request.fileName));
+    return { principal: request.principal, fileName: request.fileName, uploadId, key: stored.key, type: stored.type, size: stored.size };
+  }
+
+  /**
+   * Moves a received file to its key under the session's folder (within the store, not
+   * through this process) and returns where it can be fetched. Throws InvalidSessionId,
+   * ObjectAlreadyExists or StorageUnavailable; on any of them nothing remains stored.
+   */
+  async complete(received: ReceivedAttachment, sessionId: string | undefined): Promise<UploadedAttachment> {
+    try {
+      const key = objectKeyFor(folderFor(received.principal, sessionId), received.uploadId, received.fileName);
+      await this.#store.move(received.key, key);
+      return await this.#published(key, received.type, received.size);
+    } catch (error) {
+      await this.#store.delete(received.key).catch(() => {});
+      throw error;
+    }
+  }
+
+  /** Checks the file, streams it to `key` and returns what was stored; on failure nothing remains. */
+  async #put(request: Omit<UploadRequest, 'sessionId'>, key: ObjectKey): Promise<{ key: ObjectKey; type: string; size: number }> {
     const { content } = request;
     try {
-      const folder = folderFor(request.principal, request.sessionId);
       checkFileName(request.fileName);
       const extension = allowedExtensionOf(request.fileName);
 
@@ -107,30 +159,48 @@ export class UploadAttachment {
         throw error;
       }
 
-      const key = objectKeyFor(folder, this.#newUploadId(), request.fileName);
       const meta = {
         contentType: type,
         fileName: baseNameOf(request.fileName),
         disposition: isImageExtension(extension) ? 'inline' : 'attachment',
       } as const;
       const stored = await this.#store.put(key, rest, meta, request.signal);
-      try {
-        const url = await this.#store.urlFor(key);
-        return { url, type, key, size: stored.size };
-      } catch (error) {
-        // A file nobody can be given a URL for is litter: take it back before failing.
-        await this.#store.delete(key).catch(() => {});
-        throw error;
-      }
+      return { key, type, size: stored.size };
     } finally {
-      // Whatever happened, the caller's stream is finished with; never leave it paused mid-body.
-      // Errors it reports after this (a file stream failing to open, a late parser error)
-      // concern nobody, and unheard they would crash the process.
-      if (!(content instanceof Uint8Array) && !content.readableEnded) {
-        content.on('error', () => {});
-        content.destroy();
-      }
+      this.#release(content);
     }
+  }
+
+  /** The attachment at `key` with its URL; a file nobody can be given a URL for is taken back. */
+  async #published(key: ObjectKey, type: string, size: number): Promise<UploadedAttachment> {
+    try {
+      const url = await this.#store.urlFor(key);
+      return { url, type, key, size };
+    } catch (error) {
+      await this.#store.delete(key).catch(() => {});
+      throw error;
+    }
+  }
+
+  /**
+   * Whatever happened, the caller's stream is finished with; never leave it paused mid-body.
+   * Errors it reports after this (a file stream failing to open, a late parser error) concern
+   * nobody, and unheard they would crash the process.
+   */
+  #release(content: Readable | Uint8Array): void {
+    if (!(content instanceof Uint8Array) && !content.readableEnded) {
+      content.on('error', () => {});
+      content.destroy();
+    }
+  }
+
+  /**
+   * Removes an attachment that execute stored or receive holds, for a transport whose request
+   * failed after the upload itself succeeded (e.g. a malformed tail after the file).
+   * Throws StorageUnavailable.
+   */
+  async discard(attachment: Pick<UploadedAttachment, 'key'>): Promise<void> {
+    await this.#store.delete(attachment.key);
   }
 
   /** The file's first bytes and all of it as a stream, within the size limit. */
@@ -141,11 +211,4 @@ export class UploadAttachment {
     return { head: bytes, rest: Readable.from([bytes], { objectMode: false }) };
   }
 
-  /**
-   * Removes an attachment that execute stored, for a transport whose request failed after the
-   * upload itself succeeded (e.g. a malformed tail after the file). Throws StorageUnavailable.
-   */
-  async discard(attachment: Pick<UploadedAttachment, 'key'>): Promise<void> {
-    await this.#store.delete(attachment.key);
-  }
 }

@@ -47,3 +47,12 @@ export function safeFileName(original: string): string {
 export function objectKeyFor(folder: string, uploadId: string, originalFileName: string): ObjectKey {
   return `${folder}${uploadId}-${safeFileName(originalFileName)}` as ObjectKey;
 }
+
+/**
+ * Where a file waits, under the same upload id, while its final key is not known yet (its
+ * session id, which decides the folder, comes after it in the form). Outside `chat/`, so it is
+ * never taken for an attachment; see UploadAttachment.receive.
+ */
+export function provisionalKeyFor(uploadId: string, originalFileName: string): ObjectKey {
+  return `incoming/${uploadId}-${safeFileName(originalFileName)}` as ObjectKey;
+}

@@ -9,6 +9,7 @@ import {
   FileRequired,
   FileTooLarge,
   InvalidSessionId,
+  ObjectAlreadyExists,
   StorageUnavailable,
   Unauthorized,
   UnsupportedFileType,
@@ -176,5 +177,64 @@ describe('UploadAttachment', () => {
     const result = await useCase.execute({ principal: store42, fileName: 'a.jpg', content: bytes('x') });
     await useCase.discard(result);
     expect(await store.read(result.key as ObjectKey)).toBeUndefined();
+  });
+
+  it('takes a file already in memory as bytes, within the same limit', async () => {
+    const result = await useCase.execute({ principal: store42, sessionId: '1', fileName: 'a.pdf', content: Buffer.from('%PDF bytes') });
+    expect(result).toMatchObject({ key: 'chat/session-1/id1-a.pdf', type: 'application/pdf', size: 10 });
+    await expect(useCase.execute({ principal: store42, fileName: 'b.pdf', content: new Uint8Array(1025) })).rejects.toBeInstanceOf(FileTooLarge);
+    expect(store.keys()).toEqual(['chat/session-1/id1-a.pdf']);
+  });
+
+  describe('a file that comes before its session id (receive, then complete)', () => {
+    it('stores it under a provisional key, then moves it to the session folder under the same upload id', async () => {
+      const received = await useCase.receive({ principal: store42, fileName: 'Отчёт.pdf', content: bytes('%PDF report') });
+      expect(received).toMatchObject({ key: 'incoming/id1-Отчёт.pdf', type: 'application/pdf', size: 11 });
+      expect(store.keys()).toEqual(['incoming/id1-Отчёт.pdf']);
+
+      const result = await useCase.complete(received, '77');
+      expect(result).toEqual({
+        key: 'chat/session-77/id1-Отчёт.pdf',
+        url: 'https://cdn.example/attachments/chat/session-77/id1-%D0%9E%D1%82%D1%87%D1%91%D1%82.pdf',
+        type: 'application/pdf',
+        size: 11,
+      });
+      expect(store.keys()).toEqual(['chat/session-77/id1-Отчёт.pdf']);
+      const stored = await store.read(result.key);
+      expect(stored).toMatchObject({ contentType: 'application/pdf', fileName: 'Отчёт.pdf', disposition: 'attachment' });
+      expect((await readAll(stored!.body)).toString()).toBe('%PDF report');
+    });
+
+    it('uses the principal’s own folder when no session id comes', async () => {
+      const received = await useCase.receive({ principal: store42, fileName: 'a.jpg', content: bytes('x') });
+      expect((await useCase.complete(received, undefined)).key).toBe('chat/store-42/id1-a.jpg');
+    });
+
+    it('checks the file as execute does, and keeps nothing of one it refuses', async () => {
+      await expect(useCase.receive({ principal: store42, fileName: 'a.exe', content: bytes('MZ') })).rejects.toBeInstanceOf(UnsupportedFileType);
+      await expect(useCase.receive({ principal: store42, fileName: 'a.jpg', content: bytes('') })).rejects.toBeInstanceOf(FileRequired);
+      await expect(useCase.receive({ principal: store42, fileName: 'a.jpg', content: bytes('x'.repeat(1025)) })).rejects.toBeInstanceOf(FileTooLarge);
+      expect(store.keys()).toEqual([]);
+    });
+
+    it('removes the received file when the session id that came is invalid', async () => {
+      const received = await useCase.receive({ principal: store42, fileName: 'a.jpg', content: bytes('x') });
+      await expect(useCase.complete(received, '../etc')).rejects.toBeInstanceOf(InvalidSessionId);
+      expect(store.keys()).toEqual([]);
+    });
+
+    it('removes the received file when the move fails, and leaves what was at the final key alone', async () => {
+      const received = await useCase.receive({ principal: store42, fileName: 'a.jpg', content: bytes('new') });
+      await store.put('chat/session-1/id1-a.jpg' as ObjectKey, bytes('kept'), { contentType: 'image/jpeg', fileName: 'a.jpg', disposition: 'inline' });
+      await expect(useCase.complete(received, '1')).rejects.toBeInstanceOf(ObjectAlreadyExists);
+      expect(store.keys()).toEqual(['chat/session-1/id1-a.jpg']);
+      expect((await readAll((await store.read('chat/session-1/id1-a.jpg' as ObjectKey))!.body)).toString()).toBe('kept');
+    });
+
+    it('discards a received file', async () => {
+      const received = await useCase.receive({ principal: store42, fileName: 'a.jpg', content: bytes('x') });
+      await useCase.discard(received);
+      expect(store.keys()).toEqual([]);
+    });
   });
 });

@@ -150,7 +150,7 @@ describe('hostile input to POST /v1/chat/upload/', () => {
     expect(response.headers['content-type']).toMatch(/^application\/json/);
     expect(response.json).toEqual(expect.objectContaining({ error: expect.any(String) }));
     expect(await attache.storedKeys(), response.body).toEqual([]);
-    expect(await attache.spooledFiles()).toEqual([]);
+    expect(await attache.waitingFiles()).toEqual([]);
   });
 
   it('still takes a valid upload afterwards', async () => {
@@ -213,7 +213,7 @@ describe('seeded random mutations of valid uploads', () => {
       expect(response.status, `${context}: ${response.body}`).toBeLessThan(500);
       expect(response.json, context).toEqual(expect.objectContaining(response.status === 200 ? { url: expect.any(String) } : { error: expect.any(String) }));
     }
-    expect(await attache.spooledFiles()).toEqual([]);
+    expect(await attache.waitingFiles()).toEqual([]);
     // The service is still up and still correct.
     const valid = multipartBody([{ name: 'file', filename: 'ok.jpg', content: jpegHead() }], B);
     const after = await sendRaw(attache.url, [requestHead(attache.url, '/v1/chat/upload/', [AUTH, ['Content-Type', valid.contentType], ['Content-Length', String(valid.body.length)], ['Connection', 'close']]), valid.body]);

@@ -87,7 +87,7 @@ describe.each(httpStoreDrivers)('POST /v1/chat/upload/ with the $driver store', 
 
   async function expectNothingKept(before: string[]) {
     expect(await attache.storedKeys()).toEqual(before);
-    expect(await attache.spooledFiles()).toEqual([]);
+    expect(await attache.waitingFiles()).toEqual([]);
   }
 
   it(`serves downloads ${driver.servedByAttache ? 'itself, at /files/' : 'from the backend only: /files/ is not served'}`, async () => {

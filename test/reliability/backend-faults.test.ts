@@ -280,7 +280,7 @@ describe.each([
   async function expectNothingHalfWritten() {
     await eventually(async () => {
       expect((await backend.leftovers()).filter((key) => !/-after(-large)?\.(png|pdf)$/.test(key))).toEqual([]);
-      expect(await attache.spooledFiles()).toEqual([]);
+      expect(await attache.waitingFiles()).toEqual([]);
     }, 20_000);
   }
 

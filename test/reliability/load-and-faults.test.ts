@@ -69,7 +69,7 @@ describe.each(httpStoreDrivers)('reliability with the $driver store', (driver) =
     for (const { url, digest } of results) {
       expect(sha256(Buffer.from(await (await fetch(url)).arrayBuffer()))).toBe(digest);
     }
-    expect(await attache.spooledFiles()).toEqual([]);
+    expect(await attache.waitingFiles()).toEqual([]);
   });
 
   it(`keeps nothing from 50 uploads cut off at random points, and answers the next request (seed ${seed})`, async () => {
@@ -102,7 +102,7 @@ describe.each(httpStoreDrivers)('reliability with the $driver store', (driver) =
     );
     await eventually(async () => {
       expect(await attache.storedKeys()).toEqual(before);
-      expect(await attache.spooledFiles()).toEqual([]);
+      expect(await attache.waitingFiles()).toEqual([]);
     });
     await expectServiceWorks();
   });
@@ -158,7 +158,7 @@ describe.each(httpStoreDrivers)('reliability with the $driver store', (driver) =
     expect(sent).toBeLessThan(total);
     await eventually(async () => {
       expect(await attache.storedKeys()).toEqual(before);
-      expect(await attache.spooledFiles()).toEqual([]);
+      expect(await attache.waitingFiles()).toEqual([]);
     });
     await expectServiceWorks();
   });

@@ -3,7 +3,7 @@ import { StaticTokenAuth } from '../../src/adapters/auth/static-token-auth.ts';
 import { loadConfig } from '../../src/config.ts';
 import { startAttache, type RunningAttache } from '../../src/main.ts';
 import { freePort } from './free-port.ts';
-import { filesUnder, type StoreDriverUnderTest, type StoreUnderTest } from './stores-under-test.ts';
+import { type StoreDriverUnderTest, type StoreUnderTest } from './stores-under-test.ts';
 
 export const TEST_TOKENS = {
   admin: 'test-admin-token-0000000001',
@@ -29,9 +29,13 @@ export interface AttacheUnderTest {
   readonly uploadUrl: string;
   readonly running: RunningAttache;
   readonly backend: StoreUnderTest;
-  /** Keys in the store plus files waiting in the spool: empty means nothing was kept. */
+  /** Keys in the store (files under a local store's root, temporary ones included). */
   storedKeys(): Promise<string[]>;
-  spooledFiles(): Promise<string[]>;
+  /**
+   * Files received but never given their key (still under the provisional `incoming/`) or
+   * half-written (a local store's `.partial` temporaries): empty when nothing was left behind.
+   */
+  waitingFiles(): Promise<string[]>;
   close(): Promise<void>;
 }
 
@@ -58,7 +62,7 @@ export async function startAttacheUnderTest(
     running,
     backend,
     storedKeys: () => backend.listKeys(),
-    spooledFiles: () => filesUnder(running.spoolDir),
+    waitingFiles: async () => (await backend.listKeys()).filter((key) => key.startsWith('incoming/') || /\.partial\b/.test(key)),
     async close() {
       await running.close();
       await backend.close();

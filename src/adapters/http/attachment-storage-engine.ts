@@ -1,13 +1,10 @@
-import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { PassThrough, type Readable } from 'node:stream';
 import type { StorageEngine } from 'multer';
-import type { ObjectStore } from '../../application/ports.ts';
 import { STREAM_BUFFER_BYTES } from '../../application/stream-buffer.ts';
 import { readHead } from '../../application/stream-head.ts';
-import type { UploadAttachment, UploadedAttachment } from '../../application/upload-attachment.ts';
+import type { ReceivedAttachment, UploadAttachment, UploadedAttachment } from '../../application/upload-attachment.ts';
 import { InvalidSessionId } from '../../domain/errors.ts';
-import type { ObjectKey } from '../../domain/object-key.ts';
 import type { Principal } from '../../domain/principal.ts';
 
 /** What the upload route tells the engine about one request. */
@@ -22,24 +19,19 @@ export interface MultipartUpload {
   readonly answered: Promise<void>;
 }
 
-/** A file kept aside until the form ends, in memory when small, else in the spool store. */
-export interface HeldFile {
-  readonly kind: 'held';
-  readonly fileName: string;
-  /** The file's bytes, from the start (in memory when small); call once. */
-  open(): Promise<Readable | Buffer>;
-  /** Frees what holds the file; safe to call more than once. */
-  release(): Promise<void>;
-}
-
-/** What the engine hands back for the `file` part: stored already, or held until the form ends. */
+/**
+ * What the engine hands back for the `file` part: stored already (its session id came first),
+ * received under a provisional key, or, when small, held in memory until the form ends.
+ */
 export type HandledFile =
-  | { readonly kind: 'stored'; readonly attachment: UploadedAttachment; readonly sessionId: string | undefined }
-  | HeldFile;
+  | { readonly kind: 'stored'; readonly attachment: UploadedAttachment }
+  | { readonly kind: 'received'; readonly received: ReceivedAttachment }
+  | { readonly kind: 'held'; readonly fileName: string; readonly bytes: Buffer };
 
 /**
- * Files up to this size wait for the end of the form in memory; larger ones go to the spool
- * store. Bounds memory per upload while sparing small files (most chat photos) a disk round trip.
+ * Files up to this size that come before their session id wait for the end of the form in
+ * memory: cheaper than storing them and moving them after (one request instead of three on
+ * S3), and still a bounded amount per upload. Larger ones stream to storage at once.
  */
 export const MEMORY_HOLD_BYTES = 256 * 1024;
 
@@ -52,30 +44,22 @@ export function singleField(fields: Record<string, unknown>, name: string): stri
 }
 
 /**
- * A multer StorageEngine that never holds a file in memory.
+ * A multer StorageEngine that never holds more than MEMORY_HOLD_BYTES of a file in memory.
  *
  * The folder depends on `session_id`, which a client may send before or after the file (the
  * spec's own curl and FormData examples send it after). When it came first, the file streams
- * straight through the use case to the object store. When it has not been seen yet, the key
- * cannot be known until the form ends, and object stores cannot rename, so the file is held
- * (in memory up to MEMORY_HOLD_BYTES, else in a local spool store, never beyond the size limit)
- * and uploaded from there once the form is complete.
+ * straight through the use case to its key. When it has not been seen yet, the file still
+ * streams to the store at once, under a provisional key (UploadAttachment.receive), and is
+ * moved to its folder within the store once the form is complete; a small one waits in memory.
  */
 export class AttachmentStorageEngine implements StorageEngine {
   readonly #uploads: WeakMap<IncomingMessage, MultipartUpload>;
   readonly #useCase: UploadAttachment;
-  readonly #spool: ObjectStore;
   readonly #maxFileSize: number;
 
-  constructor(deps: {
-    uploads: WeakMap<IncomingMessage, MultipartUpload>;
-    useCase: UploadAttachment;
-    spool: ObjectStore;
-    maxFileSize: number;
-  }) {
+  constructor(deps: { uploads: WeakMap<IncomingMessage, MultipartUpload>; useCase: UploadAttachment; maxFileSize: number }) {
     this.#uploads = deps.uploads;
     this.#useCase = deps.useCase;
-    this.#spool = deps.spool;
     this.#maxFileSize = deps.maxFileSize;
   }
 
@@ -114,48 +98,31 @@ export class AttachmentStorageEngine implements StorageEngine {
   async #handle(upload: MultipartUpload, fieldsSoFar: Record<string, unknown>, fileName: string, content: Readable): Promise<HandledFile> {
     try {
       const sessionId = singleField(fieldsSoFar, 'session_id');
-      // Refuse a bad type or session before a byte of the file is read or spooled.
+      // Refuse a bad type or session before a byte of the file is read or stored.
       this.#useCase.precheck({ principal: upload.principal, sessionId, fileName });
       if (sessionId !== undefined) {
         const attachment = await this.#useCase.execute({ principal: upload.principal, sessionId, fileName, content, signal: upload.signal });
-        return { kind: 'stored', attachment, sessionId };
+        return { kind: 'stored', attachment };
       }
     } catch (error) {
       content.destroy();
       throw error;
     }
-    return this.#hold(fileName, content, upload.signal);
-  }
-
-  async #hold(fileName: string, content: Readable, signal: AbortSignal): Promise<HeldFile> {
     const { head, rest } = await readHead(content, MEMORY_HOLD_BYTES + 1, this.#maxFileSize);
     if (head.length <= MEMORY_HOLD_BYTES) {
       rest.destroy();
-      return { kind: 'held', fileName, open: async () => head, release: async () => {} };
+      return { kind: 'held', fileName, bytes: head };
     }
-    const spool = this.#spool;
-    const spoolKey = `spool/${randomUUID()}` as ObjectKey;
-    await spool.put(spoolKey, rest, { contentType: 'application/octet-stream', fileName, disposition: 'attachment' }, signal);
-    return {
-      kind: 'held',
-      fileName,
-      async open() {
-        const spooled = await spool.read(spoolKey);
-        if (!spooled) throw new Error(`spooled file ${spoolKey} vanished`);
-        return spooled.body;
-      },
-      release: () => spool.delete(spoolKey),
-    };
+    const received = await this.#useCase.receive({ principal: upload.principal, fileName, content: rest, signal: upload.signal });
+    return { kind: 'received', received };
   }
 
   _removeFile(_req: IncomingMessage, file: Express.Multer.File, callback: (error: Error | null) => void): void {
     const handled = (file as Express.Multer.File & { handled?: HandledFile }).handled;
     const removal =
-      handled === undefined
+      handled === undefined || handled.kind === 'held'
         ? Promise.resolve()
-        : handled.kind === 'stored'
-          ? this.#useCase.discard(handled.attachment)
-          : handled.release();
+        : this.#useCase.discard(handled.kind === 'stored' ? handled.attachment : handled.received);
     removal.then(
       () => callback(null),
       (error: Error) => callback(error),

@@ -28,7 +28,6 @@ export interface HttpAppDeps {
   /** Checked by /readyz when it has a checkReady. */
   readonly auth?: AuthPort;
   /** Local store for files whose session_id comes after them; see AttachmentStorageEngine. */
-  readonly spool: ObjectStore;
   readonly maxFileSize: number;
   /** True for the local and in-memory drivers, whose URLs point back at this service. */
   readonly serveFiles: boolean;
@@ -58,7 +57,7 @@ export function createHttpApp(deps: HttpAppDeps): Koa & { readonly metrics: Uplo
   const app = new Koa();
   const router = new Router();
   const metrics = new UploadMetrics({ driver: deps.driver });
-  const upload = uploadRoute({ useCase: deps.useCase, spool: deps.spool, maxFileSize: deps.maxFileSize });
+  const upload = uploadRoute({ useCase: deps.useCase, maxFileSize: deps.maxFileSize });
 
   async function measuredUpload(ctx: Context): Promise<void> {
     const uploadEnded = metrics.uploadStarted();

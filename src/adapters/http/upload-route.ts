@@ -2,7 +2,6 @@ import type { IncomingMessage } from 'node:http';
 import multer from '@koa/multer';
 import multerCore from 'multer';
 import type { Context } from 'koa';
-import type { ObjectStore } from '../../application/ports.ts';
 import type { UploadAttachment, UploadedAttachment } from '../../application/upload-attachment.ts';
 import { DomainError, FileRequired, InvalidSessionId, InvalidUpload } from '../../domain/errors.ts';
 import { AttachmentStorageEngine, type HandledFile, type MultipartUpload, singleField } from './attachment-storage-engine.ts';
@@ -49,9 +48,9 @@ function fromMultipartError(error: unknown): unknown {
  * POST /v1/chat/upload/: authenticate from the header before reading any body, then parse the
  * form with multer, streaming the file through the AttachmentStorageEngine.
  */
-export function uploadRoute(deps: { useCase: UploadAttachment; spool: ObjectStore; maxFileSize: number }) {
+export function uploadRoute(deps: { useCase: UploadAttachment; maxFileSize: number }) {
   const uploads = new WeakMap<IncomingMessage, MultipartUpload>();
-  const engine = new AttachmentStorageEngine({ uploads, useCase: deps.useCase, spool: deps.spool, maxFileSize: deps.maxFileSize });
+  const engine = new AttachmentStorageEngine({ uploads, useCase: deps.useCase, maxFileSize: deps.maxFileSize });
   // preservePath: busboy would silently cut "../../x.jpg" to "x.jpg"; the domain's file-name
   // rule sees the name as sent, refuses traversal attempts, and keeps only the last segment.
   const parseForm = multer({ storage: engine, limits: FORM_LIMITS, defParamCharset: 'utf8', preservePath: true, highWaterMark: STREAM_BUFFER_BYTES, fileHwm: STREAM_BUFFER_BYTES } as multer.Options).single('file');
@@ -97,8 +96,7 @@ export function uploadRoute(deps: { useCase: UploadAttachment; spool: ObjectStor
         fileFailed,
       ]);
     } catch (error) {
-      // The parser can fail (a malformed tail) while a file is still being written to the spool
-      // or store; busboy has destroyed its stream, so the write ends at once. Waiting for it
+      // The parser can fail (a malformed tail) while a file is still being written to the store; busboy has destroyed its stream, so the write ends at once. Waiting for it
       // means the answer goes out only once nothing of this request remains stored.
       await Promise.allSettled(fileHandlings);
       throw error;
@@ -112,26 +110,14 @@ export function uploadRoute(deps: { useCase: UploadAttachment; spool: ObjectStor
       if (handled === undefined) throw new FileRequired();
     } catch (error) {
       if (handled?.kind === 'stored') await deps.useCase.discard(handled.attachment);
-      if (handled?.kind === 'held') await handled.release();
+      if (handled?.kind === 'received') await deps.useCase.discard(handled.received);
       throw error;
     }
 
     let attachment: UploadedAttachment;
-    if (handled.kind === 'stored') {
-      attachment = handled.attachment;
-    } else {
-      try {
-        attachment = await deps.useCase.execute({
-          principal,
-          sessionId,
-          fileName: handled.fileName,
-          content: await handled.open(),
-          signal: aborted.signal,
-        });
-      } finally {
-        await handled.release().catch(() => {});
-      }
-    }
+    if (handled.kind === 'stored') attachment = handled.attachment;
+    else if (handled.kind === 'received') attachment = await deps.useCase.complete(handled.received, sessionId);
+    else attachment = await deps.useCase.execute({ principal, sessionId, fileName: handled.fileName, content: handled.bytes, signal: aborted.signal });
     ctx.state.uploaded = attachment;
     ctx.status = 200;
     ctx.body = { url: attachment.url, type: attachment.type };

@@ -342,6 +342,8 @@ export class GcsObjectStore implements ObjectStore {
     try {
       await this.#bucket.file(key).delete({ ignoreNotFound: true });
     } catch (error) {
+      // The caller learns of the failure, but the object should still go: try again later.
+      this.#cleanup.schedule(key);
       throw new StorageUnavailable(`cannot delete gs://${this.#bucketName}/${key}: ${describeError(error)}`, { cause: error });
     }
   }

@@ -432,6 +432,8 @@ export class S3ObjectStore implements ObjectStore {
     } catch (error) {
       // S3 answers 204 for a missing key; some compatible servers answer 404.
       if (isNotFound(error)) return;
+      // The caller learns of the failure, but the object should still go: try again later.
+      this.#cleanup.schedule(key);
       throw new StorageUnavailable(this.#describe(`delete "${key}"`, error), { cause: error });
     }
   }
