@@ -5,6 +5,10 @@ import { STREAM_BUFFER_BYTES } from './stream-buffer.ts';
 export interface StreamHead {
   /** At least `minBytes` from the start of the source, or all of it when it ended first. */
   readonly head: Buffer;
+  /** How many bytes the head holds (without joining its chunks, which `head` does on first use). */
+  readonly headLength: number;
+  /** Whether the source ended within the head: the rest stream is then the head, in memory. */
+  readonly ended: boolean;
   /** Every byte of the source, the head included, from the start. */
   readonly rest: Readable;
 }
@@ -66,9 +70,17 @@ export function readHead(source: Readable, minBytes: number, maxBytes = Number.P
       settled = true;
       source.pause();
       detach();
-      const head = headChunks.length === 1 ? headChunks[0]! : Buffer.concat(headChunks, bytes);
+      const headLength = bytes;
       const rest = ended ? endedStream(headChunks) : restOf(source, headChunks, bytes, maxBytes);
-      resolve({ head, rest });
+      let head: Buffer | undefined;
+      resolve({
+        get head() {
+          return (head ??= headChunks.length === 1 ? headChunks[0]! : Buffer.concat(headChunks, headLength));
+        },
+        headLength,
+        ended,
+        rest,
+      });
     }
 
     source.on('data', onHeadData);

@@ -6,8 +6,15 @@ export type ObjectKey = string & { readonly __brand: 'ObjectKey' };
 /** Longest safe file name, in UTF-8 bytes. */
 export const MAX_SAFE_NAME_LENGTH = 100;
 
-const utf8 = new TextEncoder();
-const utf8Length = (text: string) => utf8.encode(text).length;
+/** UTF-8 length of a string, counted, not encoded (an encoder would allocate for every character). */
+function utf8Length(text: string): number {
+  let bytes = 0;
+  for (const char of text) {
+    const codePoint = char.codePointAt(0)!;
+    bytes += codePoint < 0x80 ? 1 : codePoint < 0x800 ? 2 : codePoint < 0x10000 ? 3 : 4;
+  }
+  return bytes;
+}
 
 /**
  * A form of the client's file name that is safe in any store's key and in a URL path:

@@ -26,7 +26,7 @@ export interface MultipartUpload {
 export type HandledFile =
   | { readonly kind: 'stored'; readonly attachment: UploadedAttachment }
   | { readonly kind: 'received'; readonly received: ReceivedAttachment }
-  | { readonly kind: 'held'; readonly fileName: string; readonly bytes: Buffer };
+  | { readonly kind: 'held'; readonly fileName: string; readonly content: Readable };
 
 /**
  * Files up to this size that come before their session id wait for the end of the form in
@@ -108,17 +108,16 @@ export class AttachmentStorageEngine implements StorageEngine {
       content.destroy();
       throw error;
     }
-    const { head, rest } = await readHead(content, MEMORY_HOLD_BYTES + 1, this.#maxFileSize);
-    if (head.length <= MEMORY_HOLD_BYTES) {
-      rest.destroy();
-      return { kind: 'held', fileName, bytes: head };
-    }
+    const { ended, rest } = await readHead(content, MEMORY_HOLD_BYTES + 1, this.#maxFileSize);
+    // Ended within the head: the rest stream is the whole file, in memory, its chunks as they came.
+    if (ended) return { kind: 'held', fileName, content: rest };
     const received = await this.#useCase.receive({ principal: upload.principal, fileName, content: rest, signal: upload.signal });
     return { kind: 'received', received };
   }
 
   _removeFile(_req: IncomingMessage, file: Express.Multer.File, callback: (error: Error | null) => void): void {
     const handled = (file as Express.Multer.File & { handled?: HandledFile }).handled;
+    if (handled?.kind === 'held') handled.content.destroy();
     const removal =
       handled === undefined || handled.kind === 'held'
         ? Promise.resolve()

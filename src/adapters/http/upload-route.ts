@@ -111,13 +111,14 @@ export function uploadRoute(deps: { useCase: UploadAttachment; maxFileSize: numb
     } catch (error) {
       if (handled?.kind === 'stored') await deps.useCase.discard(handled.attachment);
       if (handled?.kind === 'received') await deps.useCase.discard(handled.received);
+      if (handled?.kind === 'held') handled.content.destroy();
       throw error;
     }
 
     let attachment: UploadedAttachment;
     if (handled.kind === 'stored') attachment = handled.attachment;
     else if (handled.kind === 'received') attachment = await deps.useCase.complete(handled.received, sessionId);
-    else attachment = await deps.useCase.execute({ principal, sessionId, fileName: handled.fileName, content: handled.bytes, signal: aborted.signal });
+    else attachment = await deps.useCase.execute({ principal, sessionId, fileName: handled.fileName, content: handled.content, signal: aborted.signal });
     ctx.state.uploaded = attachment;
     ctx.status = 200;
     ctx.body = { url: attachment.url, type: attachment.type };

@@ -1,4 +1,5 @@
 import { Readable } from 'node:stream';
+import { finished } from 'node:stream/promises';
 import type { ObjectContent, ObjectMeta, ObjectStore, StoredObject } from '../../application/ports.ts';
 import { ObjectAlreadyExists } from '../../domain/errors.ts';
 import type { ObjectKey } from '../../domain/object-key.ts';
@@ -37,11 +38,13 @@ export class InMemoryObjectStore implements ObjectStore {
       signal?.throwIfAborted();
       signal?.addEventListener('abort', onAbort, { once: true });
       try {
-        for await (const chunk of body) {
+        // 'data' events hand over the chunks as they are; an async iterator would join buffered ones.
+        body.on('data', (chunk: Buffer | string) => {
           const bytes = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk);
           chunks.push(bytes);
           size += bytes.length;
-        }
+        });
+        await finished(body);
       } finally {
         signal?.removeEventListener('abort', onAbort);
       }
