@@ -3,11 +3,12 @@ import { FileTooLarge } from '../domain/errors.ts';
 import { STREAM_BUFFER_BYTES } from './stream-buffer.ts';
 
 export interface StreamHead {
-  /** At least `minBytes` from the start of the source, or all of it when it ended first. */
+  /**
+   * At least `minBytes` from the start of the source, or all of it when it ended first. Joined
+   * from the chunks read (no more than needed) the first time it is used.
+   */
   readonly head: Buffer;
-  /** How many bytes the head holds (without joining its chunks, which `head` does on first use). */
-  readonly headLength: number;
-  /** Whether the source ended within the head: the rest stream is then the head, in memory. */
+  /** Whether the source ended within `minBytes`: the rest stream is then the whole source, in memory. */
   readonly ended: boolean;
   /** Every byte of the source, the head included, from the start. */
   readonly rest: Readable;
@@ -70,14 +71,13 @@ export function readHead(source: Readable, minBytes: number, maxBytes = Number.P
       settled = true;
       source.pause();
       detach();
-      const headLength = bytes;
+      const headLength = ended ? bytes : minBytes;
       const rest = ended ? endedStream(headChunks) : restOf(source, headChunks, bytes, maxBytes);
       let head: Buffer | undefined;
       resolve({
         get head() {
           return (head ??= headChunks.length === 1 ? headChunks[0]! : Buffer.concat(headChunks, headLength));
         },
-        headLength,
         ended,
         rest,
       });

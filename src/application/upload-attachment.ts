@@ -208,7 +208,7 @@ export class UploadAttachment {
     if (!(content instanceof Uint8Array)) return readHead(content, Math.max(this.#mime.headBytes, 1), this.#maxFileSize);
     if (content.length > this.#maxFileSize) throw new FileTooLarge(this.#maxFileSize);
     const bytes = Buffer.from(content.buffer, content.byteOffset, content.length);
-    return { head: bytes, headLength: bytes.length, ended: true, rest: Readable.from([bytes], { objectMode: false }) };
+    return { head: bytes, ended: true, rest: Readable.from([bytes], { objectMode: false }) };
   }
 
 }

@@ -26,7 +26,8 @@ function chunkStream(chunks: Buffer[]): { stream: Readable } {
 describe('readHead', () => {
   it('returns at least minBytes and a stream of every byte, the head included', async () => {
     const { stream, digest } = generatedStream(3 * 1024 * KiB + 123, { chunkSize: 10 * KiB });
-    const { head, rest } = await readHead(stream, 25 * KiB);
+    const { head, ended, rest } = await readHead(stream, 25 * KiB);
+    expect(ended).toBe(false);
     expect(head.length).toBeGreaterThanOrEqual(25 * KiB);
     expect(head.length).toBeLessThan(25 * KiB + 10 * KiB);
     const all = await readAll(rest);
@@ -47,7 +48,8 @@ describe('readHead', () => {
 
   it('returns the whole source as the head when it ends before minBytes', async () => {
     const { stream } = chunkStream([Buffer.from('abc'), Buffer.from('def')]);
-    const { head, rest } = await readHead(stream, 1024);
+    const { head, ended, rest } = await readHead(stream, 1024);
+    expect(ended).toBe(true);
     expect(head.toString()).toBe('abcdef');
     expect((await readAll(rest)).toString()).toBe('abcdef');
   });
