@@ -31,7 +31,7 @@ WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules
 COPY package.json ./
 COPY --from=build /app/dist ./dist
-# Only the `local` driver writes here; the spool for in-flight files is the OS temp dir (/tmp).
+# Only the `local` driver writes here; no other driver writes to local disk.
 RUN mkdir -p /data/uploads && chown -R node:node /data
 VOLUME ["/data"]
 USER node

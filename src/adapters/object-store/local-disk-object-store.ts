@@ -54,7 +54,6 @@ export class LocalDiskObjectStore implements ObjectStore {
     // A body that failed before we got it would otherwise be mistaken for a disk failure below.
     if (body.errored) throw body.errored;
     const temp = join(dirname(path), `.${basename(path)}.${randomUUID()}.partial`);
-    const metaTemp = `${temp}.meta.json`;
     try {
       await mkdir(dirname(path), { recursive: true });
     } catch (error) {
@@ -75,21 +74,20 @@ export class LocalDiskObjectStore implements ObjectStore {
         throw new StorageUnavailable(`cannot write ${temp}`, { cause: error });
       }
       try {
-        await writeFile(metaTemp, JSON.stringify(meta), { flag: 'wx' });
         await link(temp, path);
       } catch (error) {
         if (isErrno(error, 'EEXIST')) throw new ObjectAlreadyExists(key, { cause: error });
         throw new StorageUnavailable(`cannot publish ${path}`, { cause: error });
       }
-      // The object is published; a missing sidecar only loses the original name (see #readMeta).
-      await rename(metaTemp, this.#metaPathOf(path)).catch(() => {});
+      // The object is published, and its URL not handed out yet. A sidecar that fails to be
+      // written (or is cut short by a crash) only loses the original name (see #readMeta).
+      await writeFile(this.#metaPathOf(path), JSON.stringify(meta)).catch(() => {});
       return { key, size: file.bytesWritten };
     } finally {
       // A write stream destroyed before its file opened still creates the file when the open
       // completes; unlinking before 'close' would leave an empty temp file behind.
       if (!file.closed) await once(file, 'close');
       await unlink(temp).catch(() => {});
-      await unlink(metaTemp).catch(() => {});
     }
   }
 
@@ -133,7 +131,7 @@ export class LocalDiskObjectStore implements ObjectStore {
     try {
       return JSON.parse(await readFile(this.#metaPathOf(path), 'utf8')) as ObjectMeta;
     } catch {
-      // A file published without its sidecar (crash between link and rename) is still served.
+      // A file published without its sidecar (a crash between link and writing it) is still served.
       return { contentType: 'application/octet-stream', fileName: basename(path), disposition: 'attachment' };
     }
   }
