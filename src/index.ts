@@ -19,6 +19,7 @@ export {
 // The use case and its ports.
 export {
   UploadAttachment,
+  type ReceivedAttachment,
   type UploadAttachmentDeps,
   type UploadRequest,
   type UploadedAttachment,
