@@ -57,6 +57,9 @@ export async function createLogger(config: Config, stdout: { isTTY?: boolean } =
   return pino(options, pinoPretty({ sync: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,name' }));
 }
 
+/** How long a shutdown whose grace period is over waits for cut-off uploads to undo their writes. */
+const CLEAN_UP_AFTER_CUT_OFF_MS = 5_000;
+
 /** A child container holding every part of one attache instance. */
 export async function composeAttache(
   config: Config,
@@ -166,7 +169,15 @@ export async function startAttache(
     logger,
     shutdown: shuttingDown.signal,
   });
-  handle = app.callback();
+  const answer = app.callback();
+  // Requests still being handled, so a shutdown that cuts connections can still wait for their
+  // clean-up (an upload cut off removes what it wrote) before the process exits.
+  const handling = new Set<Promise<void>>();
+  handle = (req, res) => {
+    const handled = Promise.resolve(answer(req, res)).catch(() => {});
+    handling.add(handled);
+    void handled.finally(() => handling.delete(handled));
+  };
   const closed = new Promise<void>((resolve) => server.once('close', resolve));
   return {
     server,
@@ -190,6 +201,14 @@ export async function startAttache(
       if (outcome === 'grace period over') {
         server.closeAllConnections();
         await closed;
+        // Cut off, uploads fail and undo what they wrote; exiting first would leave it behind.
+        // Bounded, as a store that does not answer must not hold the exit.
+        let cleanUpTimer: NodeJS.Timeout | undefined;
+        await Promise.race([
+          Promise.allSettled([...handling]),
+          new Promise((resolve) => (cleanUpTimer = setTimeout(resolve, CLEAN_UP_AFTER_CUT_OFF_MS))),
+        ]);
+        clearTimeout(cleanUpTimer);
       }
       return outcome;
     },

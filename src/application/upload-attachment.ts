@@ -149,11 +149,12 @@ export class UploadAttachment {
       const extension = allowedExtensionOf(request.fileName);
 
       // Read the file's first bytes: an empty file is no file, and a detector may check them.
-      const { head, rest } = await this.#headOf(content);
+      const headBytes = this.#mime.headBytesFor(extension);
+      const { head, rest } = await this.#headOf(content, headBytes);
       if (head.length === 0) throw new FileRequired('the file is empty');
       let type: string;
       try {
-        type = await this.#mime.detect(request.fileName, extension, head.subarray(0, this.#mime.headBytes));
+        type = await this.#mime.detect(request.fileName, extension, head.subarray(0, headBytes));
       } catch (error) {
         rest.destroy();
         throw error;
@@ -204,8 +205,8 @@ export class UploadAttachment {
   }
 
   /** The file's first bytes and all of it as a stream, within the size limit. */
-  async #headOf(content: Readable | Uint8Array): Promise<StreamHead> {
-    if (!(content instanceof Uint8Array)) return readHead(content, Math.max(this.#mime.headBytes, 1), this.#maxFileSize);
+  async #headOf(content: Readable | Uint8Array, headBytes: number): Promise<StreamHead> {
+    if (!(content instanceof Uint8Array)) return readHead(content, Math.max(headBytes, 1), this.#maxFileSize);
     if (content.length > this.#maxFileSize) throw new FileTooLarge(this.#maxFileSize);
     const bytes = Buffer.from(content.buffer, content.byteOffset, content.length);
     return { head: bytes, ended: true, rest: Readable.from([bytes], { objectMode: false }) };

@@ -130,7 +130,7 @@ describe('UploadAttachment', () => {
   it('shows a content-checking detector the first bytes and still stores the whole file', async () => {
     let seen: Buffer | undefined;
     const sniffing: MimeDetector = {
-      headBytes: 8,
+      headBytesFor: () => 8,
       async detect(_name: string, _ext: AllowedExtension, head: Uint8Array) {
         seen = Buffer.from(head);
         return 'image/png';
@@ -147,7 +147,7 @@ describe('UploadAttachment', () => {
 
   it('stores nothing when the detector refuses the content', async () => {
     const refusing: MimeDetector = {
-      headBytes: 4,
+      headBytesFor: () => 4,
       async detect() {
         throw new UnsupportedFileType('content is HTML');
       },

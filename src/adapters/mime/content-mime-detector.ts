@@ -36,12 +36,18 @@ const CONTENT_TYPES_FOR: Readonly<Record<AllowedExtension, readonly string[]>> =
  * tables; then returns the extension's MIME type, as ExtensionMimeDetector does, so the spec's
  * "auto-detected from file extension" still holds for every file that passes.
  */
+/** file-type's `reasonableDetectionSizeInBytes`: enough for every signature it knows. */
+const SIGNATURE_BYTES = 4100;
+
 export class ContentMimeDetector implements MimeDetector {
   /**
-   * Enough for every signature and for the first entries of an OOXML zip
-   * (`[Content_Types].xml` is typically well under 2 KB compressed). Held once per upload.
+   * file-type's signatures all lie within its 4,100-byte "reasonable detection size"; an OOXML
+   * zip is told by its first entries (`[Content_Types].xml` is typically well under 2 KB
+   * compressed), so docx and xlsx get more. Held, and joined, once per upload.
    */
-  readonly headBytes = 64 * 1024;
+  headBytesFor(extension: AllowedExtension): number {
+    return extension === 'docx' || extension === 'xlsx' ? 64 * 1024 : SIGNATURE_BYTES;
+  }
   readonly #byExtension = new ExtensionMimeDetector();
 
   async detect(fileName: string, extension: AllowedExtension, head: Uint8Array): Promise<string> {

@@ -5,7 +5,9 @@ import { UnsupportedFileType } from '../../domain/errors.ts';
 
 /** The spec's rule, "MIME type is auto-detected from file extension", via the mime-db tables. */
 export class ExtensionMimeDetector implements MimeDetector {
-  readonly headBytes = 0;
+  headBytesFor(): number {
+    return 0;
+  }
 
   async detect(_fileName: string, extension: AllowedExtension): Promise<string> {
     const type = mime.lookup(extension);
