@@ -63,3 +63,8 @@ export function objectKeyFor(folder: string, uploadId: string, originalFileName:
 export function provisionalKeyFor(uploadId: string, originalFileName: string): ObjectKey {
   return `incoming/${uploadId}-${safeFileName(originalFileName)}` as ObjectKey;
 }
+
+/** Whether `key` names an attachment (under `chat/`), not a file still waiting for its folder. */
+export function isAttachmentKey(key: string): boolean {
+  return key.startsWith('chat/');
+}

@@ -3,7 +3,7 @@ import { Unauthorized } from '../../src/domain/errors.ts';
 import { allowedExtensionOf, baseNameOf, checkFileName, extensionOf } from '../../src/domain/file-types.ts';
 import { InvalidFileName } from '../../src/domain/errors.ts';
 import { folderFor, parseSessionId } from '../../src/domain/folder-policy.ts';
-import { MAX_SAFE_NAME_LENGTH, safeFileName } from '../../src/domain/object-key.ts';
+import { isAttachmentKey, MAX_SAFE_NAME_LENGTH, objectKeyFor, provisionalKeyFor, safeFileName } from '../../src/domain/object-key.ts';
 import { principalFrom } from '../../src/domain/principal.ts';
 
 describe('safeFileName', () => {
@@ -90,5 +90,27 @@ describe('principalFrom', () => {
   });
   it.each(['customer', 'superadmin', ''])('refuses role %j', (role) => {
     expect(() => principalFrom({ role })).toThrow(Unauthorized);
+  });
+});
+
+describe('keys', () => {
+  it('puts an attachment under its folder and a waiting file under incoming/, with the same upload id and safe name', () => {
+    expect(objectKeyFor('chat/session-1/', 'u1', 'My photo.JPG')).toBe('chat/session-1/u1-My_photo.jpg');
+    expect(provisionalKeyFor('u1', 'My photo.JPG')).toBe('incoming/u1-My_photo.jpg');
+  });
+
+  it('tells attachments from waiting files', () => {
+    expect(isAttachmentKey(objectKeyFor('chat/general/', 'u1', 'a.pdf'))).toBe(true);
+    expect(isAttachmentKey(provisionalKeyFor('u1', 'a.pdf'))).toBe(false);
+  });
+
+  it('counts UTF-8 bytes, not characters, when cutting a long name', () => {
+    // 3-byte and 4-byte characters: the stem is cut so the whole name fits MAX_SAFE_NAME_LENGTH bytes.
+    for (const char of ['界', '𠀀', 'é', 'a']) {
+      const name = safeFileName(`${char.repeat(200)}.pdf`);
+      expect(new TextEncoder().encode(name).length).toBeLessThanOrEqual(MAX_SAFE_NAME_LENGTH);
+      expect(new TextEncoder().encode(name).length).toBeGreaterThan(MAX_SAFE_NAME_LENGTH - 4 - 4);
+      expect(name.endsWith('.pdf')).toBe(true);
+    }
   });
 });

@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { InMemoryObjectStore } from '../../src/adapters/object-store/in-memory-object-store.ts';
 import type { ObjectStore } from '../../src/application/ports.ts';
@@ -74,5 +75,14 @@ describe('a file sent before its session_id', () => {
     expect(response.status).toBe(400);
     expect(calls).toEqual([expect.stringMatching(/^put incoming\//), expect.stringMatching(/^delete incoming\//)]);
     expect(await attache.storedKeys()).toEqual([]);
+  });
+
+  it('does not serve a file still waiting under incoming/', async () => {
+    await attache.backend.store.put('incoming/waiting-photo.jpg' as never, Readable.from([Buffer.from('x')]), {
+      contentType: 'image/jpeg',
+      fileName: 'photo.jpg',
+      disposition: 'inline',
+    });
+    expect((await fetch(`${attache.url}/files/incoming/waiting-photo.jpg`)).status).toBe(404);
   });
 });

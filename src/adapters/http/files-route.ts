@@ -1,13 +1,14 @@
 import type { Context } from 'koa';
 import type { ObjectStore } from '../../application/ports.ts';
-import type { ObjectKey } from '../../domain/object-key.ts';
+import { isAttachmentKey, type ObjectKey } from '../../domain/object-key.ts';
 import { contentDispositionFor, IMMUTABLE_CACHE_CONTROL } from '../object-store/object-headers.ts';
 import { notFound } from './error-responses.ts';
 
 export const FILES_PREFIX = '/files/';
 
 /**
- * GET /files/<key>: serves what the local-disk and in-memory stores hold, at the URLs they return.
+ * GET /files/<key>: serves the attachments the local-disk and in-memory stores hold, at the URLs
+ * they return; not the files still waiting under `incoming/` for their folder.
  * `nosniff` makes browsers trust our Content-Type instead of guessing from the bytes, so a file
  * cannot be turned into a page.
  */
@@ -21,7 +22,7 @@ export function filesRoute(store: ObjectStore) {
       ctx.body = notFound.body;
       return;
     }
-    const object = await store.read(key as ObjectKey);
+    const object = isAttachmentKey(key) ? await store.read(key as ObjectKey) : undefined;
     if (!object) {
       ctx.status = notFound.status;
       ctx.body = notFound.body;
