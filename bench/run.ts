@@ -1,6 +1,7 @@
 // npm run bench [-- --size-mb 200 --json --only throughput,memory,small]
 // Every figure is measured side by side with its baseline in the same run, on loopback, and
 // printed as a ratio: absolute numbers depend on the machine, ratios much less.
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { cpus, tmpdir } from 'node:os';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -59,6 +60,15 @@ function attache(driver: 'memory' | 'local' | 's3', extra: Record<string, string
   }, NODE_FLAGS);
 }
 
+/**
+ * Lets the machine settle between scenarios: the local-disk runs leave gigabytes of dirty pages
+ * whose write-back would otherwise take CPU from the next scenario's servers.
+ */
+async function settle(): Promise<void> {
+  spawnSync('sync');
+  await new Promise((resolve) => setTimeout(resolve, 2_000));
+}
+
 /** Median speed over RUNS uploads, after one warm-up upload (a long-running server has its code compiled). */
 async function throughputMBps(url: string, spec: UploadSpec): Promise<number> {
   const speeds: number[] = [];
@@ -94,6 +104,7 @@ try {
     }
     for (const driver of ['memory', 'local'] as const) {
       for (const order of ['file-first', 'session-first'] as const) {
+        await settle();
         const service = await attache(driver);
         const speed = await throughputMBps(service.url, large(order));
         await service.stop();
@@ -111,6 +122,7 @@ try {
   }
 
   if (only.has('s3')) {
+    await settle();
     log(`overhead over direct S3: ${SIZE / MB} MB to a Ceph RGW started for the run, median of ${RUNS} runs`);
     // The test suite's own launcher: same RGW recipe, free ports, torn down after.
     const { default: startRgw, s3ClientFor } = await import('../test/support/s3/rgw-global-setup.ts');
@@ -160,6 +172,7 @@ try {
   }
 
   if (only.has('memory')) {
+    await settle();
     log('memory: 8 concurrent 100 MB uploads, then one 1 GB upload (local driver, fresh process each)');
     for (const [label, count, bytes] of [
       ['8 x 100 MB concurrent', 8, 100 * MB],
@@ -183,6 +196,7 @@ try {
   }
 
   if (only.has('small')) {
+    await settle();
     log('small files: 2,000 uploads of 100 KB at concurrency 32');
     const spec: UploadSpec = { bytes: 100 * 1024, fileName: 'photo.jpg', order: 'file-first', sessionId: '1' };
     const measure = async (service: ServerProcess) => {
