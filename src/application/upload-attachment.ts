@@ -108,9 +108,9 @@ export class UploadAttachment {
       this.#release(request.content);
       throw error;
     }
-    const uploadId = this.#newUploadId();
-    const stored = await this.#put(request, objectKeyFor(folder, uploadId, request.fileName));
-    return this.#published(stored.key, stored.type, stored.size);
+    const key = objectKeyFor(folder, this.#newUploadId(), request.fileName);
+    const { type, size } = await this.#put(request, key);
+    return this.#published(key, type, size);
   }
 
   /**
@@ -121,8 +121,9 @@ export class UploadAttachment {
    */
   async receive(request: Omit<UploadRequest, 'sessionId'>): Promise<ReceivedAttachment> {
     const uploadId = this.#newUploadId();
-    const stored = await this.#put(request, provisionalKeyFor(uploadId, request.fileName));
-    return { principal: request.principal, fileName: request.fileName, uploadId, key: stored.key, type: stored.type, size: stored.size };
+    const key = provisionalKeyFor(uploadId, request.fileName);
+    const { type, size } = await this.#put(request, key);
+    return { principal: request.principal, fileName: request.fileName, uploadId, key, type, size };
   }
 
   /**
@@ -142,7 +143,7 @@ export class UploadAttachment {
   }
 
   /** Checks the file, streams it to `key` and returns what was stored; on failure nothing remains. */
-  async #put(request: Omit<UploadRequest, 'sessionId'>, key: ObjectKey): Promise<{ key: ObjectKey; type: string; size: number }> {
+  async #put(request: Omit<UploadRequest, 'sessionId'>, key: ObjectKey): Promise<{ type: string; size: number }> {
     const { content } = request;
     try {
       checkFileName(request.fileName);
@@ -166,7 +167,7 @@ export class UploadAttachment {
         disposition: isImageExtension(extension) ? 'inline' : 'attachment',
       } as const;
       const stored = await this.#store.put(key, rest, meta, request.signal);
-      return { key, type, size: stored.size };
+      return { type, size: stored.size };
     } finally {
       this.#release(content);
     }

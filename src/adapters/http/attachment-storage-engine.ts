@@ -28,6 +28,12 @@ export type HandledFile =
   | { readonly kind: 'received'; readonly received: ReceivedAttachment }
   | { readonly kind: 'held'; readonly fileName: string; readonly content: Readable };
 
+/** Removes what the engine stored or received for a file, or frees what it held, for a request that failed. */
+export async function undoHandledFile(useCase: UploadAttachment, handled: HandledFile): Promise<void> {
+  if (handled.kind === 'held') handled.content.destroy();
+  else await useCase.discard(handled.kind === 'stored' ? handled.attachment : handled.received);
+}
+
 /**
  * Files up to this size that come before their session id wait for the end of the form in
  * memory: cheaper than storing them and moving them after (one request instead of three on
@@ -117,11 +123,7 @@ export class AttachmentStorageEngine implements StorageEngine {
 
   _removeFile(_req: IncomingMessage, file: Express.Multer.File, callback: (error: Error | null) => void): void {
     const handled = (file as Express.Multer.File & { handled?: HandledFile }).handled;
-    if (handled?.kind === 'held') handled.content.destroy();
-    const removal =
-      handled === undefined || handled.kind === 'held'
-        ? Promise.resolve()
-        : this.#useCase.discard(handled.kind === 'stored' ? handled.attachment : handled.received);
+    const removal = handled === undefined ? Promise.resolve() : undoHandledFile(this.#useCase, handled);
     removal.then(
       () => callback(null),
       (error: Error) => callback(error),

@@ -27,7 +27,7 @@ export interface HttpAppDeps {
   readonly store: ObjectStore;
   /** Checked by /readyz when it has a checkReady. */
   readonly auth?: AuthPort;
-  /** Local store for files whose session_id comes after them; see AttachmentStorageEngine. */
+  /** Largest accepted file, in bytes. */
   readonly maxFileSize: number;
   /** True for the local and in-memory drivers, whose URLs point back at this service. */
   readonly serveFiles: boolean;

@@ -4,7 +4,7 @@ import multerCore from 'multer';
 import type { Context } from 'koa';
 import type { UploadAttachment, UploadedAttachment } from '../../application/upload-attachment.ts';
 import { DomainError, FileRequired, InvalidSessionId, InvalidUpload } from '../../domain/errors.ts';
-import { AttachmentStorageEngine, type HandledFile, type MultipartUpload, singleField } from './attachment-storage-engine.ts';
+import { AttachmentStorageEngine, type HandledFile, type MultipartUpload, singleField, undoHandledFile } from './attachment-storage-engine.ts';
 import { tokenFromRequest } from './authorization-header.ts';
 import { STREAM_BUFFER_BYTES } from '../../application/stream-buffer.ts';
 
@@ -96,8 +96,9 @@ export function uploadRoute(deps: { useCase: UploadAttachment; maxFileSize: numb
         fileFailed,
       ]);
     } catch (error) {
-      // The parser can fail (a malformed tail) while a file is still being written to the store; busboy has destroyed its stream, so the write ends at once. Waiting for it
-      // means the answer goes out only once nothing of this request remains stored.
+      // The parser can fail (a malformed tail) while a file is still being written to the store;
+      // busboy has destroyed its stream, so the write ends at once. Waiting for it means the
+      // answer goes out only once nothing of this request remains stored.
       await Promise.allSettled(fileHandlings);
       throw error;
     }
@@ -109,9 +110,7 @@ export function uploadRoute(deps: { useCase: UploadAttachment; maxFileSize: numb
       sessionId = singleField(fields, 'session_id');
       if (handled === undefined) throw new FileRequired();
     } catch (error) {
-      if (handled?.kind === 'stored') await deps.useCase.discard(handled.attachment);
-      if (handled?.kind === 'received') await deps.useCase.discard(handled.received);
-      if (handled?.kind === 'held') handled.content.destroy();
+      if (handled !== undefined) await undoHandledFile(deps.useCase, handled);
       throw error;
     }
 
