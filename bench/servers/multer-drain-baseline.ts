@@ -2,18 +2,18 @@
 // this machine, with a storage engine that drains the file (DRAIN_TO=nowhere) or writes it to a
 // file (DRAIN_TO=disk, under TMPDIR). attache parses with the same library, so these are its
 // ceilings for the memory and local drivers.
+import { randomUUID } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { unlink } from 'node:fs/promises';
-import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { randomUUID } from 'node:crypto';
 import multer from '@koa/multer';
 import Router from '@koa/router';
 import Koa from 'koa';
 import type { StorageEngine } from 'multer';
+import { listenOnLoopback } from './listen-on-loopback.ts';
 
 const toDisk = process.env.DRAIN_TO === 'disk';
 const BUFFER = 256 * 1024;
@@ -41,9 +41,4 @@ router.post('/v1/chat/upload/', upload.single('file'), (ctx) => {
   ctx.body = { url: 'drained', type: 'application/octet-stream' };
 });
 app.use(router.routes());
-const server = createServer(app.callback());
-server.listen(0, '127.0.0.1', () => {
-  const { port } = server.address() as { port: number };
-  console.log(`LISTENING http://127.0.0.1:${port}`);
-});
-process.on('SIGTERM', () => process.exit(0));
+listenOnLoopback(app.callback());

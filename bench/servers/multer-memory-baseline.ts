@@ -1,11 +1,11 @@
 // Baseline: the hand-rolled handler attache replaces — Koa + @koa/multer with memory storage,
 // checking the token and extension and keeping the file in a Map, answering {url, type}.
 import { randomUUID } from 'node:crypto';
-import { createServer } from 'node:http';
 import multer from '@koa/multer';
 import Router from '@koa/router';
 import Koa from 'koa';
 import mime from 'mime-types';
+import { listenOnLoopback } from './listen-on-loopback.ts';
 
 const TOKEN = process.env.BENCH_TOKEN ?? '';
 const files = new Map<string, Buffer>();
@@ -38,9 +38,4 @@ router.post('/v1/chat/upload/', async (ctx, next) => {
   ctx.body = { url: `http://127.0.0.1/files/${key}`, type };
 });
 app.use(router.routes());
-const server = createServer(app.callback());
-server.listen(0, '127.0.0.1', () => {
-  const { port } = server.address() as { port: number };
-  console.log(`LISTENING http://127.0.0.1:${port}`);
-});
-process.on('SIGTERM', () => process.exit(0));
+listenOnLoopback(app.callback());
