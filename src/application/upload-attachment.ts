@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { FileRequired, FileTooLarge, Unauthorized } from '../domain/errors.ts';
 import { allowedExtensionOf, baseNameOf, checkFileName, isImageExtension } from '../domain/file-types.ts';
 import { folderFor } from '../domain/folder-policy.ts';
 import { objectKeyFor, provisionalKeyFor, type ObjectKey } from '../domain/object-key.ts';
 import { principalFrom, type Principal } from '../domain/principal.ts';
 import type { AuthPort, MimeDetector, ObjectStore } from './ports.ts';
-import { readHead, type StreamHead } from './stream-head.ts';
+import { readHead, streamOf, type StreamHead } from './stream-head.ts';
 
 export interface UploadAttachmentDeps {
   readonly store: ObjectStore;
@@ -210,7 +210,7 @@ export class UploadAttachment {
     if (!(content instanceof Uint8Array)) return readHead(content, Math.max(headBytes, 1), this.#maxFileSize);
     if (content.length > this.#maxFileSize) throw new FileTooLarge(this.#maxFileSize);
     const bytes = Buffer.from(content.buffer, content.byteOffset, content.length);
-    return { head: bytes, ended: true, rest: Readable.from([bytes], { objectMode: false }) };
+    return { head: bytes, ended: true, rest: streamOf([bytes]) };
   }
 
 }

@@ -26,12 +26,11 @@ export interface MultipartUpload {
 export type HandledFile =
   | { readonly kind: 'stored'; readonly attachment: UploadedAttachment }
   | { readonly kind: 'received'; readonly received: ReceivedAttachment }
-  | { readonly kind: 'held'; readonly fileName: string; readonly content: Readable };
+  | { readonly kind: 'held'; readonly fileName: string; readonly content: Buffer };
 
-/** Removes what the engine stored or received for a file, or frees what it held, for a request that failed. */
+/** Removes what the engine stored or received for a file, for a request that failed (a held file is just dropped). */
 export async function undoHandledFile(useCase: UploadAttachment, handled: HandledFile): Promise<void> {
-  if (handled.kind === 'held') handled.content.destroy();
-  else await useCase.discard(handled.kind === 'stored' ? handled.attachment : handled.received);
+  if (handled.kind !== 'held') await useCase.discard(handled.kind === 'stored' ? handled.attachment : handled.received);
 }
 
 /**
@@ -114,9 +113,10 @@ export class AttachmentStorageEngine implements StorageEngine {
       content.destroy();
       throw error;
     }
-    const { ended, rest } = await readHead(content, MEMORY_HOLD_BYTES + 1, this.#maxFileSize);
-    // Ended within the head: the rest stream is the whole file, in memory, its chunks as they came.
-    if (ended) return { kind: 'held', fileName, content: rest };
+    const { head, ended, rest } = await readHead(content, MEMORY_HOLD_BYTES + 1, this.#maxFileSize);
+    // Ended within the head: the head is the whole file. Held as bytes, not as a stream: one
+    // stream stage less per small upload, and the use case takes bytes as they are.
+    if (ended) return { kind: 'held', fileName, content: head };
     const received = await this.#useCase.receive({ principal: upload.principal, fileName, content: rest, signal: upload.signal });
     return { kind: 'received', received };
   }
