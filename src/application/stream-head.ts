@@ -10,6 +10,8 @@ export interface StreamHead {
   readonly head: Buffer;
   /** Whether the source ended within `minBytes`: the rest stream is then the whole source, in memory. */
   readonly ended: boolean;
+  /** The chunks read, as they came: all of the source when it ended within `minBytes`. */
+  readonly chunks: readonly Buffer[];
   /** Every byte of the source, the head included, from the start. */
   readonly rest: Readable;
 }
@@ -79,6 +81,7 @@ export function readHead(source: Readable, minBytes: number, maxBytes = Number.P
           return (head ??= headChunks.length === 1 ? headChunks[0]! : Buffer.concat(headChunks, headLength));
         },
         ended,
+        chunks: headChunks,
         rest,
       });
     }

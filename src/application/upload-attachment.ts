@@ -26,12 +26,14 @@ export interface UploadRequest {
   readonly fileName: string;
   /**
    * The file's bytes: a stream, consumed (or destroyed) by execute whether it succeeds or fails,
-   * or, for a file already in memory, the bytes themselves.
+   * or, for a file already in memory, the bytes themselves, in one piece or as chunks in order.
    */
-  readonly content: Readable | Uint8Array;
+  readonly content: Readable | Uint8Array | readonly Uint8Array[];
   /** Aborts the upload, e.g. when the client goes away. */
   readonly signal?: AbortSignal | undefined;
 }
+
+const isChunks = (content: UploadRequest['content']): content is readonly Uint8Array[] => Array.isArray(content);
 
 export interface UploadedAttachment {
   readonly url: string;
@@ -189,8 +191,8 @@ export class UploadAttachment {
    * Errors it reports after this (a file stream failing to open, a late parser error) concern
    * nobody, and unheard they would crash the process.
    */
-  #release(content: Readable | Uint8Array): void {
-    if (!(content instanceof Uint8Array) && !content.readableEnded) {
+  #release(content: UploadRequest['content']): void {
+    if (!(content instanceof Uint8Array) && !isChunks(content) && !content.readableEnded) {
       content.on('error', () => {});
       content.destroy();
     }
@@ -206,11 +208,19 @@ export class UploadAttachment {
   }
 
   /** The file's first bytes and all of it as a stream, within the size limit. */
-  async #headOf(content: Readable | Uint8Array, headBytes: number): Promise<StreamHead> {
-    if (!(content instanceof Uint8Array)) return readHead(content, Math.max(headBytes, 1), this.#maxFileSize);
-    if (content.length > this.#maxFileSize) throw new FileTooLarge(this.#maxFileSize);
-    const bytes = Buffer.from(content.buffer, content.byteOffset, content.length);
-    return { head: bytes, ended: true, rest: streamOf([bytes]) };
+  async #headOf(content: UploadRequest['content'], headBytes: number): Promise<Pick<StreamHead, 'head' | 'rest'>> {
+    // At least one byte, even for a detector that looks at none: an empty file is no file.
+    const minBytes = Math.max(headBytes, 1);
+    if (!(content instanceof Uint8Array) && !isChunks(content)) return readHead(content, minBytes, this.#maxFileSize);
+    const chunks = (isChunks(content) ? content : [content]).map((c) => Buffer.from(c.buffer, c.byteOffset, c.length));
+    const size = chunks.reduce((sum, chunk) => sum + chunk.length, 0);
+    if (size > this.#maxFileSize) throw new FileTooLarge(this.#maxFileSize);
+    // Joins only what the detector looks at, not the whole file.
+    let headLength = 0;
+    let headChunkCount = 0;
+    while (headLength < minBytes && headChunkCount < chunks.length) headLength += chunks[headChunkCount++]!.length;
+    const head = headChunkCount === 1 ? chunks[0]! : Buffer.concat(chunks.slice(0, headChunkCount), headLength);
+    return { head, rest: streamOf(chunks) };
   }
 
 }

@@ -186,6 +186,30 @@ describe('UploadAttachment', () => {
     expect(store.keys()).toEqual(['chat/session-1/id1-a.pdf']);
   });
 
+  it('takes a file in memory as chunks: stores them in order and shows the detector a head joined across them', async () => {
+    const heads: string[] = [];
+    const detector = new ExtensionMimeDetector();
+    const recording: MimeDetector = {
+      headBytesFor: () => 6,
+      detect: (fileName, extension, head) => {
+        heads.push(head.toString());
+        return detector.detect(fileName, extension);
+      },
+    };
+    const chunked = build({ mime: recording });
+    const chunks = ['%P', 'DF', ' bytes', ' tail'].map((s) => Buffer.from(s));
+    const result = await chunked.execute({ principal: store42, sessionId: '1', fileName: 'a.pdf', content: chunks });
+    expect(result).toMatchObject({ key: 'chat/session-1/id1-a.pdf', type: 'application/pdf', size: 15 });
+    expect(heads).toEqual(['%PDF b']);
+    expect((await readAll((await store.read(result.key))!.body)).toString()).toBe('%PDF bytes tail');
+
+    await expect(chunked.execute({ principal: store42, fileName: 'b.pdf', content: [new Uint8Array(1000), new Uint8Array(25)] })).rejects.toBeInstanceOf(
+      FileTooLarge,
+    );
+    await expect(chunked.execute({ principal: store42, fileName: 'c.pdf', content: [] })).rejects.toBeInstanceOf(FileRequired);
+    expect(store.keys()).toEqual(['chat/session-1/id1-a.pdf']);
+  });
+
   describe('a file that comes before its session id (receive, then complete)', () => {
     it('stores it under a provisional key, then moves it to the session folder under the same upload id', async () => {
       const received = await useCase.receive({ principal: store42, fileName: 'Отчёт.pdf', content: bytes('%PDF report') });

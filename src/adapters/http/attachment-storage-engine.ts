@@ -26,7 +26,7 @@ export interface MultipartUpload {
 export type HandledFile =
   | { readonly kind: 'stored'; readonly attachment: UploadedAttachment }
   | { readonly kind: 'received'; readonly received: ReceivedAttachment }
-  | { readonly kind: 'held'; readonly fileName: string; readonly content: Buffer };
+  | { readonly kind: 'held'; readonly fileName: string; readonly content: readonly Buffer[] };
 
 /** Removes what the engine stored or received for a file, for a request that failed (a held file is just dropped). */
 export async function undoHandledFile(useCase: UploadAttachment, handled: HandledFile): Promise<void> {
@@ -113,10 +113,10 @@ export class AttachmentStorageEngine implements StorageEngine {
       content.destroy();
       throw error;
     }
-    const { head, ended, rest } = await readHead(content, MEMORY_HOLD_BYTES + 1, this.#maxFileSize);
-    // Ended within the head: the head is the whole file. Held as bytes, not as a stream: one
-    // stream stage less per small upload, and the use case takes bytes as they are.
-    if (ended) return { kind: 'held', fileName, content: head };
+    const { chunks, ended, rest } = await readHead(content, MEMORY_HOLD_BYTES + 1, this.#maxFileSize);
+    // Ended within the head: the chunks read are the whole file. Held as they came, neither
+    // joined (a copy of every small file) nor wrapped in a stream the use case would wrap again.
+    if (ended) return { kind: 'held', fileName, content: chunks };
     const received = await this.#useCase.receive({ principal: upload.principal, fileName, content: rest, signal: upload.signal });
     return { kind: 'received', received };
   }
