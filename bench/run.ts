@@ -130,10 +130,19 @@ try {
     await settle();
     log(`overhead over direct S3: ${SIZE / MB} MB to a Ceph RGW started for the run, median of ${RUNS} runs`);
     // The test suite's own launcher: same RGW recipe, free ports, torn down after.
-    const { default: startRgw, s3ClientFor } = await import('../test/support/s3/rgw-global-setup.ts');
-    let s3!: Parameters<typeof s3ClientFor>[0];
-    const stopRgw = await startRgw({ provide: (_key: string, value: typeof s3) => (s3 = value) } as never);
+    const { startRgw, RGW_ACCESS_KEY, RGW_SECRET_KEY } = await import('../test/support/s3/rgw-server.ts');
+    const { ensureBucket, s3ClientFor } = await import('../test/support/s3/rgw-global-setup.ts');
+    const rgw = await startRgw(log);
+    const s3 = {
+      kind: 'rgw',
+      endpoint: rgw.endpoint,
+      region: 'us-east-1',
+      bucket: 'attache-bench',
+      accessKeyId: RGW_ACCESS_KEY,
+      secretAccessKey: RGW_SECRET_KEY,
+    } as const;
     try {
+      await ensureBucket(s3);
       const { Upload } = await import('@aws-sdk/lib-storage');
       const { DeleteObjectsCommand, ListObjectsV2Command } = await import('@aws-sdk/client-s3');
       const client = s3ClientFor(s3);
@@ -147,6 +156,8 @@ try {
           const keys = (listed.Contents ?? []).map((o) => ({ Key: o.Key! }));
           if (keys.length === 0) return;
           await client.send(new DeleteObjectsCommand({ Bucket: s3.bucket, Delete: { Objects: keys } }));
+          // Deleted data stays in the OSD until RGW's garbage collector frees it, hours later.
+          rgw.collectGarbage();
         }
       };
       const direct: number[] = [];
@@ -183,7 +194,7 @@ try {
       }
       client.destroy();
     } finally {
-      await stopRgw();
+      await rgw.stop();
     }
   }
 

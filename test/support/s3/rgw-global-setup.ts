@@ -91,7 +91,7 @@ export function s3ClientFor(server: S3TestServer, extra: Partial<S3ClientConfig>
   });
 }
 
-async function ensureBucket(server: S3TestServer): Promise<void> {
+export async function ensureBucket(server: S3TestServer): Promise<void> {
   const client = s3ClientFor(server, { maxAttempts: 5 });
   try {
     await client.send(new HeadBucketCommand({ Bucket: server.bucket }));

@@ -2,7 +2,7 @@
  * A private single-box Ceph RADOS Gateway (start-rgw.sh) on free ports of 127.0.0.1: the run's S3 server
  * (rgw-global-setup.ts), and a throwaway one for tests that kill or freeze the gateway (backend faults).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { connect, createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -24,6 +24,11 @@ export interface RunningRgw {
   signalGateway(signal: NodeJS.Signals): void;
   /** Starts radosgw again with the same configuration (after a SIGKILL) and waits until it listens. */
   restartGateway(): Promise<void>;
+  /**
+   * Frees the data of deleted objects now. RGW hands it to its garbage collector, which waits two
+   * hours (rgw_gc_obj_min_wait) before freeing it: meanwhile it fills the in-memory OSD.
+   */
+  collectGarbage(): void;
   /** Kills every process it started (SIGKILL: a throwaway in-memory cluster) and deletes its files. */
   stop(): Promise<void>;
 }
@@ -113,6 +118,14 @@ async function startRgwOn(base: number, log: (line: string) => void): Promise<Ru
       pids.push(gateway.pid!);
       pids[2] = gateway.pid!;
       await waitForPort(base, 60_000);
+    },
+    collectGarbage() {
+      const gc = spawnSync('radosgw-admin', ['gc', 'process', '--include-all'], {
+        env: { ...process.env, CEPH_CONF: join(dir, 'ceph.conf') },
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
+      if (gc.status !== 0) throw new Error(`radosgw-admin gc process failed: ${gc.stderr || gc.error?.message}`);
     },
     stop,
   };
