@@ -74,6 +74,32 @@ describe('the service as `npm start` runs it', () => {
     }
   });
 
+  it('still exits 0 on SIGTERM when whatever read its log has gone (writes to stdout fail with EPIPE)', async () => {
+    const child = spawn(process.execPath, [MAIN], {
+      env: { PATH: process.env.PATH, PORT: '0', LOCAL_STORAGE_DIR: join(dir, 'uploads3'), SHUTDOWN_GRACE_MS: '1000' },
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    try {
+      await new Promise<void>((resolve, reject) => {
+        let output = '';
+        child.stdout!.on('data', (d: Buffer) => {
+          output += d;
+          if (output.includes('accepting uploads')) resolve();
+        });
+        void exited.then((code) => reject(new Error(`exited with ${code} before it started`)));
+      });
+      // The log reader (a pipe to a shipper that crashed, `| head`) goes away.
+      child.stdout!.destroy();
+      child.kill('SIGTERM');
+      // pino flushes its log on exit; a flush that retried EPIPE for ever kept the process alive.
+      const outcome = await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 20_000, 'still running 20 s after SIGTERM'))]);
+      expect(outcome).toBe(0);
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
+
   it.each([
     [{ MAX_FILE_SIZE: 'abc' }, 'MAX_FILE_SIZE'],
     [{ MAX_FILE_SIZE: '0' }, 'MAX_FILE_SIZE'],
