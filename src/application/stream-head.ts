@@ -74,7 +74,9 @@ export function readHead(source: Readable, minBytes: number, maxBytes = Number.P
       source.pause();
       detach();
       const headLength = ended ? bytes : minBytes;
-      const rest = ended ? streamOf(headChunks) : restOf(source, headChunks, bytes, maxBytes);
+      // A source still running must be taken over now (its errors need a listener); an ended
+      // one's chunks are all there, so their stream is built only for a caller that wants it.
+      let rest = ended ? undefined : restOf(source, headChunks, bytes, maxBytes);
       let head: Buffer | undefined;
       resolve({
         get head() {
@@ -82,7 +84,9 @@ export function readHead(source: Readable, minBytes: number, maxBytes = Number.P
         },
         ended,
         chunks: headChunks,
-        rest,
+        get rest() {
+          return (rest ??= streamOf(headChunks));
+        },
       });
     }
 

@@ -33,7 +33,8 @@ export interface UploadRequest {
   readonly signal?: AbortSignal | undefined;
 }
 
-const isChunks = (content: UploadRequest['content']): content is readonly Uint8Array[] => Array.isArray(content);
+/** Whether content is a stream, not bytes already in memory. */
+const isStream = (content: UploadRequest['content']): content is Readable => !(content instanceof Uint8Array) && !Array.isArray(content);
 
 export interface UploadedAttachment {
   readonly url: string;
@@ -192,7 +193,7 @@ export class UploadAttachment {
    * nobody, and unheard they would crash the process.
    */
   #release(content: UploadRequest['content']): void {
-    if (!(content instanceof Uint8Array) && !isChunks(content) && !content.readableEnded) {
+    if (isStream(content) && !content.readableEnded) {
       content.on('error', () => {});
       content.destroy();
     }
@@ -211,8 +212,8 @@ export class UploadAttachment {
   async #headOf(content: UploadRequest['content'], headBytes: number): Promise<Pick<StreamHead, 'head' | 'rest'>> {
     // At least one byte, even for a detector that looks at none: an empty file is no file.
     const minBytes = Math.max(headBytes, 1);
-    if (!(content instanceof Uint8Array) && !isChunks(content)) return readHead(content, minBytes, this.#maxFileSize);
-    const chunks = (isChunks(content) ? content : [content]).map((c) => Buffer.from(c.buffer, c.byteOffset, c.length));
+    if (isStream(content)) return readHead(content, minBytes, this.#maxFileSize);
+    const chunks = (content instanceof Uint8Array ? [content] : content).map((c) => Buffer.from(c.buffer, c.byteOffset, c.length));
     const size = chunks.reduce((sum, chunk) => sum + chunk.length, 0);
     if (size > this.#maxFileSize) throw new FileTooLarge(this.#maxFileSize);
     // Joins only what the detector looks at, not the whole file.
