@@ -130,17 +130,10 @@ try {
     await settle();
     log(`overhead over direct S3: ${SIZE / MB} MB to a Ceph RGW started for the run, median of ${RUNS} runs`);
     // The test suite's own launcher: same RGW recipe, free ports, torn down after.
-    const { startRgw, RGW_ACCESS_KEY, RGW_SECRET_KEY } = await import('../test/support/s3/rgw-server.ts');
-    const { ensureBucket, s3ClientFor } = await import('../test/support/s3/rgw-global-setup.ts');
+    const { startRgw } = await import('../test/support/s3/rgw-server.ts');
+    const { ensureBucket, rgwServer, s3ClientFor } = await import('../test/support/s3/rgw-global-setup.ts');
     const rgw = await startRgw(log);
-    const s3 = {
-      kind: 'rgw',
-      endpoint: rgw.endpoint,
-      region: 'us-east-1',
-      bucket: 'attache-bench',
-      accessKeyId: RGW_ACCESS_KEY,
-      secretAccessKey: RGW_SECRET_KEY,
-    } as const;
+    const s3 = rgwServer(rgw, 'attache-bench');
     try {
       await ensureBucket(s3);
       const { Upload } = await import('@aws-sdk/lib-storage');

@@ -10,7 +10,7 @@
 import { spawnSync } from 'node:child_process';
 import { CreateBucketCommand, HeadBucketCommand, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
 import type { TestProject } from 'vitest/node';
-import { RGW_ACCESS_KEY, RGW_SECRET_KEY, startRgw } from './rgw-server.ts';
+import { RGW_ACCESS_KEY, RGW_SECRET_KEY, startRgw, type RunningRgw } from './rgw-server.ts';
 
 export interface S3TestServer {
   readonly endpoint: string;
@@ -59,14 +59,7 @@ export default async function setup({ provide }: TestProject): Promise<() => Pro
   if (missing.length > 0) throw new Error(`${INSTALL_HINT} (missing: ${missing.join(', ')})`);
 
   const rgw = await startRgw((line) => console.log(`[s3 globalSetup] ${line}`));
-  const server: S3TestServer = {
-    kind: 'rgw',
-    endpoint: `http://127.0.0.1:${rgw.port}`,
-    region: 'us-east-1',
-    bucket: 'attache-test',
-    accessKeyId: RGW_ACCESS_KEY,
-    secretAccessKey: RGW_SECRET_KEY,
-  };
+  const server = rgwServer(rgw, 'attache-test');
   try {
     await ensureBucket(server);
   } catch (error) {
@@ -75,6 +68,18 @@ export default async function setup({ provide }: TestProject): Promise<() => Pro
   }
   provide('s3', server);
   return rgw.stop;
+}
+
+/** The S3TestServer of a Ceph RGW started by startRgw, for `bucket` (which ensureBucket creates). */
+export function rgwServer(rgw: RunningRgw, bucket: string): S3TestServer {
+  return {
+    kind: 'rgw',
+    endpoint: rgw.endpoint,
+    region: 'us-east-1',
+    bucket,
+    accessKeyId: RGW_ACCESS_KEY,
+    secretAccessKey: RGW_SECRET_KEY,
+  };
 }
 
 /** A plain SDK client for the run's S3 server, to look at buckets behind the adapter's back. */
