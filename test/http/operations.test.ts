@@ -44,6 +44,17 @@ async function start(options: { store?: ObjectStore; auth?: AuthPort; logger?: p
   return running.url;
 }
 
+/** An in-memory store whose put throws `error()` once `failing` is set. */
+function storeFailingWhenTold(error: () => Error): { store: InMemoryObjectStore; failing: boolean } {
+  const switchable = { store: new InMemoryObjectStore({ publicBaseUrl: 'http://files.test' }), failing: false };
+  const put = switchable.store.put.bind(switchable.store);
+  switchable.store.put = async (...args) => {
+    if (switchable.failing) throw error();
+    return put(...args);
+  };
+  return switchable;
+}
+
 function upload(url: string, init: { token?: string; name?: string; content?: string; headers?: Record<string, string> } = {}) {
   const form = new FormData();
   form.append('session_id', '1');
@@ -95,20 +106,14 @@ describe('logs', () => {
     const fileMarker = 'FILE-CONTENT-MARKER-5d1c';
     const logs = capturedLogs();
     // A store with a bug: its put fails with an error that is no DomainError, so the answer is 500.
-    const broken = new InMemoryObjectStore({ publicBaseUrl: 'http://files.test' });
-    let fail = false;
-    const put = broken.put.bind(broken);
-    broken.put = async (...args) => {
-      if (fail) throw new Error('disk on fire');
-      return put(...args);
-    };
-    const url = await start({ logger: logs.logger, store: broken });
+    const broken = storeFailingWhenTold(() => new Error('disk on fire'));
+    const url = await start({ logger: logs.logger, store: broken.store });
 
     expect((await upload(url, { token: TEST_TOKENS.store, content: fileMarker })).status).toBe(200);
     const unknownToken = 'unknown-token-must-not-be-logged-4411';
     const refused = await upload(url, { token: unknownToken, content: fileMarker });
     expect(refused.status).toBe(401);
-    fail = true;
+    broken.failing = true;
     const failed = await upload(url, { token: TEST_TOKENS.admin, content: fileMarker });
     expect(failed.status).toBe(500);
     expect(await failed.json()).toEqual({ error: 'Internal server error' });
@@ -136,20 +141,14 @@ describe('metrics', () => {
   };
 
   it('counts uploads by outcome and type, bytes stored, latency, in-flight and storage errors, plus process metrics', async () => {
-    const store = new InMemoryObjectStore({ publicBaseUrl: 'http://files.test' });
-    let down = false;
-    const put = store.put.bind(store);
-    store.put = async (...args) => {
-      if (down) throw new StorageUnavailable('test: backend down');
-      return put(...args);
-    };
-    const url = await start({ store });
+    const backend = storeFailingWhenTold(() => new StorageUnavailable('test: backend down'));
+    const url = await start({ store: backend.store });
     expect((await upload(url, { token: TEST_TOKENS.store, content: 'x'.repeat(100) })).status).toBe(200);
     expect((await upload(url, { token: TEST_TOKENS.store, content: 'y'.repeat(50), name: 'doc.pdf' })).status).toBe(200);
     expect((await upload(url, { token: TEST_TOKENS.store, name: 'virus.exe' })).status).toBe(400);
     expect((await upload(url, { token: 'nope-nope-nope' })).status).toBe(401);
     expect((await upload(url, { token: TEST_TOKENS.store, content: 'z'.repeat(2000) })).status).toBe(413);
-    down = true;
+    backend.failing = true;
     expect((await upload(url, { token: TEST_TOKENS.store })).status).toBe(503);
 
     const response = await fetch(`${url}/metrics`);
