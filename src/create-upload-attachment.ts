@@ -4,7 +4,9 @@
  * variables as the service, the same adapters, no container, no HTTP server, no Koa.
  */
 import { createAuth, createMimeDetector, createObjectStore, defaultSelfUrl } from './adapters/compose.ts';
-import type { AuthPort, MimeDetector, ObjectStore } from './application/ports.ts';
+import type { AuthPort } from './application/ports/auth-port.ts';
+import type { MimeDetector } from './application/ports/mime-detector.ts';
+import type { ObjectStore } from './application/ports/object-store.ts';
 import { UploadAttachment } from './application/upload-attachment.ts';
 import { loadConfig, type Config } from './config.ts';
 

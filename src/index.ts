@@ -24,15 +24,9 @@ export {
   type UploadRequest,
   type UploadedAttachment,
 } from './application/upload-attachment.ts';
-export type {
-  AuthPort,
-  Disposition,
-  MimeDetector,
-  ObjectContent,
-  ObjectMeta,
-  ObjectStore,
-  StoredObject,
-} from './application/ports.ts';
+export type { Disposition, ObjectContent, ObjectMeta, ObjectStore, StoredObject } from './application/ports/object-store.ts';
+export type { AuthPort } from './application/ports/auth-port.ts';
+export type { MimeDetector } from './application/ports/mime-detector.ts';
 
 // The domain: errors with stable codes, principals, the spec's rules.
 export {

@@ -12,7 +12,9 @@ import { container as rootContainer, instanceCachingFactory, type DependencyCont
 import { createAuth, createMimeDetector, createObjectStore, type AuthSetup } from './adapters/compose.ts';
 import { answerClientError } from './adapters/http/client-error-handler.ts';
 import { createHttpApp } from './adapters/http/create-http-app.ts';
-import type { AuthPort, MimeDetector, ObjectStore } from './application/ports.ts';
+import type { AuthPort } from './application/ports/auth-port.ts';
+import type { MimeDetector } from './application/ports/mime-detector.ts';
+import type { ObjectStore } from './application/ports/object-store.ts';
 import { UploadAttachment } from './application/upload-attachment.ts';
 import { ConfigError, loadConfig, type Config } from './config.ts';
 

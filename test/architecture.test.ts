@@ -39,12 +39,14 @@ describe('import rules', () => {
     expect(sources.map((s) => s.file)).toEqual(expect.arrayContaining(['main.ts', 'index.ts', 'domain/errors.ts', 'application/upload-attachment.ts']));
   });
 
-  it('domain imports only the domain; application only the domain, itself and node: built-ins', () => {
+  it('domain imports only the domain; shared only the domain, itself and node: built-ins; application those and itself', () => {
+    const only = (file: string, imports: string[], allowed: (i: string) => boolean) =>
+      expect({ file, imports: imports.filter((i) => !allowed(i)) }).toEqual({ file, imports: [] });
     for (const { file, imports } of sources) {
-      if (file.startsWith('domain/')) expect({ file, imports: imports.filter((i) => !i.startsWith('domain/')) }).toEqual({ file, imports: [] });
+      if (file.startsWith('domain/')) only(file, imports, (i) => i.startsWith('domain/'));
+      if (file.startsWith('shared/')) only(file, imports, (i) => i.startsWith('domain/') || i.startsWith('shared/') || i.startsWith('node:'));
       if (file.startsWith('application/')) {
-        const foreign = imports.filter((i) => !(i.startsWith('domain/') || i.startsWith('application/') || i.startsWith('node:')));
-        expect({ file, imports: foreign }).toEqual({ file, imports: [] });
+        only(file, imports, (i) => i.startsWith('domain/') || i.startsWith('shared/') || i.startsWith('application/') || i.startsWith('node:'));
       }
     }
   });

@@ -10,7 +10,9 @@ import { ContentMimeDetector } from './mime/content-mime-detector.ts';
 import { ExtensionMimeDetector } from './mime/extension-mime-detector.ts';
 import { InMemoryObjectStore } from './object-store/in-memory-object-store.ts';
 import { LocalDiskObjectStore } from './object-store/local-disk-object-store.ts';
-import type { AuthPort, MimeDetector, ObjectStore } from '../application/ports.ts';
+import type { AuthPort } from '../application/ports/auth-port.ts';
+import type { MimeDetector } from '../application/ports/mime-detector.ts';
+import type { ObjectStore } from '../application/ports/object-store.ts';
 import { ConfigError, type Config, type StorageConfig } from '../config.ts';
 
 /**

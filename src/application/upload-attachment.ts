@@ -5,8 +5,10 @@ import { allowedExtensionOf, baseNameOf, checkFileName, isImageExtension } from 
 import { folderFor } from '../domain/folder-policy.ts';
 import { objectKeyFor, provisionalKeyFor, type ObjectKey } from '../domain/object-key.ts';
 import { principalFrom, type Principal } from '../domain/principal.ts';
-import type { AuthPort, MimeDetector, ObjectStore } from './ports.ts';
-import { readHead, streamOf, type StreamHead } from './stream-head.ts';
+import type { AuthPort } from './ports/auth-port.ts';
+import type { MimeDetector } from './ports/mime-detector.ts';
+import type { ObjectStore } from './ports/object-store.ts';
+import { readHead, streamOf, type StreamHead } from '../shared/stream-head.ts';
 
 export interface UploadAttachmentDeps {
   readonly store: ObjectStore;

@@ -4,7 +4,7 @@ import { pipeline } from 'node:stream/promises';
 import { Storage } from '@google-cloud/storage';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { GcsObjectStore, type GcsObjectStoreOptions } from '../../src/adapters/object-store/gcs-object-store.ts';
-import { readHead } from '../../src/application/stream-head.ts';
+import { readHead } from '../../src/shared/stream-head.ts';
 import { FileTooLarge, ObjectAlreadyExists, StorageUnavailable } from '../../src/domain/errors.ts';
 import type { ObjectKey } from '../../src/domain/object-key.ts';
 import { objectStoreContract } from '../contracts/object-store-contract.ts';

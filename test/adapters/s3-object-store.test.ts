@@ -9,7 +9,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { S3ObjectStore, type S3ObjectStoreOptions } from '../../src/adapters/object-store/s3-object-store.ts';
-import type { ObjectMeta } from '../../src/application/ports.ts';
+import type { ObjectMeta } from '../../src/application/ports/object-store.ts';
 import { ObjectAlreadyExists, StorageUnavailable } from '../../src/domain/errors.ts';
 import type { ObjectKey } from '../../src/domain/object-key.ts';
 import { objectStoreContract } from '../contracts/object-store-contract.ts';

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ObjectMeta, ObjectStore } from '../../src/application/ports.ts';
-import { readHead } from '../../src/application/stream-head.ts';
+import type { ObjectMeta, ObjectStore } from '../../src/application/ports/object-store.ts';
+import { readHead } from '../../src/shared/stream-head.ts';
 import { FileTooLarge, ObjectAlreadyExists } from '../../src/domain/errors.ts';
 import type { ObjectKey } from '../../src/domain/object-key.ts';
 import { failingStream, generatedStream, readAll, sha256, stallingStream } from '../support/streams.ts';

@@ -21,7 +21,7 @@ import { Storage, type Bucket } from '@google-cloud/storage';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GcsObjectStore } from '../../src/adapters/object-store/gcs-object-store.ts';
 import { S3ObjectStore } from '../../src/adapters/object-store/s3-object-store.ts';
-import type { ObjectStore } from '../../src/application/ports.ts';
+import type { ObjectStore } from '../../src/application/ports/object-store.ts';
 import { startAttacheUnderTest, TEST_TOKENS, type AttacheUnderTest } from '../support/attache-under-test.ts';
 import { fileNamed } from '../support/file-heads.ts';
 import { startGcsEmulator, type RunningGcsEmulator } from '../support/gcs/gcs-global-setup.ts';

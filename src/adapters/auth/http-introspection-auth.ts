@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { AuthPort } from '../../application/ports.ts';
+import type { AuthPort } from '../../application/ports/auth-port.ts';
 import { AuthenticationUnavailable } from '../../domain/errors.ts';
 import type { Identity } from '../../domain/principal.ts';
 

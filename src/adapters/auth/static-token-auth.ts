@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
-import type { AuthPort } from '../../application/ports.ts';
+import type { AuthPort } from '../../application/ports/auth-port.ts';
 import type { Identity } from '../../domain/principal.ts';
 
 const sha256Hex = (token: string) => createHash('sha256').update(token, 'utf8').digest('hex');

@@ -1,8 +1,8 @@
 import type { IncomingMessage } from 'node:http';
 import { PassThrough, type Readable } from 'node:stream';
 import type { StorageEngine } from 'multer';
-import { STREAM_BUFFER_BYTES } from '../../application/stream-buffer.ts';
-import { readHead } from '../../application/stream-head.ts';
+import { STREAM_BUFFER_BYTES } from '../../shared/stream-buffer.ts';
+import { readHead } from '../../shared/stream-head.ts';
 import type { ReceivedAttachment, UploadAttachment, UploadedAttachment } from '../../application/upload-attachment.ts';
 import { InvalidSessionId } from '../../domain/errors.ts';
 import type { Principal } from '../../domain/principal.ts';

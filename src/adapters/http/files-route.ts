@@ -1,5 +1,5 @@
 import type { Context } from 'koa';
-import type { ObjectStore } from '../../application/ports.ts';
+import type { ObjectStore } from '../../application/ports/object-store.ts';
 import { isAttachmentKey, type ObjectKey } from '../../domain/object-key.ts';
 import { contentDispositionFor, IMMUTABLE_CACHE_CONTROL } from '../object-store/object-headers.ts';
 import { notFound } from './error-responses.ts';

@@ -6,7 +6,7 @@ import type { UploadAttachment, UploadedAttachment } from '../../application/upl
 import { DomainError, FileRequired, InvalidSessionId, InvalidUpload } from '../../domain/errors.ts';
 import { AttachmentStorageEngine, type HandledFile, type MultipartUpload, singleField, undoHandledFile } from './attachment-storage-engine.ts';
 import { tokenFromRequest } from './authorization-header.ts';
-import { STREAM_BUFFER_BYTES } from '../../application/stream-buffer.ts';
+import { STREAM_BUFFER_BYTES } from '../../shared/stream-buffer.ts';
 
 /** Limits on the parts of a form, so a hostile body costs little. The file's own limit is MAX_FILE_SIZE. */
 const FORM_LIMITS = {

@@ -1,5 +1,5 @@
 import { fileTypeFromBuffer } from 'file-type';
-import type { MimeDetector } from '../../application/ports.ts';
+import type { MimeDetector } from '../../application/ports/mime-detector.ts';
 import { UnsupportedFileType } from '../../domain/errors.ts';
 import type { AllowedExtension } from '../../domain/file-types.ts';
 import { ExtensionMimeDetector } from './extension-mime-detector.ts';

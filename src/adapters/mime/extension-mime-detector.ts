@@ -1,5 +1,5 @@
 import mime from 'mime-types';
-import type { MimeDetector } from '../../application/ports.ts';
+import type { MimeDetector } from '../../application/ports/mime-detector.ts';
 import type { AllowedExtension } from '../../domain/file-types.ts';
 import { UnsupportedFileType } from '../../domain/errors.ts';
 

@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
-import type { ObjectContent, ObjectMeta, ObjectStore, StoredObject } from '../../application/ports.ts';
+import type { ObjectContent, ObjectMeta, ObjectStore, StoredObject } from '../../application/ports/object-store.ts';
 import { ObjectAlreadyExists } from '../../domain/errors.ts';
 import type { ObjectKey } from '../../domain/object-key.ts';
 import { publicUrlFor } from './public-url.ts';

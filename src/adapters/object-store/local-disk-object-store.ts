@@ -5,7 +5,7 @@ import { access, link, mkdir, readFile, rename, stat, unlink, writeFile } from '
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { ObjectContent, ObjectMeta, ObjectStore, StoredObject } from '../../application/ports.ts';
+import type { ObjectContent, ObjectMeta, ObjectStore, StoredObject } from '../../application/ports/object-store.ts';
 import { ObjectAlreadyExists, StorageUnavailable } from '../../domain/errors.ts';
 import type { ObjectKey } from '../../domain/object-key.ts';
 import { publicUrlFor } from './public-url.ts';

@@ -1,5 +1,5 @@
 import { create as formatContentDisposition, parse as parseContentDisposition } from 'content-disposition';
-import type { Disposition, ObjectMeta } from '../../application/ports.ts';
+import type { Disposition, ObjectMeta } from '../../application/ports/object-store.ts';
 
 /** Keys are unique per upload and objects never change, so caches may keep them for good. */
 export const IMMUTABLE_CACHE_CONTROL = 'public, max-age=31536000, immutable';

@@ -15,7 +15,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import type { ObjectContent, ObjectMeta, ObjectStore, StoredObject } from '../../application/ports.ts';
+import type { ObjectContent, ObjectMeta, ObjectStore, StoredObject } from '../../application/ports/object-store.ts';
 import { ObjectAlreadyExists, StorageUnavailable } from '../../domain/errors.ts';
 import type { ObjectKey } from '../../domain/object-key.ts';
 import { DeferredCleanup } from './deferred-cleanup.ts';

@@ -1,7 +1,5 @@
 import type { Readable } from 'node:stream';
-import type { AllowedExtension } from '../domain/file-types.ts';
-import type { ObjectKey } from '../domain/object-key.ts';
-import type { Identity } from '../domain/principal.ts';
+import type { ObjectKey } from '../../domain/object-key.ts';
 
 /** How a recipient's browser should present a file: shown in place, or offered as a download. */
 export type Disposition = 'inline' | 'attachment';
@@ -72,37 +70,4 @@ export interface ObjectStore {
 
   /** Resolves when the store can take uploads now; throws StorageUnavailable saying why not. */
   checkReady(): Promise<void>;
-}
-
-/** Who holds a token. */
-export interface AuthPort {
-  /**
-   * The identity behind `token`, or undefined when the token is unknown, expired or revoked.
-   * Never throws for a bad token; throws only when the token backend itself cannot answer.
-   */
-  identify(token: string): Promise<Identity | undefined>;
-
-  /**
-   * Optional. Resolves when the token backend can answer now; otherwise throws a DomainError
-   * saying why not (one whose code the HTTP adapter maps to 503, e.g. AUTHENTICATION_UNAVAILABLE;
-   * anything else is reported as a bug). Ports with nothing remote to reach (a static token list)
-   * leave it out, and readiness then depends on the store alone.
-   */
-  checkReady?(): Promise<void>;
-}
-
-/** Decides the MIME type stored with, and returned for, a file. */
-export interface MimeDetector {
-  /**
-   * How many leading bytes of a file with `extension` `detect` wants to see; 0 when the name
-   * alone decides. Each upload holds (and copies) that many bytes, so no more than needed.
-   */
-  headBytesFor(extension: AllowedExtension): number;
-  /**
-   * The MIME type of `fileName` (whose extension is already known to be allowed), given the
-   * first `headBytesFor(extension)` bytes of its content (fewer when the file is shorter).
-   * Throws UnsupportedFileType, with a detail, when the type cannot be told or the content
-   * contradicts the extension.
-   */
-  detect(fileName: string, extension: AllowedExtension, head: Uint8Array): Promise<string>;
 }

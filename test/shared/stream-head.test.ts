@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { readHead } from '../../src/application/stream-head.ts';
+import { readHead } from '../../src/shared/stream-head.ts';
 import { FileTooLarge } from '../../src/domain/errors.ts';
 import { failingStream, generatedStream, readAll, sha256 } from '../support/streams.ts';
 
