@@ -167,7 +167,6 @@ export async function startAttache(
     useCase: container.resolve<UploadAttachment>(TOKENS.uploadAttachment),
     store,
     auth: container.resolve<AuthPort>(TOKENS.auth),
-    maxFileSize: config.maxFileSize,
     serveFiles: options.serveFiles ?? (config.storage.driver === 'local' || config.storage.driver === 'memory'),
     corsOrigins: config.http.corsOrigins,
     driver: config.storage.driver,

@@ -95,6 +95,18 @@ export function readHead(source: Readable, minBytes: number, maxBytes = Number.P
   });
 }
 
+/**
+ * The first `count` bytes of `chunks` (all of them when there are fewer), joining only the
+ * chunks that hold them: a detector's head, not a copy of the whole file.
+ */
+export function firstBytes(chunks: readonly Buffer[], count: number): Buffer {
+  if (chunks.length > 0 && chunks[0]!.length >= count) return chunks[0]!.subarray(0, count);
+  let length = 0;
+  let needed = 0;
+  while (length < count && needed < chunks.length) length += chunks[needed++]!.length;
+  return Buffer.concat(chunks.slice(0, needed), Math.min(length, count));
+}
+
 /** A stream of `chunks`, already ended: for bytes in memory, cheaper than Readable.from's async iteration. */
 export function streamOf(chunks: readonly Buffer[]): Readable {
   const stream = new Readable({ highWaterMark: STREAM_BUFFER_BYTES, read() {} });

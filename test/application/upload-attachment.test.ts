@@ -28,7 +28,7 @@ describe('UploadAttachment', () => {
   let useCase: UploadAttachment;
   let ids: number;
 
-  function build(overrides: { mime?: MimeDetector; store?: ObjectStore; maxFileSize?: number } = {}) {
+  function build(overrides: { mime?: MimeDetector; store?: ObjectStore; maxFileSize?: number; memoryHoldBytes?: number } = {}) {
     return new UploadAttachment({
       store: overrides.store ?? store,
       auth: new StaticTokenAuth([
@@ -39,6 +39,7 @@ describe('UploadAttachment', () => {
       mime: overrides.mime ?? new ExtensionMimeDetector(),
       maxFileSize: overrides.maxFileSize ?? 1024,
       newUploadId: () => `id${++ids}`,
+      ...(overrides.memoryHoldBytes !== undefined && { memoryHoldBytes: overrides.memoryHoldBytes }),
     });
   }
 
@@ -174,10 +175,12 @@ describe('UploadAttachment', () => {
     expect(unsignable.keys()).toEqual([]);
   });
 
-  it('discards an attachment it stored', async () => {
-    const result = await useCase.execute({ principal: store42, fileName: 'a.jpg', content: bytes('x') });
-    await useCase.discard(result);
-    expect(await store.read(result.key as ObjectKey)).toBeUndefined();
+  it('takes back an upload abandoned after its bytes were stored', async () => {
+    const upload = useCase.start({ principal: store42, fileName: 'a.jpg', content: bytes('x') });
+    await upload.received;
+    expect(store.keys()).toEqual(['chat/store-42/id1-a.jpg']);
+    await upload.abandon();
+    expect(await store.read('chat/store-42/id1-a.jpg' as ObjectKey)).toBeUndefined();
   });
 
   it('takes a file already in memory as bytes, within the same limit', async () => {
@@ -187,7 +190,7 @@ describe('UploadAttachment', () => {
     expect(store.keys()).toEqual(['chat/session-1/id1-a.pdf']);
   });
 
-  it('takes a file in memory as chunks: stores them in order and shows the detector a head joined across them', async () => {
+  it('takes a file in chunks: stores them in order and shows the detector a head joined across them', async () => {
     const heads: string[] = [];
     const detector = new ExtensionMimeDetector();
     const recording: MimeDetector = {
@@ -199,25 +202,30 @@ describe('UploadAttachment', () => {
     };
     const chunked = build({ mime: recording });
     const chunks = ['%P', 'DF', ' bytes', ' tail'].map((s) => Buffer.from(s));
-    const result = await chunked.execute({ principal: store42, sessionId: '1', fileName: 'a.pdf', content: chunks });
+    const result = await chunked.execute({ principal: store42, sessionId: '1', fileName: 'a.pdf', content: Readable.from(chunks) });
     expect(result).toMatchObject({ key: 'chat/session-1/id1-a.pdf', type: 'application/pdf', size: 15 });
     expect(heads).toEqual(['%PDF b']);
     expect((await readAll((await store.read(result.key))!.body)).toString()).toBe('%PDF bytes tail');
 
-    await expect(chunked.execute({ principal: store42, fileName: 'b.pdf', content: [new Uint8Array(1000), new Uint8Array(25)] })).rejects.toBeInstanceOf(
-      FileTooLarge,
-    );
-    await expect(chunked.execute({ principal: store42, fileName: 'c.pdf', content: [] })).rejects.toBeInstanceOf(FileRequired);
+    await expect(
+      chunked.execute({ principal: store42, fileName: 'b.pdf', content: Readable.from([Buffer.alloc(1000), Buffer.alloc(25)]) }),
+    ).rejects.toBeInstanceOf(FileTooLarge);
+    await expect(chunked.execute({ principal: store42, fileName: 'c.pdf', content: Readable.from([]) })).rejects.toBeInstanceOf(FileRequired);
     expect(store.keys()).toEqual(['chat/session-1/id1-a.pdf']);
   });
 
-  describe('a file that comes before its session id (receive, then complete)', () => {
+  describe('a file that comes before its session id (started with sessionIdFollows, then completed)', () => {
+    // Files this small would wait in memory; these tests are about the ones that do not.
+    beforeEach(() => {
+      useCase = build({ memoryHoldBytes: 0 });
+    });
+
     it('stores it under a provisional key, then moves it to the session folder under the same upload id', async () => {
-      const received = await useCase.receive({ principal: store42, fileName: 'Отчёт.pdf', content: bytes('%PDF report') });
-      expect(received).toMatchObject({ key: 'incoming/id1-Отчёт.pdf', type: 'application/pdf', size: 11 });
+      const upload = useCase.start({ principal: store42, fileName: 'Отчёт.pdf', content: bytes('%PDF report'), sessionIdFollows: true });
+      expect(await upload.received).toMatchObject({ fileName: 'Отчёт.pdf', type: 'application/pdf', size: 11 });
       expect(store.keys()).toEqual(['incoming/id1-Отчёт.pdf']);
 
-      const result = await useCase.complete(received, '77');
+      const result = await upload.complete('77');
       expect(result).toEqual({
         key: 'chat/session-77/id1-Отчёт.pdf',
         url: 'https://cdn.example/attachments/chat/session-77/id1-%D0%9E%D1%82%D1%87%D1%91%D1%82.pdf',
@@ -231,34 +239,38 @@ describe('UploadAttachment', () => {
     });
 
     it('uses the principal’s own folder when no session id comes', async () => {
-      const received = await useCase.receive({ principal: store42, fileName: 'a.jpg', content: bytes('x') });
-      expect((await useCase.complete(received, undefined)).key).toBe('chat/store-42/id1-a.jpg');
+      const upload = useCase.start({ principal: store42, fileName: 'a.jpg', content: bytes('x'), sessionIdFollows: true });
+      expect((await upload.complete(undefined)).key).toBe('chat/store-42/id1-a.jpg');
     });
 
     it('checks the file as execute does, and keeps nothing of one it refuses', async () => {
-      await expect(useCase.receive({ principal: store42, fileName: 'a.exe', content: bytes('MZ') })).rejects.toBeInstanceOf(UnsupportedFileType);
-      await expect(useCase.receive({ principal: store42, fileName: 'a.jpg', content: bytes('') })).rejects.toBeInstanceOf(FileRequired);
-      await expect(useCase.receive({ principal: store42, fileName: 'a.jpg', content: bytes('x'.repeat(1025)) })).rejects.toBeInstanceOf(FileTooLarge);
+      const received = (fileName: string, content: Readable) => useCase.start({ principal: store42, fileName, content, sessionIdFollows: true }).received;
+      await expect(received('a.exe', bytes('MZ'))).rejects.toBeInstanceOf(UnsupportedFileType);
+      await expect(received('a.jpg', bytes(''))).rejects.toBeInstanceOf(FileRequired);
+      await expect(received('a.jpg', bytes('x'.repeat(1025)))).rejects.toBeInstanceOf(FileTooLarge);
       expect(store.keys()).toEqual([]);
     });
 
     it('removes the received file when the session id that came is invalid', async () => {
-      const received = await useCase.receive({ principal: store42, fileName: 'a.jpg', content: bytes('x') });
-      await expect(useCase.complete(received, '../etc')).rejects.toBeInstanceOf(InvalidSessionId);
+      const upload = useCase.start({ principal: store42, fileName: 'a.jpg', content: bytes('x'), sessionIdFollows: true });
+      await upload.received;
+      await expect(upload.complete('../etc')).rejects.toBeInstanceOf(InvalidSessionId);
       expect(store.keys()).toEqual([]);
     });
 
     it('removes the received file when the move fails, and leaves what was at the final key alone', async () => {
-      const received = await useCase.receive({ principal: store42, fileName: 'a.jpg', content: bytes('new') });
+      const upload = useCase.start({ principal: store42, fileName: 'a.jpg', content: bytes('new'), sessionIdFollows: true });
+      await upload.received;
       await store.put('chat/session-1/id1-a.jpg' as ObjectKey, bytes('kept'), { contentType: 'image/jpeg', fileName: 'a.jpg', disposition: 'inline' });
-      await expect(useCase.complete(received, '1')).rejects.toBeInstanceOf(ObjectAlreadyExists);
+      await expect(upload.complete('1')).rejects.toBeInstanceOf(ObjectAlreadyExists);
       expect(store.keys()).toEqual(['chat/session-1/id1-a.jpg']);
       expect((await readAll((await store.read('chat/session-1/id1-a.jpg' as ObjectKey))!.body)).toString()).toBe('kept');
     });
 
-    it('discards a received file', async () => {
-      const received = await useCase.receive({ principal: store42, fileName: 'a.jpg', content: bytes('x') });
-      await useCase.discard(received);
+    it('takes back an abandoned file', async () => {
+      const upload = useCase.start({ principal: store42, fileName: 'a.jpg', content: bytes('x'), sessionIdFollows: true });
+      await upload.received;
+      await upload.abandon();
       expect(store.keys()).toEqual([]);
     });
   });

@@ -33,7 +33,6 @@ function rawBodyUploadHandler(useCase: UploadAttachment): RequestListener {
       if (typeof rawName !== 'string') throw new FileRequired('send the file name in X-File-Name');
       const fileName = decodeURIComponent(rawName);
       const sessionId = req.headers['x-session-id'] as string | undefined;
-      useCase.precheck({ principal, sessionId, fileName });
       const uploaded = await useCase.execute({ principal, sessionId, fileName, content });
       reply(201, { url: uploaded.url, type: uploaded.type });
     } catch (error) {

@@ -33,8 +33,6 @@ export async function uploadFiles(request: UploadFilesRequest, io: CliIO): Promi
   for (const [index, path] of request.files.entries()) {
     const fileName = basename(path);
     try {
-      // Refuse by name before opening anything, as the HTTP route refuses before reading the body.
-      uploadAttachment.precheck({ principal, sessionId, fileName });
       const { content, size, done } = await openFile(path, io);
       try {
         const uploaded = await uploadAttachment.execute({ principal, sessionId, fileName, content, signal: io.signal });

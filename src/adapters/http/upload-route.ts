@@ -1,22 +1,11 @@
-import type { IncomingMessage } from 'node:http';
-import multer from '@koa/multer';
-import multerCore from 'multer';
 import type { Context } from 'koa';
+import type { AttachmentUpload } from '../../application/attachment-upload.ts';
 import type { UploadAttachment, UploadedAttachment } from '../../application/upload-attachment.ts';
-import { DomainError, FileRequired, InvalidSessionId, InvalidUpload } from '../../domain/errors.ts';
-import { AttachmentStorageEngine, type HandledFile, type MultipartUpload, singleField, undoHandledFile } from './attachment-storage-engine.ts';
+import { FileRequired } from '../../domain/errors.ts';
+import type { Principal } from '../../domain/principal.ts';
 import { tokenFromRequest } from './authorization-header.ts';
-import { STREAM_BUFFER_BYTES } from '../../shared/stream-buffer.ts';
-
-/** Limits on the parts of a form, so a hostile body costs little. The file's own limit is MAX_FILE_SIZE. */
-const FORM_LIMITS = {
-  files: 1,
-  fields: 16,
-  parts: 20,
-  fieldNameSize: 100,
-  fieldSize: 1024,
-  headerPairs: 50,
-};
+import { clientFileName } from './client-file-name.ts';
+import { readUploadForm, singleField, type FilePart } from './upload-form.ts';
 
 export class ClientGone extends Error {
   constructor() {
@@ -25,102 +14,56 @@ export class ClientGone extends Error {
   }
 }
 
-/** multer's and busboy's errors, in the use case's words. */
-function fromMultipartError(error: unknown): unknown {
-  if (error instanceof DomainError || error instanceof ClientGone) return error;
-  if (error instanceof multerCore.MulterError) {
-    switch (error.code) {
-      case 'LIMIT_UNEXPECTED_FILE':
-        return new FileRequired(`send the file in the field "file", not "${error.field}"`);
-      case 'LIMIT_FILE_COUNT':
-        return new InvalidUpload('send exactly one file');
-      case 'LIMIT_FIELD_VALUE':
-        return error.field === 'session_id' ? new InvalidSessionId('session_id is too long') : new InvalidUpload(`field "${error.field}" is too long`);
-      default:
-        return new InvalidUpload(error.message);
-    }
-  }
-  // Everything else from the parser means the body is not well-formed multipart.
-  return new InvalidUpload(`malformed multipart body: ${(error as Error).message ?? String(error)}`);
-}
-
 /**
- * POST /v1/chat/upload/: authenticate from the header before reading any body, then parse the
- * form with multer, streaming the file through the AttachmentStorageEngine.
+ * POST /v1/chat/upload/: authenticates from the header before reading any body, then hands the
+ * form's file to the use case as it streams in, and completes the upload with the session id
+ * once the form has been read (the spec's own examples send `session_id` after the file).
+ * Answers as soon as the use case refuses the file, without reading the rest of the body.
  */
-export function uploadRoute(deps: { useCase: UploadAttachment; maxFileSize: number }) {
-  const uploads = new WeakMap<IncomingMessage, MultipartUpload>();
-  const engine = new AttachmentStorageEngine({ uploads, useCase: deps.useCase, maxFileSize: deps.maxFileSize });
-  // preservePath: busboy would silently cut "../../x.jpg" to "x.jpg"; the domain's file-name
-  // rule sees the name as sent, refuses traversal attempts, and keeps only the last segment.
-  const parseForm = multer({ storage: engine, limits: FORM_LIMITS, defParamCharset: 'utf8', preservePath: true, highWaterMark: STREAM_BUFFER_BYTES, fileHwm: STREAM_BUFFER_BYTES } as multer.Options).single('file');
-
-  return async function upload(ctx: Context): Promise<void> {
+export function uploadRoute(deps: { useCase: UploadAttachment }) {
+  return async function upload(ctx: Context): Promise<UploadedAttachment> {
     const principal = await deps.useCase.authenticate(tokenFromRequest(ctx.req));
     ctx.state.principal = principal;
     if (!ctx.is('multipart/form-data')) {
       throw new FileRequired('send the file as multipart/form-data in the field "file"');
     }
 
-    const aborted = new AbortController();
+    const clientGone = new AbortController();
     ctx.res.once('close', () => {
-      if (!ctx.res.writableFinished) aborted.abort(new ClientGone());
+      if (!ctx.res.writableFinished) clientGone.abort(new ClientGone());
     });
-    let failWhileStreaming!: (error: unknown) => void;
-    const fileFailed = new Promise<never>((_, reject) => (failWhileStreaming = reject));
-    const fileHandlings: Array<Promise<unknown>> = [];
-    const answered = new Promise<void>((resolve) => {
-      ctx.res.once('finish', resolve);
-      ctx.res.once('close', resolve);
-    });
-    uploads.set(ctx.req, {
-      principal,
-      signal: aborted.signal,
-      onFileError: failWhileStreaming,
-      onFileHandling: (h) => fileHandlings.push(h),
-      answered,
-    });
-
-    const parsing = parseForm(ctx, async () => {});
-    // If the file fails mid-stream we answer at once (below); multer still settles later.
-    parsing.catch(() => {});
-    fileFailed.catch(() => {});
-    // Only the parser's own errors are translated: what the engine reports through fileFailed
-    // (the use case's and the store's errors, bugs included) keeps its identity, so a store's
-    // bug is a 500, not a "malformed body" 400.
+    let started: { upload: AttachmentUpload; sessionIdFollows: boolean } | undefined;
+    const startUpload = (part: FilePart) => {
+      started = startFrom(deps.useCase, principal, part, clientGone.signal);
+      return started.upload.received;
+    };
     try {
-      await Promise.race([
-        parsing.catch((error: unknown) => {
-          throw fromMultipartError(error);
-        }),
-        fileFailed,
-      ]);
+      const fields = await readUploadForm(ctx, startUpload);
+      if (started === undefined) throw new FileRequired();
+      const sessionId = singleField(fields, 'session_id');
+      return await started.upload.complete(started.sessionIdFollows ? sessionId : undefined);
     } catch (error) {
-      // The parser can fail (a malformed tail) while a file is still being written to the store;
-      // busboy has destroyed its stream, so the write ends at once. Waiting for it means the
-      // answer goes out only once nothing of this request remains stored.
-      await Promise.allSettled(fileHandlings);
+      // A refused file, a malformed form, a session id sent twice: nothing of it stays stored.
+      await started?.upload.abandon();
       throw error;
     }
-
-    const fields = (ctx.request as { body?: Record<string, unknown> }).body ?? {};
-    const handled = (ctx.file as (Express.Multer.File & { handled?: HandledFile }) | undefined)?.handled;
-    let sessionId: string | undefined;
-    try {
-      sessionId = singleField(fields, 'session_id');
-      if (handled === undefined) throw new FileRequired();
-    } catch (error) {
-      if (handled !== undefined) await undoHandledFile(deps.useCase, handled);
-      throw error;
-    }
-
-    let attachment: UploadedAttachment;
-    if (handled.kind === 'stored') attachment = handled.attachment;
-    else if (handled.kind === 'received') attachment = await deps.useCase.complete(handled.received, sessionId);
-    else attachment = await deps.useCase.execute({ principal, sessionId, fileName: handled.fileName, content: handled.content, signal: aborted.signal });
-    ctx.state.uploaded = attachment;
-    ctx.status = 200;
-    ctx.body = { url: attachment.url, type: attachment.type };
   };
 }
 
+/**
+ * Starts the upload of a form's file. Its folder is known now when `session_id` came before it;
+ * otherwise (or when it came more than once, which the complete form then refuses) the use case
+ * waits for the form's end to learn it.
+ */
+function startFrom(useCase: UploadAttachment, principal: Principal, part: FilePart, signal: AbortSignal) {
+  const sessionIdBefore = part.fieldsBefore['session_id'];
+  const sessionIdFollows = typeof sessionIdBefore !== 'string';
+  const request = { principal, fileName: clientFileName(part.fileName), content: part.content, signal };
+  const upload = sessionIdFollows ? useCase.start({ ...request, sessionIdFollows }) : useCase.start({ ...request, sessionId: sessionIdBefore });
+  return { upload, sessionIdFollows };
+}
+
+/** The 200 answer: the spec's `url` and `type`. */
+export function uploadAnswer(uploaded: UploadedAttachment): { url: string; type: string } {
+  return { url: uploaded.url, type: uploaded.type };
+}

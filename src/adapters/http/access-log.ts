@@ -1,0 +1,69 @@
+import type { Socket } from 'node:net';
+import type { Context, Middleware } from 'koa';
+import type { UploadedAttachment } from '../../application/upload-attachment.ts';
+import { BackendUnavailable, DomainError } from '../../domain/errors.ts';
+import type { Principal } from '../../domain/principal.ts';
+import { requestIdFor } from './request-id.ts';
+import { ClientGone } from './upload-route.ts';
+
+/** Where the app writes its one line per request; pino's Logger fits, and so does a test's spy. */
+export interface HttpLogger {
+  info(object: object, message?: string): void;
+  warn(object: object, message?: string): void;
+  error(object: object, message?: string): void;
+}
+
+/** What the routes tell the access log, through ctx.state. */
+export interface RequestState {
+  requestId: string;
+  principal?: Principal;
+  uploaded?: UploadedAttachment;
+  error?: unknown;
+}
+
+/**
+ * Gives each request its id (X-Request-Id) and writes one line once its answer is out (or its
+ * client gone). Never the Authorization header, the query string, form fields or file bytes:
+ * only what is listed here, and for a 500 the error (whose messages carry no tokens).
+ */
+export function accessLog(logger: HttpLogger, driver: string): Middleware {
+  const lastCount = new WeakMap<Socket, { read: number; written: number }>();
+  return async (ctx, next) => {
+    const started = performance.now();
+    const state = ctx.state as RequestState;
+    state.requestId = requestIdFor(ctx.req.headers['x-request-id']);
+    ctx.set('X-Request-Id', state.requestId);
+    ctx.res.once('close', () => {
+      // Bytes on the wire, headers included, since the previous request on this connection.
+      const socket = ctx.req.socket;
+      const before = lastCount.get(socket) ?? { read: 0, written: 0 };
+      const now = { read: socket.bytesRead, written: socket.bytesWritten };
+      lastCount.set(socket, now);
+      writeLine(logger, ctx, state, {
+        bytesIn: now.read - before.read,
+        bytesOut: now.written - before.written,
+        durationMs: Math.round((performance.now() - started) * 10) / 10,
+        driver,
+      });
+    });
+    await next();
+  };
+}
+
+function writeLine(logger: HttpLogger, ctx: Context, state: RequestState, facts: { bytesIn: number; bytesOut: number; durationMs: number; driver: string }): void {
+  const line = {
+    requestId: state.requestId,
+    method: ctx.method,
+    path: ctx.path,
+    status: ctx.status,
+    ...facts,
+    principal: state.principal?.kind ?? 'none',
+    ...(ctx.res.writableFinished ? {} : { aborted: true }),
+    ...(state.error instanceof DomainError ? { code: state.error.code } : {}),
+  };
+  const error = state.error;
+  if (error instanceof BackendUnavailable) logger.warn({ ...line, reason: error.reason }, error.message.toLowerCase());
+  else if (error instanceof ClientGone) logger.info(line, 'client went away');
+  else if (ctx.status >= 500 && !(error instanceof DomainError)) logger.error({ ...line, err: error }, 'request failed');
+  else logger.info(line, 'request');
+}

@@ -1,0 +1,97 @@
+import type { Readable } from 'node:stream';
+import multer from '@koa/multer';
+import multerCore, { type StorageEngine } from 'multer';
+import type { Context } from 'koa';
+import { DomainError, FileRequired, InvalidSessionId, InvalidUpload } from '../../domain/errors.ts';
+import { STREAM_BUFFER_BYTES } from '../../shared/stream-buffer.ts';
+
+/** Limits on the parts of a form, so a hostile body costs little. The file's own limit is the use case's. */
+const FORM_LIMITS = {
+  files: 1,
+  fields: 16,
+  parts: 20,
+  fieldNameSize: 100,
+  fieldSize: 1024,
+  headerPairs: 50,
+};
+
+export type FormFields = Readonly<Record<string, unknown>>;
+
+/** The form's `file` part, handed over as soon as it starts: its bytes stream through `content`. */
+export interface FilePart {
+  /** The file name as the client sent it (see clientFileName). */
+  readonly fileName: string;
+  readonly content: Readable;
+  /** The fields that came before the file. */
+  readonly fieldsBefore: FormFields;
+}
+
+/**
+ * Reads a multipart upload form with @koa/multer. `onFile` gets the `file` part as soon as it
+ * starts, and returns a promise that settles once it has finished with the part's bytes; the
+ * parser moves on to the fields after the file only then.
+ *
+ * Resolves with every field once the form has been read to its end; rejects with the first
+ * failure, at once: the file handler's (as it rejected), or the parser's, in the use case's words.
+ * (multer itself reports a failure only after draining the rest of the body; an answer should
+ * not wait for that, and the body's fate is the HTTP app's to decide.)
+ */
+export function readUploadForm(ctx: Context, onFile: (part: FilePart) => Promise<unknown>): Promise<FormFields> {
+  return new Promise((resolve, reject) => {
+    const handOver: StorageEngine = {
+      _handleFile(req, file, callback) {
+        const fieldsBefore = { ...((req as { body?: FormFields }).body ?? {}) };
+        onFile({ fileName: file.originalname, content: file.stream, fieldsBefore }).then(
+          () => callback(null, {}),
+          (error: unknown) => {
+            reject(error);
+            callback(error);
+          },
+        );
+      },
+      // Nothing is stored here: the caller undoes its own upload when the form fails.
+      _removeFile: (_req, _file, callback) => callback(null),
+    };
+    // preservePath: busboy would silently cut "../../x.jpg" to "x.jpg"; the domain's file-name
+    // rule sees the name as sent, refuses traversal attempts, and keeps only the last segment.
+    const parse = multer({
+      storage: handOver,
+      limits: FORM_LIMITS,
+      defParamCharset: 'utf8',
+      preservePath: true,
+      highWaterMark: STREAM_BUFFER_BYTES,
+      fileHwm: STREAM_BUFFER_BYTES,
+    } as multer.Options).single('file');
+    parse(ctx, async () => {}).then(
+      () => resolve((ctx.request as { body?: FormFields }).body ?? {}),
+      (error: unknown) => reject(fromMultipartError(error)),
+    );
+  });
+}
+
+/** The one value of a form field sent at most once. */
+export function singleField(fields: FormFields, name: string): string | undefined {
+  const value = fields[name];
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string') throw new InvalidSessionId(`${name} must be sent once, as a plain field`);
+  return value;
+}
+
+/** multer's and busboy's errors, in the use case's words; the file handler's own errors pass as they are. */
+function fromMultipartError(error: unknown): unknown {
+  if (error instanceof DomainError) return error;
+  if (error instanceof multerCore.MulterError) {
+    switch (error.code) {
+      case 'LIMIT_UNEXPECTED_FILE':
+        return new FileRequired(`send the file in the field "file", not "${error.field}"`);
+      case 'LIMIT_FILE_COUNT':
+        return new InvalidUpload('send exactly one file');
+      case 'LIMIT_FIELD_VALUE':
+        return error.field === 'session_id' ? new InvalidSessionId('session_id is too long') : new InvalidUpload(`field "${error.field}" is too long`);
+      default:
+        return new InvalidUpload(error.message);
+    }
+  }
+  // Everything else from the parser means the body is not well-formed multipart.
+  return new InvalidUpload(`malformed multipart body: ${(error as Error).message ?? String(error)}`);
+}
