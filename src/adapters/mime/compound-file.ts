@@ -2,9 +2,9 @@
  * Reads the directory of a Compound File Binary (CFB, "OLE2") container from its leading bytes
  * alone, as [MS-CFB] lays it out: a 512-byte header, then sectors of 512 (version 3) or 4,096
  * (version 4) bytes; sector n starts at (n + 1) × sector size. The directory is a chain of
- * sectors, linked through the FAT, whose own sectors the header lists (the first 109) and DIFAT
- * sectors list after that. Writers put the directory where they like: Microsoft Office in the
- * first sectors, the SheetJS `cfb` package (xlsx-populate, officecrypto-tool) after the FAT,
+ * sectors, linked through the FAT, whose own sectors the header lists (the first 109, all a
+ * head can need). Writers put the directory where they like: Microsoft Office in the first
+ * sectors, the SheetJS `cfb` package (xlsx-populate, officecrypto-tool) after the FAT,
  * LibreOffice at the very end. So a head may hold it all, or not.
  */
 
@@ -57,7 +57,6 @@ export function readCompoundFileDirectory(head: Uint8Array): CompoundFileDirecto
   const sectorSize = 1 << sectorShift;
   const idsPerSector = sectorSize / 4;
   const fatSectorCount = u32(44);
-  const firstDifatSector = u32(68);
 
   const sectorStart = (sector: number): number => {
     if (sector >= MAX_REGULAR_SECTOR) throw new Malformed(`sector id 0x${sector.toString(16)} where a sector was expected`);
@@ -66,19 +65,15 @@ export function readCompoundFileDirectory(head: Uint8Array): CompoundFileDirecto
     return start;
   };
 
-  /** The sector holding the FAT's `index`-th sector: the header lists 109, DIFAT sectors the rest. */
+  /**
+   * The sector holding the FAT's `index`-th sector, from the 109 the header lists. Later FAT
+   * sectors, listed in DIFAT sectors, describe sectors from 109 × 128 on (7 MB into a file of
+   * 512-byte sectors): beyond any head this reads, so it never needs them.
+   */
   const fatSector = (index: number): number => {
     if (index >= fatSectorCount) throw new Malformed('a chain leads past the FAT');
-    if (index < HEADER_DIFAT_ENTRIES) return u32(76 + 4 * index);
-    let difatSector = firstDifatSector;
-    let remaining = index - HEADER_DIFAT_ENTRIES;
-    // Each DIFAT sector lists idsPerSector - 1 FAT sectors, then the next DIFAT sector.
-    for (let hops = 0; remaining >= idsPerSector - 1; hops++) {
-      if (hops > fatSectorCount) throw new Malformed('the DIFAT chain loops');
-      difatSector = u32(sectorStart(difatSector) + 4 * (idsPerSector - 1));
-      remaining -= idsPerSector - 1;
-    }
-    return u32(sectorStart(difatSector) + 4 * remaining);
+    if (index >= HEADER_DIFAT_ENTRIES) throw new BeyondHead();
+    return u32(76 + 4 * index);
   };
 
   const nextInChain = (sector: number): number =>
