@@ -369,7 +369,8 @@ describe.each(httpStoreDrivers)('POST /v1/chat/upload/ with the $driver store', 
       ['a macro-enabled document named .docx', ooxmlHead('docm'), 'report.docx'],
       ['an OOXML package named .doc', ooxmlHead('docx'), 'report.doc'],
       ['an OLE2 file named .xlsx', ole2Head(), 'sheet.xlsx'],
-      ['AVIF named .heif', heifHead('avif', ['mif1', 'avif']), 'image.heif'],
+      ['AVIF named .heic (.heic means HEVC)', heifHead('avif', ['mif1', 'avif']), 'image.heic'],
+      ['AVIF without the HEIF brand named .heif', heifHead('avif', ['avif']), 'image.heif'],
       ['random bytes named .jpg', randomBytes(2000), 'photo.jpg'],
       ['a one-byte file named .pdf', Buffer.from('x'), 'doc.pdf'],
     ];
@@ -395,6 +396,7 @@ describe.each(httpStoreDrivers)('POST /v1/chat/upload/ with the $driver store', 
       ['HEIF brand mif1 as .heic', heifHead('mif1', ['mif1', 'heic']), 'a.heic', EXPECTED_TYPES.heic!],
       ['HEIF sequence brand msf1 as .heif', heifHead('msf1', ['msf1', 'hevc']), 'a.heif', EXPECTED_TYPES.heif!],
       ['a JPEG of exactly its 3-byte signature', Buffer.from([0xff, 0xd8, 0xff]), 'a.jpg', EXPECTED_TYPES.jpg!],
+      ['AV1-coded HEIF (brand avif, compatible mif1) as .heif', heifHead('avif', ['mif1', 'avif']), 'a.heif', EXPECTED_TYPES.heif!],
     ];
     it.each(accepted)('accepts %s', async (_, content, name, type) => {
       const tail = randomBytes(200_000);
