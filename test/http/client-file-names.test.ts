@@ -1,0 +1,110 @@
+/**
+ * File names as real clients put them on the wire (test/fixtures/multipart: the exact
+ * Content-Disposition lines of curl, requests, httpx, aiohttp, Go and WHATWG FormData), uploaded
+ * as sent: the stored name, the key and the download's Content-Disposition are the name the user
+ * picked.
+ */
+import { readFile } from 'node:fs/promises';
+import { parse as parseContentDisposition } from 'content-disposition';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { clientFileName } from '../../src/adapters/http/client-file-name.ts';
+import { safeFileName } from '../../src/domain/object-key.ts';
+import { startAttacheUnderTest, TEST_TOKENS, type AttacheUnderTest } from '../support/attache-under-test.ts';
+import { fileNamed } from '../support/file-heads.ts';
+import { closing, rawPart } from '../support/multipart.ts';
+import { memoryDriver } from '../support/stores-under-test.ts';
+
+interface Recorded {
+  readonly names: string[];
+  readonly clients: Array<{ client: string; producer: string; headers: string[] }>;
+}
+const recorded = JSON.parse(await readFile(new URL('../fixtures/multipart/file-name-headers.json', import.meta.url), 'utf8')) as Recorded;
+
+/**
+ * What attache makes of each name: the name itself, except where aiohttp's encoding cannot be
+ * told from a name that really has `%XX` in it (its decoded form is plain ASCII).
+ */
+function expectedName(client: string, name: string): string {
+  if (client === 'aiohttp' && name === 'a "quoted" name.pdf') return 'a%20"quoted"%20name.pdf';
+  if (client === 'aiohttp' && name === 'a%20b.pdf') return 'a%2520b.pdf';
+  return name;
+}
+
+const cases = recorded.clients.flatMap(({ client, producer, headers }) =>
+  headers.map((header, i) => ({ client, producer, name: recorded.names[i]!, header: Buffer.from(header, 'base64') })),
+);
+
+describe('file names as clients send them', () => {
+  let attache: AttacheUnderTest;
+  beforeAll(async () => {
+    attache = await startAttacheUnderTest(memoryDriver);
+  });
+  afterAll(async () => {
+    await attache?.close();
+  });
+
+  async function uploadWithHeader(header: Buffer, fileName: string) {
+    const boundary = 'attache-client-names';
+    const body = Buffer.concat([
+      rawPart(boundary, ['Content-Disposition: form-data; name="session_id"'], 'names'),
+      rawPart(boundary, [header, 'Content-Type: application/octet-stream'], fileNamed(fileName)),
+      closing(boundary),
+    ]);
+    const response = await fetch(attache.uploadUrl, {
+      method: 'POST',
+      headers: { Authorization: `Token ${TEST_TOKENS.store}`, 'Content-Type': `multipart/form-data; boundary=${boundary}` },
+      body,
+    });
+    return { status: response.status, json: (await response.json()) as { url?: string; error?: string; detail?: string } };
+  }
+
+  it('has every client’s header for every name', () => {
+    expect(cases).toHaveLength(recorded.clients.length * recorded.names.length);
+  });
+
+  it.each(cases)('$client ($producer): $name', async ({ client, name, header }) => {
+    const expected = expectedName(client, name);
+    const { status, json } = await uploadWithHeader(header, name);
+    expect(status, JSON.stringify(json)).toBe(200);
+    expect(decodeURIComponent(new URL(json.url!).pathname)).toMatch(new RegExp(`-${escape(safeFileName(expected))}$`));
+    const download = await fetch(json.url!);
+    expect(parseContentDisposition(download.headers.get('content-disposition')!).parameters['filename']).toBe(expected);
+  });
+
+  it('takes an RFC 2231 filename* (UTF-8, percent-encoded) as the name it encodes', async () => {
+    const { status, json } = await uploadWithHeader(
+      Buffer.from(`Content-Disposition: form-data; name="file"; filename*=UTF-8''%D0%A4%D0%BE%D1%82%D0%BE.jpg`),
+      'photo.jpg',
+    );
+    expect(status).toBe(200);
+    const download = await fetch(json.url!);
+    expect(parseContentDisposition(download.headers.get('content-disposition')!).parameters['filename']).toBe('Фото.jpg');
+  });
+});
+
+describe('clientFileName', () => {
+  it.each([
+    ['%D0%A4%D0%BE%D1%82%D0%BE.jpg', 'Фото.jpg'],
+    ['%E6%8A%A5%E5%91%8A%202024.pdf', '报告 2024.pdf'],
+    ['%C3%9Cn%C3%AFc%C3%B6d%C3%A9.docx', 'Ünïcödé.docx'],
+    // Kept as sent: no non-ASCII letter once decoded, not ASCII, invalid escapes or UTF-8.
+    ['a%20b.pdf', 'a%20b.pdf'],
+    ['100%25.pdf', '100%25.pdf'],
+    ['%F0%9F%8C%B4.jpg', '%F0%9F%8C%B4.jpg'],
+    ['Фото%20.jpg', 'Фото%20.jpg'],
+    ['%D0%A4%ZZ.jpg', '%D0%A4%ZZ.jpg'],
+    ['%D0.jpg', '%D0.jpg'],
+    ['%C0%AF.jpg', '%C0%AF.jpg'],
+    ['photo.jpg', 'photo.jpg'],
+  ])('%s → %s', (sent, meant) => {
+    expect(clientFileName(sent)).toBe(meant);
+  });
+
+  it('decodes a traversal attempt too, which the domain then refuses like any other', () => {
+    expect(clientFileName('..%2F..%2F%D0%A4.jpg')).toBe('../../Ф.jpg');
+  });
+});
+
+function escape(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
