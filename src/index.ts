@@ -14,16 +14,19 @@ export {
   createUploadAttachment,
   type CreateUploadAttachmentOptions,
   type EmbeddedUploadAttachment,
-} from './create-upload-attachment.ts';
+} from './composition/library.ts';
 
 // The use case and its ports.
 export {
+  MEMORY_HOLD_BYTES,
   UploadAttachment,
   type ReceivedAttachment,
+  type StartRequest,
   type UploadAttachmentDeps,
   type UploadRequest,
   type UploadedAttachment,
 } from './application/upload-attachment.ts';
+export { AttachmentUpload } from './application/attachment-upload.ts';
 export type { Disposition, ObjectContent, ObjectMeta, ObjectStore, StoredObject } from './application/ports/object-store.ts';
 export type { AuthPort } from './application/ports/auth-port.ts';
 export type { MimeDetector } from './application/ports/mime-detector.ts';
@@ -53,7 +56,7 @@ export { StaticTokenAuth, type TokenEntry } from './adapters/auth/static-token-a
 export { ExtensionMimeDetector } from './adapters/mime/extension-mime-detector.ts';
 export { InMemoryObjectStore } from './adapters/object-store/in-memory-object-store.ts';
 export { LocalDiskObjectStore } from './adapters/object-store/local-disk-object-store.ts';
-export { createAuth, createMimeDetector, createObjectStore, type AuthSetup } from './adapters/compose.ts';
+export { createAuth, createMimeDetector, createObjectStore, type AuthSetup } from './composition/adapters.ts';
 
 // Configuration: the same environment variables as the service.
-export { ConfigError, ENVIRONMENT_VARIABLES, loadConfig, type Config, type StorageConfig, type UrlMode } from './config.ts';
+export { ConfigError, ENVIRONMENT_VARIABLES, loadConfig, type Config, type StorageConfig, type UrlMode } from './composition/config.ts';

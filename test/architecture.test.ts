@@ -51,13 +51,18 @@ describe('import rules', () => {
     }
   });
 
-  it('only main.ts imports tsyringe and reflect-metadata', () => {
-    expect(importersOf((i) => ['tsyringe', 'reflect-metadata'].includes(packageOf(i)))).toEqual(['main.ts']);
+  it('only the container imports tsyringe and reflect-metadata', () => {
+    expect(importersOf((i) => ['tsyringe', 'reflect-metadata'].includes(packageOf(i)))).toEqual(['composition/container.ts']);
   });
 
-  it('pino and prom-client stay in the adapters and main.ts', () => {
+  it('pino and prom-client stay in the adapters and the composition', () => {
     const importers = importersOf((i) => ['pino', 'pino-pretty', 'prom-client'].includes(packageOf(i)));
-    expect(importers.filter((f) => !(f.startsWith('adapters/') || f === 'main.ts'))).toEqual([]);
+    expect(importers.filter((f) => !(f.startsWith('adapters/') || f.startsWith('composition/')))).toEqual([]);
+  });
+
+  it('adapters import neither the composition nor the entry points', () => {
+    const upward = sources.filter((s) => s.file.startsWith('adapters/')).filter((s) => s.imports.some((i) => i.startsWith('composition/') || ['main.ts', 'cli.ts', 'index.ts'].includes(i)));
+    expect(upward.map((s) => s.file)).toEqual([]);
   });
 
   it('only the HTTP adapter imports koa and multer', () => {
@@ -65,8 +70,15 @@ describe('import rules', () => {
     expect(importers.filter((f) => !f.startsWith('adapters/http/'))).toEqual([]);
   });
 
-  it('nothing but main.ts imports the HTTP adapter, and nothing imports main.ts', () => {
-    expect(importersOf((i) => isLocal(i) && i.startsWith('adapters/http/')).filter((f) => !f.startsWith('adapters/http/'))).toEqual(['main.ts']);
-    expect(importersOf((i) => i === 'main.ts')).toEqual([]);
+  it('only the service imports the HTTP adapter, and nothing imports the entry points', () => {
+    expect(importersOf((i) => isLocal(i) && i.startsWith('adapters/http/')).filter((f) => !f.startsWith('adapters/http/'))).toEqual(['composition/service.ts']);
+    expect(importersOf((i) => ['main.ts', 'cli.ts', 'index.ts'].includes(i))).toEqual([]);
+  });
+
+  it('the entry points are thin: main.ts and cli.ts hand over to the composition', () => {
+    for (const entry of ['main.ts', 'cli.ts']) {
+      const { imports } = sources.find((s) => s.file === entry)!;
+      expect({ entry, imports: imports.filter((i) => !i.startsWith('composition/')) }).toEqual({ entry, imports: [] });
+    }
   });
 });

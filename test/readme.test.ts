@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
-import { configurationTable } from '../src/config.ts';
+import { configurationTable } from '../src/composition/config.ts';
 
 const readme = await readFile(new URL('../README.md', import.meta.url), 'utf8');
 

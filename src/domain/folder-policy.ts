@@ -21,9 +21,14 @@ export function parseSessionId(raw: string | undefined): string | undefined {
   return raw;
 }
 
+/** Whether `id` may name a folder: letters, digits, '-' and '_', at most MAX_SESSION_ID_LENGTH of them. */
+export function isSafeIdentifier(id: string): boolean {
+  return id.length > 0 && id.length <= MAX_SESSION_ID_LENGTH && SAFE_IDENTIFIER.test(id);
+}
+
 /** Ids from token backends are trusted but still must not break out of their folder. */
 function safePrincipalId(id: string | undefined): string | undefined {
-  return id !== undefined && id.length <= MAX_SESSION_ID_LENGTH && SAFE_IDENTIFIER.test(id) ? id : undefined;
+  return id !== undefined && isSafeIdentifier(id) ? id : undefined;
 }
 
 /**

@@ -1,9 +1,9 @@
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { HttpIntrospectionAuth, type HttpIntrospectionAuthOptions } from '../../src/adapters/auth/http-introspection-auth.ts';
-import { loadConfig } from '../../src/config.ts';
+import { loadConfig } from '../../src/composition/config.ts';
 import { AuthenticationUnavailable } from '../../src/domain/errors.ts';
-import { startAttache, type RunningAttache } from '../../src/main.ts';
+import { startAttache, type RunningAttache } from '../../src/composition/service.ts';
 import { fileNamed } from '../support/file-heads.ts';
 import { freePort } from '../support/free-port.ts';
 import { startTokenBackend, type TokenBackendBehaviour } from '../support/token-backend.ts';

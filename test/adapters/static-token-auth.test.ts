@@ -8,8 +8,9 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StaticTokenAuth } from '../../src/adapters/auth/static-token-auth.ts';
 import { InMemoryObjectStore } from '../../src/adapters/object-store/in-memory-object-store.ts';
-import { loadConfig } from '../../src/config.ts';
-import { createAuth, startAttache } from '../../src/main.ts';
+import { loadConfig } from '../../src/composition/config.ts';
+import { createAuth } from '../../src/composition/adapters.ts';
+import { startAttache } from '../../src/composition/service.ts';
 import { fileNamed } from '../support/file-heads.ts';
 import { freePort } from '../support/free-port.ts';
 

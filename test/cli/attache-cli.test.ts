@@ -23,9 +23,9 @@ interface Outcome {
   stderr: string;
 }
 
-function attache(args: string[], env: Record<string, string>, nodeArgs: string[] = []): Promise<Outcome> {
+function attache(args: string[], env: Record<string, string>, nodeArgs: string[] = [], cwd = scratch): Promise<Outcome> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [...nodeArgs, CLI, ...args], { env: { PATH: process.env.PATH, ...env }, cwd: scratch }, (error, stdout, stderr) => {
+    execFile(process.execPath, [...nodeArgs, CLI, ...args], { env: { PATH: process.env.PATH, ...env }, cwd }, (error, stdout, stderr) => {
       resolve({ code: error ? ((error as { code?: number }).code ?? -1) : 0, stdout, stderr });
     });
   });
@@ -109,6 +109,12 @@ describe('attache (the CLI)', () => {
       expect(lines[0]).toMatch(new RegExp(`^photo\\.jpg: https://files\\.example/att/chat/session-s-1/${UUID}-photo\\.jpg \\(image/jpeg\\)$`));
       expect(lines[1]).toMatch(new RegExp(`^report\\.pdf: https://files\\.example/att/chat/session-s-1/${UUID}-report\\.pdf \\(application/pdf\\)$`));
       expect(lines[2]).toMatch(/^sheet\.xlsx: .*\/chat\/session-s-1\/.*-sheet\.xlsx \(application\/vnd\.openxmlformats-officedocument\.spreadsheetml\.sheet\)$/);
+    });
+
+    it('finds the files where npm says the command was typed (INIT_CWD), as under `npm run attache`', async () => {
+      const { code, stdout } = await attache(['upload', 'photo.jpg', '--token', storeToken], { ...env, INIT_CWD: scratch }, [], tmpdir());
+      expect(code).toBe(0);
+      expect(stdout).toMatch(/^photo\.jpg: https:\/\/files\.example\/att\/chat\/store-42\//);
     });
 
     it('prints one JSON object per file with --json, failures included', async () => {

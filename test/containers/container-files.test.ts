@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { StaticTokenAuth } from '../../src/adapters/auth/static-token-auth.ts';
-import { loadConfig } from '../../src/config.ts';
+import { loadConfig } from '../../src/composition/config.ts';
 
 /**
  * Nothing here can build images or run containers (no Docker engine), so these tests check

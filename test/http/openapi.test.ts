@@ -4,9 +4,9 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StaticTokenAuth } from '../../src/adapters/auth/static-token-auth.ts';
 import { errorResponse, STATUS_BY_CODE } from '../../src/adapters/http/error-responses.ts';
-import { loadConfig } from '../../src/config.ts';
+import { loadConfig } from '../../src/composition/config.ts';
 import { fileWithText } from '../support/file-heads.ts';
-import { startAttache, type RunningAttache } from '../../src/main.ts';
+import { startAttache, type RunningAttache } from '../../src/composition/service.ts';
 import { TEST_TOKENS } from '../support/attache-under-test.ts';
 
 type Document = {

@@ -5,9 +5,9 @@ import { StaticTokenAuth } from '../../src/adapters/auth/static-token-auth.ts';
 import { InMemoryObjectStore } from '../../src/adapters/object-store/in-memory-object-store.ts';
 import type { AuthPort } from '../../src/application/ports/auth-port.ts';
 import type { ObjectStore } from '../../src/application/ports/object-store.ts';
-import { loadConfig } from '../../src/config.ts';
+import { loadConfig } from '../../src/composition/config.ts';
 import { StorageUnavailable } from '../../src/domain/errors.ts';
-import { startAttache, type RunningAttache } from '../../src/main.ts';
+import { startAttache, type RunningAttache } from '../../src/composition/service.ts';
 import { TEST_TOKENS } from '../support/attache-under-test.ts';
 
 const auth = () =>

@@ -1,7 +1,7 @@
 import { pino } from 'pino';
 import { StaticTokenAuth } from '../../src/adapters/auth/static-token-auth.ts';
-import { loadConfig } from '../../src/config.ts';
-import { startAttache, type RunningAttache } from '../../src/main.ts';
+import { loadConfig } from '../../src/composition/config.ts';
+import { startAttache, type RunningAttache } from '../../src/composition/service.ts';
 import { freePort } from './free-port.ts';
 import { type StoreDriverUnderTest, type StoreUnderTest } from './stores-under-test.ts';
 

@@ -36,6 +36,11 @@ export class StaticTokenAuth implements AuthPort {
 
   /** Reads `{"tokens":[{"token":"...","role":"admin"|"store","id":"7"}]}`; throws a one-line Error naming what is wrong. */
   static async fromFile(path: string): Promise<StaticTokenAuth> {
+    return new StaticTokenAuth(await StaticTokenAuth.readFile(path));
+  }
+
+  /** The entries of a tokens file (see fromFile). */
+  static async readFile(path: string): Promise<TokenEntry[]> {
     let json: unknown;
     try {
       json = JSON.parse(await readFile(path, 'utf8'));
@@ -48,17 +53,23 @@ export class StaticTokenAuth implements AuthPort {
       throw new Error(`${path}: ${issue.path.join('.') || 'file'}: ${issue.message}`);
     }
     if (parsed.data.tokens.length === 0) throw new Error(`${path}: lists no tokens`);
-    return new StaticTokenAuth(parsed.data.tokens);
+    return parsed.data.tokens;
   }
 
   /** One admin and one store token, random, for trying attache out on a development machine. */
   static development(): { auth: StaticTokenAuth; tokens: { admin: string; store: string } } {
+    const { entries, tokens } = StaticTokenAuth.developmentEntries();
+    return { auth: new StaticTokenAuth(entries), tokens };
+  }
+
+  /** The entries behind development(): an admin (id 1) and a store (id 1), each with a random token. */
+  static developmentEntries(): { entries: TokenEntry[]; tokens: { admin: string; store: string } } {
     const tokens = { admin: `dev-admin-${randomBytes(16).toString('hex')}`, store: `dev-store-${randomBytes(16).toString('hex')}` };
-    const auth = new StaticTokenAuth([
+    const entries: TokenEntry[] = [
       { token: tokens.admin, role: 'admin', id: '1' },
       { token: tokens.store, role: 'store', id: '1' },
-    ]);
-    return { auth, tokens };
+    ];
+    return { entries, tokens };
   }
 
   async identify(token: string): Promise<Identity | undefined> {

@@ -3,6 +3,8 @@ export interface CliIO {
   readonly stdout: { write(text: string): unknown };
   readonly stderr: { write(text: string): unknown; readonly isTTY?: boolean; readonly columns?: number };
   readonly env: NodeJS.ProcessEnv;
+  /** Where the files named on the command line are; the process's working directory by default. */
+  readonly cwd?: string;
   /** Aborted when the user interrupts (Ctrl-C): the upload under way is undone. */
   readonly signal?: AbortSignal;
 }

@@ -1,5 +1,5 @@
 import { open } from 'node:fs/promises';
-import { basename } from 'node:path';
+import { basename, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream';
 import type { UploadAttachment } from '../../application/upload-attachment.ts';
@@ -25,17 +25,20 @@ export interface UploadFilesRequest {
  * Uploads each file in turn through the use case, as the HTTP route does for one.
  * A file that fails (missing, unsupported type, empty, too large) is reported and the next one
  * is tried; a failure that would fail every remaining file (storage unavailable, interrupted)
- * stops the run. Returns the exit code: 0 when every file was stored, else 1 (130 if interrupted).
+ * stops the run. Returns the exit code (0 when every file was stored, else 1; 130 if
+ * interrupted) and how many files were stored.
  */
-export async function uploadFiles(request: UploadFilesRequest, io: CliIO): Promise<number> {
+export async function uploadFiles(request: UploadFilesRequest, io: CliIO): Promise<{ exitCode: number; stored: number }> {
   const { uploadAttachment, principal, sessionId } = request;
   let exitCode: number = EXIT.OK;
+  let stored = 0;
   for (const [index, path] of request.files.entries()) {
     const fileName = basename(path);
     try {
-      const { content, size, done } = await openFile(path, io);
+      const { content, size, done } = await openFile(resolve(io.cwd ?? '.', path), path, io);
       try {
         const uploaded = await uploadAttachment.execute({ principal, sessionId, fileName, content, signal: io.signal });
+        stored++;
         io.stdout.write(
           request.json ? `${JSON.stringify({ file: path, url: uploaded.url, type: uploaded.type, size })}\n` : `${path}: ${uploaded.url} (${uploaded.type})\n`,
         );
@@ -45,7 +48,7 @@ export async function uploadFiles(request: UploadFilesRequest, io: CliIO): Promi
     } catch (error) {
       if (io.signal?.aborted) {
         io.stderr.write(`attache: ${path}: interrupted; nothing was kept\n`);
-        return EXIT.INTERRUPTED;
+        return { exitCode: EXIT.INTERRUPTED, stored };
       }
       const report = errorReport(error);
       io.stderr.write(`attache: ${path}: ${errorText(report)}\n`);
@@ -54,20 +57,20 @@ export async function uploadFiles(request: UploadFilesRequest, io: CliIO): Promi
       if (error instanceof StorageUnavailable) {
         const left = request.files.length - index - 1;
         if (left > 0) io.stderr.write(`attache: stopping: storage is unavailable; ${left} more file(s) not tried\n`);
-        return exitCode;
+        return { exitCode, stored };
       }
     }
   }
-  return exitCode;
+  return { exitCode, stored };
 }
 
-/** The file's bytes, metered by a progress bar on a terminal when it is large. */
-async function openFile(path: string, io: CliIO): Promise<{ content: Readable; size: number; done: () => void }> {
+/** The file's bytes (at `path`, which the user gave as `given`), metered by a progress bar on a terminal when it is large. */
+async function openFile(path: string, given: string, io: CliIO): Promise<{ content: Readable; size: number; done: () => void }> {
   const handle = await open(path, 'r');
   let size: number;
   try {
     const info = await handle.stat();
-    if (info.isDirectory()) throw Object.assign(new Error(`${path} is a directory`), { code: 'EISDIR' });
+    if (info.isDirectory()) throw Object.assign(new Error(`${given} is a directory`), { code: 'EISDIR' });
     size = info.size;
   } catch (error) {
     await handle.close();
@@ -75,7 +78,7 @@ async function openFile(path: string, io: CliIO): Promise<{ content: Readable; s
   }
   const file = handle.createReadStream();
   if (!isInteractive(io) || size < PROGRESS_MIN_BYTES) return { content: file, size, done: () => {} };
-  const progress = progressLine(io.stderr, basename(path), size);
+  const progress = progressLine(io.stderr, basename(given), size);
   // Errors travel to the use case through the meter; the callback only keeps them from going unheard.
   const content = pipeline(file, progress.meter, () => {});
   return { content, size, done: progress.clear };

@@ -3,11 +3,11 @@
  * server, a queue consumer, a migration script, the `attache` CLI. The same environment
  * variables as the service, the same adapters, no container, no HTTP server, no Koa.
  */
-import { createAuth, createMimeDetector, createObjectStore, defaultSelfUrl } from './adapters/compose.ts';
-import type { AuthPort } from './application/ports/auth-port.ts';
-import type { MimeDetector } from './application/ports/mime-detector.ts';
-import type { ObjectStore } from './application/ports/object-store.ts';
-import { UploadAttachment } from './application/upload-attachment.ts';
+import { createAuth, createMimeDetector, createObjectStore, defaultSelfUrl } from './adapters.ts';
+import type { AuthPort } from '../application/ports/auth-port.ts';
+import type { MimeDetector } from '../application/ports/mime-detector.ts';
+import type { ObjectStore } from '../application/ports/object-store.ts';
+import { UploadAttachment } from '../application/upload-attachment.ts';
 import { loadConfig, type Config } from './config.ts';
 
 export interface CreateUploadAttachmentOptions {
@@ -20,7 +20,7 @@ export interface CreateUploadAttachmentOptions {
 }
 
 export interface EmbeddedUploadAttachment {
-  /** The use case: `authenticate(token)`, `precheck(...)`, `execute(...)`, `discard(...)`. */
+  /** The use case: `authenticate(token)`, then `execute(...)`, or `start(...)` and `complete`/`abandon`. */
   readonly uploadAttachment: UploadAttachment;
   readonly config: Config;
   readonly store: ObjectStore;

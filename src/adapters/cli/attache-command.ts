@@ -1,0 +1,148 @@
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import type { UploadAttachment } from '../../application/upload-attachment.ts';
+import { Unauthorized } from '../../domain/errors.ts';
+import { isSafeIdentifier, MAX_SESSION_ID_LENGTH, parseSessionId } from '../../domain/folder-policy.ts';
+import { principalFrom, type Principal } from '../../domain/principal.ts';
+import { EXIT, isInteractive, UsageError, type CliIO } from './cli-io.ts';
+import { errorReport, errorText } from './error-lines.ts';
+import { MAIN_HELP, TOKENS_CREATE_HELP, TOKENS_USAGE, UPLOAD_HELP } from './help-texts.ts';
+import { newTokenEntry, TOKEN_ROLES, type TokenRole } from './token-entry.ts';
+import { uploadFiles } from './upload-files.ts';
+
+/** What the command gets from the composition root: the service's settings, and the use case built from them. */
+export interface CommandSetup {
+  /** NODE_ENV=production. */
+  readonly production: boolean;
+  /** Whether AUTH_TOKENS_FILE is set: only then can a token be checked here. */
+  readonly tokensFileSet: boolean;
+  /** ATTACHE_TOKEN: the token when --token is not given. */
+  readonly defaultToken: string | undefined;
+  /** With the local driver, the folder files go to (told after uploading). */
+  readonly localStorageDir: string | undefined;
+  /** Builds the use case as the service would; `close` releases what it opened. */
+  open(): Promise<{ readonly uploadAttachment: UploadAttachment; close(): Promise<void> }>;
+}
+
+export interface AttacheCommandDeps {
+  /** The setup for this environment; throws UsageError for an invalid configuration. */
+  setUp(env: NodeJS.ProcessEnv): CommandSetup;
+}
+
+/** Runs `attache ...argv`; resolves with the exit code, having printed every message. */
+export async function runAttacheCommand(argv: string[], io: CliIO, deps: AttacheCommandDeps): Promise<number> {
+  try {
+    return await run(argv, io, deps);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      io.stderr.write(`attache: ${error.message}\n`);
+      return EXIT.USAGE;
+    }
+    if (io.signal?.aborted) return EXIT.INTERRUPTED;
+    io.stderr.write(`attache: ${errorText(errorReport(error))}\n`);
+    return EXIT.FAILED;
+  }
+}
+
+async function run(argv: string[], io: CliIO, deps: AttacheCommandDeps): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'upload':
+      return upload(rest, io, deps);
+    case 'tokens':
+      if (rest[0] === 'create') return tokensCreate(rest.slice(1), io);
+      if (rest[0] === undefined || rest[0] === '--help' || rest[0] === '-h') {
+        // Asked for, usage is the output; given instead of a subcommand, it is the error.
+        (rest[0] === undefined ? io.stderr : io.stdout).write(TOKENS_USAGE);
+        return rest[0] === undefined ? EXIT.USAGE : EXIT.OK;
+      }
+      throw new UsageError(`tokens: unknown subcommand ${JSON.stringify(rest[0])}; try "attache tokens create --help"`);
+    case undefined:
+      io.stderr.write(MAIN_HELP);
+      return EXIT.USAGE;
+    case '--help':
+    case '-h':
+    case 'help':
+      io.stdout.write(MAIN_HELP);
+      return EXIT.OK;
+    default:
+      throw new UsageError(`unknown command ${JSON.stringify(command)}; try "attache --help"`);
+  }
+}
+
+function parse<T extends NonNullable<ParseArgsConfig['options']>>(args: string[], options: T, allowPositionals: boolean) {
+  try {
+    return parseArgs({ args, options: { ...options, help: { type: 'boolean', short: 'h' } }, allowPositionals, strict: true });
+  } catch (error) {
+    // parseArgs's messages already name the option ("Unknown option '--x'").
+    throw new UsageError((error as Error).message);
+  }
+}
+
+/** An admin's or store's id given on the command line: the same rule as the ids that name folders. */
+function checkId(id: string | undefined): string | undefined {
+  if (id !== undefined && !isSafeIdentifier(id)) {
+    throw new UsageError(`--id may contain only letters, digits, "-" and "_" (at most ${MAX_SESSION_ID_LENGTH}), got ${JSON.stringify(id)}`);
+  }
+  return id;
+}
+
+async function upload(args: string[], io: CliIO, deps: AttacheCommandDeps): Promise<number> {
+  const options = { session: { type: 'string' }, token: { type: 'string' }, as: { type: 'string' }, id: { type: 'string' }, json: { type: 'boolean' } } as const;
+  const { values, positionals } = parse(args, options, true);
+  if (values.help) {
+    io.stdout.write(UPLOAD_HELP);
+    return EXIT.OK;
+  }
+  if (positionals.length === 0) throw new UsageError('upload: file is required (attache upload FILE...)');
+  if (values.id !== undefined && values.as === undefined) throw new UsageError('--id goes with --as; a token already names its holder');
+  const setup = deps.setUp(io.env);
+  // Checked once: a bad session id would fail every file.
+  const sessionId = parseSessionId(values.session);
+  const token = values.token ?? setup.defaultToken;
+
+  let principal: Principal | undefined;
+  if (values.as !== undefined) {
+    if (setup.production) throw new UsageError('--as is refused when NODE_ENV=production; pass a token from AUTH_TOKENS_FILE');
+    if (token !== undefined) throw new UsageError('give either a token (--token or ATTACHE_TOKEN) or --as, not both');
+    if (!(TOKEN_ROLES as readonly string[]).includes(values.as)) throw new UsageError(`--as must be admin or store, got ${JSON.stringify(values.as)}`);
+    principal = principalFrom({ role: values.as, id: checkId(values.id) });
+  } else if (token === undefined) {
+    throw new Unauthorized('no token: pass --token T or set ATTACHE_TOKEN; outside production, --as store --id N');
+  } else if (!setup.tokensFileSet) {
+    // The service's development tokens are made up at each start; nothing here could check one.
+    throw new Unauthorized('AUTH_TOKENS_FILE is not set, so no token can be checked; set it, or outside production use --as store --id N');
+  }
+
+  const opened = await setup.open();
+  try {
+    principal ??= await opened.uploadAttachment.authenticate(token);
+    const request = { uploadAttachment: opened.uploadAttachment, principal, sessionId, files: positionals, json: values.json ?? false };
+    const { exitCode, stored } = await uploadFiles(request, io);
+    // Told to a person at a terminal (scripts read the URLs): the service serves the files of
+    // this folder, by default attache's own data/uploads, wherever the command was run.
+    if (stored > 0 && setup.localStorageDir !== undefined && isInteractive(io)) io.stderr.write(`attache: stored under ${setup.localStorageDir}\n`);
+    return exitCode;
+  } finally {
+    await opened.close();
+  }
+}
+
+async function tokensCreate(args: string[], io: CliIO): Promise<number> {
+  const { values } = parse(args, { role: { type: 'string' }, id: { type: 'string' }, json: { type: 'boolean' } }, false);
+  if (values.help) {
+    io.stdout.write(TOKENS_CREATE_HELP);
+    return EXIT.OK;
+  }
+  if (values.role === undefined || !(TOKEN_ROLES as readonly string[]).includes(values.role)) {
+    throw new UsageError(`tokens create: --role must be admin or store${values.role === undefined ? '' : `, got ${JSON.stringify(values.role)}`}`);
+  }
+  const { token, entry } = newTokenEntry(values.role as TokenRole, checkId(values.id));
+  if (values.json) {
+    io.stdout.write(`${JSON.stringify({ token, entry })}\n`);
+  } else {
+    io.stdout.write(`${token}\n${JSON.stringify(entry)}\n`);
+    io.stderr.write('Line 1 is the token: give it to its holder, it is not stored anywhere.\n');
+    io.stderr.write('Line 2 goes into the "tokens" array of AUTH_TOKENS_FILE; restart attache to accept it.\n');
+  }
+  return EXIT.OK;
+}

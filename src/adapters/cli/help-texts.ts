@@ -1,0 +1,54 @@
+/** The `attache` command's help texts. */
+
+export const MAIN_HELP = `Usage: attache <command> [options]
+
+Commands:
+  upload FILE...         upload files as chat attachments, print their URLs
+  tokens create          make a new token and its AUTH_TOKENS_FILE entry
+
+Run "attache <command> --help" for a command's options. Configuration comes from the same
+environment variables as the service (STORAGE_DRIVER, LOCAL_STORAGE_DIR, S3_*, GCS_*,
+PUBLIC_BASE_URL, MAX_FILE_SIZE, AUTH_TOKENS_FILE, NODE_ENV).
+
+Exit codes: 0 done, 1 an upload failed or was refused, 2 bad arguments or configuration,
+130 interrupted.
+`;
+
+export const UPLOAD_HELP = `Usage: attache upload FILE... [--session ID] [--token T] [--json]
+       attache upload FILE... --as admin|store [--id N] [--session ID] [--json]
+
+Uploads each FILE through the same use case as POST /v1/chat/upload/: same folders, same
+allowed types, same MAX_FILE_SIZE, same storage. Files are uploaded one after another; a
+file that fails is reported and the next one is tried, and the exit code is then 1. An
+invalid token, an invalid session id or unavailable storage stops the run.
+
+Options:
+  --session ID   put the files in chat/session-ID/ (letters, digits, -, _)
+  --token T      an admin or store token from AUTH_TOKENS_FILE (default: $ATTACHE_TOKEN)
+  --as ROLE      upload as an admin or store without a token; refused when NODE_ENV=production
+  --id N         with --as: the admin's or store's id (its folder is chat/ROLE-N/)
+  --json         print one JSON object per file: {"file","url","type","size"} on success,
+                 {"file","error","code","detail"} on failure (failures also go to stderr)
+  -h, --help     show this help
+
+Output: one line per stored file, "FILE: URL (TYPE)"; errors on stderr as
+"attache: FILE: <error> (<detail>)". On a terminal (not when stderr is piped or CI is set)
+files of 1 MiB and more show a progress bar on stderr, and with STORAGE_DRIVER=local the
+folder the files went to is named at the end (by default data/uploads in attache's own
+folder, the one the service serves, wherever the command is run).
+`;
+
+export const TOKENS_CREATE_HELP = `Usage: attache tokens create --role admin|store [--id N] [--json]
+
+Prints a new random token (line 1) and the entry that accepts it (line 2), to add to the
+"tokens" array of AUTH_TOKENS_FILE. The entry holds only the token's SHA-256; the token itself
+is shown once and stored nowhere. attache reads AUTH_TOKENS_FILE at start-up: restart it.
+
+Options:
+  --role ROLE    admin or store
+  --id N         the admin's or store's id (letters, digits, -, _)
+  --json         print {"token": "...", "entry": {...}} instead
+  -h, --help     show this help
+`;
+
+export const TOKENS_USAGE = 'Usage: attache tokens create --role admin|store [--id N] [--json]\n\nRun "attache tokens create --help" for details.\n';

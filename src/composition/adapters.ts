@@ -1,0 +1,104 @@
+/**
+ * The adapters a configuration names. What needs asynchronous work (loading an SDK's module,
+ * reading the tokens file) is prepared first and yields a factory; the factory then builds the
+ * adapter synchronously: the service's container registers these factories, and the library
+ * calls them directly.
+ */
+import { HttpIntrospectionAuth } from '../adapters/auth/http-introspection-auth.ts';
+import { StaticTokenAuth } from '../adapters/auth/static-token-auth.ts';
+import { ContentMimeDetector } from '../adapters/mime/content-mime-detector.ts';
+import { ExtensionMimeDetector } from '../adapters/mime/extension-mime-detector.ts';
+import { InMemoryObjectStore } from '../adapters/object-store/in-memory-object-store.ts';
+import { LocalDiskObjectStore } from '../adapters/object-store/local-disk-object-store.ts';
+import type { AuthPort } from '../application/ports/auth-port.ts';
+import type { MimeDetector } from '../application/ports/mime-detector.ts';
+import type { ObjectStore } from '../application/ports/object-store.ts';
+import { ConfigError, type Config, type StorageConfig } from './config.ts';
+
+/**
+ * Makes the ObjectStore the configuration names. SDKs are loaded only for the driver in use (the
+ * AWS and Google SDKs are large, and local installs never need them). `selfUrl` is where the
+ * attache service that serves `local`/`memory` files listens; their URLs default to its /files.
+ */
+export async function objectStoreFactory(storage: StorageConfig, selfUrl: string): Promise<() => ObjectStore> {
+  switch (storage.driver) {
+    case 'local':
+      return () => new LocalDiskObjectStore({ rootDir: storage.dir, publicBaseUrl: storage.publicBaseUrl ?? `${selfUrl}/files` });
+    case 'memory':
+      return () => new InMemoryObjectStore({ publicBaseUrl: storage.publicBaseUrl ?? `${selfUrl}/files` });
+    case 's3': {
+      const { S3ObjectStore } = await import('../adapters/object-store/s3-object-store.ts');
+      const { driver: _driver, ...options } = storage;
+      return () => new S3ObjectStore(options);
+    }
+    case 'gcs': {
+      const { GcsObjectStore } = await import('../adapters/object-store/gcs-object-store.ts');
+      const { driver: _driver, ...options } = storage;
+      return () => new GcsObjectStore(options);
+    }
+  }
+}
+
+/** The ObjectStore the configuration names; see objectStoreFactory. */
+export async function createObjectStore(storage: StorageConfig, selfUrl: string): Promise<ObjectStore> {
+  return (await objectStoreFactory(storage, selfUrl))();
+}
+
+export type DevelopmentTokens = { readonly admin: string; readonly store: string };
+
+export interface AuthFactory {
+  readonly make: () => AuthPort;
+  /** Set when development tokens were made up because none were configured. */
+  readonly developmentTokens?: DevelopmentTokens;
+}
+
+/**
+ * Tokens come from the platform's API (AUTH_INTROSPECTION_URL) or from a file
+ * (AUTH_TOKENS_FILE); config.ts refuses both at once. Neither: development tokens, except in
+ * production. Throws ConfigError for an unreadable tokens file.
+ */
+export async function authFactory(config: Config): Promise<AuthFactory> {
+  const introspection = config.authIntrospection;
+  if (introspection !== undefined) return { make: () => new HttpIntrospectionAuth(introspection) };
+  if (config.authTokensFile !== undefined) {
+    try {
+      const entries = await StaticTokenAuth.readFile(config.authTokensFile);
+      return { make: () => new StaticTokenAuth(entries) };
+    } catch (error) {
+      throw new ConfigError('AUTH_TOKENS_FILE', (error as Error).message);
+    }
+  }
+  if (config.production) throw new ConfigError('AUTH_TOKENS_FILE', 'or AUTH_INTROSPECTION_URL is required when NODE_ENV=production');
+  const { entries, tokens } = StaticTokenAuth.developmentEntries();
+  return { make: () => new StaticTokenAuth(entries), developmentTokens: tokens };
+}
+
+export interface AuthSetup {
+  readonly auth: AuthPort;
+  /** Set when development tokens were made up because none were configured. */
+  readonly developmentTokens?: DevelopmentTokens;
+}
+
+/** The AuthPort the configuration names, with its development tokens if it made some; see authFactory. */
+export async function createAuth(config: Config): Promise<AuthSetup> {
+  const { make, developmentTokens } = await authFactory(config);
+  return developmentTokens ? { auth: make(), developmentTokens } : { auth: make() };
+}
+
+/**
+ * The spec's rule, the MIME type comes from the extension; with CONTENT_CHECK on (the default)
+ * the file's first bytes must also agree with it.
+ */
+export function createMimeDetector(config: Pick<Config, 'contentCheck'>): MimeDetector {
+  return config.contentCheck ? new ContentMimeDetector() : new ExtensionMimeDetector();
+}
+
+/**
+ * Where the service would listen with this configuration, as clients reach it: the default
+ * base of `local`/`memory` URLs when the store is used outside the service (library, CLI).
+ */
+export function defaultSelfUrl(config: Config): string {
+  const loopback = ['127.0.0.1', '::1', '0.0.0.0', '::', 'localhost'].includes(config.host);
+  const host = loopback ? 'localhost' : config.host.includes(':') ? `[${config.host}]` : config.host;
+  return `http://${host}:${config.port}`;
+}

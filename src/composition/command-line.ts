@@ -1,0 +1,42 @@
+/**
+ * The `attache` command's composition root (src/cli.ts launches it): the command adapter with
+ * the service's configuration and the use case built from it, on the process's real stdio.
+ */
+import { runAttacheCommand, type CommandSetup } from '../adapters/cli/attache-command.ts';
+import { UsageError } from '../adapters/cli/cli-io.ts';
+import { ConfigError, loadConfig, type Config } from './config.ts';
+import { createUploadAttachment } from './library.ts';
+
+/** The command's setup for `env`: the same variables, validation and adapters as the service. */
+export function commandSetup(env: NodeJS.ProcessEnv): CommandSetup {
+  let config: Config;
+  try {
+    config = loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) throw new UsageError(`invalid configuration: ${error.message}`);
+    throw error;
+  }
+  return {
+    production: config.production,
+    tokensFileSet: config.authTokensFile !== undefined,
+    defaultToken: config.attacheToken,
+    localStorageDir: config.storage.driver === 'local' ? config.storage.dir : undefined,
+    open: () => createUploadAttachment(config),
+  };
+}
+
+/** The process's `attache`: real stdio and environment; Ctrl-C undoes the upload under way. */
+export async function main(argv: string[]): Promise<number> {
+  const interrupted = new AbortController();
+  const onSigint = () => interrupted.abort(new Error('interrupted'));
+  process.once('SIGINT', onSigint);
+  try {
+    // Under `npm run attache`, npm starts the command in the project's folder and says in
+    // INIT_CWD where it was typed: file names are relative to the latter.
+    const cwd = process.env.INIT_CWD ?? process.cwd();
+    const io = { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd, signal: interrupted.signal };
+    return await runAttacheCommand(argv, io, { setUp: commandSetup });
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+}

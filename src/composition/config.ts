@@ -1,0 +1,202 @@
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { HttpIntrospectionAuthOptions } from '../adapters/auth/http-introspection-auth.ts';
+import { ENVIRONMENT, type Environment } from './environment.ts';
+
+export { configurationTable, ENVIRONMENT, ENVIRONMENT_VARIABLES } from './environment.ts';
+
+/**
+ * The `local` driver's folder when LOCAL_STORAGE_DIR is unset: `data/uploads` in attache's own
+ * folder, wherever the service or the `attache` command is started from, so that both use one
+ * folder and the command's URLs are the service's.
+ */
+export const DEFAULT_LOCAL_STORAGE_DIR = fileURLToPath(new URL('../../data/uploads', import.meta.url));
+
+export type UrlMode = 'public' | 'signed';
+
+export type StorageConfig =
+  /** publicBaseUrl undefined: this service's own /files route, wherever it ends up listening. */
+  | { readonly driver: 'local'; readonly dir: string; readonly publicBaseUrl: string | undefined }
+  | { readonly driver: 'memory'; readonly publicBaseUrl: string | undefined }
+  | {
+      readonly driver: 's3';
+      readonly bucket: string;
+      readonly region: string;
+      readonly endpoint: string | undefined;
+      readonly forcePathStyle: boolean;
+      readonly publicBaseUrl: string | undefined;
+      readonly urlMode: UrlMode;
+      readonly urlTtlSeconds: number;
+      readonly partSizeBytes: number;
+      readonly queueSize: number;
+      readonly connectionTimeoutMs: number;
+      readonly requestTimeoutMs: number;
+      readonly maxAttempts: number;
+    }
+  | {
+      readonly driver: 'gcs';
+      readonly bucket: string;
+      readonly projectId: string | undefined;
+      readonly apiEndpoint: string | undefined;
+      readonly publicBaseUrl: string | undefined;
+      readonly urlMode: UrlMode;
+      readonly urlTtlSeconds: number;
+      readonly resumableThresholdBytes: number;
+      readonly requestTimeoutMs: number;
+      readonly maxRetries: number;
+    };
+
+/** The introspection adapter's own options, minus what only tests inject. */
+export type IntrospectionConfig = Omit<HttpIntrospectionAuthOptions, 'now'>;
+
+export interface HttpServerConfig {
+  readonly headersTimeoutMs: number;
+  readonly requestTimeoutMs: number;
+  readonly keepAliveTimeoutMs: number;
+  /** Origins allowed to call attache from a browser; empty: no CORS headers at all. */
+  readonly corsOrigins: readonly string[];
+}
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+export interface Config {
+  readonly port: number;
+  readonly host: string;
+  readonly production: boolean;
+  readonly maxFileSize: number;
+  readonly authTokensFile: string | undefined;
+  /** Set when tokens are checked against the platform's API instead of a file. */
+  readonly authIntrospection: IntrospectionConfig | undefined;
+  /** Whether a file's content must agree with its extension. */
+  readonly contentCheck: boolean;
+  readonly http: HttpServerConfig;
+  readonly storage: StorageConfig;
+  readonly logLevel: LogLevel;
+  /** undefined: decided at start-up from NODE_ENV, whether stdout is a terminal and whether pino-pretty resolves. */
+  readonly logFormat: 'json' | 'pretty' | undefined;
+  readonly shutdownGraceMs: number;
+  /** The `attache` command's token when none is passed with --token (ATTACHE_TOKEN). */
+  readonly attacheToken: string | undefined;
+}
+
+/** Start-up fails with this; its message is one line naming the variable and what is wrong. */
+export class ConfigError extends Error {
+  constructor(variable: string, problem: string) {
+    super(`${variable}: ${problem}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Reads and validates the configuration; throws ConfigError on the first invalid variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  // An empty variable means "not set", as in most shells' `VAR= command`.
+  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v.trim() !== ''));
+  const parsed = ENVIRONMENT.safeParse(present);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const variable = String(issue.path[0]);
+    throw new ConfigError(variable, `${issue.message} (got ${JSON.stringify(env[variable])})`);
+  }
+  const e = parsed.data;
+  const production = e.NODE_ENV === 'production';
+  if (e.HTTP_HEADERS_TIMEOUT_MS > e.HTTP_REQUEST_TIMEOUT_MS) {
+    throw new ConfigError('HTTP_HEADERS_TIMEOUT_MS', `must not exceed HTTP_REQUEST_TIMEOUT_MS (${e.HTTP_REQUEST_TIMEOUT_MS})`);
+  }
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    production,
+    maxFileSize: e.MAX_FILE_SIZE,
+    authTokensFile: e.AUTH_TOKENS_FILE,
+    authIntrospection: introspectionConfig(e, present),
+    contentCheck: e.CONTENT_CHECK === 'on',
+    http: {
+      headersTimeoutMs: e.HTTP_HEADERS_TIMEOUT_MS,
+      requestTimeoutMs: e.HTTP_REQUEST_TIMEOUT_MS,
+      keepAliveTimeoutMs: e.HTTP_KEEP_ALIVE_TIMEOUT_MS,
+      corsOrigins: e.CORS_ORIGINS,
+    },
+    storage: storageConfig(e),
+    logLevel: e.LOG_LEVEL,
+    logFormat: e.LOG_FORMAT,
+    shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
+    attacheToken: e.ATTACHE_TOKEN,
+  };
+}
+
+const INTROSPECTION_ONLY = ['AUTH_ROLE_FIELD', 'AUTH_ID_FIELD', 'AUTH_CACHE_TTL', 'AUTH_NEGATIVE_CACHE_TTL', 'AUTH_CACHE_MAX_ENTRIES', 'AUTH_TIMEOUT_MS'] as const;
+
+/**
+ * Tokens come from exactly one place: a file or the platform's API. Both at once would leave
+ * operators guessing which one refused a token, so it is a configuration error, as is tuning
+ * introspection that is not in use.
+ */
+function introspectionConfig(e: Environment, given: Record<string, unknown>): IntrospectionConfig | undefined {
+  if (e.AUTH_INTROSPECTION_URL === undefined) {
+    const stray = INTROSPECTION_ONLY.find((name) => given[name] !== undefined);
+    if (stray) throw new ConfigError(stray, 'applies only with AUTH_INTROSPECTION_URL, which is not set');
+    return undefined;
+  }
+  if (e.AUTH_TOKENS_FILE !== undefined) {
+    throw new ConfigError('AUTH_INTROSPECTION_URL', 'cannot be combined with AUTH_TOKENS_FILE; set only one of them');
+  }
+  return {
+    url: e.AUTH_INTROSPECTION_URL,
+    roleField: e.AUTH_ROLE_FIELD,
+    idField: e.AUTH_ID_FIELD,
+    cacheTtlSeconds: e.AUTH_CACHE_TTL,
+    negativeCacheTtlSeconds: e.AUTH_NEGATIVE_CACHE_TTL,
+    cacheMaxEntries: e.AUTH_CACHE_MAX_ENTRIES,
+    timeoutMs: e.AUTH_TIMEOUT_MS,
+  };
+}
+
+function storageConfig(e: Environment): StorageConfig {
+  switch (e.STORAGE_DRIVER) {
+    case 'local':
+      return { driver: 'local', dir: resolve(e.LOCAL_STORAGE_DIR ?? DEFAULT_LOCAL_STORAGE_DIR), publicBaseUrl: e.PUBLIC_BASE_URL };
+    case 'memory':
+      return { driver: 'memory', publicBaseUrl: e.PUBLIC_BASE_URL };
+    case 's3':
+      if (!e.S3_BUCKET) throw new ConfigError('S3_BUCKET', 'is required when STORAGE_DRIVER=s3');
+      if (e.S3_URL_MODE === 'signed' && e.PUBLIC_BASE_URL) {
+        throw new ConfigError('PUBLIC_BASE_URL', 'cannot be combined with S3_URL_MODE=signed (a signature is valid only for the bucket\'s own host)');
+      }
+      return {
+        driver: 's3',
+        bucket: e.S3_BUCKET,
+        region: e.S3_REGION,
+        endpoint: e.S3_ENDPOINT,
+        forcePathStyle: e.S3_FORCE_PATH_STYLE ?? e.S3_ENDPOINT !== undefined,
+        publicBaseUrl: e.PUBLIC_BASE_URL,
+        urlMode: e.S3_URL_MODE,
+        urlTtlSeconds: e.S3_URL_TTL,
+        partSizeBytes: e.S3_PART_SIZE_MB * 1024 * 1024,
+        queueSize: e.S3_QUEUE_SIZE,
+        connectionTimeoutMs: e.S3_CONNECT_TIMEOUT_MS,
+        requestTimeoutMs: e.S3_REQUEST_TIMEOUT_MS,
+        maxAttempts: e.S3_MAX_ATTEMPTS,
+      };
+    case 'gcs': {
+      if (!e.GCS_BUCKET) throw new ConfigError('GCS_BUCKET', 'is required when STORAGE_DRIVER=gcs');
+      const emulator = e.STORAGE_EMULATOR_HOST;
+      const emulatorUrl = emulator ? (/^https?:\/\//.test(emulator) ? emulator : `http://${emulator}`).replace(/\/+$/, '') : undefined;
+      // The client library sends some calls to STORAGE_EMULATOR_HOST whatever apiEndpoint says:
+      // two different addresses would split one bucket's traffic between two servers.
+      if (e.GCS_API_ENDPOINT && emulatorUrl && e.GCS_API_ENDPOINT !== emulatorUrl) {
+        throw new ConfigError('GCS_API_ENDPOINT', `differs from STORAGE_EMULATOR_HOST (${emulatorUrl}); set one of them`);
+      }
+      return {
+        driver: 'gcs',
+        bucket: e.GCS_BUCKET,
+        projectId: e.GCS_PROJECT_ID,
+        apiEndpoint: e.GCS_API_ENDPOINT ?? emulatorUrl,
+        publicBaseUrl: e.PUBLIC_BASE_URL,
+        urlMode: e.GCS_URL_MODE,
+        urlTtlSeconds: e.GCS_URL_TTL,
+        resumableThresholdBytes: e.GCS_RESUMABLE_THRESHOLD_BYTES,
+        requestTimeoutMs: e.GCS_REQUEST_TIMEOUT_MS,
+        maxRetries: e.GCS_MAX_RETRIES,
+      };
+    }
+  }
+}

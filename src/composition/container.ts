@@ -1,0 +1,63 @@
+/**
+ * The service's container, and the one module that imports tsyringe: tokens, and a factory for
+ * each part, registered once; whoever starts the service resolves what it needs once.
+ */
+import 'reflect-metadata';
+import type { Logger } from 'pino';
+import { container as rootContainer, instanceCachingFactory, type DependencyContainer } from 'tsyringe';
+import type { AuthPort } from '../application/ports/auth-port.ts';
+import type { MimeDetector } from '../application/ports/mime-detector.ts';
+import type { ObjectStore } from '../application/ports/object-store.ts';
+import { UploadAttachment } from '../application/upload-attachment.ts';
+import { authFactory, createMimeDetector, objectStoreFactory, type DevelopmentTokens } from './adapters.ts';
+import type { Config } from './config.ts';
+
+export const TOKENS = {
+  config: Symbol('Config'),
+  logger: Symbol('Logger'),
+  objectStore: Symbol('ObjectStore'),
+  auth: Symbol('AuthPort'),
+  mime: Symbol('MimeDetector'),
+  uploadAttachment: Symbol('UploadAttachment'),
+} as const;
+
+export interface ComposedAttache {
+  readonly container: DependencyContainer;
+  /** Set when development tokens were made up because none were configured. */
+  readonly developmentTokens?: DevelopmentTokens;
+}
+
+/**
+ * A child container holding every part of one attache instance. `store` and `auth`, when given,
+ * replace the ones the configuration names (tests, embedders).
+ */
+export async function composeAttache(
+  config: Config,
+  parts: { logger: Logger; selfUrl: string; store?: ObjectStore; auth?: AuthPort },
+): Promise<ComposedAttache> {
+  // The asynchronous preparation (an SDK's module, the tokens file) comes first; the factories
+  // registered below build each part synchronously when it is first resolved.
+  const { store, auth } = parts;
+  const makeStore = store ? () => store : await objectStoreFactory(config.storage, parts.selfUrl);
+  const authSetup = auth ? { make: () => auth } : await authFactory(config);
+  const c = rootContainer.createChildContainer();
+  c.register(TOKENS.config, { useValue: config });
+  c.register(TOKENS.logger, { useValue: parts.logger });
+  c.register(TOKENS.objectStore, { useFactory: instanceCachingFactory<ObjectStore>(makeStore) });
+  c.register(TOKENS.auth, { useFactory: instanceCachingFactory<AuthPort>(authSetup.make) });
+  c.register(TOKENS.mime, { useFactory: instanceCachingFactory<MimeDetector>(() => createMimeDetector(config)) });
+  c.register(TOKENS.uploadAttachment, {
+    useFactory: instanceCachingFactory(
+      (r) =>
+        new UploadAttachment({
+          store: r.resolve<ObjectStore>(TOKENS.objectStore),
+          auth: r.resolve<AuthPort>(TOKENS.auth),
+          mime: r.resolve<MimeDetector>(TOKENS.mime),
+          maxFileSize: config.maxFileSize,
+        }),
+    ),
+  });
+  return 'developmentTokens' in authSetup && authSetup.developmentTokens
+    ? { container: c, developmentTokens: authSetup.developmentTokens }
+    : { container: c };
+}

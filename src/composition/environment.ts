@@ -1,0 +1,187 @@
+import { z } from 'zod';
+
+/**
+ * Every environment variable attache reads: its name, how it is validated, its default and its
+ * documentation, each written once, here. loadConfig (config.ts) parses with this schema; the
+ * configuration table in docs/ is generated from it (`npm run docs`), and a test checks that
+ * nothing in src/ reads a variable this table lacks.
+ */
+
+/** A variable's documentation; `default` is for defaults that are not one plain value. */
+type Doc = {
+  readonly doc: string;
+  readonly default?: string;
+  /** Read only by the `attache` command, not by the service. */
+  readonly cliOnly?: boolean;
+};
+const documented = <T extends z.ZodType>(schema: T, doc: Doc): T => schema.meta(doc) as T;
+
+const text = z.string().trim().min(1, 'must not be empty');
+const optional = z
+  .string()
+  .trim()
+  .transform((v) => (v === '' ? undefined : v))
+  .optional();
+const integer = (min: number, max: number) =>
+  z
+    .string()
+    .trim()
+    .regex(/^\d+$/, 'must be a whole number')
+    .transform(Number)
+    .pipe(z.number().int().min(min, `must be at least ${min}`).max(max, `must be at most ${max}`));
+const bool = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .pipe(z.enum(['true', 'false', '1', '0', 'yes', 'no'], 'must be true or false'))
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+const onOff = z.string().trim().toLowerCase().pipe(z.enum(['on', 'off'], 'must be on or off'));
+const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).transform((v) => v.replace(/\/+$/, ''));
+/** A dotted path of JSON field names, e.g. `user.role`. */
+const fieldPath = z
+  .string()
+  .trim()
+  .regex(/^[^.\s]+(\.[^.\s]+)*$/, 'must be a field name or a dotted path such as user.role');
+const origin = z
+  .url({ protocol: /^https?$/, error: 'must list origins such as https://app.example.com' })
+  .transform((v) => new URL(v))
+  .refine((u) => u.pathname === '/' && !u.search && !u.hash && !u.username, 'must list origins (scheme://host[:port]) without a path')
+  .transform((u) => u.origin);
+const originList = z
+  .string()
+  .transform((v) =>
+    v
+      .split(',')
+      .map((o) => o.trim())
+      .filter((o) => o !== ''),
+  )
+  .pipe(z.array(origin));
+const urlMode = z.enum(['public', 'signed'], 'must be public or signed');
+/** SigV4 and GCS V4 signatures are valid for at most 7 days. */
+const SIGNED_URL_MAX_TTL = 604_800;
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+export const ENVIRONMENT = z.object({
+  PORT: documented(integer(0, 65535).default(8080), { doc: 'TCP port to listen on.' }),
+  HOST: documented(text.default('127.0.0.1'), { doc: 'Address to listen on (`0.0.0.0` for all interfaces).' }),
+  STORAGE_DRIVER: documented(z.enum(['local', 'memory', 's3', 'gcs'], 'must be one of local, memory, s3, gcs').default('local'), {
+    doc: '`local` (files on this machine), `memory` (lost on restart), `s3` or `gcs`.',
+  }),
+  LOCAL_STORAGE_DIR: documented(text.optional(), {
+    default: "`data/uploads` in attache's own folder (the checkout, or the installed package)",
+    doc: 'Where the `local` driver keeps files, for the service and the `attache` command alike; a relative path is relative to the working directory.',
+  }),
+  PUBLIC_BASE_URL: documented(httpUrl.optional(), {
+    default: '`http://localhost:PORT/files` for `local`/`memory`; the bucket URL for `s3`/`gcs`',
+    doc: 'Base of returned URLs (a CDN, or the address clients reach attache at). The object key is appended.',
+  }),
+  MAX_FILE_SIZE: documented(integer(1, Number.MAX_SAFE_INTEGER).default(26_214_400), { doc: 'Largest accepted file, in bytes (25 MiB); larger uploads get 413.' }),
+  AUTH_TOKENS_FILE: documented(optional, {
+    default: '(none: development tokens are generated, unless `NODE_ENV=production`)',
+    doc: 'JSON file `{"tokens":[{"token":"...","role":"admin"|"store","id":"7"}]}` of accepted tokens.',
+  }),
+  // Kept exactly as given: APIs such as Django's tell /me from /me/.
+  AUTH_INTROSPECTION_URL: documented(z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(), {
+    doc: "The platform's endpoint that answers who holds a token: attache GETs it with the caller's `Authorization: Token <t>` header. Use it or `AUTH_TOKENS_FILE`, not both.",
+  }),
+  AUTH_ROLE_FIELD: documented(fieldPath.default('role'), {
+    doc: 'Field of the introspection answer holding the role (`admin`/`store`); dotted paths such as `user.role` reach into objects.',
+  }),
+  AUTH_ID_FIELD: documented(fieldPath.default('id'), { doc: 'Field of the introspection answer holding the admin or store id; dotted paths allowed.' }),
+  AUTH_CACHE_TTL: documented(integer(0, 86_400).default(60), { doc: 'Seconds an introspection answer for a valid token is reused (0 disables caching).' }),
+  AUTH_NEGATIVE_CACHE_TTL: documented(integer(0, 86_400).default(10), {
+    doc: 'Seconds an unknown-token answer is reused, so repeated bad tokens do not reach the backend each time.',
+  }),
+  AUTH_CACHE_MAX_ENTRIES: documented(integer(1, 10_000_000).default(10_000), { doc: 'Most tokens whose answers are cached at once; the oldest are dropped first.' }),
+  AUTH_TIMEOUT_MS: documented(integer(1, 60_000).default(3000), { doc: 'How long an introspection request may take before the upload is answered 503.' }),
+  CONTENT_CHECK: documented(onOff.default('on'), {
+    doc: "`on`: a file's leading bytes must match its extension (JPEG, PNG, GIF, HEIC/HEIF, PDF, OLE2 DOC/XLS, OOXML DOCX/XLSX, password-protected DOCX/XLSX); `off`: the extension alone decides.",
+  }),
+  CORS_ORIGINS: documented(originList.default([]), {
+    default: '(none: no CORS headers)',
+    doc: 'Comma-separated browser origins (`https://app.example.com`) allowed to upload from a web page.',
+  }),
+  HTTP_HEADERS_TIMEOUT_MS: documented(integer(1000, 600_000).default(20_000), { doc: "Time a client has to send a request's headers." }),
+  HTTP_REQUEST_TIMEOUT_MS: documented(integer(1000, 86_400_000).default(300_000), {
+    doc: 'Time a client has to send a whole request, body included (a 25 MiB upload at 1 Mbit/s takes ~210 s).',
+  }),
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: documented(integer(0, 600_000).default(5000), {
+    doc: 'How long an idle keep-alive connection stays open; keep it above your load balancer’s idle timeout.',
+  }),
+  NODE_ENV: documented(optional, {
+    default: '(unset)',
+    doc: '`production` refuses to start without `AUTH_TOKENS_FILE` or `AUTH_INTROSPECTION_URL`, never makes development tokens, and never logs in the pretty format.',
+  }),
+  LOG_LEVEL: documented(z.enum(LOG_LEVELS, `must be one of ${LOG_LEVELS.join(', ')}`).default('info'), {
+    doc: 'Least severe log level written: `fatal`, `error`, `warn`, `info`, `debug`, `trace` or `silent`.',
+  }),
+  LOG_FORMAT: documented(z.enum(['json', 'pretty'], 'must be json or pretty').optional(), {
+    default: '`pretty` when not production, stdout is a terminal and `pino-pretty` is installed; else `json`',
+    doc: '`json` (one JSON object per line) or `pretty` (human-readable; needs the `pino-pretty` devDependency).',
+  }),
+  // An hour is far beyond any orchestrator's termination grace period; a larger value is a typo.
+  SHUTDOWN_GRACE_MS: documented(integer(0, 3_600_000).default(25_000), {
+    doc: 'On SIGTERM/SIGINT, how long uploads in flight may take to finish before their connections are closed.',
+  }),
+  S3_BUCKET: documented(optional, { default: '(required for `s3`)', doc: 'Bucket to store attachments in.' }),
+  S3_REGION: documented(text.default('us-east-1'), { doc: 'Bucket region.' }),
+  S3_ENDPOINT: documented(httpUrl.optional(), { default: '(AWS)', doc: 'Endpoint of an S3-compatible service (MinIO, Ceph, R2, B2, Wasabi).' }),
+  S3_FORCE_PATH_STYLE: documented(bool.optional(), { default: '`true` when `S3_ENDPOINT` is set', doc: 'Address buckets as `ENDPOINT/BUCKET/KEY`.' }),
+  S3_URL_MODE: documented(urlMode.default('public'), { doc: '`public` URLs, or `signed` (presigned GET) for private buckets.' }),
+  S3_URL_TTL: documented(integer(1, SIGNED_URL_MAX_TTL).default(86_400), { doc: 'Lifetime of signed URLs, in seconds (at most 604800).' }),
+  S3_PART_SIZE_MB: documented(integer(5, 5 * 1024).default(8), { doc: 'Multipart part size in MiB (at least 5); files up to one part go in a single PutObject.' }),
+  S3_QUEUE_SIZE: documented(integer(1, 64).default(2), { doc: 'Parts uploaded in parallel; an upload holds about (queue + 1) × part size in memory.' }),
+  S3_CONNECT_TIMEOUT_MS: documented(integer(1, 600_000).default(5000), { doc: 'Longest wait for a connection to S3.' }),
+  S3_REQUEST_TIMEOUT_MS: documented(integer(1, 3_600_000).default(30_000), {
+    doc: 'Longest one S3 request may take or stall; a hung backend fails an upload within about (attempts + 1) × this.',
+  }),
+  S3_MAX_ATTEMPTS: documented(integer(1, 10).default(3), { doc: 'Tries per S3 request, the first included.' }),
+  GCS_BUCKET: documented(optional, { default: '(required for `gcs`)', doc: 'Bucket to store attachments in.' }),
+  GCS_PROJECT_ID: documented(optional, { default: '(from credentials)', doc: 'Google Cloud project.' }),
+  GCS_API_ENDPOINT: documented(httpUrl.optional(), { default: '`STORAGE_EMULATOR_HOST`, else Google', doc: 'JSON API endpoint (an emulator or fake-gcs-server).' }),
+  STORAGE_EMULATOR_HOST: documented(optional, {
+    default: '(unset)',
+    doc: "A GCS emulator's address (`host:port` or a URL), as Google's client libraries read it; attache then sends its GCS requests there. Must agree with `GCS_API_ENDPOINT` when both are set.",
+  }),
+  GCS_URL_MODE: documented(urlMode.default('public'), { doc: '`public` URLs, or `signed` (V4 signed GET) for private buckets.' }),
+  GCS_URL_TTL: documented(integer(1, SIGNED_URL_MAX_TTL).default(86_400), { doc: 'Lifetime of signed URLs, in seconds (at most 604800).' }),
+  GCS_RESUMABLE_THRESHOLD_BYTES: documented(integer(1, 1024 * 1024 * 1024).default(8 * 1024 * 1024), {
+    doc: 'Files up to this size go up in one request; larger ones as a resumable upload. Also the memory an upload holds.',
+  }),
+  GCS_REQUEST_TIMEOUT_MS: documented(integer(1, 3_600_000).default(30_000), {
+    doc: 'Longest one GCS request may go without an answer (for resumable uploads: without a byte moving).',
+  }),
+  GCS_MAX_RETRIES: documented(integer(0, 10).default(2), { doc: 'Retries of transient GCS failures (408, 429, 5xx, resets); 0 disables them.' }),
+  ATTACHE_TOKEN: documented(optional, { default: '(none)', doc: 'The token `attache upload` uses when `--token` is not given.', cliOnly: true }),
+  INIT_CWD: documented(optional, {
+    default: '(set by npm)',
+    doc: 'Where `npm run attache -- …` was typed: npm sets it, and the file names given to `attache upload` are relative to it.',
+    cliOnly: true,
+  }),
+  CI: documented(optional, { default: '(unset)', doc: '`true` (as CI systems set it): `attache upload` draws no progress bar.', cliOnly: true }),
+});
+
+export type Environment = z.infer<typeof ENVIRONMENT>;
+
+/** Every variable with its default and meaning, as the docs show them. */
+export const ENVIRONMENT_VARIABLES: Readonly<Record<string, { readonly default: string; readonly description: string }>> = Object.fromEntries(
+  Object.entries(ENVIRONMENT.shape).map(([name, schema]) => {
+    const doc = schema.meta() as unknown as Doc;
+    return [name, { default: doc.default ?? defaultOf(schema), description: doc.cliOnly ? `${doc.doc} (The \`attache\` command only.)` : doc.doc }];
+  }),
+);
+
+/** The configuration table of docs/configuration.md, generated from ENVIRONMENT (`npm run docs` writes it). */
+export function configurationTable(): string {
+  const cell = (value: string) => value.replaceAll('|', '\\|');
+  const rows = Object.entries(ENVIRONMENT_VARIABLES).map(([name, v]) => `| \`${name}\` | ${cell(v.default)} | ${cell(v.description)} |`);
+  return ['| Variable | Default | Meaning |', '| --- | --- | --- |', ...rows].join('\n');
+}
+
+/** A schema's own default, as docs show it: `value`, or (none). */
+function defaultOf(schema: z.ZodType): string {
+  const def = (schema as { def: { type: string; defaultValue?: unknown } }).def;
+  if (def.type !== 'default') return '(none)';
+  const value = def.defaultValue;
+  return Array.isArray(value) && value.length === 0 ? '(none)' : `\`${String(value)}\``;
+}

@@ -1,0 +1,69 @@
+/**
+ * `npm start` and the image's command: the service as a process, from its environment to its
+ * exit. Configuration errors are one line on stderr and exit 1; SIGTERM/SIGINT shut it down
+ * gracefully (a second signal: at once).
+ */
+import type { Logger } from 'pino';
+import { ConfigError, loadConfig, type Config } from './config.ts';
+import { createLogger } from './logger.ts';
+import { startAttache, type RunningAttache } from './service.ts';
+
+export async function runService(): Promise<void> {
+  let config: Config;
+  let logger: Logger;
+  let running: RunningAttache;
+  try {
+    config = loadConfig();
+    logger = await createLogger(config);
+    running = await startAttache(config, { logger });
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    console.error(`attache: invalid configuration: ${error.message}`);
+    process.exit(1);
+  }
+  if (running.developmentTokens) printDevelopmentTokens(running);
+  let stopping = false;
+  const shutdown = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      // A second signal (Ctrl-C twice) means "now".
+      logger.warn({ signal }, 'stopping without waiting for uploads in flight');
+      process.exit(1);
+    }
+    stopping = true;
+    logger.info({ signal, graceMs: config.shutdownGraceMs }, 'shutting down: finishing uploads in flight, refusing new ones');
+    void running.shutdown(config.shutdownGraceMs).then((outcome) => {
+      logger.info({ outcome }, 'stopped');
+      process.exit(0);
+    });
+  };
+  process.on('SIGTERM', shutdown);
+  process.on('SIGINT', shutdown);
+  // Logged only now: whoever waits for this line may send SIGTERM at once, and it must be handled.
+  logger.info(
+    {
+      url: running.url,
+      driver: config.storage.driver,
+      ...(config.storage.driver === 'local' && { dir: config.storage.dir }),
+      maxFileSize: config.maxFileSize,
+    },
+    'attache is accepting uploads',
+  );
+}
+
+function printDevelopmentTokens(running: RunningAttache): void {
+  const { admin, store } = running.developmentTokens!;
+  console.log(
+    [
+      '',
+      'No AUTH_TOKENS_FILE is set, so attache made up two development tokens (valid until it stops):',
+      `  admin (id 1): ${admin}`,
+      `  store (id 1): ${store}`,
+      '',
+      'Try it:',
+      `  curl -X POST "${running.url.replace('127.0.0.1', 'localhost')}/v1/chat/upload/" \\`,
+      `    -H "Authorization: Token ${store}" \\`,
+      '    -F "file=@/path/to/image.jpg" -F "session_id=1"',
+      '',
+    ].join('\n'),
+  );
+}

@@ -1,0 +1,173 @@
+/**
+ * The HTTP service's lifecycle: listen, build attache in its container, serve, shut down.
+ */
+import { createServer, type RequestListener, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
+import { answerClientError } from '../adapters/http/client-error-handler.ts';
+import { createHttpApp } from '../adapters/http/create-http-app.ts';
+import type { AuthPort } from '../application/ports/auth-port.ts';
+import type { ObjectStore } from '../application/ports/object-store.ts';
+import type { UploadAttachment } from '../application/upload-attachment.ts';
+import type { DevelopmentTokens } from './adapters.ts';
+import type { Config } from './config.ts';
+import { composeAttache, TOKENS, type ComposedAttache } from './container.ts';
+import { createLogger } from './logger.ts';
+
+/** How long a shutdown whose grace period is over waits for cut-off uploads to undo their writes. */
+const CLEAN_UP_AFTER_CUT_OFF_MS = 5_000;
+
+export interface RunningAttache {
+  readonly server: Server;
+  /** `http://host:port` it listens on. */
+  readonly url: string;
+  readonly container: ComposedAttache['container'];
+  /** Set when no tokens were configured outside production: the two it made up. */
+  readonly developmentTokens?: DevelopmentTokens;
+  /** Closes at once, waiting only for requests already being answered. */
+  close(): Promise<void>;
+  /**
+   * Graceful stop: stops accepting connections, refuses new requests on open ones with 503
+   * "Shutting down", lets requests in flight finish for up to `graceMs`, then closes what is
+   * left. Resolves with how it ended.
+   */
+  shutdown(graceMs: number): Promise<'drained' | 'grace period over'>;
+}
+
+export interface StartOptions {
+  readonly logger?: Logger;
+  readonly store?: ObjectStore;
+  readonly auth?: AuthPort;
+  /**
+   * Serve stored files at /files/. Default: for the local and memory drivers, whose URLs point back at
+   * this service. A caller passing its own `store` says whether that store's URLs do.
+   */
+  readonly serveFiles?: boolean;
+}
+
+/** Builds attache from `config` and listens; resolves once it accepts uploads. Throws ConfigError for what the configuration names but cannot have. */
+export async function startAttache(config: Config, options: StartOptions = {}): Promise<RunningAttache> {
+  const logger = options.logger ?? (await createLogger(config));
+  const listening = await listen(config);
+  let composed: ComposedAttache;
+  try {
+    composed = await composeAttache(config, {
+      logger,
+      selfUrl: listening.selfUrl,
+      ...(options.store !== undefined && { store: options.store }),
+      ...(options.auth !== undefined && { auth: options.auth }),
+    });
+  } catch (error) {
+    listening.server.close();
+    throw error;
+  }
+  const { container } = composed;
+  const shuttingDown = new AbortController();
+  const app = createHttpApp({
+    useCase: container.resolve<UploadAttachment>(TOKENS.uploadAttachment),
+    store: container.resolve<ObjectStore>(TOKENS.objectStore),
+    auth: container.resolve<AuthPort>(TOKENS.auth),
+    serveFiles: options.serveFiles ?? (config.storage.driver === 'local' || config.storage.driver === 'memory'),
+    corsOrigins: config.http.corsOrigins,
+    driver: config.storage.driver,
+    logger,
+    shutdown: shuttingDown.signal,
+  });
+  const inFlight = listening.serve(app.callback());
+  const closed = new Promise<void>((resolve) => listening.server.once('close', resolve));
+  return {
+    server: listening.server,
+    url: listening.url,
+    container,
+    ...(composed.developmentTokens && { developmentTokens: composed.developmentTokens }),
+    async close() {
+      listening.server.close();
+      listening.server.closeIdleConnections();
+      await closed;
+    },
+    shutdown: (graceMs) => shutDown(listening.server, closed, inFlight, graceMs, shuttingDown),
+  };
+}
+
+/**
+ * Listens first: with PORT=0 the port, and so the default URL of /files, is known only then.
+ * Until `serve` is called, requests get a 503 rather than hanging.
+ */
+async function listen(config: Config) {
+  let handle: RequestListener = (_req, res) => {
+    res.writeHead(503, { 'Content-Type': 'application/json; charset=utf-8', 'Retry-After': '1' });
+    res.end(JSON.stringify({ error: 'Starting' }));
+  };
+  const server = createServer(
+    {
+      // Slow clients (slowloris, a stalled upload) cannot hold a connection for ever.
+      headersTimeout: config.http.headersTimeoutMs,
+      requestTimeout: config.http.requestTimeoutMs,
+      keepAliveTimeout: config.http.keepAliveTimeoutMs,
+    },
+    (req, res) => handle(req, res),
+  );
+  server.on('clientError', answerClientError);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  const isLoopback = ['127.0.0.1', '::1', '0.0.0.0', '::'].includes(address.address);
+  const bracketed = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  return {
+    server,
+    url: `http://${bracketed}:${address.port}`,
+    /** How clients reach it: the base of the default /files URLs. */
+    selfUrl: `http://${isLoopback ? 'localhost' : bracketed}:${address.port}`,
+    /** Serves requests with `listener`; returns the requests being handled, for a shutdown to wait on. */
+    serve(listener: (req: Parameters<RequestListener>[0], res: Parameters<RequestListener>[1]) => unknown): Set<Promise<void>> {
+      const inFlight = new Set<Promise<void>>();
+      handle = (req, res) => {
+        const handled = Promise.resolve(listener(req, res)).then(
+          () => {},
+          () => {},
+        );
+        inFlight.add(handled);
+        void handled.finally(() => inFlight.delete(handled));
+      };
+      return inFlight;
+    },
+  };
+}
+
+async function shutDown(
+  server: Server,
+  closed: Promise<void>,
+  inFlight: ReadonlySet<Promise<void>>,
+  graceMs: number,
+  shuttingDown: AbortController,
+): Promise<'drained' | 'grace period over'> {
+  shuttingDown.abort();
+  // close() stops listening and ends idle keep-alive connections; busy ones end after
+  // their answer, which carries `Connection: close` from now on.
+  server.close();
+  server.closeIdleConnections();
+  const outcome = await within(graceMs, closed.then(() => 'drained' as const), 'grace period over' as const);
+  if (outcome === 'grace period over') {
+    server.closeAllConnections();
+    await closed;
+    // Cut off, uploads fail and undo what they wrote; exiting first would leave it behind.
+    // Bounded, as a store that does not answer must not hold the exit.
+    await within(CLEAN_UP_AFTER_CUT_OFF_MS, Promise.allSettled([...inFlight]), undefined);
+  }
+  return outcome;
+}
+
+/** `promise`'s value, or `otherwise` once `ms` have passed. */
+async function within<T, U>(ms: number, promise: Promise<T>, otherwise: U): Promise<T | U> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([promise, new Promise<U>((resolve) => (timer = setTimeout(resolve, ms, otherwise)))]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

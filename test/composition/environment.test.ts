@@ -1,0 +1,52 @@
+/**
+ * One source of truth per setting: src/composition/environment.ts names, validates, defaults and
+ * documents every variable; nothing in src/ reads one it lacks.
+ */
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_LOCAL_STORAGE_DIR, loadConfig } from '../../src/composition/config.ts';
+import { ENVIRONMENT, ENVIRONMENT_VARIABLES } from '../../src/composition/environment.ts';
+
+const src = fileURLToPath(new URL('../../src', import.meta.url));
+/** `process.env.X`, `env.X`, `io.env.X`, `env['X']`: the ways src/ reads a variable. */
+const READ = /\benv(?:\.([A-Z][A-Z0-9_]*)|\[['"]([A-Z][A-Z0-9_]*)['"]\])/g;
+
+async function variablesReadInSource(): Promise<Map<string, string>> {
+  const found = new Map<string, string>();
+  for (const file of await readdir(src, { recursive: true })) {
+    if (!file.endsWith('.ts')) continue;
+    const text = await readFile(join(src, file), 'utf8');
+    for (const match of text.matchAll(READ)) found.set(match[1] ?? match[2]!, file);
+  }
+  return found;
+}
+
+describe('the environment table', () => {
+  it('has every variable src/ reads', async () => {
+    const read = await variablesReadInSource();
+    const missing = [...read].filter(([name]) => !(name in ENVIRONMENT.shape)).map(([name, file]) => `${name} (read in ${file})`);
+    expect(missing).toEqual([]);
+  });
+
+  it('documents every variable it validates, with a default', () => {
+    for (const [name, { default: byDefault, description }] of Object.entries(ENVIRONMENT_VARIABLES)) {
+      expect({ name, description: description.length > 10, byDefault: byDefault.length > 0 }).toEqual({ name, description: true, byDefault: true });
+    }
+    expect(Object.keys(ENVIRONMENT_VARIABLES)).toEqual(Object.keys(ENVIRONMENT.shape));
+  });
+
+  it('shows a default that is one plain value as that value, the one loadConfig applies', () => {
+    expect(ENVIRONMENT_VARIABLES['PORT']!.default).toBe('`8080`');
+    expect(loadConfig({}).port).toBe(8080);
+    expect(ENVIRONMENT_VARIABLES['MAX_FILE_SIZE']!.default).toBe('`26214400`');
+    expect(loadConfig({}).maxFileSize).toBe(26_214_400);
+  });
+
+  it("keeps local files in attache's own data/uploads by default, wherever it is started from", () => {
+    expect(DEFAULT_LOCAL_STORAGE_DIR).toBe(fileURLToPath(new URL('../../data/uploads', import.meta.url)));
+    expect(loadConfig({}).storage).toMatchObject({ driver: 'local', dir: DEFAULT_LOCAL_STORAGE_DIR });
+    expect(loadConfig({ LOCAL_STORAGE_DIR: 'elsewhere' }).storage).toMatchObject({ dir: join(process.cwd(), 'elsewhere') });
+  });
+});
