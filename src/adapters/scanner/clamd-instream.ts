@@ -8,8 +8,8 @@ const INSTREAM = Buffer.from('zINSTREAM\0');
 /** A zero-length chunk ends the stream. */
 const LAST_CHUNK = Buffer.alloc(4);
 
-/** How a stream that clamd dropped mid-file is told apart when its reply was lost (see ClamdScanner). */
-export type MidStreamDrop = (error: NodeJS.ErrnoException | undefined) => Promise<never>;
+/** Tells what a reset connection without a reply meant (see ClamdScanner); always throws. */
+export type ResetExplainer = (error: NodeJS.ErrnoException) => Promise<never>;
 
 /**
  * One INSTREAM scan: `content`'s chunks go to clamd as they come (a 4-byte big-endian length,
@@ -23,7 +23,7 @@ export class InstreamScan {
   readonly #content: Readable;
   readonly #timeoutMs: number;
   readonly #signal: AbortSignal | undefined;
-  readonly #onMidStreamDrop: MidStreamDrop;
+  readonly #onReset: ResetExplainer;
   readonly #socket: Socket;
   readonly #reader = new ReplyReader();
   readonly #stopWatchingContent: () => void;
@@ -36,12 +36,12 @@ export class InstreamScan {
   #reject!: (error: unknown) => void;
   readonly verdict: Promise<ScanVerdict>;
 
-  constructor(address: ClamdAddress, content: Readable, timeoutMs: number, signal: AbortSignal | undefined, onMidStreamDrop: MidStreamDrop) {
+  constructor(address: ClamdAddress, content: Readable, timeoutMs: number, signal: AbortSignal | undefined, onReset: ResetExplainer) {
     this.#address = address;
     this.#content = content;
     this.#timeoutMs = timeoutMs;
     this.#signal = signal;
-    this.#onMidStreamDrop = onMidStreamDrop;
+    this.#onReset = onReset;
     this.verdict = new Promise((resolve, reject) => {
       this.#resolve = resolve;
       this.#reject = reject;
@@ -83,8 +83,10 @@ export class InstreamScan {
     this.#content.pause();
     this.#waitOnClamd('take more bytes');
     this.#socket.once('drain', () => {
+      // The content may have ended meanwhile (a paused stream still ends): the wait is then for the answer.
+      if (this.#settled || this.#sentWholeFile) return;
       this.#clamdAnswered();
-      if (!this.#settled) this.#content.resume();
+      this.#content.resume();
     });
   };
 
@@ -112,14 +114,16 @@ export class InstreamScan {
     const unterminated = this.#reader.unterminated();
     if (unterminated !== undefined) return this.#onReplyData(Buffer.from(`${unterminated}\0`, 'latin1'));
     const where = describeAddress(this.#address);
-    if (!this.#connected) return this.#fail(new ScannerUnavailable(`cannot connect to ${where}: ${error?.code ?? error?.message ?? 'closed'}`, { cause: error }));
-    if (this.#sentWholeFile) {
-      return this.#fail(new ScannerUnavailable(`${where} closed the connection without a verdict (${error?.code ?? 'closed'})`, { cause: error }));
+    const how = error?.code ?? error?.message ?? 'closed';
+    if (!this.#connected) return this.#fail(new ScannerUnavailable(`cannot connect to ${where}: ${how}`, { cause: error }));
+    if (error?.code !== 'EPIPE' && error?.code !== 'ECONNRESET') {
+      return this.#fail(new ScannerUnavailable(`${where} closed the connection without a verdict (${how})`, { cause: error }));
     }
-    // Stop reading the file now; what clamd's drop meant takes one more round trip to tell.
+    // Reset: clamd closed with bytes of ours unread, as it does at the size limit, whose reply the
+    // reset may have cost us. Stop reading the file; what the reset meant takes one more round trip.
     this.#content.pause();
     this.#clamdAnswered();
-    this.#onMidStreamDrop(error).catch((failure: unknown) => this.#fail(failure));
+    this.#onReset(error).catch((failure: unknown) => this.#fail(failure));
   };
 
   readonly #onAbort = () => this.#fail(this.#signal!.reason);

@@ -37,14 +37,16 @@ export const CLAMD_DEFAULT_TIMEOUT_MS = 30_000;
  * behind its 4-byte length) and needs no dependency.
  *
  * The size limit: once a file passes StreamMaxLength, clamd replies "INSTREAM size limit
- * exceeded. ERROR" and closes the connection while we are still writing, so the kernel resets it.
- * The reply is in our socket's receive queue, but when the reset fails a write before Node reads
- * that queue, Node closes the socket and the reply is lost (about one time in ten on loopback).
- * So a connection that clamd drops mid-file without a reply we could read is asked about with a
- * PING on a new connection: a clamd that answers dropped the stream on purpose, and the one
- * thing it drops a stream for mid-file is the size limit (or a disk too full for its temporary
- * file, or a client slower than its ReadTimeout: refusing those files too errs on the safe side);
- * a clamd that does not answer has gone away (ScannerUnavailable).
+ * exceeded. ERROR" and closes the connection with our next bytes unread, so the kernel resets it.
+ * The reply is in our socket's receive queue, but when the reset fails a write before Node has
+ * read that queue, Node closes the socket and the reply is lost: about one time in ten on
+ * loopback, whether or not the last chunk was sent. So a connection reset without a reply is
+ * followed by a PING on a new connection: a clamd that answers reset ours on purpose, and the
+ * one reason clamd drops an INSTREAM with bytes unread is the size limit (FileTooLargeToScan;
+ * a disk too full for its temporary file or an uploader slower than its ReadTimeout would be
+ * taken for it too, which refuses those files: the safe side); a clamd that does not answer
+ * has gone away (ScannerUnavailable). A connection closed without a reset and without a reply
+ * is a clamd gone away, as is one that cannot be reached.
  */
 export class ClamdScanner implements MalwareScanner {
   readonly #address: ClamdAddress;
@@ -74,7 +76,7 @@ export class ClamdScanner implements MalwareScanner {
     if (content.readableEnded) return Promise.reject(new Error('the content was read to its end before the scan'));
     // No chunk may flow past before the connection is up.
     content.pause();
-    return new InstreamScan(this.#address, content, this.#timeoutMs, signal, (error) => this.#explainDrop(error)).verdict;
+    return new InstreamScan(this.#address, content, this.#timeoutMs, signal, (error) => this.#explainReset(error)).verdict;
   }
 
   async checkReady(): Promise<void> {
@@ -82,15 +84,14 @@ export class ClamdScanner implements MalwareScanner {
     if (reply !== 'PONG') throw new ScannerUnavailable(`${this.description} answered PING with something other than PONG`);
   }
 
-  /** See the class comment: clamd dropped a stream mid-file and its reply, if any, was lost. */
-  async #explainDrop(error: NodeJS.ErrnoException | undefined): Promise<never> {
-    const how = error?.code ?? 'closed';
+  /** See the class comment: clamd reset a scan's connection before we could read any reply. */
+  async #explainReset(error: NodeJS.ErrnoException): Promise<never> {
     try {
       await this.checkReady();
     } catch (unavailable) {
-      throw new ScannerUnavailable(`${this.description} went away in the middle of a file (${how})`, { cause: unavailable });
+      throw new ScannerUnavailable(`${this.description} went away during a scan (${error.code})`, { cause: unavailable });
     }
-    throw new FileTooLargeToScan(`${this.description} dropped the stream in the middle of a file (${how}) and still answers: its StreamMaxLength`, {
+    throw new FileTooLargeToScan(`${this.description} reset the connection of a scan (${error.code}) and still answers: its StreamMaxLength`, {
       cause: error,
     });
   }
