@@ -9,7 +9,7 @@ import { fileWithEicar, malwareScannerContract } from '../contracts/malware-scan
 import { startClamd, type RunningClamd } from '../support/clamd/clamd-server.ts';
 import { EICAR } from '../support/fake-malware-scanner.ts';
 import { freePort } from '../support/free-port.ts';
-import { generatedStream, stallingStream } from '../support/streams.ts';
+import { stallingStream } from '../support/streams.ts';
 
 const clamd = inject('clamdTestServer');
 const MIB = 1024 * 1024;
@@ -134,6 +134,8 @@ describe('ClamdScanner against servers that are not a working clamd', () => {
     ['closes the connection after the file, without a verdict', (socket: Socket) => socket.on('data', (d: Buffer) => d.includes(Buffer.alloc(4)) && socket.end())],
     ['reads the file but never answers', (socket: Socket) => socket.resume()],
     ['sends an endless reply', (socket: Socket) => socket.once('data', () => socket.write(Buffer.alloc(8192, 'x')))],
+    ['answers an error', (socket: Socket) => socket.once('data', () => socket.end("stream: Can't allocate memory ERROR\0"))],
+    ['gives up waiting for the file (ReadTimeout)', (socket: Socket) => socket.once('data', () => socket.end('COMMAND READ TIMED OUT\n'))],
   ])('fails with ScannerUnavailable, never a verdict, when it %s', async (_what, behave) => {
     const fake = await fakeClamd(behave);
     try {
@@ -169,9 +171,10 @@ describe('ClamdScanner with a clamd that reads at most 1 MiB (StreamMaxLength 1M
     await limited?.stop();
   });
 
-  it('scans a file just under the limit', async () => {
-    await expect(scanner.scan(fileWithEicar(MIB - 100, []))).resolves.toEqual({ infected: false });
-    await expect(scanner.scan(fileWithEicar(MIB - 100, [MIB - 200]))).resolves.toEqual({ infected: true, signature: EICAR_SIGNATURE });
+  it('scans a file of exactly the limit, and fails one byte more as too large', async () => {
+    await expect(scanner.scan(fileWithEicar(MIB, []))).resolves.toEqual({ infected: false });
+    await expect(scanner.scan(fileWithEicar(MIB, [MIB - EICAR.length]))).resolves.toEqual({ infected: true, signature: EICAR_SIGNATURE });
+    await expect(scanner.scan(fileWithEicar(MIB + 1, []))).rejects.toBeInstanceOf(FileTooLargeToScan);
   });
 
   // clamd closes the connection while the file is still coming; its reply is sometimes lost to the
@@ -188,6 +191,19 @@ describe('ClamdScanner with a clamd that reads at most 1 MiB (StreamMaxLength 1M
     }
   });
 });
+
+/** `total` bytes in 64 KiB chunks, counting how many were read. */
+function countingStream(total: number): { stream: Readable; bytesRead: () => number } {
+  let read = 0;
+  const stream = new Readable({
+    read() {
+      if (read >= total) return void this.push(null);
+      read += 64 * 1024;
+      this.push(Buffer.alloc(64 * 1024, read & 0xff));
+    },
+  });
+  return { stream, bytesRead: () => read };
+}
 
 describe('ClamdScanner when its clamd hangs or dies', () => {
   const timeoutMs = 1500;
@@ -215,9 +231,11 @@ describe('ClamdScanner when its clamd hangs or dies', () => {
       const small = fileWithEicar(100 * 1024, []);
       expect(await expectUnavailableWithin(scanner.scan(small), timeoutMs + 1000)).toBeGreaterThanOrEqual(timeoutMs - 50);
       expect(small.destroyed || small.readableEnded).toBe(true);
-      const { stream: large } = generatedStream(64 * MIB);
-      await expectUnavailableWithin(scanner.scan(large), timeoutMs + 2000);
-      expect(large.destroyed).toBe(true);
+      const large = countingStream(64 * MIB);
+      await expectUnavailableWithin(scanner.scan(large.stream), timeoutMs + 2000);
+      expect(large.stream.destroyed).toBe(true);
+      // Backpressure: no more was read from the file than the socket buffers took.
+      expect(large.bytesRead()).toBeLessThan(24 * MIB);
       await expectUnavailableWithin(scanner.checkReady(), timeoutMs + 1000);
     } finally {
       victim.signal('SIGCONT');

@@ -59,6 +59,8 @@ export function verdictFromReply(reply: string, readWholeFile: boolean): ScanVer
     throw new ScannerUnavailable('clamd answered OK before it was sent the whole file');
   }
   if (reply === 'INSTREAM size limit exceeded. ERROR') throw new FileTooLargeToScan(`clamd answered "${reply}" (its StreamMaxLength)`);
+  // Sent, newline-terminated, when no byte came for ReadTimeout seconds: the uploader stalled.
+  if (reply.startsWith('COMMAND READ TIMED OUT')) throw new ScannerUnavailable('clamd stopped waiting for the rest of the file (its ReadTimeout)');
   if (/^[\x20-\x7e]{1,200} ERROR$/.test(reply)) throw new ScannerUnavailable(`clamd answered "${reply}"`);
   throw new ScannerUnavailable(`the server answered ${Buffer.byteLength(reply, 'latin1')} bytes that are not a clamd reply to INSTREAM`);
 }

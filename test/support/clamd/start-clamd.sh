@@ -49,9 +49,14 @@ CONF
 
 clamd -c "$dir/clamd.conf" >"$dir/out.log" 2>&1 </dev/null &
 pid=$!
-for _ in $(seq 1 300); do
-  if [[ -S "$dir/clamd.sock" ]] && (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then echo "READY $pid"; exit 0; fi
-  kill -0 "$pid" 2>/dev/null || { echo "clamd exited:" >&2; tail -20 "$dir/clamd.log" "$dir/out.log" >&2; exit 1; }
+# Ready when it answers PING on the port (a port someone else took would make clamd go on with the
+# Unix socket alone: its ERROR line fails the start at once, so the caller can retry elsewhere).
+ping_tcp() { (exec 3<>"/dev/tcp/127.0.0.1/$port" && printf 'zPING\0' >&3 && IFS= read -r -t 2 -d '' reply <&3 && printf '%s' "$reply") 2>/dev/null || true; }
+fail() { echo "$1" >&2; { grep 'ERROR:' "$dir/clamd.log"; tail -5 "$dir/clamd.log"; } >&2 2>/dev/null || true; kill -KILL "$pid" 2>/dev/null || true; exit 1; }
+for _ in $(seq 1 600); do
+  grep -q 'ERROR:' "$dir/clamd.log" 2>/dev/null && fail "clamd reported an error:"
+  kill -0 "$pid" 2>/dev/null || fail "clamd exited:"
+  if [[ -S "$dir/clamd.sock" && $(ping_tcp) == PONG ]]; then echo "READY $pid"; exit 0; fi
   sleep 0.05
 done
-echo "clamd did not open port $port in 15 s" >&2; tail -20 "$dir/clamd.log" >&2; kill -KILL "$pid"; exit 1
+fail "clamd did not answer PING on port $port within 30 s:"
