@@ -17,6 +17,7 @@ export type ResetExplainer = (error: NodeJS.ErrnoException) => Promise<never>;
  * Memory stays bounded: `content` is paused while the socket holds more than its buffer.
  * `timeoutMs` bounds each wait on clamd (connecting, taking more bytes, answering after the last
  * byte); waits on `content` are the uploader's pace, not clamd's, and are not bounded here.
+ * `signal` must not be aborted yet (ClamdScanner.scan answers that case itself).
  */
 export class InstreamScan {
   readonly #address: ClamdAddress;
@@ -57,7 +58,6 @@ export class InstreamScan {
     this.#socket.on('data', this.#onReplyData);
     this.#socket.on('error', this.#onSocketGone);
     this.#socket.once('close', () => this.#onSocketGone(undefined));
-    if (signal?.aborted) this.#onAbort();
   }
 
   readonly #onConnect = () => {

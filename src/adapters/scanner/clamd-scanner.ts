@@ -33,7 +33,7 @@ export const CLAMD_DEFAULT_TIMEOUT_MS = 30_000;
  * ever), which logs with console.error, and resolves an unknown reply as `isInfected: null`
  * instead of failing; its passthrough() reports verdicts as events a caller must race against
  * the stream. Neither gives the size limit an outcome of its own.
- * This client is about 250 lines, copies no file bytes (each chunk is written as it came,
+ * This client (this folder, under 400 lines with comments) copies no file bytes (each chunk is written as it came,
  * behind its 4-byte length) and needs no dependency.
  *
  * The size limit: once a file passes StreamMaxLength, clamd replies "INSTREAM size limit
@@ -72,6 +72,10 @@ export class ClamdScanner implements MalwareScanner {
   }
 
   scan(content: Readable, signal?: AbortSignal): Promise<ScanVerdict> {
+    if (signal?.aborted) {
+      content.destroy();
+      return Promise.reject(signal.reason);
+    }
     // Read already by someone else: what is left would be scanned as if it were the whole file.
     if (content.readableEnded) return Promise.reject(new Error('the content was read to its end before the scan'));
     // No chunk may flow past before the connection is up.
