@@ -119,3 +119,40 @@ export class ShuttingDown extends DomainError {
     super('Shutting down');
   }
 }
+
+/**
+ * The malware scanner cannot give a verdict: unreachable, too slow, answering nonsense, or gone
+ * mid-scan. Not a verdict on the file: whether to refuse it or take it unscanned is a policy.
+ */
+export class ScannerUnavailable extends BackendUnavailable {
+  readonly code = 'SCANNER_UNAVAILABLE';
+  constructor(reason: string, options?: ErrorOptions) {
+    super('Scanner unavailable', reason, options);
+  }
+}
+
+/** The malware scanner found malware in the file; `detail` names the signature that matched. */
+export class MalwareFound extends DomainError {
+  readonly code = 'MALWARE_FOUND';
+  readonly signature: string;
+  constructor(signature: string) {
+    super('File rejected', signature);
+    this.signature = signature;
+  }
+}
+
+/**
+ * The file is larger than the malware scanner reads (clamd's StreamMaxLength): the scanner stopped
+ * before its end, so the file is neither clean nor infected. Unlike ScannerUnavailable it is about
+ * this file, not the scanner: a retry gets the same answer, and a policy that takes files unscanned
+ * while the scanner is down must still refuse it.
+ */
+export class FileTooLargeToScan extends DomainError {
+  readonly code = 'FILE_TOO_LARGE_TO_SCAN';
+  /** How the scanner said so; for logs, not for callers. */
+  readonly reason: string;
+  constructor(reason: string, options?: ErrorOptions) {
+    super('File too large to scan', 'the malware scanner does not read files this large', options);
+    this.reason = reason;
+  }
+}

@@ -14,6 +14,8 @@ need ceph-mon ceph-mon
 need ceph-osd ceph-osd
 need radosgw radosgw
 need radosgw-admin radosgw
+# Malware scanning: ClamAV's daemon (test/support/clamd/start-clamd.sh).
+need clamd clamav-daemon
 
 [[ ${#packages[@]} -eq 0 ]] && exit 0
 # One package can provide several commands.
