@@ -2,8 +2,8 @@ import { Transform, type TransformCallback } from 'node:stream';
 import { crc32 } from 'node:zlib';
 import { UnsupportedFileType } from '../../domain/errors.ts';
 import { orientationOf, orientationOnlyTiff } from './exif-orientation.ts';
+import { PNG_SIGNATURE as SIGNATURE, pngChunk } from './png-chunk.ts';
 
-const SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 /** Where PNG keeps words about a picture: EXIF (eXIf), text and XMP (tEXt, zTXt, iTXt), and when it was last changed (tIME). */
 const DROPPED = new Set(['eXIf', 'tEXt', 'zTXt', 'iTXt', 'tIME']);
 /** The longest eXIf read to keep its orientation; a longer one is dropped whole. */
@@ -18,16 +18,6 @@ type State =
   | { readonly kind: 'trailer' };
 
 const malformed = (why: string) => new UnsupportedFileType(`the PNG is malformed: ${why}`);
-
-/** A whole PNG chunk: length, type, data and CRC. */
-export function pngChunk(type: string, data: Uint8Array): Buffer {
-  const chunk = Buffer.alloc(12 + data.length);
-  chunk.writeUInt32BE(data.length, 0);
-  chunk.write(type, 4, 'latin1');
-  chunk.set(data, 8);
-  chunk.writeUInt32BE(crc32(chunk.subarray(4, 8 + data.length)), 8 + data.length);
-  return chunk;
-}
 
 /**
  * Strips a PNG as it streams, chunk by chunk, without decoding it: drops eXIf, tEXt, zTXt, iTXt

@@ -26,10 +26,19 @@ export interface ImagePreview {
  */
 export type PreviewRefusal = 'too-many-pixels' | 'undecodable' | 'timed-out' | 'busy';
 
-/** The original's dimensions, as shown (after its orientation), are given whenever they are known. */
+/**
+ * The original's dimensions, as shown (after its orientation), are given whenever they are known.
+ * A refusal's detail is for logs (a decoder's message), not for callers.
+ */
 export type PreviewOutcome =
   | { readonly made: true; readonly width: number; readonly height: number; readonly preview: ImagePreview }
-  | { readonly made: false; readonly reason: PreviewRefusal; readonly width?: number; readonly height?: number };
+  | {
+      readonly made: false;
+      readonly reason: PreviewRefusal;
+      readonly width?: number | undefined;
+      readonly height?: number | undefined;
+      readonly detail?: string;
+    };
 
 /** Makes the small, clean, upright image a chat shows in place of the original. */
 export interface ImagePreviewer {
