@@ -121,15 +121,24 @@ export class SharpImagePreviewer implements ImagePreviewer {
       const { width = header.width, height = header.height } = decoded;
       return { made: false, reason: decoded.reason, width, height, detail: decoded.detail };
     }
-    const shown = { width: decoded.width, height: decoded.height };
-    const pixels = sharp(decoded.rgba, { raw: { width: decoded.width, height: decoded.height, channels: 4 } });
-    const resized = this.#resized(decoded.hasAlpha ? pixels : pixels.removeAlpha());
+    try {
+      return await this.#fromRgba(decoded.rgba, { width: decoded.width, height: decoded.height }, decoded.hasAlpha, header.icc);
+    } finally {
+      // Frees the 48 MB of a 12-megapixel frame now rather than at some later garbage collection,
+      // which under a burst let several of them pile up.
+      (decoded.rgba.buffer as ArrayBuffer).transfer(0);
+    }
+  }
+
+  async #fromRgba(rgba: Uint8ClampedArray, shown: { width: number; height: number }, hasAlpha: boolean, icc: Buffer | undefined) {
+    const pixels = sharp(rgba, { raw: { ...shown, channels: 4 } });
+    const resized = this.#resized(hasAlpha ? pixels : pixels.removeAlpha());
     // libheif hands over the pixels in the image's own colour space (an iPhone's is Display P3),
     // and sharp cannot be told a raw image's profile: the resized pixels go through a PNG that
     // carries it, so the preview is converted to sRGB like every other.
-    if (!header.icc) return this.#made(resized, shown);
+    if (!icc) return this.#made(resized, shown);
     const { data, info } = await resized.png({ compressionLevel: 0 }).toBuffer({ resolveWithObject: true });
-    return this.#made(sharp(withIccProfile(data, header.icc), INPUT), shown, { width: info.width, height: info.height });
+    return this.#made(sharp(withIccProfile(data, icc), INPUT), shown, { width: info.width, height: info.height });
   }
 
   #resized(image: Sharp): Sharp {
