@@ -169,7 +169,6 @@ export class JpegMetadataStripper extends Transform {
    * a stuffed 0xFF00 nor a restart marker; a 0xFF at a chunk's end waits for the next byte.
    */
   #entropyBytes(state: Extract<State, { kind: 'entropy' }>, chunk: Buffer, at: number): number {
-    let from = at;
     if (state.heldFF) {
       const next = chunk[at]!;
       state.heldFF = false;
@@ -179,15 +178,15 @@ export class JpegMetadataStripper extends Transform {
       }
       this.push(Buffer.from([0xff]));
     }
-    let ff = from;
+    let ff = at;
     for (;;) {
       ff = chunk.indexOf(0xff, ff);
       if (ff === -1) {
-        this.push(chunk.subarray(from));
+        this.push(chunk.subarray(at));
         return chunk.length;
       }
       if (ff === chunk.length - 1) {
-        if (ff > from) this.push(chunk.subarray(from, ff));
+        if (ff > at) this.push(chunk.subarray(at, ff));
         state.heldFF = true;
         return chunk.length;
       }
@@ -196,10 +195,9 @@ export class JpegMetadataStripper extends Transform {
         ff += 2;
         continue;
       }
-      if (ff > from) this.push(chunk.subarray(from, ff));
+      if (ff > at) this.push(chunk.subarray(at, ff));
       this.#state = { kind: 'marker-code' };
-      from = ff + 1;
-      return from;
+      return ff + 1;
     }
   }
 }
