@@ -1,9 +1,13 @@
-import type { Readable } from 'node:stream';
+import { pipeline, type Readable } from 'node:stream';
 import { FileRequired } from '../domain/errors.ts';
 import { allowedExtensionOf, baseNameOf, checkFileName, isImageExtension, type AllowedExtension } from '../domain/file-types.ts';
 import { folderFor } from '../domain/folder-policy.ts';
 import { objectKeyFor, provisionalKeyFor, type ObjectKey } from '../domain/object-key.ts';
 import { firstBytes, readHead, streamOf } from '../shared/stream-head.ts';
+import { putChecked, type BytesReader } from './checked-put.ts';
+import type { ImageFinding, ImagePreviewStep, StoredPreview } from './image-preview-step.ts';
+import type { MalwareScanOutcome, MalwareScanStep } from './malware-scan-step.ts';
+import type { MetadataStripper } from './ports/metadata-stripper.ts';
 import type { MimeDetector } from './ports/mime-detector.ts';
 import type { ObjectMeta, ObjectStore } from './ports/object-store.ts';
 import type { ReceivedAttachment, StartRequest, UploadedAttachment } from './upload-attachment.ts';
@@ -15,6 +19,18 @@ export interface AttachmentUploadDeps {
   readonly newUploadId: () => string;
   /** Largest file held in memory while its folder is unknown; larger ones get a provisional key. */
   readonly holdBytes: number;
+  /** Scans every file as it streams to storage. */
+  readonly scan?: MalwareScanStep | undefined;
+  /** Makes a preview of every image as it streams to storage. */
+  readonly preview?: ImagePreviewStep | undefined;
+  /** Strips metadata from the files it knows before they are stored. */
+  readonly stripper?: MetadataStripper | undefined;
+}
+
+/** What the steps beside the store found while the bytes streamed. */
+interface Findings {
+  readonly scan?: MalwareScanOutcome;
+  readonly image?: ImageFinding;
 }
 
 /** A file once all its bytes are in. */
@@ -22,7 +38,14 @@ type Received =
   /** Small, its folder unknown: its bytes wait in memory, to be checked with its session id. */
   | { readonly kind: 'held'; readonly size: number; readonly chunks: readonly Buffer[]; readonly extension: AllowedExtension }
   /** Checked and stored, under its final key or, while its folder is unknown, a provisional one. */
-  | { readonly kind: 'stored'; readonly size: number; readonly meta: ObjectMeta; readonly key: ObjectKey; readonly provisional: boolean };
+  | (Stored & { readonly kind: 'stored'; readonly key: ObjectKey; readonly provisional: boolean });
+
+interface Stored {
+  readonly size: number;
+  readonly sha256: string;
+  readonly meta: ObjectMeta;
+  readonly findings: Findings;
+}
 
 /** Why a put still running stops when its upload is abandoned. */
 class UploadAbandoned extends Error {
@@ -37,7 +60,8 @@ class UploadAbandoned extends Error {
  * file's bytes; it reads them at once: it checks the name, the type (the file's first bytes, for
  * a detector that looks at them) and the size limit as they stream, and stores the file under
  * its final key, or, when its session id is still to come, holds it (small) or stores it under a
- * provisional key. `complete` then gives it its folder and its URL; `abandon` takes it back.
+ * provisional key. Extra steps (a malware scan, an image preview) read the same bytes as they go
+ * to the store. `complete` then gives the file its folder and its URL; `abandon` takes it back.
  * Whatever happens, the content stream is consumed or destroyed, and nothing of a failed or
  * abandoned upload remains stored.
  */
@@ -45,8 +69,9 @@ export class AttachmentUpload {
   /**
    * Settles once every byte is in: resolves with what was received, or rejects with why the file
    * was refused (InvalidSessionId, InvalidFileName, UnsupportedFileType, FileRequired,
-   * FileTooLarge, ObjectAlreadyExists, StorageUnavailable, the content's own error); nothing of a
-   * refused file remains stored. A transport may answer as soon as it rejects.
+   * FileTooLarge, MalwareFound, FileTooLargeToScan, ScannerUnavailable, ObjectAlreadyExists,
+   * StorageUnavailable, the content's own error); nothing of a refused file remains stored. A
+   * transport may answer as soon as it rejects.
    */
   readonly received: Promise<ReceivedAttachment>;
   readonly #request: StartRequest;
@@ -87,29 +112,29 @@ export class AttachmentUpload {
     if (sessionId !== undefined && !this.#request.sessionIdFollows) {
       throw new TypeError('complete: the session id was given to start; pass none here');
     }
+    const stored: ObjectKey[] = [];
     try {
       const received = await this.#receiving;
-      let stored = received.kind === 'stored' ? received.key : undefined;
-      try {
-        let meta = received.kind === 'stored' ? received.meta : undefined;
-        if (received.kind === 'held' || received.provisional) {
-          const key = objectKeyFor(folderFor(this.#request.principal, sessionId), this.#uploadId, this.#request.fileName);
-          if (received.kind === 'held') {
-            meta = await this.#check(received.extension, received.chunks);
-            await this.#deps.store.put(key, streamOf(received.chunks), meta, this.#stop.signal);
-          } else {
-            await this.#deps.store.move(received.key, key);
-          }
-          stored = key;
+      if (received.kind === 'stored') stored.push(received.key);
+      let key = received.kind === 'stored' ? received.key : undefined;
+      let file: Stored | undefined = received.kind === 'stored' ? received : undefined;
+      if (received.kind === 'held' || received.provisional) {
+        key = objectKeyFor(folderFor(this.#request.principal, sessionId), this.#uploadId, this.#request.fileName);
+        if (received.kind === 'held') {
+          file = await this.#store(key, received.extension, received.chunks, streamOf(received.chunks));
+        } else {
+          await this.#deps.store.move(received.key, key);
         }
-        const key = stored!;
-        return { url: await this.#deps.store.urlFor(key), type: meta!.contentType, key, size: received.size };
-      } catch (error) {
-        // The file waiting under its provisional key (a failed move leaves it there), or the
-        // attachment nobody can be given a URL for.
-        if (stored !== undefined) await this.#deps.store.delete(stored).catch(() => {});
-        throw error;
+        stored.push(key);
       }
+      const preview = await this.#publishPreview(file!.findings.image, key!);
+      if (preview) stored.push(preview.key);
+      return this.#answer(key!, file!, await this.#deps.store.urlFor(key!), preview);
+    } catch (error) {
+      // Whatever this upload had stored: a file under its provisional key (a failed move leaves
+      // it there), an attachment nobody can be given a URL for, its preview.
+      await Promise.all(stored.map((key) => this.#deps.store.delete(key).catch(() => {})));
+      throw error;
     } finally {
       this.#request.signal?.removeEventListener('abort', this.#forwardAbort);
     }
@@ -132,7 +157,7 @@ export class AttachmentUpload {
 
   async #receive(): Promise<Received> {
     const { principal, sessionId, sessionIdFollows, fileName, content } = this.#request;
-    const { store, mime, maxFileSize, holdBytes } = this.#deps;
+    const { mime, maxFileSize, holdBytes } = this.#deps;
     const source = content instanceof Uint8Array ? streamOf([Buffer.from(content.buffer, content.byteOffset, content.length)]) : content;
     try {
       if (sessionIdFollows && sessionId !== undefined) throw new TypeError('start: give sessionId or sessionIdFollows, not both');
@@ -152,21 +177,50 @@ export class AttachmentUpload {
       // whatever the file, as when the session id comes first.
       if (folder === undefined && head.ended) return { kind: 'held', size, chunks: head.chunks, extension };
 
-      const meta = await this.#check(extension, head.chunks);
       const key = folder === undefined ? provisionalKeyFor(this.#uploadId, fileName) : objectKeyFor(folder, this.#uploadId, fileName);
-      const stored = await store.put(key, head.rest, meta, this.#stop.signal);
-      return { kind: 'stored', size: stored.size, meta, key, provisional: folder === undefined };
+      const stored = await this.#store(key, extension, head.chunks, head.rest);
+      return { kind: 'stored', ...stored, key, provisional: folder === undefined };
     } finally {
       release(source);
     }
   }
 
-  /** The file's type, from its name and (for a detector that looks) its first bytes, and what is stored with it. */
-  async #check(extension: AllowedExtension, head: readonly Buffer[]): Promise<ObjectMeta> {
-    const { mime } = this.#deps;
+  /**
+   * Checks the file's type from its first bytes (`head`), then streams `bytes` to `key`, stripped
+   * of metadata where configured, while the extra steps read the same bytes.
+   */
+  async #store(key: ObjectKey, extension: AllowedExtension, head: readonly Buffer[], bytes: Readable): Promise<Stored> {
+    const { mime, store, scan, preview, stripper } = this.#deps;
     const { fileName } = this.#request;
     const contentType = await mime.detect(fileName, extension, firstBytes(head, mime.headBytesFor(extension)));
-    return { contentType, fileName: baseNameOf(fileName), disposition: isImageExtension(extension) ? 'inline' : 'attachment' };
+    const meta: ObjectMeta = { contentType, fileName: baseNameOf(fileName), disposition: isImageExtension(extension) ? 'inline' : 'attachment' };
+    const strip = stripper?.transformFor(extension);
+    const toStore = strip ? pipeline(bytes, strip, () => {}) : bytes;
+
+    const steps: Array<[keyof Findings, BytesReader<Findings[keyof Findings]>]> = [];
+    if (scan) steps.push(['scan', (branch, signal) => scan.read(branch, signal)]);
+    if (preview?.wants(extension)) steps.push(['image', (branch, signal) => preview.read(branch, extension, signal)]);
+    const checked = await putChecked(store, key, toStore, meta, steps.map(([, read]) => read), this.#stop.signal);
+    const findings = Object.fromEntries(steps.map(([name], i) => [name, checked.findings[i]])) as Findings;
+    return { size: checked.stored.size, sha256: checked.stored.sha256, meta, findings };
+  }
+
+  async #publishPreview(image: ImageFinding | undefined, key: ObjectKey): Promise<StoredPreview | undefined> {
+    if (image?.preview === undefined || this.#deps.preview === undefined) return undefined;
+    return this.#deps.preview.publish(image.preview, key, this.#request.fileName, this.#stop.signal);
+  }
+
+  #answer(key: ObjectKey, file: Stored, url: string, preview: StoredPreview | undefined): UploadedAttachment {
+    const { scan, image } = file.findings;
+    return {
+      url,
+      type: file.meta.contentType,
+      key,
+      size: file.size,
+      sha256: file.sha256,
+      ...(scan && { malwareScan: scan }),
+      ...(image && { image: { width: image.width, height: image.height, preview, noPreview: image.noPreview } }),
+    };
   }
 }
 

@@ -4,7 +4,12 @@ import { Unauthorized } from '../domain/errors.ts';
 import type { ObjectKey } from '../domain/object-key.ts';
 import { principalFrom, type Principal } from '../domain/principal.ts';
 import { AttachmentUpload, type AttachmentUploadDeps } from './attachment-upload.ts';
+import { ImagePreviewStep, type ImageFinding, type StoredPreview } from './image-preview-step.ts';
+import { MalwareScanStep, type MalwareScanOutcome, type ScanFailurePolicy } from './malware-scan-step.ts';
 import type { AuthPort } from './ports/auth-port.ts';
+import type { ImagePreviewer } from './ports/image-previewer.ts';
+import type { MalwareScanner } from './ports/malware-scanner.ts';
+import type { MetadataStripper } from './ports/metadata-stripper.ts';
 import type { MimeDetector } from './ports/mime-detector.ts';
 import type { ObjectStore } from './ports/object-store.ts';
 
@@ -18,6 +23,12 @@ export interface UploadAttachmentDeps {
   readonly newUploadId?: () => string;
   /** Largest file held in memory while its session id is still to come; MEMORY_HOLD_BYTES by default. */
   readonly memoryHoldBytes?: number;
+  /** Scans every file before a URL is handed out; `onError` says what to do when the scanner cannot answer. */
+  readonly malwareScan?: { readonly scanner: MalwareScanner; readonly onError: ScanFailurePolicy } | undefined;
+  /** Makes a preview of every image, stored beside it. */
+  readonly previewer?: ImagePreviewer | undefined;
+  /** Strips metadata (EXIF, GPS, XMP) from the originals it knows before they are stored. */
+  readonly metadataStripper?: MetadataStripper | undefined;
 }
 
 /**
@@ -71,6 +82,17 @@ export interface UploadedAttachment {
   readonly key: ObjectKey;
   /** Bytes stored. */
   readonly size: number;
+  /** SHA-256 of the bytes stored, in lower-case hex. */
+  readonly sha256: string;
+  /** How the file's malware scan went, when scanning is on. */
+  readonly malwareScan?: MalwareScanOutcome;
+  /** For an image, when previews are on: its size as shown, and its preview unless none could be made. */
+  readonly image?: {
+    readonly width: number | undefined;
+    readonly height: number | undefined;
+    readonly preview: StoredPreview | undefined;
+    readonly noPreview: ImageFinding['noPreview'];
+  };
 }
 
 /**
@@ -93,6 +115,9 @@ export class UploadAttachment {
       maxFileSize: deps.maxFileSize,
       newUploadId: deps.newUploadId ?? randomUUID,
       holdBytes: deps.memoryHoldBytes ?? MEMORY_HOLD_BYTES,
+      scan: deps.malwareScan && new MalwareScanStep(deps.malwareScan.scanner, deps.malwareScan.onError),
+      preview: deps.previewer && new ImagePreviewStep(deps.previewer, deps.store),
+      stripper: deps.metadataStripper,
     };
   }
   readonly #auth: AuthPort;
@@ -119,10 +144,16 @@ export class UploadAttachment {
     return new AttachmentUpload(request, this.#deps);
   }
 
+  /** Resolves when the malware scanner (if any) can answer now; throws ScannerUnavailable saying why not. */
+  async checkScannerReady(): Promise<void> {
+    await this.#deps.scan?.checkReady();
+  }
+
   /**
    * Stores the file and returns where it can be fetched: `start` and `complete` in one.
    * Throws InvalidSessionId, InvalidFileName, UnsupportedFileType, FileRequired (empty file),
-   * FileTooLarge, ObjectAlreadyExists or StorageUnavailable; on any of them nothing remains stored.
+   * FileTooLarge, MalwareFound, FileTooLargeToScan, ScannerUnavailable, ObjectAlreadyExists or
+   * StorageUnavailable; on any of them nothing remains stored.
    */
   execute(request: UploadRequest): Promise<UploadedAttachment> {
     return this.start(request).complete();

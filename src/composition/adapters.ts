@@ -10,7 +10,12 @@ import { ContentMimeDetector } from '../adapters/mime/content-mime-detector.ts';
 import { ExtensionMimeDetector } from '../adapters/mime/extension-mime-detector.ts';
 import { InMemoryObjectStore } from '../adapters/object-store/in-memory-object-store.ts';
 import { LocalDiskObjectStore } from '../adapters/object-store/local-disk-object-store.ts';
+import { JpegPngMetadataStripper } from '../adapters/image/jpeg-png-metadata-stripper.ts';
+import { ClamdScanner } from '../adapters/scanner/clamd-scanner.ts';
+import type { UploadAttachmentDeps } from '../application/upload-attachment.ts';
 import type { AuthPort } from '../application/ports/auth-port.ts';
+import type { ImagePreviewer } from '../application/ports/image-previewer.ts';
+import type { MetadataStripper } from '../application/ports/metadata-stripper.ts';
 import type { MimeDetector } from '../application/ports/mime-detector.ts';
 import type { ObjectStore } from '../application/ports/object-store.ts';
 import { ConfigError, type Config, type StorageConfig } from './config.ts';
@@ -91,6 +96,30 @@ export async function createAuth(config: Config): Promise<AuthSetup> {
  */
 export function createMimeDetector(config: Pick<Config, 'contentCheck'>): MimeDetector {
   return config.contentCheck ? new ContentMimeDetector() : new ExtensionMimeDetector();
+}
+
+/** The malware scan the configuration names (MALWARE_SCAN=clamd), or undefined. */
+export function createMalwareScan(config: Pick<Config, 'malwareScan'>): UploadAttachmentDeps['malwareScan'] {
+  const scan = config.malwareScan;
+  if (scan === undefined) return undefined;
+  const where = scan.socket !== undefined ? { socket: scan.socket } : { host: scan.host, port: scan.port };
+  return { scanner: new ClamdScanner({ ...where, timeoutMs: scan.timeoutMs }), onError: scan.onError };
+}
+
+/**
+ * Makes the image previewer (PREVIEWS=on), or undefined. sharp (libvips) is loaded only then: it
+ * costs ~26 MB of memory, which a service with previews off should not pay.
+ */
+export async function imagePreviewerFactory(config: Pick<Config, 'previews'>): Promise<() => ImagePreviewer | undefined> {
+  const previews = config.previews;
+  if (previews === undefined) return () => undefined;
+  const { SharpImagePreviewer } = await import('../adapters/image/sharp-image-previewer.ts');
+  return () => new SharpImagePreviewer(previews);
+}
+
+/** The metadata stripper (STRIP_METADATA=on), or undefined. */
+export function createMetadataStripper(config: Pick<Config, 'stripMetadata'>): MetadataStripper | undefined {
+  return config.stripMetadata ? new JpegPngMetadataStripper() : undefined;
 }
 
 /**

@@ -58,6 +58,23 @@ export interface HttpServerConfig {
 }
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
+/** ClamAV's daemon, when MALWARE_SCAN=clamd. */
+export interface MalwareScanConfig {
+  readonly host: string;
+  readonly port: number;
+  readonly socket: string | undefined;
+  readonly timeoutMs: number;
+  readonly onError: 'reject' | 'accept';
+}
+
+export interface PreviewConfig {
+  readonly maxPx: number;
+  readonly maxPixels: number;
+  readonly concurrency: number;
+  readonly maxWaiting: number;
+  readonly timeoutMs: number;
+}
+
 export interface Config {
   readonly port: number;
   readonly host: string;
@@ -76,6 +93,12 @@ export interface Config {
   readonly shutdownGraceMs: number;
   /** The `attache` command's token when none is passed with --token (ATTACHE_TOKEN). */
   readonly attacheToken: string | undefined;
+  /** Set when uploads are scanned for malware. */
+  readonly malwareScan: MalwareScanConfig | undefined;
+  /** Set when images get previews. */
+  readonly previews: PreviewConfig | undefined;
+  /** Whether JPEG and PNG originals are stripped of their metadata. */
+  readonly stripMetadata: boolean;
 }
 
 /** Start-up fails with this; its message is one line naming the variable and what is wrong. */
@@ -120,6 +143,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logFormat: e.LOG_FORMAT,
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
     attacheToken: e.ATTACHE_TOKEN,
+    malwareScan: malwareScanConfig(e, present),
+    previews:
+      e.PREVIEWS === 'on'
+        ? { maxPx: e.PREVIEW_MAX_PX, maxPixels: e.PREVIEW_MAX_PIXELS, concurrency: e.PREVIEW_CONCURRENCY, maxWaiting: e.PREVIEW_MAX_WAITING, timeoutMs: e.PREVIEW_TIMEOUT_MS }
+        : undefined,
+    stripMetadata: e.STRIP_METADATA === 'on',
   };
 }
 
@@ -148,6 +177,18 @@ function introspectionConfig(e: Environment, given: Record<string, unknown>): In
     cacheMaxEntries: e.AUTH_CACHE_MAX_ENTRIES,
     timeoutMs: e.AUTH_TIMEOUT_MS,
   };
+}
+
+const CLAMD_ONLY = ['CLAMD_HOST', 'CLAMD_PORT', 'CLAMD_SOCKET', 'CLAMD_TIMEOUT_MS', 'MALWARE_SCAN_ON_ERROR'] as const;
+
+/** Scanning settings that would do nothing are a mistake worth saying, as for introspection. */
+function malwareScanConfig(e: Environment, given: Record<string, unknown>): MalwareScanConfig | undefined {
+  if (e.MALWARE_SCAN === 'off') {
+    const stray = CLAMD_ONLY.find((name) => given[name] !== undefined);
+    if (stray) throw new ConfigError(stray, 'applies only with MALWARE_SCAN=clamd, which is not set');
+    return undefined;
+  }
+  return { host: e.CLAMD_HOST, port: e.CLAMD_PORT, socket: e.CLAMD_SOCKET, timeoutMs: e.CLAMD_TIMEOUT_MS, onError: e.MALWARE_SCAN_ON_ERROR };
 }
 
 function storageConfig(e: Environment): StorageConfig {

@@ -8,8 +8,18 @@ import { container as rootContainer, instanceCachingFactory, type DependencyCont
 import type { AuthPort } from '../application/ports/auth-port.ts';
 import type { MimeDetector } from '../application/ports/mime-detector.ts';
 import type { ObjectStore } from '../application/ports/object-store.ts';
-import { UploadAttachment } from '../application/upload-attachment.ts';
-import { authFactory, createMimeDetector, objectStoreFactory, type DevelopmentTokens } from './adapters.ts';
+import { UploadAttachment, type UploadAttachmentDeps } from '../application/upload-attachment.ts';
+import type { ImagePreviewer } from '../application/ports/image-previewer.ts';
+import type { MetadataStripper } from '../application/ports/metadata-stripper.ts';
+import {
+  authFactory,
+  createMalwareScan,
+  createMetadataStripper,
+  createMimeDetector,
+  imagePreviewerFactory,
+  objectStoreFactory,
+  type DevelopmentTokens,
+} from './adapters.ts';
 import type { Config } from './config.ts';
 
 export const TOKENS = {
@@ -18,6 +28,9 @@ export const TOKENS = {
   objectStore: Symbol('ObjectStore'),
   auth: Symbol('AuthPort'),
   mime: Symbol('MimeDetector'),
+  malwareScan: Symbol('MalwareScan'),
+  imagePreviewer: Symbol('ImagePreviewer'),
+  metadataStripper: Symbol('MetadataStripper'),
   uploadAttachment: Symbol('UploadAttachment'),
 } as const;
 
@@ -40,12 +53,16 @@ export async function composeAttache(
   const { store, auth } = parts;
   const makeStore = store ? () => store : await objectStoreFactory(config.storage, parts.selfUrl);
   const authSetup = auth ? { make: () => auth } : await authFactory(config);
+  const makePreviewer = await imagePreviewerFactory(config);
   const c = rootContainer.createChildContainer();
   c.register(TOKENS.config, { useValue: config });
   c.register(TOKENS.logger, { useValue: parts.logger });
   c.register(TOKENS.objectStore, { useFactory: instanceCachingFactory<ObjectStore>(makeStore) });
   c.register(TOKENS.auth, { useFactory: instanceCachingFactory<AuthPort>(authSetup.make) });
   c.register(TOKENS.mime, { useFactory: instanceCachingFactory<MimeDetector>(() => createMimeDetector(config)) });
+  c.register(TOKENS.malwareScan, { useFactory: instanceCachingFactory(() => createMalwareScan(config)) });
+  c.register(TOKENS.imagePreviewer, { useFactory: instanceCachingFactory(makePreviewer) });
+  c.register(TOKENS.metadataStripper, { useFactory: instanceCachingFactory(() => createMetadataStripper(config)) });
   c.register(TOKENS.uploadAttachment, {
     useFactory: instanceCachingFactory(
       (r) =>
@@ -54,6 +71,9 @@ export async function composeAttache(
           auth: r.resolve<AuthPort>(TOKENS.auth),
           mime: r.resolve<MimeDetector>(TOKENS.mime),
           maxFileSize: config.maxFileSize,
+          malwareScan: r.resolve<UploadAttachmentDeps['malwareScan']>(TOKENS.malwareScan),
+          previewer: r.resolve<ImagePreviewer | undefined>(TOKENS.imagePreviewer),
+          metadataStripper: r.resolve<MetadataStripper | undefined>(TOKENS.metadataStripper),
         }),
     ),
   });

@@ -3,7 +3,7 @@
  * server, a queue consumer, a migration script, the `attache` CLI. The same environment
  * variables as the service, the same adapters, no container, no HTTP server, no Koa.
  */
-import { createAuth, createMimeDetector, createObjectStore, defaultSelfUrl } from './adapters.ts';
+import { createAuth, createMalwareScan, createMetadataStripper, createMimeDetector, createObjectStore, defaultSelfUrl, imagePreviewerFactory } from './adapters.ts';
 import type { AuthPort } from '../application/ports/auth-port.ts';
 import type { MimeDetector } from '../application/ports/mime-detector.ts';
 import type { ObjectStore } from '../application/ports/object-store.ts';
@@ -56,7 +56,15 @@ export async function createUploadAttachment(
   const store = options.store ?? (await createObjectStore(config.storage, defaultSelfUrl(config)));
   const authSetup = options.auth ? { auth: options.auth } : await createAuth(config);
   const mime = options.mime ?? createMimeDetector(config);
-  const uploadAttachment = new UploadAttachment({ store, auth: authSetup.auth, mime, maxFileSize: config.maxFileSize });
+  const uploadAttachment = new UploadAttachment({
+    store,
+    auth: authSetup.auth,
+    mime,
+    maxFileSize: config.maxFileSize,
+    malwareScan: createMalwareScan(config),
+    previewer: (await imagePreviewerFactory(config))(),
+    metadataStripper: createMetadataStripper(config),
+  });
   const ownedStore = options.store ? undefined : store;
   let closed = false;
   return {

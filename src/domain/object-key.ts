@@ -68,3 +68,11 @@ export function provisionalKeyFor(uploadId: string, originalFileName: string): O
 export function isAttachmentKey(key: string): boolean {
   return key.startsWith('chat/');
 }
+
+/**
+ * Where the preview of the image at `key` is stored: beside it, its key plus `.preview.<extension>`.
+ * No original can have it, as the preview's extension (webp) is not one attache accepts.
+ */
+export function previewKeyFor(key: ObjectKey, extension: string): ObjectKey {
+  return `${key}.preview.${extension}` as ObjectKey;
+}

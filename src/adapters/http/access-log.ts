@@ -1,7 +1,7 @@
 import type { Socket } from 'node:net';
 import type { Context, Middleware } from 'koa';
 import type { UploadedAttachment } from '../../application/upload-attachment.ts';
-import { BackendUnavailable, DomainError } from '../../domain/errors.ts';
+import { BackendUnavailable, DomainError, FileTooLargeToScan, MalwareFound } from '../../domain/errors.ts';
 import type { Principal } from '../../domain/principal.ts';
 import { requestIdFor } from './request-id.ts';
 import { ClientGone } from './upload-route.ts';
@@ -50,6 +50,22 @@ export function accessLog(logger: HttpLogger, driver: string): Middleware {
   };
 }
 
+/**
+ * What the checks beside the store said: the signature of a refused file (never its bytes), a
+ * file taken unscanned and why, why an image has no preview.
+ */
+function checksOf(state: RequestState): object {
+  const { uploaded, error } = state;
+  if (error instanceof MalwareFound) return { signature: error.signature };
+  if (error instanceof FileTooLargeToScan) return { scanner: error.reason };
+  const scan = uploaded?.malwareScan;
+  const noPreview = uploaded?.image?.noPreview;
+  return {
+    ...(scan && { malwareScan: scan.verdict, ...(scan.verdict === 'not scanned' && { scanner: scan.reason }) }),
+    ...(noPreview && { noPreview: noPreview.reason, ...(noPreview.detail !== undefined && { previewDetail: noPreview.detail }) }),
+  };
+}
+
 function writeLine(logger: HttpLogger, ctx: Context, state: RequestState, facts: { bytesIn: number; bytesOut: number; durationMs: number; driver: string }): void {
   const line = {
     requestId: state.requestId,
@@ -60,9 +76,12 @@ function writeLine(logger: HttpLogger, ctx: Context, state: RequestState, facts:
     principal: state.principal?.kind ?? 'none',
     ...(ctx.res.writableFinished ? {} : { aborted: true }),
     ...(state.error instanceof DomainError ? { code: state.error.code } : {}),
+    ...checksOf(state),
   };
   const error = state.error;
   if (error instanceof BackendUnavailable) logger.warn({ ...line, reason: error.reason }, error.message.toLowerCase());
+  else if (error instanceof MalwareFound) logger.warn(line, 'malware found');
+  else if (state.uploaded?.malwareScan?.verdict === 'not scanned') logger.warn(line, 'stored without a malware scan: the scanner could not answer');
   else if (error instanceof ClientGone) logger.info(line, 'client went away');
   else if (ctx.status >= 500 && !(error instanceof DomainError)) logger.error({ ...line, err: error }, 'request failed');
   else logger.info(line, 'request');

@@ -67,8 +67,12 @@ function routes(deps: HttpAppDeps, metrics: UploadMetrics): Router {
       (ctx.state as RequestState).uploaded = uploaded;
       ctx.body = uploadAnswer(uploaded);
       uploadEnded('ok', { type: uploaded.type, bytes: uploaded.size });
+      if (uploaded.malwareScan) metrics.scanned(uploaded.malwareScan.verdict === 'clean' ? 'clean' : 'not_scanned');
+      if (uploaded.image) metrics.previewed(uploaded.image.preview ? 'made' : (uploaded.image.noPreview?.reason ?? 'undecodable'));
     } catch (error) {
       uploadEnded(outcomeOf(error));
+      const verdict = error instanceof DomainError ? SCAN_VERDICT_OF_CODE[error.code] : undefined;
+      if (verdict) metrics.scanned(verdict);
       throw error;
     }
   }
@@ -85,6 +89,7 @@ function routes(deps: HttpAppDeps, metrics: UploadMetrics): Router {
       throw error instanceof DomainError ? error : new StorageUnavailable('readiness check failed', { cause: error });
     }
     await deps.auth?.checkReady?.();
+    await deps.useCase.checkScannerReady();
     ctx.body = { status: 'ready' };
   });
   router.get('/metrics', async (ctx) => {
@@ -108,6 +113,13 @@ function corsFor(allowedOrigins: ReadonlySet<string>) {
     maxAge: 600,
   });
 }
+
+/** The scan verdicts that end an upload as errors. */
+const SCAN_VERDICT_OF_CODE: Readonly<Record<string, 'infected' | 'too_large' | 'unavailable'>> = {
+  MALWARE_FOUND: 'infected',
+  FILE_TOO_LARGE_TO_SCAN: 'too_large',
+  SCANNER_UNAVAILABLE: 'unavailable',
+};
 
 /** The label an upload's failure is counted under: its stable code, never a message. */
 function outcomeOf(error: unknown): string {

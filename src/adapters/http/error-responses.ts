@@ -17,14 +17,17 @@ export const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   INVALID_FILE_NAME: 400,
   INVALID_UPLOAD: 400,
   FILE_TOO_LARGE: 413,
+  FILE_TOO_LARGE_TO_SCAN: 413,
+  MALWARE_FOUND: 422,
   OBJECT_ALREADY_EXISTS: 409,
   STORAGE_UNAVAILABLE: 503,
   AUTHENTICATION_UNAVAILABLE: 503,
+  SCANNER_UNAVAILABLE: 503,
   SHUTTING_DOWN: 503,
 };
 
 /** Details that would help an attacker probe tokens are not returned. */
-const HIDE_DETAIL: ReadonlySet<string> = new Set(['UNAUTHORIZED', 'STORAGE_UNAVAILABLE', 'AUTHENTICATION_UNAVAILABLE']);
+const HIDE_DETAIL: ReadonlySet<string> = new Set(['UNAUTHORIZED', 'STORAGE_UNAVAILABLE', 'AUTHENTICATION_UNAVAILABLE', 'SCANNER_UNAVAILABLE']);
 
 export function errorResponse(error: unknown): ErrorResponse {
   if (error instanceof DomainError) {

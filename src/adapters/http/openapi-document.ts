@@ -59,6 +59,15 @@ export const OPENAPI_DOCUMENT = {
             ],
             description: 'MIME type of the file, from its extension.',
           },
+          size: { type: 'integer', minimum: 1, description: 'Bytes stored (after STRIP_METADATA, when on).' },
+          sha256: { type: 'string', pattern: '^[0-9a-f]{64}$', description: 'SHA-256 of the bytes stored, in hex; downloads can be checked against it.' },
+          preview_url: {
+            type: 'string',
+            format: 'uri',
+            description: 'Images only, with PREVIEWS=on: a WebP preview every browser shows (longest side PREVIEW_MAX_PX, upright, no metadata). Absent when none could be made.',
+          },
+          width: { type: 'integer', minimum: 1, description: 'Images only, with PREVIEWS=on: the original’s width as shown (after its EXIF orientation).' },
+          height: { type: 'integer', minimum: 1, description: 'Images only, with PREVIEWS=on: the original’s height as shown.' },
         },
       },
       FileRequired: errorBody('file is required', 'optional'),
@@ -68,10 +77,21 @@ export const OPENAPI_DOCUMENT = {
       InvalidUpload: errorBody('Invalid upload', 'optional'),
       Unauthorized: errorBody('Unauthorized', 'never'),
       FileTooLarge: errorBody('File too large', 'optional'),
+      FileTooLargeToScan: errorBody('File too large to scan', 'optional'),
+      FileRejected: {
+        ...errorBody('File rejected', 'optional'),
+        required: ['error', 'detail'],
+        description: 'The malware scanner found something; `detail` names the signature (e.g. `Heuristics.OLE2.ContainsMacros`).',
+      },
       UploadConflict: errorBody('Upload conflict', 'optional'),
       InternalError: errorBody('Internal server error', 'never'),
       Unavailable: {
-        oneOf: [errorBody('Storage unavailable', 'never'), errorBody('Authentication unavailable', 'never'), errorBody('Shutting down', 'never')],
+        oneOf: [
+          errorBody('Storage unavailable', 'never'),
+          errorBody('Authentication unavailable', 'never'),
+          errorBody('Scanner unavailable', 'never'),
+          errorBody('Shutting down', 'never'),
+        ],
       },
     },
   },
@@ -122,9 +142,14 @@ export const OPENAPI_DOCUMENT = {
             headers: { 'WWW-Authenticate': { schema: { const: 'Token' } } },
           },
           '409': jsonResponse('The generated key was taken (practically never); retry.', { $ref: '#/components/schemas/UploadConflict' }),
-          '413': jsonResponse('Larger than MAX_FILE_SIZE; nothing is kept.', { $ref: '#/components/schemas/FileTooLarge' }),
+          '413': jsonResponse('Larger than MAX_FILE_SIZE, or than the malware scanner reads; nothing is kept.', {
+            oneOf: [{ $ref: '#/components/schemas/FileTooLarge' }, { $ref: '#/components/schemas/FileTooLargeToScan' }],
+          }),
+          '422': jsonResponse('MALWARE_SCAN=clamd found malware (or, with AlertOLE2Macros, an Office macro); nothing is kept.', {
+            $ref: '#/components/schemas/FileRejected',
+          }),
           '500': jsonResponse('A bug; the cause is logged, not returned.', { $ref: '#/components/schemas/InternalError' }),
-          '503': jsonResponse('Storage or the token backend cannot be reached, or the service is shutting down.', {
+          '503': jsonResponse('Storage, the token backend or the malware scanner cannot be reached, or the service is shutting down.', {
             $ref: '#/components/schemas/Unavailable',
           }),
         },

@@ -14,6 +14,8 @@ export class UploadMetrics {
   readonly #duration: Histogram<'outcome'>;
   readonly #inFlight: Gauge;
   readonly #storageErrors: Counter;
+  readonly #scans: Counter<'verdict'>;
+  readonly #previews: Counter<'outcome'>;
 
   constructor(labels: { driver: string }) {
     this.registry.setDefaultLabels({ driver: labels.driver });
@@ -40,6 +42,28 @@ export class UploadMetrics {
       help: 'Requests that failed because the object store could not be reached (uploads, downloads, readiness checks).',
       registers,
     });
+    this.#scans = new Counter({
+      name: 'attache_malware_scans_total',
+      help: 'Malware scans by verdict: clean, infected, too_large (refused unscanned), unavailable (refused: scanner down), not_scanned (taken: scanner down, MALWARE_SCAN_ON_ERROR=accept).',
+      labelNames: ['verdict'],
+      registers,
+    });
+    this.#previews = new Counter({
+      name: 'attache_previews_total',
+      help: 'Image previews by outcome: made, or why none was (too-many-pixels, undecodable, timed-out, busy).',
+      labelNames: ['outcome'],
+      registers,
+    });
+  }
+
+  /** Counts a malware scan's verdict: clean, infected, not_scanned (taken unscanned), too_large, unavailable (refused). */
+  scanned(verdict: 'clean' | 'infected' | 'not_scanned' | 'too_large' | 'unavailable'): void {
+    this.#scans.inc({ verdict });
+  }
+
+  /** Counts an image's preview: made, or why not (too-many-pixels, undecodable, timed-out, busy). */
+  previewed(outcome: string): void {
+    this.#previews.inc({ outcome });
   }
 
   /** Call when an upload request starts; call the returned function once when it has been answered. */

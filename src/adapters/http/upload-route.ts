@@ -63,7 +63,19 @@ function startFrom(useCase: UploadAttachment, principal: Principal, part: FilePa
   return { upload, sessionIdFollows };
 }
 
-/** The 200 answer: the spec's `url` and `type`. */
-export function uploadAnswer(uploaded: UploadedAttachment): { url: string; type: string } {
-  return { url: uploaded.url, type: uploaded.type };
+/**
+ * The 200 answer: the spec's `url` and `type`, then what attache adds: the `size` and `sha256` of
+ * what was stored, and for an image with previews on its `width` and `height` as shown and, when
+ * one could be made, its `preview_url`.
+ */
+export function uploadAnswer(uploaded: UploadedAttachment): Record<string, string | number> {
+  const { image } = uploaded;
+  return {
+    url: uploaded.url,
+    type: uploaded.type,
+    size: uploaded.size,
+    sha256: uploaded.sha256,
+    ...(image?.preview && { preview_url: image.preview.url }),
+    ...(image?.width !== undefined && image.height !== undefined && { width: image.width, height: image.height }),
+  };
 }
