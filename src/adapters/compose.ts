@@ -8,8 +8,8 @@ import { HttpIntrospectionAuth } from './auth/http-introspection-auth.ts';
 import { StaticTokenAuth } from './auth/static-token-auth.ts';
 import { ContentMimeDetector } from './mime/content-mime-detector.ts';
 import { ExtensionMimeDetector } from './mime/extension-mime-detector.ts';
-import { InMemoryObjectStore } from './object-store/in-memory-object-store.ts';
-import { LocalDiskObjectStore } from './object-store/local-disk-object-store.ts';
+import { InMemoryObjectStore } from './object-store/in-memory/in-memory-object-store.ts';
+import { LocalDiskObjectStore } from './object-store/local-disk/local-disk-object-store.ts';
 import type { AuthPort } from '../application/ports/auth-port.ts';
 import type { MimeDetector } from '../application/ports/mime-detector.ts';
 import type { ObjectStore } from '../application/ports/object-store.ts';
@@ -28,12 +28,12 @@ export async function createObjectStore(storage: StorageConfig, selfUrl: string)
       return new InMemoryObjectStore({ publicBaseUrl: storage.publicBaseUrl ?? `${selfUrl}/files` });
     case 's3': {
       // Loaded only when used: the AWS SDK is large, and local installs never need it.
-      const { S3ObjectStore } = await import('./object-store/s3-object-store.ts');
+      const { S3ObjectStore } = await import('./object-store/s3/s3-object-store.ts');
       const { driver: _driver, ...options } = storage;
       return new S3ObjectStore(options);
     }
     case 'gcs': {
-      const { GcsObjectStore } = await import('./object-store/gcs-object-store.ts');
+      const { GcsObjectStore } = await import('./object-store/gcs/gcs-object-store.ts');
       const { driver: _driver, ...options } = storage;
       return new GcsObjectStore(options);
     }

@@ -3,7 +3,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Storage } from '@google-cloud/storage';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { GcsObjectStore, type GcsObjectStoreOptions } from '../../src/adapters/object-store/gcs-object-store.ts';
+import { GcsObjectStore, type GcsObjectStoreOptions } from '../../src/adapters/object-store/gcs/gcs-object-store.ts';
 import { readHead } from '../../src/shared/stream-head.ts';
 import { FileTooLarge, ObjectAlreadyExists, StorageUnavailable } from '../../src/domain/errors.ts';
 import type { ObjectKey } from '../../src/domain/object-key.ts';
@@ -64,8 +64,10 @@ describe('GcsObjectStore on GCS', () => {
   });
   const uploadsTo = (key: ObjectKey) =>
     proxy.requests
-      .filter((r) => r.method !== 'GET' && r.url.includes(encodeURIComponent(key)))
+      .filter((r) => r.method !== 'GET' && r.method !== 'PATCH' && r.url.includes(encodeURIComponent(key)))
       .map((r) => new URL(r.url, 'http://x').searchParams.get('uploadType'));
+  /** Metadata updates of `key`'s object. */
+  const patchesOf = (key: ObjectKey) => proxy.requests.filter((r) => r.method === 'PATCH' && r.url.includes(encodeURIComponent(key))).length;
   /** Requests for `key` (the upload's, and the cancelling of its session) still open after `ms`. */
   const openRequestsFor = async (key: ObjectKey, ms = 2_000) =>
     (await proxy.waitUntilClosed((r) => r.url.includes(encodeURIComponent(key)), ms)).map((r) => `${r.method} ${r.url}`);
@@ -80,8 +82,9 @@ describe('GcsObjectStore on GCS', () => {
       const store = storeAt(proxy.endpoint);
       const key = newKey('big.bin');
       const { stream, digest } = generatedStream(size);
-      expect(await store.put(key, stream, meta)).toEqual({ key, size });
+      expect(await store.put(key, stream, meta)).toEqual({ key, size, sha256: await digest });
       expect(uploadsTo(key)).toEqual(['resumable', 'resumable']); // session POST, then one PUT
+      expect(patchesOf(key)).toBe(1); // then its SHA-256
       const content = await storeAt(server.endpoint).read(key);
       expect(content?.size).toBe(size);
       expect(sha256(await readAll(content!.body))).toBe(await digest);
@@ -91,8 +94,9 @@ describe('GcsObjectStore on GCS', () => {
       const store = storeAt(proxy.endpoint, { resumableThresholdBytes: 32 * MiB });
       const key = newKey('big.bin');
       const { stream, digest } = generatedStream(size);
-      expect(await store.put(key, stream, meta)).toEqual({ key, size });
+      expect(await store.put(key, stream, meta)).toEqual({ key, size, sha256: await digest });
       expect(uploadsTo(key)).toEqual(['multipart']);
+      expect(patchesOf(key)).toBe(0); // its SHA-256 went with it
       const content = await storeAt(server.endpoint).read(key);
       expect(sha256(await readAll(content!.body))).toBe(await digest);
     });
@@ -401,7 +405,7 @@ describe('GcsObjectStore when GCS misbehaves', () => {
       try {
         const store = storeAt(gcs.endpoint, { maxRetries: 1 });
         const key = newKey();
-        expect(await store.put(key, small(), meta)).toEqual({ key, size: 1000 });
+        expect(await store.put(key, small(), meta)).toEqual({ key, size: 1000, sha256: sha256(Buffer.from('x'.repeat(1000))) });
         expect(storedUploadId).toBeDefined();
       } finally {
         await gcs.close();

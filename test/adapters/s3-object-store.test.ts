@@ -8,7 +8,7 @@ import {
   PutBucketPolicyCommand,
 } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { S3ObjectStore, type S3ObjectStoreOptions } from '../../src/adapters/object-store/s3-object-store.ts';
+import { S3ObjectStore, type S3ObjectStoreOptions } from '../../src/adapters/object-store/s3/s3-object-store.ts';
 import type { ObjectMeta } from '../../src/application/ports/object-store.ts';
 import { ObjectAlreadyExists, StorageUnavailable } from '../../src/domain/errors.ts';
 import type { ObjectKey } from '../../src/domain/object-key.ts';
@@ -76,7 +76,7 @@ describe(`S3ObjectStore against ${server}`, () => {
     const key = newKey();
     const size = 25 * MIB + 7;
     const { stream, digest } = generatedStream(size);
-    expect(await store.put(key, stream, meta)).toEqual({ key, size });
+    expect(await store.put(key, stream, meta)).toEqual({ key, size, sha256: await digest });
     // A multipart object's ETag ends in -<parts>: proof the multipart path ran.
     const head = await raw.send(new HeadObjectCommand({ Bucket: s3.bucket, Key: key }));
     expect(head.ETag).toMatch(/-6"?$/);

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Storage } from '@google-cloud/storage';
 import { inject } from 'vitest';
-import { GcsObjectStore } from '../../../src/adapters/object-store/gcs-object-store.ts';
+import { GcsObjectStore } from '../../../src/adapters/object-store/gcs/gcs-object-store.ts';
 import type { StoreDriverUnderTest } from '../stores-under-test.ts';
 
 const PROJECT_ID = process.env.GCS_TEST_PROJECT_ID || 'demo-test';
