@@ -31,7 +31,10 @@ export interface S3Copy {
   readonly to: string;
   /** The source's size: it decides between one CopyObject and a multipart copy. */
   readonly size: number;
-  /** Copy only this version of the source (its ETag): S3 answers 412 if the object changed. */
+  /**
+   * Copy only this version of the source (its ETag): AWS answers 412 if the object changed. (Ceph RGW 16
+   * ignores x-amz-copy-source-if-match, on CopyObject and UploadPartCopy alike: checked.)
+   */
   readonly sourceETag?: string;
   /** The copy's headers and user metadata. */
   readonly headers: S3ObjectHeaders;
