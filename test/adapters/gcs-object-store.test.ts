@@ -1,4 +1,5 @@
 import { createHash, generateKeyPairSync, randomUUID, verify } from 'node:crypto';
+import { createServer, request, type IncomingMessage } from 'node:http';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Storage } from '@google-cloud/storage';
@@ -38,6 +39,36 @@ function storeAt(endpoint: string, options: Partial<GcsObjectStoreOptions> = {})
     requestTimeoutMs: 10_000,
     ...options,
   });
+}
+
+/**
+ * Forwards requests to `target` (the client's Host header kept, so the emulator's session URIs point
+ * back through it), except those `refuse` picks: those get a 403, which the library never retries.
+ */
+async function startRefusingProxy(target: string, refuse: (request: IncomingMessage) => boolean) {
+  let refused = 0;
+  const proxy = createServer((incoming, outgoing) => {
+    if (refuse(incoming)) {
+      refused++;
+      incoming.resume();
+      gcsError(outgoing, 403, 'forbidden', 'refused by the test');
+      return;
+    }
+    const upstream = request(new URL(incoming.url ?? '/', target), { method: incoming.method, headers: incoming.headers }, (answer) => {
+      outgoing.writeHead(answer.statusCode ?? 502, answer.headers);
+      answer.pipe(outgoing);
+    });
+    upstream.on('error', () => outgoing.destroy());
+    incoming.pipe(upstream);
+  });
+  await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
+  return {
+    endpoint: `http://127.0.0.1:${(proxy.address() as { port: number }).port}`,
+    get refused() {
+      return refused;
+    },
+    close: () => new Promise<void>((r) => (proxy.closeAllConnections(), proxy.close(() => r()))),
+  };
 }
 
 /** A client of our own, to look at what the store wrote without going through the store. */
@@ -161,6 +192,38 @@ describe('GcsObjectStore on GCS', () => {
       proxy.destroyConnections();
       expect(await openRequestsFor(key)).toEqual([]);
     });
+  });
+
+  it('keeps the SHA-256 in the custom metadata, with the upload in one request and after a resumable one', async () => {
+    const store = storeAt(server.endpoint, { resumableThresholdBytes: 1 * MiB });
+    for (const size of [1000, 1 * MiB + 1]) {
+      const key = newKey();
+      const { stream, digest } = generatedStream(size);
+      await store.put(key, stream, meta);
+      const [stored] = await inspector.bucket(bucket).file(key).getMetadata();
+      expect(stored.metadata).toMatchObject({ sha256: await digest, attacheUploadId: expect.any(String) });
+    }
+  });
+
+  it('fails the put with StorageUnavailable, leaving nothing, when GCS refuses the SHA-256 of a resumable upload', async () => {
+    const refusing = await startRefusingProxy(server.endpoint, (request) => request.method === 'PATCH');
+    try {
+      const store = storeAt(refusing.endpoint, { resumableThresholdBytes: 1 * MiB });
+      const key = newKey();
+      const failure = await store.put(key, generatedStream(2 * MiB).stream, meta).catch((e: unknown) => e);
+      expect(failure).toBeInstanceOf(StorageUnavailable);
+      expect((failure as StorageUnavailable).reason).toMatch(/cannot keep the SHA-256 .*HTTP 403/);
+      expect(refusing.refused).toBe(1);
+      await expectNoObject(key);
+    } finally {
+      await refusing.close();
+    }
+  });
+
+  it('reads no SHA-256 from an object stored without one', async () => {
+    const key = newKey();
+    await inspector.bucket(bucket).file(key).save(Buffer.from('by another tool'), { resumable: false });
+    expect((await storeAt(server.endpoint).read(key))?.sha256).toBeUndefined();
   });
 
   it('never overwrites with a resumable upload either', async () => {
