@@ -61,7 +61,7 @@ export async function runPut(
     body.destroy();
     throw signal.reason;
   }
-  // A body that failed before we got it no longer emits its error.
+  // A body that failed before it was handed over may have emitted its error already.
   if (body.errored) throw body.errored;
   const put = new Put(body, signal);
   try {
