@@ -54,8 +54,8 @@ export { safeFileName, type ObjectKey } from './domain/object-key.ts';
 // Adapters, to assemble the use case by hand or to reuse in another transport.
 export { StaticTokenAuth, type TokenEntry } from './adapters/auth/static-token-auth.ts';
 export { ExtensionMimeDetector } from './adapters/mime/extension-mime-detector.ts';
-export { InMemoryObjectStore } from './adapters/object-store/in-memory-object-store.ts';
-export { LocalDiskObjectStore } from './adapters/object-store/local-disk-object-store.ts';
+export { InMemoryObjectStore } from './adapters/object-store/in-memory/in-memory-object-store.ts';
+export { LocalDiskObjectStore } from './adapters/object-store/local-disk/local-disk-object-store.ts';
 export { createAuth, createMimeDetector, createObjectStore, type AuthSetup } from './composition/adapters.ts';
 
 // Configuration: the same environment variables as the service.

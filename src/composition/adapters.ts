@@ -8,8 +8,8 @@ import { HttpIntrospectionAuth } from '../adapters/auth/http-introspection-auth.
 import { StaticTokenAuth } from '../adapters/auth/static-token-auth.ts';
 import { ContentMimeDetector } from '../adapters/mime/content-mime-detector.ts';
 import { ExtensionMimeDetector } from '../adapters/mime/extension-mime-detector.ts';
-import { InMemoryObjectStore } from '../adapters/object-store/in-memory-object-store.ts';
-import { LocalDiskObjectStore } from '../adapters/object-store/local-disk-object-store.ts';
+import { InMemoryObjectStore } from '../adapters/object-store/in-memory/in-memory-object-store.ts';
+import { LocalDiskObjectStore } from '../adapters/object-store/local-disk/local-disk-object-store.ts';
 import { JpegPngMetadataStripper } from '../adapters/image/jpeg-png-metadata-stripper.ts';
 import { ClamdScanner } from '../adapters/scanner/clamd-scanner.ts';
 import type { UploadAttachmentDeps } from '../application/upload-attachment.ts';
@@ -32,12 +32,12 @@ export async function objectStoreFactory(storage: StorageConfig, selfUrl: string
     case 'memory':
       return () => new InMemoryObjectStore({ publicBaseUrl: storage.publicBaseUrl ?? `${selfUrl}/files` });
     case 's3': {
-      const { S3ObjectStore } = await import('../adapters/object-store/s3-object-store.ts');
+      const { S3ObjectStore } = await import('../adapters/object-store/s3/s3-object-store.ts');
       const { driver: _driver, ...options } = storage;
       return () => new S3ObjectStore(options);
     }
     case 'gcs': {
-      const { GcsObjectStore } = await import('../adapters/object-store/gcs-object-store.ts');
+      const { GcsObjectStore } = await import('../adapters/object-store/gcs/gcs-object-store.ts');
       const { driver: _driver, ...options } = storage;
       return () => new GcsObjectStore(options);
     }

@@ -1,9 +1,10 @@
 import { createHash, generateKeyPairSync, randomUUID, verify } from 'node:crypto';
+import { createServer, request, type IncomingMessage } from 'node:http';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Storage } from '@google-cloud/storage';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { GcsObjectStore, type GcsObjectStoreOptions } from '../../src/adapters/object-store/gcs-object-store.ts';
+import { GcsObjectStore, type GcsObjectStoreOptions } from '../../src/adapters/object-store/gcs/gcs-object-store.ts';
 import { readHead } from '../../src/shared/stream-head.ts';
 import { FileTooLarge, ObjectAlreadyExists, StorageUnavailable } from '../../src/domain/errors.ts';
 import type { ObjectKey } from '../../src/domain/object-key.ts';
@@ -40,6 +41,36 @@ function storeAt(endpoint: string, options: Partial<GcsObjectStoreOptions> = {})
   });
 }
 
+/**
+ * Forwards requests to `target` (the client's Host header kept, so the emulator's session URIs point
+ * back through it), except those `refuse` picks: those get a 403, which the library never retries.
+ */
+async function startRefusingProxy(target: string, refuse: (request: IncomingMessage) => boolean) {
+  let refused = 0;
+  const proxy = createServer((incoming, outgoing) => {
+    if (refuse(incoming)) {
+      refused++;
+      incoming.resume();
+      gcsError(outgoing, 403, 'forbidden', 'refused by the test');
+      return;
+    }
+    const upstream = request(new URL(incoming.url ?? '/', target), { method: incoming.method, headers: incoming.headers }, (answer) => {
+      outgoing.writeHead(answer.statusCode ?? 502, answer.headers);
+      answer.pipe(outgoing);
+    });
+    upstream.on('error', () => outgoing.destroy());
+    incoming.pipe(upstream);
+  });
+  await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
+  return {
+    endpoint: `http://127.0.0.1:${(proxy.address() as { port: number }).port}`,
+    get refused() {
+      return refused;
+    },
+    close: () => new Promise<void>((r) => (proxy.closeAllConnections(), proxy.close(() => r()))),
+  };
+}
+
 /** A client of our own, to look at what the store wrote without going through the store. */
 const inspector = new Storage({ apiEndpoint: server.endpoint, projectId: PROJECT_ID, retryOptions: { autoRetry: false } });
 
@@ -64,8 +95,10 @@ describe('GcsObjectStore on GCS', () => {
   });
   const uploadsTo = (key: ObjectKey) =>
     proxy.requests
-      .filter((r) => r.method !== 'GET' && r.url.includes(encodeURIComponent(key)))
+      .filter((r) => r.method !== 'GET' && r.method !== 'PATCH' && r.url.includes(encodeURIComponent(key)))
       .map((r) => new URL(r.url, 'http://x').searchParams.get('uploadType'));
+  /** Metadata updates of `key`'s object. */
+  const patchesOf = (key: ObjectKey) => proxy.requests.filter((r) => r.method === 'PATCH' && r.url.includes(encodeURIComponent(key))).length;
   /** Requests for `key` (the upload's, and the cancelling of its session) still open after `ms`. */
   const openRequestsFor = async (key: ObjectKey, ms = 2_000) =>
     (await proxy.waitUntilClosed((r) => r.url.includes(encodeURIComponent(key)), ms)).map((r) => `${r.method} ${r.url}`);
@@ -80,8 +113,9 @@ describe('GcsObjectStore on GCS', () => {
       const store = storeAt(proxy.endpoint);
       const key = newKey('big.bin');
       const { stream, digest } = generatedStream(size);
-      expect(await store.put(key, stream, meta)).toEqual({ key, size });
+      expect(await store.put(key, stream, meta)).toEqual({ key, size, sha256: await digest });
       expect(uploadsTo(key)).toEqual(['resumable', 'resumable']); // session POST, then one PUT
+      expect(patchesOf(key)).toBe(1); // then its SHA-256
       const content = await storeAt(server.endpoint).read(key);
       expect(content?.size).toBe(size);
       expect(sha256(await readAll(content!.body))).toBe(await digest);
@@ -91,8 +125,9 @@ describe('GcsObjectStore on GCS', () => {
       const store = storeAt(proxy.endpoint, { resumableThresholdBytes: 32 * MiB });
       const key = newKey('big.bin');
       const { stream, digest } = generatedStream(size);
-      expect(await store.put(key, stream, meta)).toEqual({ key, size });
+      expect(await store.put(key, stream, meta)).toEqual({ key, size, sha256: await digest });
       expect(uploadsTo(key)).toEqual(['multipart']);
+      expect(patchesOf(key)).toBe(0); // its SHA-256 went with it
       const content = await storeAt(server.endpoint).read(key);
       expect(sha256(await readAll(content!.body))).toBe(await digest);
     });
@@ -157,6 +192,38 @@ describe('GcsObjectStore on GCS', () => {
       proxy.destroyConnections();
       expect(await openRequestsFor(key)).toEqual([]);
     });
+  });
+
+  it('keeps the SHA-256 in the custom metadata, with the upload in one request and after a resumable one', async () => {
+    const store = storeAt(server.endpoint, { resumableThresholdBytes: 1 * MiB });
+    for (const size of [1000, 1 * MiB + 1]) {
+      const key = newKey();
+      const { stream, digest } = generatedStream(size);
+      await store.put(key, stream, meta);
+      const [stored] = await inspector.bucket(bucket).file(key).getMetadata();
+      expect(stored.metadata).toMatchObject({ sha256: await digest, attacheUploadId: expect.any(String) });
+    }
+  });
+
+  it('fails the put with StorageUnavailable, leaving nothing, when GCS refuses the SHA-256 of a resumable upload', async () => {
+    const refusing = await startRefusingProxy(server.endpoint, (request) => request.method === 'PATCH');
+    try {
+      const store = storeAt(refusing.endpoint, { resumableThresholdBytes: 1 * MiB });
+      const key = newKey();
+      const failure = await store.put(key, generatedStream(2 * MiB).stream, meta).catch((e: unknown) => e);
+      expect(failure).toBeInstanceOf(StorageUnavailable);
+      expect((failure as StorageUnavailable).reason).toMatch(/cannot keep the SHA-256 .*HTTP 403/);
+      expect(refusing.refused).toBe(1);
+      await expectNoObject(key);
+    } finally {
+      await refusing.close();
+    }
+  });
+
+  it('reads no SHA-256 from an object stored without one', async () => {
+    const key = newKey();
+    await inspector.bucket(bucket).file(key).save(Buffer.from('by another tool'), { resumable: false });
+    expect((await storeAt(server.endpoint).read(key))?.sha256).toBeUndefined();
   });
 
   it('never overwrites with a resumable upload either', async () => {
@@ -401,7 +468,7 @@ describe('GcsObjectStore when GCS misbehaves', () => {
       try {
         const store = storeAt(gcs.endpoint, { maxRetries: 1 });
         const key = newKey();
-        expect(await store.put(key, small(), meta)).toEqual({ key, size: 1000 });
+        expect(await store.put(key, small(), meta)).toEqual({ key, size: 1000, sha256: sha256(Buffer.from('x'.repeat(1000))) });
         expect(storedUploadId).toBeDefined();
       } finally {
         await gcs.close();

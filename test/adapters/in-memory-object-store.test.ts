@@ -1,4 +1,4 @@
-import { InMemoryObjectStore } from '../../src/adapters/object-store/in-memory-object-store.ts';
+import { InMemoryObjectStore } from '../../src/adapters/object-store/in-memory/in-memory-object-store.ts';
 import { objectStoreContract } from '../contracts/object-store-contract.ts';
 
 objectStoreContract('InMemoryObjectStore', async () => ({

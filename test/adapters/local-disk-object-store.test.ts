@@ -1,12 +1,18 @@
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { once } from 'node:events';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
+import Koa from 'koa';
 import { afterAll, describe, expect, it } from 'vitest';
-import { LocalDiskObjectStore } from '../../src/adapters/object-store/local-disk-object-store.ts';
+import { filesRoute } from '../../src/adapters/http/files-route.ts';
+import { LocalDiskObjectStore } from '../../src/adapters/object-store/local-disk/local-disk-object-store.ts';
 import { StorageUnavailable } from '../../src/domain/errors.ts';
 import type { ObjectKey } from '../../src/domain/object-key.ts';
 import { objectStoreContract } from '../contracts/object-store-contract.ts';
+import { sha256 } from '../support/streams.ts';
 
 const roots: string[] = [];
 async function newRoot() {
@@ -55,6 +61,56 @@ describe('LocalDiskObjectStore', () => {
     await expect(store.put('chat/general/a.png' as ObjectKey, Readable.from([Buffer.from('x')]), meta)).rejects.toBeInstanceOf(
       StorageUnavailable,
     );
+  });
+
+  it('keeps the SHA-256 in the sidecar, and moves it with the file', async () => {
+    const root = await newRoot();
+    const store = new LocalDiskObjectStore({ rootDir: root, publicBaseUrl: 'http://x' });
+    const bytes = Buffer.from('some png bytes');
+    const { sha256: hash } = await store.put('incoming/k-a.png' as ObjectKey, Readable.from([bytes]), meta);
+    expect(JSON.parse(await readFile(join(root, 'incoming/.k-a.png.meta.json'), 'utf8'))).toEqual({ ...meta, sha256: sha256(bytes) });
+    await store.move('incoming/k-a.png' as ObjectKey, 'chat/general/k-a.png' as ObjectKey);
+    expect(JSON.parse(await readFile(join(root, 'chat/general/.k-a.png.meta.json'), 'utf8'))).toEqual({ ...meta, sha256: hash });
+    expect(await filesUnder(root)).toEqual([join(root, 'chat/general/.k-a.png.meta.json'), join(root, 'chat/general/k-a.png')].sort());
+  });
+
+  it('fails a put whose sidecar cannot be written, leaving nothing', async () => {
+    const root = await newRoot();
+    const store = new LocalDiskObjectStore({ rootDir: root, publicBaseUrl: 'http://x' });
+    // A directory where the sidecar goes: renaming the written sidecar over it fails.
+    await mkdir(join(root, 'chat/general/.k-a.png.meta.json/x'), { recursive: true });
+    const put = store.put('chat/general/k-a.png' as ObjectKey, Readable.from([Buffer.from('x')]), meta);
+    await expect(put).rejects.toBeInstanceOf(StorageUnavailable);
+    expect(await store.read('chat/general/k-a.png' as ObjectKey)).toBeUndefined();
+    expect(await filesUnder(root)).toEqual([]); // no object, no temp file (the directory in the way holds none)
+  });
+
+  it('fails a move whose sidecar cannot follow, leaving the object where it was', async () => {
+    const root = await newRoot();
+    const store = new LocalDiskObjectStore({ rootDir: root, publicBaseUrl: 'http://x' });
+    await store.put('incoming/k-a.png' as ObjectKey, Readable.from([Buffer.from('x')]), meta);
+    await mkdir(join(root, 'chat/general/.k-a.png.meta.json/x'), { recursive: true });
+    await expect(store.move('incoming/k-a.png' as ObjectKey, 'chat/general/k-a.png' as ObjectKey)).rejects.toBeInstanceOf(StorageUnavailable);
+    expect(await store.read('chat/general/k-a.png' as ObjectKey)).toBeUndefined();
+    expect(await store.read('incoming/k-a.png' as ObjectKey)).toMatchObject({ ...meta, sha256: sha256(Buffer.from('x')) });
+  });
+
+  it('serves the SHA-256 at /files as Repr-Digest (RFC 9530) and X-Checksum-Sha256', async () => {
+    const store = new LocalDiskObjectStore({ rootDir: await newRoot(), publicBaseUrl: 'http://x' });
+    const bytes = Buffer.from('served bytes');
+    await store.put('chat/general/k-a.png' as ObjectKey, Readable.from([bytes]), meta);
+    const app = new Koa().use(filesRoute(store));
+    const server = app.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    try {
+      const response = await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/files/chat/general/k-a.png`);
+      expect(response.status).toBe(200);
+      expect(response.headers.get('repr-digest')).toBe(`sha-256=:${createHash('sha256').update(bytes).digest('base64')}:`);
+      expect(response.headers.get('x-checksum-sha256')).toBe(sha256(bytes));
+      expect(Buffer.from(await response.arrayBuffer())).toEqual(bytes);
+    } finally {
+      server.close();
+    }
   });
 
   it('serves a published file without its sidecar with a safe default type', async () => {

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { createServer as createHttpServer, request as httpRequest, type IncomingMessage } from 'node:http';
 import { createServer, type Server, type Socket } from 'node:net';
 import { Readable } from 'node:stream';
 import {
@@ -6,9 +7,11 @@ import {
   HeadObjectCommand,
   ListMultipartUploadsCommand,
   PutBucketPolicyCommand,
+  PutObjectCommand,
 } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { S3ObjectStore, type S3ObjectStoreOptions } from '../../src/adapters/object-store/s3-object-store.ts';
+import { copyWithinS3 } from '../../src/adapters/object-store/s3/s3-copy.ts';
+import { S3ObjectStore, type S3ObjectStoreOptions } from '../../src/adapters/object-store/s3/s3-object-store.ts';
 import type { ObjectMeta } from '../../src/application/ports/object-store.ts';
 import { ObjectAlreadyExists, StorageUnavailable } from '../../src/domain/errors.ts';
 import type { ObjectKey } from '../../src/domain/object-key.ts';
@@ -33,6 +36,39 @@ function storeFor(overrides: Partial<S3ObjectStoreOptions> = {}): S3ObjectStore 
   });
   stores.push(store);
   return store;
+}
+
+/**
+ * Forwards requests to `target` (the client's Host header kept, so SigV4 signatures still verify) and
+ * records them; answers those `refuse` picks with 403 AccessDenied instead, as S3 does (never retried).
+ */
+async function startS3Proxy(target: string, refuse: (request: IncomingMessage) => boolean = () => false) {
+  const seen: { path: string; what: string }[] = [];
+  const server = createHttpServer((incoming, outgoing) => {
+    const url = new URL(incoming.url ?? '/', 'http://x');
+    const query = ['uploads', 'partNumber', 'uploadId'].find((name) => url.searchParams.has(name));
+    const copy = incoming.headers['x-amz-copy-source'] !== undefined;
+    seen.push({ path: decodeURIComponent(url.pathname), what: `${incoming.method}${copy ? ' copy' : query ? ` ?${query}` : ''}` });
+    if (refuse(incoming)) {
+      incoming.resume();
+      outgoing.writeHead(403, { 'content-type': 'application/xml' });
+      outgoing.end('<?xml version="1.0" encoding="UTF-8"?><Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>');
+      return;
+    }
+    const upstream = httpRequest(new URL(incoming.url ?? '/', target), { method: incoming.method, headers: incoming.headers }, (answer) => {
+      outgoing.writeHead(answer.statusCode ?? 502, answer.headers);
+      answer.pipe(outgoing);
+    });
+    upstream.on('error', () => outgoing.destroy());
+    incoming.pipe(upstream);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    endpoint: `http://127.0.0.1:${(server.address() as { port: number }).port}`,
+    /** What was asked about `key`, in order: method, then a copy or the multipart query. */
+    requestsFor: (key: string) => seen.filter((r) => r.path.endsWith(`/${key}`)).map((r) => r.what),
+    close: () => new Promise<void>((r) => (server.closeAllConnections(), server.close(() => r()))),
+  };
 }
 
 /** A plain client, to look at the bucket behind the adapter's back. */
@@ -76,7 +112,7 @@ describe(`S3ObjectStore against ${server}`, () => {
     const key = newKey();
     const size = 25 * MIB + 7;
     const { stream, digest } = generatedStream(size);
-    expect(await store.put(key, stream, meta)).toEqual({ key, size });
+    expect(await store.put(key, stream, meta)).toEqual({ key, size, sha256: await digest });
     // A multipart object's ETag ends in -<parts>: proof the multipart path ran.
     const head = await raw.send(new HeadObjectCommand({ Bucket: s3.bucket, Key: key }));
     expect(head.ETag).toMatch(/-6"?$/);
@@ -110,11 +146,13 @@ describe(`S3ObjectStore against ${server}`, () => {
     expect(await pendingUploadsAt(key)).toEqual([]);
   });
 
-  it('stores Content-Type, an RFC 6266 Content-Disposition and an immutable Cache-Control, on both upload paths', async () => {
+  it('stores Content-Type, an RFC 6266 Content-Disposition, an immutable Cache-Control and x-amz-meta-sha256, on both upload paths', async () => {
     for (const size of [1000, 6 * MIB]) {
       const key = newKey();
-      await store.put(key, generatedStream(size).stream, meta);
+      const { stream, digest } = generatedStream(size);
+      await store.put(key, stream, meta);
       const head = await raw.send(new HeadObjectCommand({ Bucket: s3.bucket, Key: key }));
+      expect(head.Metadata).toEqual({ sha256: await digest });
       expect(head.ContentType).toBe('application/pdf');
       expect(head.CacheControl).toBe('public, max-age=31536000, immutable');
       // ASCII fallback for old clients, then the UTF-8 name (RFC 5987).
@@ -122,6 +160,74 @@ describe(`S3ObjectStore against ${server}`, () => {
       expect(head.ContentDisposition).toContain(`filename*=UTF-8''${encodeURIComponent('Отчёт')}`);
       expect(await store.read(key)).toMatchObject({ ...meta, size });
     }
+  });
+
+  it('sends a body within one part as a single PutObject, and a longer one multipart, then copies it onto itself with its SHA-256', async () => {
+    const proxy = await startS3Proxy(s3.endpoint);
+    try {
+      const proxied = storeFor({ endpoint: proxy.endpoint });
+      const small = newKey();
+      await proxied.put(small, generatedStream(5 * MIB).stream, meta);
+      expect(proxy.requestsFor(small)).toEqual(['PUT']);
+      const large = newKey();
+      const { stream, digest } = generatedStream(5 * MIB + 1);
+      await proxied.put(large, stream, meta);
+      expect(proxy.requestsFor(large)).toEqual(['POST ?uploads', 'PUT ?partNumber', 'PUT ?partNumber', 'HEAD', 'POST ?uploadId', 'PUT copy']);
+      expect((await raw.send(new HeadObjectCommand({ Bucket: s3.bucket, Key: large }))).Metadata).toEqual({ sha256: await digest });
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('fails the put with StorageUnavailable, leaving nothing, when S3 refuses to add the SHA-256 to a multipart upload', async () => {
+    const proxy = await startS3Proxy(s3.endpoint, (request) => request.headers['x-amz-copy-source'] !== undefined);
+    try {
+      const proxied = storeFor({ endpoint: proxy.endpoint });
+      const key = newKey();
+      const failure = await proxied.put(key, generatedStream(11 * MIB).stream, meta).catch((e: unknown) => e);
+      expect(failure).toBeInstanceOf(StorageUnavailable);
+      expect((failure as StorageUnavailable).reason).toMatch(/cannot keep the SHA-256 .* access denied/);
+      expect(proxy.requestsFor(key).slice(-2)).toEqual(['PUT copy', 'DELETE']);
+      await expectNothingAt(store, key);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('reads no SHA-256 from an object stored without one, or with something else under its name', async () => {
+    const key = newKey();
+    await raw.send(new PutObjectCommand({ Bucket: s3.bucket, Key: key, Body: 'by another tool' }));
+    expect((await store.read(key))?.sha256).toBeUndefined();
+    const odd = newKey();
+    await raw.send(new PutObjectCommand({ Bucket: s3.bucket, Key: odd, Body: 'odd', Metadata: { sha256: 'not a hash' } }));
+    expect((await store.read(odd))?.sha256).toBeUndefined();
+  });
+
+  describe('copyWithinS3 beyond what one CopyObject takes (5 GiB; here 5 MiB)', () => {
+    const limits = { maxSingleCopyBytes: 5 * MIB, copyPartBytes: 5 * MIB };
+
+    it('copies in parts with the headers given, byte-for-byte', async () => {
+      const from = newKey();
+      const { stream, digest } = generatedStream(12 * MIB + 3);
+      const stored = await store.put(from, stream, meta);
+      const source = await raw.send(new HeadObjectCommand({ Bucket: s3.bucket, Key: from }));
+      const to = newKey();
+      const headers = { ContentType: source.ContentType, ContentDisposition: source.ContentDisposition, CacheControl: source.CacheControl, Metadata: source.Metadata ?? {} };
+      await copyWithinS3(raw, { bucket: s3.bucket, from, to, size: stored.size, sourceETag: source.ETag!, headers, replaceHeaders: false }, limits);
+      const copy = await raw.send(new HeadObjectCommand({ Bucket: s3.bucket, Key: to }));
+      expect(copy.ETag).toMatch(/-3"?$/);
+      expect(copy).toMatchObject({ ContentType: 'application/pdf', ContentDisposition: source.ContentDisposition, CacheControl: source.CacheControl });
+      expect(copy.Metadata).toEqual({ sha256: await digest });
+      expect(sha256(await readAll((await store.read(to))!.body))).toBe(await digest);
+    });
+
+    it('aborts its multipart upload when a part cannot be copied', async () => {
+      const to = newKey();
+      const headers = { ContentType: 'application/pdf', ContentDisposition: undefined, CacheControl: undefined, Metadata: {} };
+      const copy = copyWithinS3(raw, { bucket: s3.bucket, from: newKey('gone.pdf'), to, size: 6 * MIB, headers, replaceHeaders: false }, limits);
+      await expect(copy).rejects.toMatchObject({ $metadata: { httpStatusCode: 404 } });
+      await expectNothingAt(store, to);
+    });
   });
 
   it('gives a public URL on the path-style endpoint that downloads anonymously once a bucket policy allows it', async () => {

@@ -7,7 +7,7 @@ import { promisify } from 'node:util';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StaticTokenAuth } from '../../src/adapters/auth/static-token-auth.ts';
-import { InMemoryObjectStore } from '../../src/adapters/object-store/in-memory-object-store.ts';
+import { InMemoryObjectStore } from '../../src/adapters/object-store/in-memory/in-memory-object-store.ts';
 import { loadConfig } from '../../src/composition/config.ts';
 import { createAuth } from '../../src/composition/adapters.ts';
 import { startAttache } from '../../src/composition/service.ts';

@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { StaticTokenAuth } from '../../src/adapters/auth/static-token-auth.ts';
 import { ExtensionMimeDetector } from '../../src/adapters/mime/extension-mime-detector.ts';
-import { InMemoryObjectStore } from '../../src/adapters/object-store/in-memory-object-store.ts';
+import { InMemoryObjectStore } from '../../src/adapters/object-store/in-memory/in-memory-object-store.ts';
 import type { MimeDetector } from '../../src/application/ports/mime-detector.ts';
 import type { ObjectStore } from '../../src/application/ports/object-store.ts';
 import { UploadAttachment } from '../../src/application/upload-attachment.ts';

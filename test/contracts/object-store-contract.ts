@@ -47,19 +47,37 @@ export function objectStoreContract(name: string, makeStore: () => Promise<Objec
       const key = newKey();
       const bytes = Buffer.from('hello, attachment');
       const stored = await store.put(key, Readable.from([bytes]), meta);
-      expect(stored).toEqual({ key, size: bytes.length });
+      expect(stored).toEqual({ key, size: bytes.length, sha256: sha256(bytes) });
       const content = await store.read(key);
-      expect(content).toMatchObject({ ...meta, size: bytes.length });
+      expect(content).toMatchObject({ ...meta, size: bytes.length, sha256: sha256(bytes) });
       expect(await readAll(content!.body)).toEqual(bytes);
+    });
+
+    // Around the thresholds the stores switch upload kinds at (one request up to 8 MiB by default).
+    describe.each([
+      ['an empty', 0],
+      ['a one-byte', 1],
+      ['a small', 100_000],
+      ['a multi-part (over 8 MiB)', 8 * 1024 * 1024 + 1],
+    ])('with %s body', (_kind, size) => {
+      it('answers the SHA-256 of the bytes sent, and keeps it: read answers it too', async () => {
+        const key = newKey();
+        const { stream, digest } = generatedStream(size, { chunkSize: 100_000 });
+        const stored = await store.put(key, stream, meta);
+        expect(stored).toEqual({ key, size, sha256: await digest });
+        const content = await store.read(key);
+        expect({ size: content?.size, sha256: content?.sha256 }).toEqual({ size, sha256: stored.sha256 });
+        expect(sha256(await readAll(content!.body))).toBe(stored.sha256);
+      });
     });
 
     it('streams a multi-megabyte body byte-for-byte', async () => {
       const key = newKey('big.pdf');
       const { stream, digest } = generatedStream(12 * 1024 * 1024 + 123);
       const stored = await store.put(key, stream, { ...meta, contentType: 'application/pdf', disposition: 'attachment' });
-      expect(stored.size).toBe(12 * 1024 * 1024 + 123);
+      expect(stored).toEqual({ key, size: 12 * 1024 * 1024 + 123, sha256: await digest });
       const content = await store.read(key);
-      expect(content?.size).toBe(stored.size);
+      expect({ size: content?.size, sha256: content?.sha256 }).toEqual({ size: stored.size, sha256: stored.sha256 });
       expect(sha256(await readAll(content!.body))).toBe(await digest);
     });
 
@@ -124,10 +142,23 @@ export function objectStoreContract(name: string, makeStore: () => Promise<Objec
       const from = newKey('incoming.jpg');
       const to = newKey();
       const { stream, digest } = generatedStream(3 * 1024 * 1024 + 7);
-      await store.put(from, stream, meta);
+      const stored = await store.put(from, stream, meta);
       await store.move(from, to);
       const moved = await store.read(to);
       expect(moved).toMatchObject({ contentType: meta.contentType, fileName: meta.fileName, disposition: meta.disposition, size: 3 * 1024 * 1024 + 7 });
+      expect(moved?.sha256).toBe(stored.sha256);
+      expect(sha256(await readAll(moved!.body))).toBe(await digest);
+      await expectNothingAt(from);
+    });
+
+    it('moves a multi-part object with its SHA-256', async () => {
+      const from = newKey('incoming.pdf');
+      const to = newKey('moved.pdf');
+      const { stream, digest } = generatedStream(8 * 1024 * 1024 + 1);
+      await store.put(from, stream, meta);
+      await store.move(from, to);
+      const moved = await store.read(to);
+      expect(moved?.sha256).toBe(await digest);
       expect(sha256(await readAll(moved!.body))).toBe(await digest);
       await expectNothingAt(from);
     });

@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { InMemoryObjectStore } from '../../src/adapters/object-store/in-memory-object-store.ts';
+import { InMemoryObjectStore } from '../../src/adapters/object-store/in-memory/in-memory-object-store.ts';
 import type { ObjectStore } from '../../src/application/ports/object-store.ts';
 import { MEMORY_HOLD_BYTES } from '../../src/application/upload-attachment.ts';
 import { startAttacheUnderTest, TEST_TOKENS, type AttacheUnderTest } from '../support/attache-under-test.ts';

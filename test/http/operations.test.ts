@@ -2,7 +2,7 @@ import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { StaticTokenAuth } from '../../src/adapters/auth/static-token-auth.ts';
-import { InMemoryObjectStore } from '../../src/adapters/object-store/in-memory-object-store.ts';
+import { InMemoryObjectStore } from '../../src/adapters/object-store/in-memory/in-memory-object-store.ts';
 import type { AuthPort } from '../../src/application/ports/auth-port.ts';
 import type { ObjectStore } from '../../src/application/ports/object-store.ts';
 import { loadConfig } from '../../src/composition/config.ts';

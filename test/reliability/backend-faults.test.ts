@@ -19,8 +19,8 @@ import {
 } from '@aws-sdk/client-s3';
 import { Storage, type Bucket } from '@google-cloud/storage';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { GcsObjectStore } from '../../src/adapters/object-store/gcs-object-store.ts';
-import { S3ObjectStore } from '../../src/adapters/object-store/s3-object-store.ts';
+import { GcsObjectStore } from '../../src/adapters/object-store/gcs/gcs-object-store.ts';
+import { S3ObjectStore } from '../../src/adapters/object-store/s3/s3-object-store.ts';
 import type { ObjectStore } from '../../src/application/ports/object-store.ts';
 import { startAttacheUnderTest, TEST_TOKENS, type AttacheUnderTest } from '../support/attache-under-test.ts';
 import { fileNamed } from '../support/file-heads.ts';

@@ -2,8 +2,8 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import type { ObjectStore } from '../../src/application/ports/object-store.ts';
-import { InMemoryObjectStore } from '../../src/adapters/object-store/in-memory-object-store.ts';
-import { LocalDiskObjectStore } from '../../src/adapters/object-store/local-disk-object-store.ts';
+import { InMemoryObjectStore } from '../../src/adapters/object-store/in-memory/in-memory-object-store.ts';
+import { LocalDiskObjectStore } from '../../src/adapters/object-store/local-disk/local-disk-object-store.ts';
 import { gcsDriver } from './gcs/gcs-store-driver.ts';
 import { s3Driver } from './s3/s3-store-driver.ts';
 

@@ -10,7 +10,7 @@ export const FILES_PREFIX = '/files/';
  * GET /files/<key>: serves the attachments the local-disk and in-memory stores hold, at the URLs
  * they return; not the files still waiting under `incoming/` for their folder.
  * `nosniff` makes browsers trust our Content-Type instead of guessing from the bytes, so a file
- * cannot be turned into a page.
+ * cannot be turned into a page. The SHA-256 the store kept comes as `Repr-Digest` and `X-Checksum-Sha256`.
  */
 export function filesRoute(store: ObjectStore) {
   return async function serveFile(ctx: Context): Promise<void> {
@@ -31,6 +31,12 @@ export function filesRoute(store: ObjectStore) {
     ctx.set('X-Content-Type-Options', 'nosniff');
     ctx.set('Content-Disposition', contentDispositionFor(object));
     ctx.set('Cache-Control', IMMUTABLE_CACHE_CONTROL);
+    if (object.sha256 !== undefined) {
+      // RFC 9530's digest of the representation (the whole object: no ranges are served), and the
+      // same hash in hex, as the upload's answer and sha256sum print it (Artifactory's header name).
+      ctx.set('Repr-Digest', `sha-256=:${Buffer.from(object.sha256, 'hex').toString('base64')}:`);
+      ctx.set('X-Checksum-Sha256', object.sha256);
+    }
     ctx.type = object.contentType;
     ctx.length = object.size;
     ctx.body = object.body;

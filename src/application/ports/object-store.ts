@@ -16,11 +16,18 @@ export interface StoredObject {
   readonly key: ObjectKey;
   /** Bytes stored. */
   readonly size: number;
+  /** SHA-256 of exactly the bytes stored, lower-case hex; computed as they streamed, and kept with the object. */
+  readonly sha256: string;
 }
 
 export interface ObjectContent extends ObjectMeta {
   readonly body: Readable;
   readonly size: number;
+  /**
+   * The SHA-256 (lower-case hex) `put` kept with the object; undefined for an object stored by
+   * another tool, which has none.
+   */
+  readonly sha256?: string;
 }
 
 /**
@@ -29,13 +36,15 @@ export interface ObjectContent extends ObjectMeta {
  */
 export interface ObjectStore {
   /**
-   * Streams `body` to `key` with `meta`, in memory bounded by the store's buffers whatever the size.
+   * Streams `body` to `key` with `meta`, in memory bounded by the store's buffers whatever the size,
+   * and keeps the bytes' SHA-256 with the object (what `read` answers as `sha256`).
    * Never overwrites: throws ObjectAlreadyExists when `key` is taken.
    * On any failure nothing remains at `key`, and no partial upload is left behind:
    * - if `body` errors (client gone, FileTooLarge from a size limit), that same error is re-thrown;
    * - if `signal` aborts, the signal's reason is thrown;
    * - when the backend cannot be reached, refuses the credentials or lacks the bucket,
-   *   throws StorageUnavailable (bounded in time: a hung backend is a failure, not a wait).
+   *   throws StorageUnavailable (bounded in time: a hung backend is a failure, not a wait);
+   *   so too when the SHA-256 cannot be kept with the object (then the object is removed).
    */
   put(key: ObjectKey, body: Readable, meta: ObjectMeta, signal?: AbortSignal): Promise<StoredObject>;
 
@@ -46,13 +55,13 @@ export interface ObjectStore {
   urlFor(key: ObjectKey): Promise<string>;
 
   /**
-   * The object's bytes and meta, or undefined when nothing is at `key`.
+   * The object's bytes, meta and SHA-256 (when it has one), or undefined when nothing is at `key`.
    * Throws StorageUnavailable when the backend cannot be reached.
    */
   read(key: ObjectKey): Promise<ObjectContent | undefined>;
 
   /**
-   * Gives the object at `from` the key `to`, content and meta unchanged, and removes `from`:
+   * Gives the object at `from` the key `to`, content, meta and SHA-256 unchanged, and removes `from`:
    * for a file whose final key is known only after its bytes (its session id came after it).
    * Done within the backend (a rename, a server-side copy), not through this process.
    * Never overwrites: throws ObjectAlreadyExists when `to` is taken, and leaves `from` as it was.

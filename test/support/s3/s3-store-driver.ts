@@ -9,7 +9,7 @@ import {
   PutBucketPolicyCommand,
 } from '@aws-sdk/client-s3';
 import { inject } from 'vitest';
-import { S3ObjectStore } from '../../../src/adapters/object-store/s3-object-store.ts';
+import { S3ObjectStore } from '../../../src/adapters/object-store/s3/s3-object-store.ts';
 import type { StoreDriverUnderTest } from '../stores-under-test.ts';
 import { s3ClientFor } from './rgw-global-setup.ts';
 

@@ -5,10 +5,17 @@ import { access, link, mkdir, readFile, rename, stat, unlink, writeFile } from '
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { ObjectContent, ObjectMeta, ObjectStore, StoredObject } from '../../application/ports/object-store.ts';
-import { ObjectAlreadyExists, StorageUnavailable } from '../../domain/errors.ts';
-import type { ObjectKey } from '../../domain/object-key.ts';
-import { publicUrlFor } from './public-url.ts';
+import type { ObjectContent, ObjectMeta, ObjectStore, StoredObject } from '../../../application/ports/object-store.ts';
+import { ObjectAlreadyExists, StorageUnavailable } from '../../../domain/errors.ts';
+import type { ObjectKey } from '../../../domain/object-key.ts';
+import { sha256From } from '../content-digest.ts';
+import { runPut, type PutInProgress } from '../put-lifecycle.ts';
+import { publicUrlFor } from '../public-url.ts';
+
+/** What the hidden `.<name>.meta.json` beside each file holds. */
+interface Sidecar extends ObjectMeta {
+  readonly sha256: string;
+}
 
 const isErrno = (error: unknown, code: string) => (error as NodeJS.ErrnoException | undefined)?.code === code;
 const ignoreMissing = (error: unknown) => {
@@ -17,7 +24,7 @@ const ignoreMissing = (error: unknown) => {
 
 /**
  * Files under a directory on this machine: the embedded default. Each object is the file
- * `<root>/<key>`, with its meta in a hidden sidecar `.<name>.meta.json` beside it.
+ * `<root>/<key>`, with its meta and SHA-256 in a hidden sidecar `.<name>.meta.json` beside it.
  *
  * Writes go to a hidden temp file in the target directory, then `link()` publishes it: link
  * fails with EEXIST instead of replacing, so an existing object is never overwritten, and
@@ -51,26 +58,30 @@ export class LocalDiskObjectStore implements ObjectStore {
       body.destroy();
       throw new TypeError(`not a valid object key: ${JSON.stringify(key)}`);
     }
-    // A body that failed before we got it would otherwise be mistaken for a disk failure below.
-    if (body.errored) throw body.errored;
-    const temp = join(dirname(path), `.${basename(path)}.${randomUUID()}.partial`);
+    return runPut(key, body, signal, undefined, {
+      upload: (put) => this.#write(path, key, body, meta, put, signal),
+      translate: (error) => new StorageUnavailable(`cannot store ${path}`, { cause: error }),
+      undoStored: () => this.delete(key),
+    });
+  }
+
+  /** The body to a temp file, published at `path` by link(), then its sidecar. */
+  async #write(path: string, key: ObjectKey, body: Readable, meta: ObjectMeta, put: PutInProgress, signal?: AbortSignal): Promise<void> {
     try {
       await mkdir(dirname(path), { recursive: true });
     } catch (error) {
-      body.destroy();
       throw new StorageUnavailable(`cannot create ${dirname(path)}`, { cause: error });
     }
-
+    const temp = join(dirname(path), `.${basename(path)}.${randomUUID()}.partial`);
     const file = createWriteStream(temp, { flags: 'wx' });
-    let bodyError: unknown;
-    body.once('error', (error) => (bodyError ??= error));
+    // The disk's failure comes first: pipeline then destroys the body with it, which is no body error.
+    file.once('error', (error) => put.backendFailed(error));
     try {
       try {
-        await pipeline(body, file, signal ? { signal } : {});
+        const written = pipeline(body, file, signal ? { signal } : {});
+        put.digest.follow(body);
+        await written;
       } catch (error) {
-        if (signal?.aborted) throw signal.reason;
-        // The body's own errors (client gone, FileTooLarge) go back unchanged; the disk's are ours.
-        if (error === bodyError) throw error;
         throw new StorageUnavailable(`cannot write ${temp}`, { cause: error });
       }
       try {
@@ -79,15 +90,29 @@ export class LocalDiskObjectStore implements ObjectStore {
         if (isErrno(error, 'EEXIST')) throw new ObjectAlreadyExists(key, { cause: error });
         throw new StorageUnavailable(`cannot publish ${path}`, { cause: error });
       }
-      // The object is published, and its URL not handed out yet. A sidecar that fails to be
-      // written (or is cut short by a crash) only loses the original name (see #readMeta).
-      await writeFile(this.#metaPathOf(path), JSON.stringify(meta)).catch(() => {});
-      return { key, size: file.bytesWritten };
+      // The object is published, and its URL not handed out yet: without its sidecar it would
+      // lose its SHA-256, so a sidecar that cannot be written fails the put.
+      await this.#writeSidecar(path, { ...meta, sha256: put.digest.sha256 }).catch(async (error: unknown) => {
+        await unlink(path).catch(() => {});
+        throw new StorageUnavailable(`cannot write the meta of ${path}`, { cause: error });
+      });
     } finally {
       // A write stream destroyed before its file opened still creates the file when the open
       // completes; unlinking before 'close' would leave an empty temp file behind.
       if (!file.closed) await once(file, 'close');
       await unlink(temp).catch(() => {});
+    }
+  }
+
+  /** Written aside, then renamed over: a reader never sees half a sidecar. */
+  async #writeSidecar(path: string, sidecar: Sidecar): Promise<void> {
+    const temp = join(dirname(path), `.${basename(path)}.${randomUUID()}.meta.partial`);
+    try {
+      await writeFile(temp, JSON.stringify(sidecar), { flag: 'wx' });
+      await rename(temp, this.#metaPathOf(path));
+    } catch (error) {
+      await unlink(temp).catch(() => {});
+      throw error;
     }
   }
 
@@ -104,8 +129,17 @@ export class LocalDiskObjectStore implements ObjectStore {
       if (isErrno(error, 'ENOENT')) throw new Error(`nothing to move at ${from}`, { cause: error });
       throw new StorageUnavailable(`cannot move ${fromPath} to ${toPath}`, { cause: error });
     }
-    // The object is at its new key; a sidecar or old name left behind only costs disk space.
-    await rename(this.#metaPathOf(fromPath), this.#metaPathOf(toPath)).catch(() => {});
+    try {
+      await rename(this.#metaPathOf(fromPath), this.#metaPathOf(toPath));
+    } catch (error) {
+      // Without its sidecar the object would lose its meta and SHA-256: undo the link. (A file
+      // that never had one, published before a crash, moves without.)
+      if (!isErrno(error, 'ENOENT')) {
+        await unlink(toPath).catch(() => {});
+        throw new StorageUnavailable(`cannot move the meta of ${fromPath} to ${toPath}`, { cause: error });
+      }
+    }
+    // The object is at its new key; an old name left behind only costs disk space.
     await unlink(fromPath).catch(() => {});
   }
 
@@ -127,9 +161,16 @@ export class LocalDiskObjectStore implements ObjectStore {
     }
   }
 
-  async #readMeta(path: string): Promise<ObjectMeta> {
+  async #readMeta(path: string): Promise<ObjectMeta & { sha256?: string }> {
     try {
-      return JSON.parse(await readFile(this.#metaPathOf(path), 'utf8')) as ObjectMeta;
+      const sidecar = JSON.parse(await readFile(this.#metaPathOf(path), 'utf8')) as Partial<Sidecar>;
+      const sha256 = sha256From(sidecar.sha256);
+      return {
+        contentType: sidecar.contentType ?? 'application/octet-stream',
+        fileName: sidecar.fileName ?? basename(path),
+        disposition: sidecar.disposition === 'inline' ? 'inline' : 'attachment',
+        ...(sha256 !== undefined && { sha256 }),
+      };
     } catch {
       // A file published without its sidecar (a crash between link and writing it) is still served.
       return { contentType: 'application/octet-stream', fileName: basename(path), disposition: 'attachment' };

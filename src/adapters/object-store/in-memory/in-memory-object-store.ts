@@ -1,14 +1,16 @@
 import { Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
-import type { ObjectContent, ObjectMeta, ObjectStore, StoredObject } from '../../application/ports/object-store.ts';
-import { ObjectAlreadyExists } from '../../domain/errors.ts';
-import type { ObjectKey } from '../../domain/object-key.ts';
-import { publicUrlFor } from './public-url.ts';
+import type { ObjectContent, ObjectMeta, ObjectStore, StoredObject } from '../../../application/ports/object-store.ts';
+import { ObjectAlreadyExists, StorageUnavailable } from '../../../domain/errors.ts';
+import type { ObjectKey } from '../../../domain/object-key.ts';
+import { runPut } from '../put-lifecycle.ts';
+import { publicUrlFor } from '../public-url.ts';
 
 interface MemoryObject extends ObjectMeta {
   /** The chunks as they arrived: joining them into one Buffer would copy every file once more. */
   readonly chunks: readonly Buffer[];
   readonly size: number;
+  readonly sha256: string;
 }
 
 /**
@@ -32,25 +34,21 @@ export class InMemoryObjectStore implements ObjectStore {
     }
     this.#writing.add(key);
     try {
-      const chunks: Buffer[] = [];
-      let size = 0;
-      const onAbort = () => body.destroy(signal?.reason);
-      signal?.throwIfAborted();
-      signal?.addEventListener('abort', onAbort, { once: true });
-      try {
-        // 'data' events hand over the chunks as they are; an async iterator would join buffered ones.
-        body.on('data', (chunk: Buffer | string) => {
-          const bytes = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk);
-          chunks.push(bytes);
-          size += bytes.length;
-        });
-        await finished(body);
-      } finally {
-        signal?.removeEventListener('abort', onAbort);
-      }
-      signal?.throwIfAborted();
-      this.#objects.set(key, { ...meta, chunks, size });
-      return { key, size };
+      return await runPut(key, body, signal, undefined, {
+        upload: async ({ digest }) => {
+          const chunks: Buffer[] = [];
+          // 'data' events hand over the chunks as they are; an async iterator would join buffered ones.
+          body.on('data', (chunk: Buffer | string) => {
+            const bytes = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk);
+            chunks.push(bytes);
+            digest.add(bytes);
+          });
+          await finished(body);
+          this.#objects.set(key, { ...meta, chunks, size: digest.size, sha256: digest.sha256 });
+        },
+        translate: (error) => new StorageUnavailable(`cannot keep ${key} in memory`, { cause: error }),
+        undoStored: async () => void this.#objects.delete(key),
+      });
     } finally {
       this.#writing.delete(key);
     }

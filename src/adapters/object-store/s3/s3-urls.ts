@@ -1,0 +1,27 @@
+import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import type { ObjectKey } from '../../../domain/object-key.ts';
+import { publicUrlFor } from '../public-url.ts';
+import type { S3Settings } from './s3-options.ts';
+
+/** The URL a recipient fetches `key` from: presigned, the CDN's, or the bucket's own. Signing may throw. */
+export async function s3UrlFor(client: S3Client, settings: S3Settings, key: ObjectKey): Promise<string> {
+  if (settings.urlMode === 'signed') {
+    return getSignedUrl(client, new GetObjectCommand({ Bucket: settings.bucket, Key: key }), { expiresIn: settings.urlTtlSeconds });
+  }
+  return publicUrlFor(settings.publicBaseUrl ?? objectBaseUrl(settings), key);
+}
+
+/** Where the bucket's objects are, addressed the way the client addresses them. */
+function objectBaseUrl({ bucket: name, region, endpoint, forcePathStyle }: S3Settings): string {
+  const bucket = encodeURIComponent(name);
+  if (endpoint !== undefined) {
+    if (forcePathStyle) return `${endpoint}/${bucket}`;
+    const url = new URL(endpoint);
+    return `${url.protocol}//${bucket}.${url.host}${url.pathname.replace(/\/+$/, '')}`;
+  }
+  const host = `s3.${region}.amazonaws.com${region.startsWith('cn-') ? '.cn' : ''}`;
+  // Virtual-hosted URLs for bucket names with dots fail TLS (the wildcard certificate covers one label).
+  if (forcePathStyle || name.includes('.')) return `https://${host}/${bucket}`;
+  return `https://${bucket}.${host}`;
+}
