@@ -66,6 +66,7 @@ describe('UploadAttachment', () => {
       url: 'https://cdn.example/attachments/chat/session-1/id1-image.jpg',
       type: 'image/jpeg',
       size: 10,
+      sha256: sha256(Buffer.from('jpeg bytes')),
     });
     const stored = await store.read(result.key);
     expect(stored).toMatchObject({ contentType: 'image/jpeg', fileName: 'image.jpg', disposition: 'inline' });
@@ -231,6 +232,7 @@ describe('UploadAttachment', () => {
         url: 'https://cdn.example/attachments/chat/session-77/id1-%D0%9E%D1%82%D1%87%D1%91%D1%82.pdf',
         type: 'application/pdf',
         size: 11,
+        sha256: sha256(Buffer.from('%PDF report')),
       });
       expect(store.keys()).toEqual(['chat/session-77/id1-Отчёт.pdf']);
       const stored = await store.read(result.key);

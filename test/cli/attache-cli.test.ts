@@ -8,7 +8,8 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { EICAR } from '../support/fake-malware-scanner.ts';
 import { ALLOWED_EXTENSIONS } from '../../src/domain/file-types.ts';
 import { filesUnder } from '../support/stores-under-test.ts';
 import { fileNamed, fileWithText } from '../support/file-heads.ts';
@@ -115,6 +116,25 @@ describe('attache (the CLI)', () => {
       const { code, stdout } = await attache(['upload', 'photo.jpg', '--token', storeToken], { ...env, INIT_CWD: scratch }, [], tmpdir());
       expect(code).toBe(0);
       expect(stdout).toMatch(/^photo\.jpg: https:\/\/files\.example\/att\/chat\/store-42\//);
+    });
+
+    it('makes previews too, and prints the preview URL of an image', async () => {
+      await writeFile(join(scratch, 'real.jpg'), await readFile(new URL('../fixtures/images/progressive.jpg', import.meta.url)));
+      const text = await attache(['upload', 'real.jpg', '--token', storeToken], env);
+      expect(text.code).toBe(0);
+      expect(text.stdout.trim()).toMatch(new RegExp(`^real\\.jpg: (https://files\\.example/att/chat/store-42/${UUID}-real\\.jpg) \\(image/jpeg\\), preview: \\1\\.preview\\.webp$`));
+      const json = await attache(['upload', 'real.jpg', '--json', '--token', storeToken], env);
+      expect(JSON.parse(json.stdout)).toMatchObject({ file: 'real.jpg', width: 320, height: 240, preview_url: expect.stringMatching(/\.preview\.webp$/) });
+    });
+
+    it('scans too, with MALWARE_SCAN=clamd: an infected file is refused, the clean one stored', async () => {
+      const clamd = inject('clamdTestServer');
+      await writeFile(join(scratch, 'infected.pdf'), fileWithText('infected.pdf', EICAR));
+      const scanning = { ...env, MALWARE_SCAN: 'clamd', CLAMD_HOST: clamd.host, CLAMD_PORT: String(clamd.port) };
+      const { code, stdout, stderr } = await attache(['upload', 'infected.pdf', 'report.pdf', '--token', storeToken], scanning);
+      expect(code).toBe(1);
+      expect(stderr).toMatch(/^attache: infected\.pdf: File rejected \(.*EICAR.*\)\n$/);
+      expect(stdout).toMatch(/^report\.pdf: https:\/\/files\.example\/att\//);
     });
 
     it('prints one JSON object per file with --json, failures included', async () => {

@@ -27,11 +27,13 @@ Options:
   --token T      an admin or store token from AUTH_TOKENS_FILE (default: $ATTACHE_TOKEN)
   --as ROLE      upload as an admin or store without a token; refused when NODE_ENV=production
   --id N         with --as: the admin's or store's id (its folder is chat/ROLE-N/)
-  --json         print one JSON object per file: {"file","url","type","size"} on success,
+  --json         print one JSON object per file: {"file","url","type","size"} on success
+                 (with "preview_url","width","height" for an image, when previews are on),
                  {"file","error","code","detail"} on failure (failures also go to stderr)
   -h, --help     show this help
 
-Output: one line per stored file, "FILE: URL (TYPE)"; errors on stderr as
+Output: one line per stored file, "FILE: URL (TYPE)" (an image with a preview adds
+", preview: URL"); errors on stderr as
 "attache: FILE: <error> (<detail>)". On a terminal (not when stderr is piped or CI is set)
 files of 1 MiB and more show a progress bar on stderr, and with STORAGE_DRIVER=local the
 folder the files went to is named at the end (by default data/uploads in attache's own

@@ -2,7 +2,7 @@ import { open } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream';
-import type { UploadAttachment } from '../../application/upload-attachment.ts';
+import type { UploadAttachment, UploadedAttachment } from '../../application/upload-attachment.ts';
 import { StorageUnavailable } from '../../domain/errors.ts';
 import type { Principal } from '../../domain/principal.ts';
 import { EXIT, isInteractive, type CliIO } from './cli-io.ts';
@@ -39,9 +39,7 @@ export async function uploadFiles(request: UploadFilesRequest, io: CliIO): Promi
       try {
         const uploaded = await uploadAttachment.execute({ principal, sessionId, fileName, content, signal: io.signal });
         stored++;
-        io.stdout.write(
-          request.json ? `${JSON.stringify({ file: path, url: uploaded.url, type: uploaded.type, size })}\n` : `${path}: ${uploaded.url} (${uploaded.type})\n`,
-        );
+        io.stdout.write(request.json ? `${JSON.stringify(jsonLine(path, uploaded, size))}\n` : `${textLine(path, uploaded)}\n`);
       } finally {
         done();
       }
@@ -62,6 +60,25 @@ export async function uploadFiles(request: UploadFilesRequest, io: CliIO): Promi
     }
   }
   return { exitCode, stored };
+}
+
+/** `FILE: URL (TYPE)`, and the preview's URL for an image that has one. */
+function textLine(path: string, uploaded: UploadedAttachment): string {
+  const preview = uploaded.image?.preview;
+  return `${path}: ${uploaded.url} (${uploaded.type})${preview ? `, preview: ${preview.url}` : ''}`;
+}
+
+/** The fields the HTTP answer has, as one JSON object per file. */
+function jsonLine(path: string, uploaded: UploadedAttachment, size: number): object {
+  const { image } = uploaded;
+  return {
+    file: path,
+    url: uploaded.url,
+    type: uploaded.type,
+    size,
+    ...(image?.preview && { preview_url: image.preview.url }),
+    ...(image?.width !== undefined && image.height !== undefined && { width: image.width, height: image.height }),
+  };
 }
 
 /** The file's bytes (at `path`, which the user gave as `given`), metered by a progress bar on a terminal when it is large. */
