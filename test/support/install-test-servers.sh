@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
-# Installs the system packages the test servers need, only those missing. Idempotent; run by `npm test`
-# (pretest). Root runs apt-get directly, others through sudo; with CI=true or no terminal nothing prompts.
+# Installs what the test servers need, only what is missing: the GCS emulator's npm packages and the
+# system packages. Idempotent; run by `npm test` (pretest). Root runs apt-get directly, others through
+# sudo; with CI=true or no terminal nothing prompts.
 #
 # To add a server: one `need COMMAND DEBIAN_PACKAGE` line below.
 set -euo pipefail
+
+# GCS: firebase-tools' Storage emulator, npm packages of its own (test/support/gcs/emulator).
+bash "$(dirname "$0")/gcs/install-emulator.sh"
 
 packages=()
 need() { command -v "$1" >/dev/null 2>&1 || packages+=("$2"); }
