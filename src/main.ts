@@ -17,6 +17,7 @@ import type { MimeDetector } from './application/ports/mime-detector.ts';
 import type { ObjectStore } from './application/ports/object-store.ts';
 import { UploadAttachment } from './application/upload-attachment.ts';
 import { ConfigError, loadConfig, type Config } from './config.ts';
+import { developmentBanner, SAMPLE_ATTACHMENT_FILE } from './development-banner.ts';
 
 // Built without the container in adapters/compose.ts, which the library and the CLI share.
 export { createAuth, createObjectStore, type AuthSetup };
@@ -242,21 +243,7 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   if (authSetup.developmentTokens) {
-    const { admin, store } = authSetup.developmentTokens;
-    console.log(
-      [
-        '',
-        'No AUTH_TOKENS_FILE is set, so attache made up two development tokens (valid until it stops):',
-        `  admin (id 1): ${admin}`,
-        `  store (id 1): ${store}`,
-        '',
-        'Try it:',
-        `  curl -X POST "${running.url.replace('127.0.0.1', 'localhost')}/v1/chat/upload/" \\`,
-        `    -H "Authorization: Token ${store}" \\`,
-        '    -F "file=@/path/to/image.jpg" -F "session_id=1"',
-        '',
-      ].join('\n'),
-    );
+    console.log(developmentBanner({ url: running.url, tokens: authSetup.developmentTokens, sampleFile: SAMPLE_ATTACHMENT_FILE }).join('\n'));
   }
   let stopping = false;
   const shutdown = (signal: NodeJS.Signals) => {
