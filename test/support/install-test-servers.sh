@@ -24,7 +24,7 @@ need radosgw-admin radosgw
 mapfile -t packages < <(printf '%s\n' "${packages[@]}" | sort -u)
 
 if ! command -v apt-get >/dev/null 2>&1; then
-  echo "install-test-servers: no apt-get here; install ${packages[*]} yourself (see the README, 'Running the tests against another S3 server')," \
+  echo "install-test-servers: no apt-get here; install ${packages[*]} yourself (see docs/development.md, 'Running the tests against another S3 server')," \
     "or set S3_TEST_ENDPOINT/S3_TEST_ACCESS_KEY/S3_TEST_SECRET_KEY to test against another S3 server." >&2
   exit 1
 fi
