@@ -5,6 +5,7 @@
  */
 import type { Logger } from 'pino';
 import { ConfigError, loadConfig, type Config } from './config.ts';
+import { developmentBanner, SAMPLE_ATTACHMENT_FILE } from './development-banner.ts';
 import { createLogger } from './logger.ts';
 import { startAttache, type RunningAttache } from './service.ts';
 
@@ -21,7 +22,9 @@ export async function runService(): Promise<void> {
     console.error(`attache: invalid configuration: ${error.message}`);
     process.exit(1);
   }
-  if (running.developmentTokens) printDevelopmentTokens(running);
+  if (running.developmentTokens) {
+    console.log(developmentBanner({ url: running.url, tokens: running.developmentTokens, sampleFile: SAMPLE_ATTACHMENT_FILE }).join('\n'));
+  }
   let stopping = false;
   const shutdown = (signal: NodeJS.Signals) => {
     if (stopping) {
@@ -47,23 +50,5 @@ export async function runService(): Promise<void> {
       maxFileSize: config.maxFileSize,
     },
     'attache is accepting uploads',
-  );
-}
-
-function printDevelopmentTokens(running: RunningAttache): void {
-  const { admin, store } = running.developmentTokens!;
-  console.log(
-    [
-      '',
-      'No AUTH_TOKENS_FILE is set, so attache made up two development tokens (valid until it stops):',
-      `  admin (id 1): ${admin}`,
-      `  store (id 1): ${store}`,
-      '',
-      'Try it:',
-      `  curl -X POST "${running.url.replace('127.0.0.1', 'localhost')}/v1/chat/upload/" \\`,
-      `    -H "Authorization: Token ${store}" \\`,
-      '    -F "file=@/path/to/image.jpg" -F "session_id=1"',
-      '',
-    ].join('\n'),
   );
 }

@@ -7,6 +7,7 @@ import { startAttache, type RunningAttache } from '../../src/composition/service
 import { fileNamed } from '../support/file-heads.ts';
 import { freePort } from '../support/free-port.ts';
 import { startTokenBackend, type TokenBackendBehaviour } from '../support/token-backend.ts';
+import { authPortContract } from '../contracts/auth-port-contract.ts';
 
 const GOOD = 'good-store-token-0001';
 const ADMIN = 'good-admin-token-0002';
@@ -43,6 +44,19 @@ function auth(url: string, overrides: Partial<HttpIntrospectionAuthOptions> = {}
     ...overrides,
   });
 }
+
+authPortContract('HttpIntrospectionAuth, asking a real HTTP token backend', async () => {
+  const b = await startTokenBackend(platform);
+  return {
+    auth: auth(b.url),
+    known: [
+      { token: GOOD, role: 'store', id: 42 },
+      { token: ADMIN, role: 'admin', id: '7' },
+    ],
+    otherRole: CUSTOMER,
+    close: b.stop,
+  };
+});
 
 describe('HttpIntrospectionAuth against a real HTTP server', () => {
   it('forwards the token as "Authorization: Token <t>" and maps role and id through dotted fields', async () => {

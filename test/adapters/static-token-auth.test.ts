@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StaticTokenAuth } from '../../src/adapters/auth/static-token-auth.ts';
+import { authPortContract } from '../contracts/auth-port-contract.ts';
 import { InMemoryObjectStore } from '../../src/adapters/object-store/in-memory/in-memory-object-store.ts';
 import { loadConfig } from '../../src/composition/config.ts';
 import { createAuth } from '../../src/composition/adapters.ts';
@@ -17,6 +18,30 @@ import { freePort } from '../support/free-port.ts';
 const run = promisify(execFile);
 const STORE_TOKEN = 'store-secret-token-for-sha256-test';
 const ADMIN_TOKEN = 'admin-secret-token-kept-as-is-0001';
+
+authPortContract('StaticTokenAuth, from a tokens file', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'attache-tokens-'));
+  const file = join(dir, 'tokens.json');
+  await writeFile(
+    file,
+    JSON.stringify({
+      tokens: [
+        { token: 'contract-store-token-000001', role: 'store', id: 42 },
+        { sha256: createHash('sha256').update('contract-admin-token-000002').digest('hex'), role: 'admin', id: '7' },
+        { token: 'contract-customer-token-003', role: 'customer' },
+      ],
+    }),
+  );
+  return {
+    auth: await StaticTokenAuth.fromFile(file),
+    known: [
+      { token: 'contract-store-token-000001', role: 'store', id: 42 },
+      { token: 'contract-admin-token-000002', role: 'admin', id: '7' },
+    ],
+    otherRole: 'contract-customer-token-003',
+    close: () => rm(dir, { recursive: true, force: true }),
+  };
+});
 
 describe('StaticTokenAuth with sha256 entries', () => {
   let dir: string;

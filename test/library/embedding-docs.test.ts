@@ -1,6 +1,7 @@
 /**
- * The README's library examples, run as a dependent runs them: each ```js block that
- * starts with `// <name>.mjs` is written to a project whose node_modules/attache is this package.
+ * The library examples of docs/library.md and the README, run as a dependent runs them: each
+ * ```js block that starts with `// <name>.mjs` is written to a project whose node_modules/attache
+ * is this package. An example shown on both pages must be the same code on both.
  */
 import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
@@ -13,8 +14,11 @@ import { fileWithText } from '../support/file-heads.ts';
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const UUID = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}';
 
-const doc = await readFile(join(root, 'README.md'), 'utf8');
-const examples = Object.fromEntries([...doc.matchAll(/```js\n\/\/ ([\w-]+\.mjs)[^\n]*\n([\s\S]*?)```/g)].map((m) => [m[1]!, m[2]!]));
+const PAGES = ['docs/library.md', 'README.md'];
+const examplesOn = async (page: string) =>
+  [...(await readFile(join(root, page), 'utf8')).matchAll(/```js\n\/\/ ([\w-]+\.mjs)[^\n]*\n([\s\S]*?)```/g)].map((m) => ({ page, name: m[1]!, code: m[2]! }));
+const shown = (await Promise.all(PAGES.map(examplesOn))).flat();
+const examples = Object.fromEntries(shown.map(({ name, code }) => [name, code]));
 
 function node(dir: string, args: string[], env: Record<string, string> = {}) {
   return new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
@@ -24,7 +28,7 @@ function node(dir: string, args: string[], env: Record<string, string> = {}) {
   });
 }
 
-describe('the README’s library examples', () => {
+describe('the library examples of the docs', () => {
   let dir: string;
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'attache-docs-'));
@@ -39,6 +43,13 @@ describe('the README’s library examples', () => {
 
   it('has both library examples', () => {
     expect(Object.keys(examples).sort()).toEqual(['custom-adapters.mjs', 'upload-one.mjs']);
+  });
+
+  it('shows an example on several pages only as the same code', () => {
+    for (const { page, name, code } of shown) expect(code, `${name} on ${page}`).toBe(examples[name]);
+    const on = (page: string) => shown.filter((e) => e.page === page).map((e) => e.name);
+    expect(on('docs/library.md')).toEqual(['upload-one.mjs', 'custom-adapters.mjs']);
+    expect(on('README.md')).toEqual(['upload-one.mjs']);
   });
 
   it('upload-one.mjs uploads from the service’s environment, and reports a domain error by code', async () => {

@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
-# Installs the system packages the test servers need, only those missing. Idempotent; run by `npm test`
-# (pretest). Root runs apt-get directly, others through sudo; with CI=true or no terminal nothing prompts.
+# Installs what the test servers need, only what is missing: the GCS emulator's npm packages and the
+# system packages. Idempotent; run by `npm test` (pretest). Root runs apt-get directly, others through
+# sudo; with CI=true or no terminal nothing prompts.
 #
 # To add a server: one `need COMMAND DEBIAN_PACKAGE` line below.
 set -euo pipefail
+
+# GCS: firebase-tools' Storage emulator, npm packages of its own (test/support/gcs/emulator).
+bash "$(dirname "$0")/gcs/install-emulator.sh"
 
 packages=()
 need() { command -v "$1" >/dev/null 2>&1 || packages+=("$2"); }
@@ -22,7 +26,7 @@ need clamd clamav-daemon
 mapfile -t packages < <(printf '%s\n' "${packages[@]}" | sort -u)
 
 if ! command -v apt-get >/dev/null 2>&1; then
-  echo "install-test-servers: no apt-get here; install ${packages[*]} yourself (see the README, 'Running the tests against another S3 server')," \
+  echo "install-test-servers: no apt-get here; install ${packages[*]} yourself (see docs/development.md, 'Running the tests against another S3 server')," \
     "or set S3_TEST_ENDPOINT/S3_TEST_ACCESS_KEY/S3_TEST_SECRET_KEY to test against another S3 server." >&2
   exit 1
 fi

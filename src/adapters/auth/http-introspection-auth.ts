@@ -48,6 +48,9 @@ function valueAt(answer: unknown, path: string): unknown {
  * token just issued must start working soon. A revoked token keeps working for at most
  * `cacheTtlSeconds`. Failures to get an answer are never cached.
  */
+/** What can follow `Token ` in an Authorization header: visible ASCII. */
+const SENDABLE_TOKEN = /^[\x21-\x7e]+$/;
+
 export class HttpIntrospectionAuth implements AuthPort {
   readonly #options: HttpIntrospectionAuthOptions;
   readonly #now: () => number;
@@ -61,6 +64,9 @@ export class HttpIntrospectionAuth implements AuthPort {
 
   /** Throws AuthenticationUnavailable when the backend is unreachable, too slow, or answers 5xx or non-JSON. */
   async identify(token: string): Promise<Identity | undefined> {
+    // A token that cannot go in an HTTP header (controls, spaces, letters outside ASCII: possible
+    // from the library or the command line, never from a request) is no token the platform gave.
+    if (!SENDABLE_TOKEN.test(token)) return undefined;
     const digest = createHash('sha256').update(token, 'utf8').digest('hex');
     const cached = this.#cache.get(digest);
     if (cached !== undefined) {

@@ -2,7 +2,9 @@
 // WITHOUT its Java "storage rules runtime" (only needed for Firebase-SDK rules checks; the GCS
 // JSON API routes use the admin storage layer, which allows everything). firebase-tools' CLI
 // will not start the emulator offline (it wants Java and downloads a rules JAR), and it uses
-// internal modules, so firebase-tools is pinned to an exact version in package.json.
+// internal modules, so firebase-tools is pinned to an exact version in emulator/package.json.
+// It is installed there (emulator/node_modules, by install-emulator.sh, which `npm test` runs),
+// not among the project's devDependencies: ~640 packages that only these tests use.
 //
 // Usage: node gcs-emulator-server.cjs [port] [host]
 //   port 0 (the default) takes a free port; the line `READY http://host:port ...` on stdout
@@ -27,11 +29,22 @@ const fs = require('fs');
 const os = require('os');
 const path = require('path');
 const http = require('http');
-const express = require('express'); // a dependency of firebase-tools
-const { StorageEmulator } = require('firebase-tools/lib/emulator/storage');
-const { EmulatorRegistry } = require('firebase-tools/lib/emulator/registry');
-const { createApp } = require('firebase-tools/lib/emulator/storage/server');
-const { createDestroyer } = require('firebase-tools/lib/utils');
+const { createRequire } = require('module');
+
+const emulatorPackage = path.join(__dirname, 'emulator', 'package.json');
+const requireFromEmulator = createRequire(emulatorPackage);
+try {
+  requireFromEmulator.resolve('firebase-tools/package.json');
+} catch {
+  process.stderr.write(`gcs-emulator-server: firebase-tools is not installed beside ${emulatorPackage}; ` +
+    'run `bash test/support/gcs/install-emulator.sh` (npm test does it before the tests).\n');
+  process.exit(2);
+}
+const express = requireFromEmulator('express'); // a dependency of firebase-tools
+const { StorageEmulator } = requireFromEmulator('firebase-tools/lib/emulator/storage');
+const { EmulatorRegistry } = requireFromEmulator('firebase-tools/lib/emulator/registry');
+const { createApp } = requireFromEmulator('firebase-tools/lib/emulator/storage/server');
+const { createDestroyer } = requireFromEmulator('firebase-tools/lib/utils');
 
 const port = Number(process.argv[2] ?? process.env.GCS_PORT ?? 0);
 const host = process.argv[3] || '127.0.0.1';

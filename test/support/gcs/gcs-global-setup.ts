@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { Storage } from '@google-cloud/storage';
@@ -9,8 +10,9 @@ import type { TestProject } from 'vitest/node';
  * Vitest globalSetup: a GCS JSON-API server for the GCS adapter's tests.
  *
  * By default it starts firebase-tools' Storage emulator (gcs-emulator-server.cjs beside this
- * file) on 127.0.0.1 at a port the OS picks, creates the test bucket, and stops that one
- * process at teardown. With GCS_TEST_ENDPOINT set (fake-gcs-server, or
+ * file, firebase-tools itself installed in emulator/node_modules by install-emulator.sh) on
+ * 127.0.0.1 at a port the OS picks, creates the test bucket, and stops that one process at
+ * teardown. With GCS_TEST_ENDPOINT set (fake-gcs-server, or
  * https://storage.googleapis.com with Application Default Credentials) it starts nothing and
  * uses that endpoint and GCS_TEST_BUCKET (created when missing; default `attache-test`).
  *
@@ -87,6 +89,13 @@ export interface RunningGcsEmulator {
  */
 export async function startGcsEmulator(port = 0): Promise<RunningGcsEmulator> {
   const script = fileURLToPath(new URL('./gcs-emulator-server.cjs', import.meta.url));
+  const firebaseTools = fileURLToPath(new URL('./emulator/node_modules/firebase-tools/package.json', import.meta.url));
+  if (!existsSync(firebaseTools)) {
+    throw new Error(
+      `firebase-tools is not installed in ${fileURLToPath(new URL('./emulator/', import.meta.url))}: ` +
+        'run `bash test/support/gcs/install-emulator.sh` (`npm test` runs it before the tests), or set GCS_TEST_ENDPOINT',
+    );
+  }
   const started = Date.now();
   // stdin stays a pipe we hold: if this process dies, the emulator sees stdin end and exits.
   const child = spawn(process.execPath, [script, String(port), '127.0.0.1'], {
