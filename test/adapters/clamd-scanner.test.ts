@@ -14,7 +14,7 @@ import { stallingStream } from '../support/streams.ts';
 const clamd = inject('clamdTestServer');
 const MIB = 1024 * 1024;
 const EICAR_SIGNATURE = 'Test.EICAR.Anywhere.UNOFFICIAL';
-const fixture = (name: string) => readFileSync(new URL(`../fixtures/${name}`, import.meta.url));
+const fixture = (name: string) => readFileSync(new URL(`../fixtures/macros/${name}`, import.meta.url));
 
 malwareScannerContract('ClamdScanner (clamd over TCP)', async () => ({
   scanner: new ClamdScanner({ host: clamd.host, port: clamd.port, timeoutMs: 10_000 }),

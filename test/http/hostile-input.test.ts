@@ -156,7 +156,7 @@ describe('hostile input to POST /v1/chat/upload/', () => {
   it('still takes a valid upload afterwards', async () => {
     const response = await send({ headers: [AUTH, FORM], body: validForm });
     expect(response.status).toBe(200);
-    expect(response.json).toEqual({ url: expect.stringContaining('/chat/session-1/'), type: 'image/jpeg' });
+    expect(response.json).toEqual({ url: expect.stringContaining('/chat/session-1/'), type: 'image/jpeg', size: expect.any(Number), sha256: expect.stringMatching(/^[0-9a-f]{64}$/) });
   });
 });
 

@@ -57,6 +57,9 @@ describe('GET /openapi.json', () => {
       new errors.StorageUnavailable('bucket missing'),
       new errors.AuthenticationUnavailable('backend down'),
       new errors.ShuttingDown(),
+      new errors.MalwareFound('Eicar-Signature'),
+      new errors.FileTooLargeToScan('INSTREAM size limit exceeded'),
+      new errors.ScannerUnavailable('clamd is down'),
     ];
     // Every code the table knows is sampled, so a new error cannot go undocumented.
     expect(samples.map((e) => e.code).sort()).toEqual(Object.keys(STATUS_BY_CODE).sort());

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { execFile } from 'node:child_process';
 import { parse as parseContentDisposition } from 'content-disposition';
 import { randomBytes } from 'node:crypto';
@@ -111,7 +112,9 @@ describe.each(httpStoreDrivers)('POST /v1/chat/upload/ with the $driver store', 
       '-F', 'session_id=1',
     ]);
     const body = JSON.parse(stdout);
-    expect(Object.keys(body).sort()).toEqual(['type', 'url']);
+    // The spec's two fields, and what attache adds (never in their place): the size and SHA-256 of what was stored.
+    expect(Object.keys(body).sort()).toEqual(['sha256', 'size', 'type', 'url']);
+    expect(body).toMatchObject({ size: image.length, sha256: createHash('sha256').update(image).digest('hex') });
     expect(body.type).toBe('image/jpeg');
     expect(body.url).toMatch(/\/chat\/session-1\/[^/]+-image\.jpg$/);
     const got = await download(body.url);
@@ -124,7 +127,15 @@ describe.each(httpStoreDrivers)('POST /v1/chat/upload/ with the $driver store', 
     const bytes = fileNamed('photo.png', 10_000);
     const { status, body } = await uploadForm([['file', [bytes, 'photo.png']], ['session_id', '1']]);
     expect(status).toBe(200);
-    expect(body).toEqual({ url: expect.stringMatching(/\/chat\/session-1\/[^/]+-photo\.png$/), type: 'image/png' });
+    expect(body).toEqual({
+      url: expect.stringMatching(/\/chat\/session-1\/[^/]+-photo\.png$/),
+      type: 'image/png',
+      size: bytes.length,
+      sha256: createHash('sha256').update(bytes).digest('hex'),
+      // The test PNG's header says 1 × 1; its made-up pixels get no preview.
+      width: 1,
+      height: 1,
+    });
     expect((await download(body.url!)).bytes.equals(bytes)).toBe(true);
   });
 

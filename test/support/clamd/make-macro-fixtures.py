@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Writes the Office fixtures of the malware scanner's tests with LibreOffice (see test/fixtures/MACROS.md).
+"""Writes the Office fixtures of the malware scanner's tests with LibreOffice (see test/fixtures/macros/README.md).
 
 Usage: /usr/bin/python3 test/support/clamd/make-macro-fixtures.py test/fixtures
 Needs Debian's libreoffice-calc, libreoffice-writer and python3-uno (the system python3, which has uno).
