@@ -64,7 +64,7 @@ export async function startServer(script: string, env: Record<string, string>, n
     rssBytes: () => statusKb(child.pid, 'VmRSS'),
     cpuMs: () => processCpuMs(child.pid!),
     async stop() {
-      if (child.exitCode !== null) return;
+      if (child.exitCode !== null || child.signalCode !== null) return;
       child.kill('SIGKILL');
       await new Promise((r) => child.once('exit', r));
     },
