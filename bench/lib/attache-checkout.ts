@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { productionNodeFlags } from './processes.ts';
 
@@ -8,7 +8,7 @@ export interface AttacheCheckout {
   readonly dir: string;
   readonly mainScript: string;
   readonly nodeFlags: string[];
-  /** Which commit was measured, e.g. `0395a5f (+ uncommitted changes) Stream plumbing ...`. */
+  /** Which commit was measured, and when its dist/ was built (a dist/ older than the commit is stale). */
   readonly description: string;
 }
 
@@ -26,10 +26,11 @@ export function attacheCheckout(dir: string): AttacheCheckout {
   const dirty = git(root, 'status', '--porcelain', '--untracked-files=no') !== '';
   const [hash, ...subject] = commit.split(' ');
   const shortSubject = subject.join(' ').slice(0, 80);
+  const built = statSync(mainScript).mtime.toISOString().slice(0, 19).replace('T', ' ');
   return {
     dir: root,
     mainScript,
     nodeFlags: productionNodeFlags(root),
-    description: commit ? `${root} at ${hash}${dirty ? ' (+ uncommitted changes)' : ''} "${shortSubject}"` : `${root} (not a git checkout)`,
+    description: `${commit ? `${root} at ${hash}${dirty ? ' (+ uncommitted changes)' : ''} "${shortSubject}"` : `${root} (not a git checkout)`}, dist built ${built} UTC`,
   };
 }
