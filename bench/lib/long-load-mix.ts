@@ -70,7 +70,7 @@ export class OutcomeCounts {
 
   #note(count: () => void, kind: RequestKind, result: UploadResult): void {
     count();
-    if (this.examples.length < 5) this.examples.push(`${kind}: ${result.status || ''} ${result.error ?? ''} ${result.body.slice(0, 120)}`.trim());
+    if (this.examples.length < 5) this.examples.push([`${kind}:`, result.status || '', result.error ?? '', result.body.slice(0, 120)].filter(Boolean).join(' '));
   }
 
   status(code: number): number {
