@@ -131,9 +131,10 @@ async function memoryMetrics(server: ServerProcess): Promise<{ text: string; val
   const metric = (name: string) => Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(exposition)?.[1] ?? NaN);
   const external = metric('nodejs_external_memory_bytes');
   const heapUsed = metric('nodejs_heap_size_used_bytes');
+  const heapTotal = metric('nodejs_heap_size_total_bytes');
   if (Number.isNaN(external)) return { text: 'no nodejs_external_memory_bytes in /metrics', values: {} };
   return {
-    text: `external ${formatMB(external)}, heap used ${formatMB(heapUsed)}; arrayBuffers not exposed`,
-    values: { idleExternalBytes: external, idleHeapUsedBytes: heapUsed },
+    text: `external ${formatMB(external)}, heap used ${formatMB(heapUsed)} of ${formatMB(heapTotal)}; arrayBuffers not exposed`,
+    values: { idleExternalBytes: external, idleHeapUsedBytes: heapUsed, idleHeapTotalBytes: heapTotal },
   };
 }
