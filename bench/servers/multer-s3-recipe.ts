@@ -1,7 +1,7 @@
 // Baseline: the recipe users write instead of attache for S3 — Express + multer + multer-s3
 // streaming the file to the bucket, the folder chosen from req.body.session_id. multer fills
 // req.body as fields arrive, so the folder is right only when session_id comes before the file;
-// the bench sends it first to this server.
+// the bench sends it first to this server. Express 4: the version most of these recipes use.
 import { randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { S3Client } from '@aws-sdk/client-s3';
