@@ -47,7 +47,7 @@ export async function alternatingRounds(subjects: readonly Subject[], load: Load
   const runs = new Map<Subject, Measurement[]>(subjects.map((s) => [s, []]));
   for (const subject of subjects) {
     await options.beforeEach?.();
-    await sendOrSay(subject, options.warmUp);
+    await sendLabelled(subject, options.warmUp);
   }
   for (let round = 0; round < options.rounds; round++) {
     for (let i = 0; i < subjects.length; i++) {
@@ -59,7 +59,8 @@ export async function alternatingRounds(subjects: readonly Subject[], load: Load
   return new Map(subjects.map((s) => [s, summarize(runs.get(s)!, load)]));
 }
 
-async function sendOrSay(subject: Subject, load: Load): Promise<number[]> {
+/** Sends a batch; a failure names the subject it happened to. */
+async function sendLabelled(subject: Subject, load: Load): Promise<number[]> {
   try {
     return await subject.send(load.bytes, load.count, load.concurrency);
   } catch (error) {
@@ -72,7 +73,7 @@ export async function measure(subject: Subject, load: Load, rgwCpuMs?: () => num
   const cpuBefore = subject.cpuMs();
   const rgwBefore = rgwCpuMs?.() ?? 0;
   const started = performance.now();
-  const latenciesMs = await sendOrSay(subject, load);
+  const latenciesMs = await sendLabelled(subject, load);
   const seconds = (performance.now() - started) / 1000;
   // Work a server does after answering (log lines, clean-up, a garbage collection) is part of the cost.
   await new Promise((resolve) => setTimeout(resolve, 100));
