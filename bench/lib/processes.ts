@@ -1,24 +1,35 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { processCpuMs } from './cpu.ts';
 
 export interface ServerProcess {
   readonly child: ChildProcess;
   readonly url: string;
   /** Peak resident memory of the process so far, from the kernel's high-water mark, in bytes. */
   peakRssBytes(): number;
+  /** Resident memory now, in bytes. */
+  rssBytes(): number;
+  /** CPU time the process has used so far (utime + stime, all threads), in ms. */
+  cpuMs(): number;
   stop(): Promise<void>;
 }
 
 /**
- * The Node flags the image starts attache with: the Dockerfile's CMD is `node <flags> dist/main.js`.
+ * The Node flags a checkout's image starts attache with: the Dockerfile's CMD is `node <flags> dist/main.js`.
  * Read from there so the benchmark measures the service as it runs in production.
  */
-export function productionNodeFlags(): string[] {
-  const dockerfile = readFileSync(new URL('../../Dockerfile', import.meta.url), 'utf8');
+export function productionNodeFlags(checkoutDir: string): string[] {
+  const dockerfile = readFileSync(join(checkoutDir, 'Dockerfile'), 'utf8');
   const cmd = /^CMD (\[.*\])$/m.exec(dockerfile);
-  if (!cmd) throw new Error('the Dockerfile has no CMD ["node", ..., "dist/main.js"]');
+  if (!cmd) throw new Error(`${checkoutDir}/Dockerfile has no CMD ["node", ..., "dist/main.js"]`);
   const argv = JSON.parse(cmd[1]!) as string[];
   return argv.slice(1, -1);
+}
+
+function statusKb(pid: number | undefined, field: 'VmHWM' | 'VmRSS'): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)![1]) * 1024;
 }
 
 /** Starts `node [nodeFlags] script` and waits for it to print its URL (`LISTENING url` or attache's start-up log). */
@@ -26,28 +37,34 @@ export async function startServer(script: string, env: Record<string, string>, n
   const child = spawn(process.execPath, [...nodeFlags, script], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${script} did not start:\n${output}`)), 30_000);
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`${script} did not start within 30 s:\n${output}`));
+    }, 30_000);
     const onData = (d: Buffer) => {
       output += d;
       const match = /LISTENING (\S+)/.exec(output) ?? /"url":"(http:[^"]+)".*accepting uploads/.exec(output);
       if (match) {
         clearTimeout(timer);
+        // From here on the output is only drained: keeping attache's request log (tens of MB over a
+        // long load) and searching it on every chunk would take the bench's CPU from the servers.
+        child.stdout!.off('data', onData);
+        child.stdout!.resume();
         resolve(match[1]!);
       }
     };
     child.stdout!.on('data', onData);
-    child.stderr!.on('data', (d) => (output += d));
+    child.stderr!.on('data', (d) => (output = (output + d).slice(-20_000)));
     child.once('exit', (code) => reject(new Error(`${script} exited with ${code}:\n${output}`)));
   });
   return {
     child,
     url,
-    peakRssBytes() {
-      const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
-      return Number(/VmHWM:\s+(\d+) kB/.exec(status)![1]) * 1024;
-    },
+    peakRssBytes: () => statusKb(child.pid, 'VmHWM'),
+    rssBytes: () => statusKb(child.pid, 'VmRSS'),
+    cpuMs: () => processCpuMs(child.pid!),
     async stop() {
-      if (child.exitCode !== null) return;
+      if (child.exitCode !== null || child.signalCode !== null) return;
       child.kill('SIGKILL');
       await new Promise((r) => child.once('exit', r));
     },

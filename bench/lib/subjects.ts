@@ -1,0 +1,68 @@
+import { randomBytes } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { Upload } from '@aws-sdk/lib-storage';
+import { ownCpuMs } from './cpu.ts';
+import type { ServerProcess } from './processes.ts';
+import type { BenchRgw } from './rgw-for-bench.ts';
+import { MB } from './rows.ts';
+import { uploadMany, type UploadSpec } from './upload-client.ts';
+
+/** Something that takes uploads and whose CPU can be read: attache, a baseline server, or the bench itself. */
+export interface Subject {
+  readonly label: string;
+  /** Sends `count` uploads of `bytes`, `concurrency` at a time; rejects unless every one succeeds. Resolves with their latencies in ms. */
+  send(bytes: number, count: number, concurrency: number): Promise<number[]>;
+  /** CPU used so far by the process that does the work, in ms. */
+  cpuMs(): number;
+  stop(): Promise<void>;
+}
+
+/** A server reached over HTTP, every upload shaped like `spec` (file name, field order, session_id). */
+export function httpSubject(label: string, server: ServerProcess, token: string, spec: Omit<UploadSpec, 'bytes'>): Subject {
+  return {
+    label,
+    async send(bytes, count, concurrency) {
+      const results = await uploadMany(server.url, token, { ...spec, bytes }, count, concurrency);
+      return results.map((r) => r.ms);
+    },
+    cpuMs: () => server.cpuMs(),
+    stop: () => server.stop(),
+  };
+}
+
+const BLOCK = randomBytes(MB);
+
+/**
+ * The direct baseline: lib-storage's Upload from inside the bench to the same RGW, with attache's
+ * defaults (8 MiB parts, 2 in parallel). Its CPU is the bench process's own (process.cpuUsage,
+ * the same utime + stime), which does nothing else while it runs.
+ */
+export function directLibStorageSubject(rgw: BenchRgw): Subject {
+  let sequence = 0;
+  const uploadOne = async (bytes: number) => {
+    async function* body() {
+      for (let sent = 0; sent < bytes; sent += MB) yield BLOCK.subarray(0, Math.min(MB, bytes - sent));
+    }
+    const started = performance.now();
+    const params = { Bucket: rgw.server.bucket, Key: `bench/direct-${sequence++}.pdf`, Body: Readable.from(body()) };
+    await new Upload({ client: rgw.client, params, partSize: 8 * MB, queueSize: 2 }).done();
+    return performance.now() - started;
+  };
+  return {
+    label: 'direct lib-storage Upload',
+    async send(bytes, count, concurrency) {
+      const latencies: number[] = [];
+      let next = 0;
+      const worker = async () => {
+        while (next < count) {
+          next++;
+          latencies.push(await uploadOne(bytes));
+        }
+      };
+      await Promise.all(Array.from({ length: concurrency }, worker));
+      return latencies;
+    },
+    cpuMs: ownCpuMs,
+    stop: async () => {},
+  };
+}

@@ -1,0 +1,34 @@
+// Many small files to S3 (the run's Ceph RGW): attache in both field orders against the multer-s3 recipe.
+import { alternatingRounds } from '../lib/alternating-rounds.ts';
+import type { BenchContext } from '../lib/bench-context.ts';
+import { httpSubject, type Subject } from '../lib/subjects.ts';
+import { ORDERS, orderLabel, speedRow } from './common.ts';
+import { RECIPE_LABEL } from './s3-large.ts';
+
+export async function s3SmallScenario(bench: BenchContext): Promise<void> {
+  const scenario = '6. small files via S3, 2,000 x 100 KB, concurrency 32';
+  bench.log(`${scenario}: median of ${bench.runs} alternating rounds, each into an emptied bucket`);
+  const rgw = await bench.rgw();
+  const spec = { fileName: 'photo.jpg', sessionId: '1' } as const;
+  const recipe = httpSubject(RECIPE_LABEL, await bench.baseline('multer-s3-recipe.ts', rgw.recipeEnv), bench.token, { ...spec, order: 'session-first' });
+  const attache: Subject[] = [];
+  for (const order of ORDERS) {
+    attache.push(httpSubject(`attache s3, ${orderLabel(order)}`, await bench.attache('s3', rgw.attacheEnv), bench.token, { ...spec, order }));
+  }
+  const subjects = [recipe, ...attache];
+  try {
+    const results = await alternatingRounds(subjects, { bytes: 100 * 1024, count: 2000, concurrency: 32 }, {
+      rounds: bench.runs,
+      warmUp: { bytes: 100 * 1024, count: 200, concurrency: 32 },
+      beforeEach: () => rgw.emptyBucket(),
+      rgwCpuMs: () => rgw.cpuMs(),
+    });
+    const measured = (subject: Subject) => ({ label: subject.label, summary: results.get(subject)! });
+    bench.rows.push(speedRow({ scenario, subject: measured(recipe), baseline: null, unit: 'small', target: 'what users would write instead' }));
+    for (const subject of attache) {
+      bench.rows.push(speedRow({ scenario, subject: measured(subject), baseline: measured(recipe), unit: 'small', target: '>= 1.05', met: (r) => r >= 1.05 }));
+    }
+  } finally {
+    await Promise.all(subjects.map((s) => s.stop()));
+  }
+}

@@ -1,0 +1,55 @@
+// One large upload at a time to attache's memory and local drivers, beside the loopback's limit
+// (raw sink) and the parser's own ceilings (Koa + @koa/multer draining the file, or writing it to disk).
+import { alternatingRounds, type Load } from '../lib/alternating-rounds.ts';
+import type { BenchContext } from '../lib/bench-context.ts';
+import { MB } from '../lib/rows.ts';
+import { httpSubject, type Subject } from '../lib/subjects.ts';
+import { ORDERS, orderLabel, speedRow } from './common.ts';
+
+export async function throughputScenario(bench: BenchContext): Promise<void> {
+  const scenario = `1. throughput, ${bench.largeBytes / MB} MB, memory and local drivers`;
+  bench.log(`${scenario}: median of ${bench.runs} alternating rounds after a warm-up upload`);
+  const spec = { fileName: 'large.pdf', sessionId: '1' } as const;
+  const rawSink = httpSubject('raw sink', await bench.baseline('raw-sink.ts'), bench.token, { ...spec, order: 'file-first' });
+  const parserDrained = httpSubject(
+    'Koa + @koa/multer parsing alone, file drained',
+    await bench.baseline('multer-drain-baseline.ts', { DRAIN_TO: 'nowhere' }),
+    bench.token,
+    { ...spec, order: 'file-first' },
+  );
+  const parserToDisk = httpSubject(
+    'Koa + @koa/multer parsing alone, file written to local disk',
+    await bench.baseline('multer-drain-baseline.ts', { DRAIN_TO: 'disk' }),
+    bench.token,
+    { ...spec, order: 'file-first' },
+  );
+  const attache: { driver: 'memory' | 'local'; order: (typeof ORDERS)[number]; subject: Subject }[] = [];
+  for (const driver of ['memory', 'local'] as const) {
+    for (const order of ORDERS) {
+      const subject = httpSubject(`attache ${driver}, ${orderLabel(order)}`, await bench.attache(driver), bench.token, { ...spec, order });
+      attache.push({ driver, order, subject });
+    }
+  }
+  const subjects = [rawSink, parserDrained, parserToDisk, ...attache.map((a) => a.subject)];
+  try {
+    const load: Load = { bytes: bench.largeBytes, count: 1, concurrency: 1 };
+    // The local-disk runs leave hundreds of MB of dirty pages, whose write-back would take CPU from the next upload.
+    const results = await alternatingRounds(subjects, load, { rounds: bench.runs, warmUp: load, beforeEach: () => bench.settle(1_000) });
+    const measured = (subject: Subject) => ({ label: subject.label, summary: results.get(subject)! });
+    const reference = (subject: Subject, target: string) =>
+      bench.rows.push(speedRow({ scenario, subject: measured(subject), baseline: null, unit: 'large', target }));
+    reference(rawSink, 'the loopback limit');
+    reference(parserDrained, 'ceiling for the memory driver');
+    reference(parserToDisk, 'ceiling for the local driver');
+    for (const { driver, subject } of attache) {
+      bench.rows.push(
+        driver === 'memory'
+          ? speedRow({ scenario, subject: measured(subject), baseline: measured(parserDrained), unit: 'large', target: '>= 0.9', met: (r) => r >= 0.9 })
+          : speedRow({ scenario, subject: measured(subject), baseline: measured(parserToDisk), unit: 'large', target: 'none: the disk decides' }),
+      );
+    }
+  } finally {
+    await Promise.all(subjects.map((s) => s.stop()));
+  }
+}
+
