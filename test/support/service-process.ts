@@ -25,10 +25,13 @@ export async function startServiceProcess(env: Record<string, string>, timeoutMs
   const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`service did not start:\n${output}`)), timeoutMs);
+    let started = false;
     child.stdout!.on('data', (d) => {
       output += d;
-      const match = ATTACHE_READY.exec(output);
+      // Searched only until found: a busy service logs a line per request.
+      const match = started ? null : ATTACHE_READY.exec(output);
       if (match) {
+        started = true;
         clearTimeout(timer);
         resolve(match[1]!);
       }
