@@ -3,8 +3,10 @@
 # itself, but its type stripper stays loaded and costs the service ~30 MB of resident memory.
 ARG NODE_IMAGE=node:24-bookworm-slim
 
-# Stage 1: production dependencies only. The lock file pins them; dev tools (vitest, tsc,
-# firebase-tools, the `node` devDependency) never reach the image.
+# Stage 1: production dependencies only. The lock file pins them; dev tools (vitest, tsc, the
+# `node` devDependency) never reach the image. sharp's prebuilt libvips comes as an npm package
+# (@img/sharp-linux-x64, for glibc), and HEVC is decoded by libheif-js (WebAssembly): the image
+# needs no system library for previews.
 FROM ${NODE_IMAGE} AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./

@@ -44,6 +44,12 @@ describe('the environment table', () => {
     expect(loadConfig({}).maxFileSize).toBe(26_214_400);
   });
 
+  it('refuses scanning settings that would do nothing, naming the variable', () => {
+    expect(() => loadConfig({ CLAMD_PORT: '3310' })).toThrow(/^CLAMD_PORT: applies only with MALWARE_SCAN=clamd/);
+    expect(() => loadConfig({ MALWARE_SCAN_ON_ERROR: 'accept' })).toThrow(/^MALWARE_SCAN_ON_ERROR:/);
+    expect(loadConfig({ MALWARE_SCAN: 'clamd', CLAMD_SOCKET: '/run/clamd.sock' }).malwareScan).toMatchObject({ socket: '/run/clamd.sock', onError: 'reject' });
+  });
+
   it("keeps local files in attache's own data/uploads by default, wherever it is started from", () => {
     expect(DEFAULT_LOCAL_STORAGE_DIR).toBe(fileURLToPath(new URL('../../data/uploads', import.meta.url)));
     expect(loadConfig({}).storage).toMatchObject({ driver: 'local', dir: DEFAULT_LOCAL_STORAGE_DIR });

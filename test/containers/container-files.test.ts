@@ -101,10 +101,45 @@ describe('docker-compose.yml', () => {
     // The mounted tokens file is one attache loads.
     const mount = (attache.volumes as string[]).find((v) => v.includes(env.AUTH_TOKENS_FILE!))!;
     await expect(StaticTokenAuth.fromFile(join(root, mount.split(':')[0]!))).resolves.toBeDefined();
-    expect(attache.depends_on).toEqual({ 'create-bucket': { condition: 'service_completed_successfully' } });
+    expect(attache.depends_on).toEqual({
+      'create-bucket': { condition: 'service_completed_successfully' },
+      clamd: { condition: 'service_healthy' },
+    });
     expect(attache.healthcheck!.test.join(' ')).toContain('/healthz');
     // Docker sends SIGKILL after stop_grace_period: it must outlast attache's own grace period.
     expect(Number(/^(\d+)s$/.exec(attache.stop_grace_period as string)![1]) * 1000).toBeGreaterThan(config.shutdownGraceMs);
+  });
+
+  it('scans with the clamd service, from the official ClamAV image, with deploy/clamd.conf mounted', () => {
+    const env = compose.services.attache!.environment!;
+    expect(loadConfig(env).malwareScan).toMatchObject({ host: 'clamd', port: 3310, onError: 'reject' });
+    const clamd = compose.services.clamd!;
+    expect(clamd.image).toMatch(/^clamav\/clamav:1\./);
+    expect(clamd.volumes).toContain('./deploy/clamd.conf:/etc/clamav/clamd.conf:ro');
+  });
+
+  it("writes a clamd.conf that ClamAV 1.4's own parser takes, with limits that agree with attache's", async () => {
+    const conf = await readFile(join(root, 'deploy/clamd.conf'), 'utf8');
+    const dir = await mkdtemp(join(tmpdir(), 'attache-clamd-conf-'));
+    let parsed: string;
+    try {
+      // clamconf (Debian's clamav-daemon) reads the file as clamd does and prints every setting it took.
+      await writeFile(join(dir, 'clamd.conf'), conf);
+      const { stdout, stderr } = await run('clamconf', ['-c', dir, '-n']);
+      expect(stderr).not.toMatch(/ERROR|Parse error|Unknown option/i);
+      parsed = stdout;
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+    const setting = (name: string) => new RegExp(`^${name} = "([^"]*)"$`, 'm').exec(parsed)?.[1];
+    const config = loadConfig(compose.services.attache!.environment!);
+    // clamd cuts a stream off at StreamMaxLength: at least MAX_FILE_SIZE, and it scans all of it.
+    expect(Number(setting('StreamMaxLength'))).toBeGreaterThanOrEqual(config.maxFileSize);
+    expect(Number(setting('MaxFileSize'))).toBeGreaterThanOrEqual(Number(setting('StreamMaxLength')));
+    expect(setting('AlertExceedsMax')).toBe('yes');
+    expect(setting('AlertOLE2Macros')).toBe('yes');
+    // A slow client must not outlast clamd's wait for the next chunk.
+    expect(Number(setting('ReadTimeout')) * 1000).toBeGreaterThanOrEqual(config.http.requestTimeoutMs);
   });
 
   it('creates the bucket with public-read access in a one-shot mc service', () => {

@@ -135,4 +135,12 @@ describe('PREVIEWS=off, STRIP_METADATA=on', () => {
     expect((exif as { GPSInfo?: unknown }).GPSInfo).toBeUndefined();
     expect(stored.includes(Buffer.from('Jane Doe'))).toBe(false);
   });
+
+  it('refuses a truncated JPEG it cannot strip, and keeps nothing of it', async () => {
+    const whole = await image('progressive.jpg');
+    const { status, json } = await upload(attache, 'cut.jpg', whole.subarray(0, Math.floor(whole.length / 2)));
+    expect(status).toBe(400);
+    expect(json.error).toBe('Unsupported file type');
+    expect(await attache.storedKeys()).toHaveLength(1);
+  });
 });

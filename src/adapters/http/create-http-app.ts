@@ -110,6 +110,8 @@ function corsFor(allowedOrigins: ReadonlySet<string>) {
     },
     allowMethods: ['GET', 'HEAD', 'POST'],
     allowHeaders: ['Authorization', 'Content-Type'],
+    // So a page can check a download against the upload's sha256 (/files answers both).
+    exposeHeaders: ['Repr-Digest', 'X-Checksum-Sha256'],
     maxAge: 600,
   });
 }
