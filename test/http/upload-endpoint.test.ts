@@ -14,22 +14,11 @@ import { elfHead, fileNamed, fileWithText, gifHead, heifHead, jpegHead, ole2Head
 import { requestHead, sendRaw } from '../support/raw-http.ts';
 import { multipartBody } from '../support/multipart.ts';
 import { httpStoreDrivers } from '../support/stores-under-test.ts';
+import { MIME_TYPE_OF } from '../support/fixtures.ts';
 
 const run = promisify(execFile);
 
-const EXPECTED_TYPES: Record<string, string> = {
-  jpg: 'image/jpeg',
-  jpeg: 'image/jpeg',
-  png: 'image/png',
-  gif: 'image/gif',
-  heic: 'image/heic',
-  heif: 'image/heif',
-  pdf: 'application/pdf',
-  doc: 'application/msword',
-  docx: 'application/vnd.openxmlformats-officedocument.wordprocessingml.document',
-  xls: 'application/vnd.ms-excel',
-  xlsx: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
-};
+const EXPECTED_TYPES: Readonly<Record<string, string>> = MIME_TYPE_OF;
 
 const MAX_FILE_SIZE = 2 * 1024 * 1024;
 

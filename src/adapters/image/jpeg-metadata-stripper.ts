@@ -1,5 +1,4 @@
-import { Transform, type TransformCallback } from 'node:stream';
-import { UnsupportedFileType } from '../../domain/errors.ts';
+import { StructureWalker } from './structure-walker.ts';
 import { orientationOf, orientationOnlyTiff } from './exif-orientation.ts';
 
 const SOI = 0xd8;
@@ -30,8 +29,6 @@ type State =
   | { readonly kind: 'entropy'; heldFF: boolean }
   | { readonly kind: 'trailer' };
 
-const malformed = (why: string) => new UnsupportedFileType(`the JPEG is malformed: ${why}`);
-
 function segment(marker: number, payload: Buffer): Buffer {
   const header = Buffer.from([0xff, marker, 0, 0]);
   header.writeUInt16BE(payload.length + 2, 2);
@@ -52,37 +49,29 @@ function segment(marker: number, payload: Buffer): Buffer {
  *   EXIF of their own, and so do appended files.
  * Memory: one metadata segment at most (64 KiB) besides the chunk at hand.
  */
-export class JpegMetadataStripper extends Transform {
+export class JpegMetadataStripper extends StructureWalker {
+  protected readonly format = 'JPEG';
+  protected readonly lastPart = 'its end-of-image marker';
   #state: State = { kind: 'start', seen: 0 };
   #orientationWritten = false;
 
-  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
-    try {
-      let at = 0;
-      while (at < chunk.length) at = this.#step(chunk, at);
-      callback();
-    } catch (error) {
-      callback(error as Error);
-    }
-  }
-
-  override _flush(callback: TransformCallback): void {
-    callback(this.#state.kind === 'trailer' ? undefined : malformed('it ends before its end-of-image marker (truncated)'));
+  protected ended(): boolean {
+    return this.#state.kind === 'trailer';
   }
 
   /** Consumes bytes of `chunk` from `at` in the current state; returns where the next state starts. */
-  #step(chunk: Buffer, at: number): number {
+  protected step(chunk: Buffer, at: number): number {
     const state = this.#state;
     switch (state.kind) {
       case 'start': {
         const expected = state.seen === 0 ? 0xff : SOI;
-        if (chunk[at] !== expected) throw malformed('it does not start with a start-of-image marker');
+        if (chunk[at] !== expected) throw this.malformed('it does not start with a start-of-image marker');
         if (state.seen === 1) this.push(Buffer.from([0xff, SOI]));
         this.#state = state.seen === 0 ? { kind: 'start', seen: 1 } : { kind: 'marker' };
         return at + 1;
       }
       case 'marker':
-        if (chunk[at] !== 0xff) throw malformed(`a segment is followed by 0x${chunk[at]!.toString(16)}, not a marker`);
+        if (chunk[at] !== 0xff) throw this.malformed(`a segment is followed by 0x${chunk[at]!.toString(16)}, not a marker`);
         this.#state = { kind: 'marker-code' };
         return at + 1;
       case 'marker-code':
@@ -93,7 +82,7 @@ export class JpegMetadataStripper extends Transform {
           return at + 1;
         }
         const length = (state.high << 8) | chunk[at]!;
-        if (length < 2) throw malformed(`segment 0x${state.marker.toString(16)} declares a length of ${length}`);
+        if (length < 2) throw this.malformed(`segment 0x${state.marker.toString(16)} declares a length of ${length}`);
         this.#startSegment(state.marker, length);
         return at + 1;
       }
@@ -115,7 +104,7 @@ export class JpegMetadataStripper extends Transform {
       this.push(Buffer.from([0xff, marker]));
       this.#state = { kind: 'marker' };
     } else if (marker === SOI || marker === 0x00) {
-      throw malformed(`unexpected marker 0x${marker.toString(16)}`);
+      throw this.malformed(`unexpected marker 0x${marker.toString(16)}`);
     } else {
       this.#state = { kind: 'length', marker, high: undefined };
     }

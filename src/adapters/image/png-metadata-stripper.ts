@@ -1,6 +1,5 @@
-import { Transform, type TransformCallback } from 'node:stream';
 import { crc32 } from 'node:zlib';
-import { UnsupportedFileType } from '../../domain/errors.ts';
+import { StructureWalker } from './structure-walker.ts';
 import { orientationOf, orientationOnlyTiff } from './exif-orientation.ts';
 import { PNG_SIGNATURE as SIGNATURE, pngChunk } from './png-chunk.ts';
 
@@ -17,8 +16,6 @@ type State =
   | { readonly kind: 'crc'; readonly type: string; readonly crc: number; readonly fate: 'keep' | 'drop' | Buffer[] }
   | { readonly kind: 'trailer' };
 
-const malformed = (why: string) => new UnsupportedFileType(`the PNG is malformed: ${why}`);
-
 /**
  * Strips a PNG as it streams, chunk by chunk, without decoding it: drops eXIf, tEXt, zTXt, iTXt
  * and tIME, keeping an eXIf with only the Orientation when the original's is not 1; every other
@@ -26,34 +23,26 @@ const malformed = (why: string) => new UnsupportedFileType(`the PNG is malformed
  * came, CRC included. Every chunk's CRC is checked, and anything after IEND is dropped.
  * Memory: an eXIf of at most 64 KiB besides the chunk at hand.
  */
-export class PngMetadataStripper extends Transform {
+export class PngMetadataStripper extends StructureWalker {
+  protected readonly format = 'PNG';
+  protected readonly lastPart = 'its IEND chunk';
   #state: State = { kind: 'signature' };
   /** A fixed-size field (the signature, a chunk header, a CRC) being gathered across chunks. */
   #field = Buffer.alloc(8);
   #fieldFill = 0;
   #chunks = 0;
 
-  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
-    try {
-      let at = 0;
-      while (at < chunk.length) at = this.#step(chunk, at);
-      callback();
-    } catch (error) {
-      callback(error as Error);
-    }
+  protected ended(): boolean {
+    return this.#state.kind === 'trailer';
   }
 
-  override _flush(callback: TransformCallback): void {
-    callback(this.#state.kind === 'trailer' ? undefined : malformed('it ends before its IEND chunk (truncated)'));
-  }
-
-  #step(chunk: Buffer, at: number): number {
+  protected step(chunk: Buffer, at: number): number {
     const state = this.#state;
     switch (state.kind) {
       case 'signature': {
         const next = this.#gather(chunk, at, 8);
         if (this.#fieldFill < 8) return next;
-        if (!this.#field.equals(SIGNATURE)) throw malformed('it does not start with the PNG signature');
+        if (!this.#field.equals(SIGNATURE)) throw this.malformed('it does not start with the PNG signature');
         this.push(SIGNATURE);
         this.#fieldFill = 0;
         this.#state = { kind: 'header' };
@@ -91,9 +80,9 @@ export class PngMetadataStripper extends Transform {
   #startChunk(header: Buffer): void {
     const length = header.readUInt32BE(0);
     const type = header.toString('latin1', 4, 8);
-    if (length > MAX_CHUNK_LENGTH) throw malformed(`a chunk declares a length of ${length}`);
-    if (!/^[A-Za-z]{4}$/.test(type)) throw malformed('a chunk type is not four letters');
-    if (this.#chunks++ === 0 && type !== 'IHDR') throw malformed('its first chunk is not IHDR');
+    if (length > MAX_CHUNK_LENGTH) throw this.malformed(`a chunk declares a length of ${length}`);
+    if (!/^[A-Za-z]{4}$/.test(type)) throw this.malformed('a chunk type is not four letters');
+    if (this.#chunks++ === 0 && type !== 'IHDR') throw this.malformed('its first chunk is not IHDR');
     const fate = !DROPPED.has(type) ? 'keep' : type === 'eXIf' && length <= MAX_HELD_EXIF ? [] : 'drop';
     if (fate === 'keep') this.push(header);
     this.#state = { kind: 'data', type, remaining: length, crc: crc32(header.subarray(4, 8)), fate };
@@ -111,7 +100,7 @@ export class PngMetadataStripper extends Transform {
   }
 
   #endChunk(state: Extract<State, { kind: 'crc' }>, crc: number): void {
-    if (crc !== state.crc) throw malformed(`the CRC of a ${state.type} chunk is wrong`);
+    if (crc !== state.crc) throw this.malformed(`the CRC of a ${state.type} chunk is wrong`);
     if (state.fate === 'keep') this.push(Buffer.from(this.#field.subarray(0, 4)));
     else if (state.fate !== 'drop') {
       const orientation = orientationOf(Buffer.concat(state.fate));

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '../free-port.ts';
+import { isRunning, signal } from '../os-processes.ts';
 
 const SCRIPT = fileURLToPath(new URL('./start-clamd.sh', import.meta.url));
 const START_TIMEOUT_MS = 30_000;
@@ -100,21 +101,6 @@ function readyPid(child: ReturnType<typeof spawn>): Promise<number> {
     });
     child.once('error', reject);
   });
-}
-
-function signal(pid: number, name: NodeJS.Signals): void {
-  try {
-    process.kill(pid, name);
-  } catch {}
-}
-
-function isRunning(pid: number): boolean {
-  try {
-    const state = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.[0];
-    return state !== undefined && state !== 'Z';
-  } catch {
-    return false;
-  }
 }
 
 function tail(file: string): string {

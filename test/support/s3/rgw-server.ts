@@ -8,6 +8,7 @@ import { connect, createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { isRunning, signal } from '../os-processes.ts';
 
 const SCRIPT = fileURLToPath(new URL('./start-rgw.sh', import.meta.url));
 /** rgw, mon, then 8 ports for the OSD's 4 messenger sockets. */
@@ -131,27 +132,12 @@ async function startRgwOn(base: number, log: (line: string) => void): Promise<Ru
   };
 }
 
-function signal(pid: number, name: NodeJS.Signals): void {
-  try {
-    process.kill(pid, name);
-  } catch {}
-}
-
 function killGroup(child: ChildProcess): void {
   if (child.pid === undefined) return;
   try {
     // A throwaway in-memory cluster: SIGKILL (after SIGTERM ceph-osd and radosgw linger ~5 s).
     process.kill(-child.pid, 'SIGKILL');
   } catch {}
-}
-
-function isRunning(pid: number): boolean {
-  try {
-    const state = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.[0];
-    return state !== undefined && state !== 'Z';
-  } catch {
-    return false;
-  }
 }
 
 async function waitForPort(port: number, timeoutMs: number): Promise<void> {
