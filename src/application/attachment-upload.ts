@@ -114,22 +114,10 @@ export class AttachmentUpload {
     }
     const stored: ObjectKey[] = [];
     try {
-      const received = await this.#receiving;
-      if (received.kind === 'stored') stored.push(received.key);
-      let key = received.kind === 'stored' ? received.key : undefined;
-      let file: Stored | undefined = received.kind === 'stored' ? received : undefined;
-      if (received.kind === 'held' || received.provisional) {
-        key = objectKeyFor(folderFor(this.#request.principal, sessionId), this.#uploadId, this.#request.fileName);
-        if (received.kind === 'held') {
-          file = await this.#store(key, received.extension, received.chunks, streamOf(received.chunks));
-        } else {
-          await this.#deps.store.move(received.key, key);
-        }
-        stored.push(key);
-      }
-      const preview = await this.#publishPreview(file!.findings.image, key!);
+      const { key, file } = await this.#place(await this.#receiving, sessionId, stored);
+      const preview = await this.#publishPreview(file.findings.image, key);
       if (preview) stored.push(preview.key);
-      return this.#answer(key!, file!, await this.#deps.store.urlFor(key!), preview);
+      return this.#answer(key, file, await this.#deps.store.urlFor(key), preview);
     } catch (error) {
       // Whatever this upload had stored: a file under its provisional key (a failed move leaves
       // it there), an attachment nobody can be given a URL for, its preview.
@@ -138,6 +126,25 @@ export class AttachmentUpload {
     } finally {
       this.#request.signal?.removeEventListener('abort', this.#forwardAbort);
     }
+  }
+
+  /**
+   * Puts the received file at its final key: where it already is when its folder was known, else
+   * stored from memory (a held file, checked now) or moved within the store. Every key it stores
+   * at is added to `stored`, for the caller to take back on a later failure.
+   */
+  async #place(received: Received, sessionId: string | undefined, stored: ObjectKey[]): Promise<{ key: ObjectKey; file: Stored }> {
+    if (received.kind === 'stored') stored.push(received.key);
+    if (received.kind === 'stored' && !received.provisional) return { key: received.key, file: received };
+    const key = objectKeyFor(folderFor(this.#request.principal, sessionId), this.#uploadId, this.#request.fileName);
+    if (received.kind === 'held') {
+      const file = await this.#store(key, received.extension, received.chunks, streamOf(received.chunks));
+      stored.push(key);
+      return { key, file };
+    }
+    await this.#deps.store.move(received.key, key);
+    stored.push(key);
+    return { key, file: received };
   }
 
   /**
