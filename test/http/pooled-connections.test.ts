@@ -66,13 +66,7 @@ describe('pooled keep-alive connections after an early answer', () => {
       const agent = new Agent({ connections: 1 });
       try {
         const send = async (attempt: Attempt) => {
-          const { body, contentType } = formOf(attempt);
-          const response = await undiciRequest(attache.uploadUrl, {
-            dispatcher: agent,
-            method: 'POST',
-            headers: { authorization: `Token ${attempt.token}`, 'content-type': contentType },
-            body,
-          });
+          const response = await undiciPost(agent, attache.uploadUrl, attempt);
           return { status: response.statusCode, headers: response.headers, json: (await response.body.json()) as { error?: string; url?: string } };
         };
         const first = await send(refused);
@@ -131,13 +125,7 @@ describe('pooled keep-alive connections after an early answer', () => {
     });
     async function send(attempt: Attempt, viaUndici: boolean): Promise<number> {
       if (!viaUndici) return (await nodeRequest(nodeAgent, attache.uploadUrl, attempt)).status;
-      const { body, contentType } = formOf(attempt);
-      const response = await undiciRequest(attache.uploadUrl, {
-        dispatcher: agent,
-        method: 'POST',
-        headers: { authorization: `Token ${attempt.token}`, 'content-type': contentType },
-        body,
-      });
+      const response = await undiciPost(agent, attache.uploadUrl, attempt);
       await response.body.dump();
       return response.statusCode;
     }
@@ -164,6 +152,11 @@ describe('pooled keep-alive connections after an early answer', () => {
     expect(outcomes.ok).toBe(plan.filter(([, , status]) => status === 200).length);
   });
 });
+
+function undiciPost(agent: Agent, url: string, attempt: Attempt) {
+  const { body, contentType } = formOf(attempt);
+  return undiciRequest(url, { dispatcher: agent, method: 'POST', headers: { authorization: `Token ${attempt.token}`, 'content-type': contentType }, body });
+}
 
 function isLarge(attempt: Attempt): boolean {
   return formOf(attempt).body.length > KEEP_ALIVE_DISCARD_MAX_BYTES;
