@@ -71,7 +71,8 @@ try {
 
 const seconds = (performance.now() - started) / 1000;
 const machine = `${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}`;
-const measured = `${checkout.description}, run as node ${[...checkout.nodeFlags, 'dist/main.js'].join(' ')}`;
+const environment = Object.entries(checkout.environment).map(([name, value]) => `${name}=${value}`);
+const measured = `${checkout.description}, run as ${[...environment, 'node', ...checkout.nodeFlags, 'dist/main.js'].join(' ')}`;
 if (args.json) {
   console.log(JSON.stringify({ machine, attache: { ...checkout }, runs: bench.runs, seconds, rows: bench.rows }, null, 2));
 } else {

@@ -58,6 +58,7 @@ export async function createBenchContext(options: {
     rows: [],
     attache(driver, extra = {}) {
       return track(startServer(checkout.mainScript, {
+        ...checkout.environment,
         PORT: '0',
         STORAGE_DRIVER: driver,
         LOCAL_STORAGE_DIR: join(root, `uploads-${randomBytes(4).toString('hex')}`),
