@@ -1,4 +1,5 @@
-import { finished, type Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
+import { whenReadableSettles } from '../../../shared/readable-settled.ts';
 import type { ContentDigest } from '../content-digest.ts';
 
 /**
@@ -60,7 +61,7 @@ export class BodyParts {
     this.#digest = digest;
     source.on('data', this.#onData);
     // A source torn down before its end fails too, instead of leaving the reader waiting for ever.
-    this.#stopWatching = finished(source, { writable: false }, (error) => {
+    this.#stopWatching = whenReadableSettles(source, (error) => {
       if (error) this.#failure ??= { error };
       else this.#ended = true;
       this.#wakeUp();
