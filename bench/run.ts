@@ -1,4 +1,5 @@
-// npm run bench [-- --runs 3 --size-mb 200 --only throughput,memory,small,long-load,s3,s3-small,s3-memory
+// npm run bench [-- --runs 3 --memory-runs 10 --size-mb 200
+//                   --only throughput,memory,small,long-load,photos,photo-memory,malware-scan,s3,s3-small,s3-memory
 //                   --long-load-requests 24000 --seed 1 --attache DIR --json]
 // Every figure is measured side by side with its baseline in the same run, on loopback, and
 // printed as a ratio: absolute numbers depend on the machine, ratios much less.
@@ -11,6 +12,8 @@ import { createBenchContext, type BenchContext } from './lib/bench-context.ts';
 import { markdownTable, MB } from './lib/rows.ts';
 import { longLoadScenario } from './scenarios/long-load.ts';
 import { memoryScenario, s3MemoryScenario } from './scenarios/peak-memory.ts';
+import { malwareScanScenario } from './scenarios/malware-scan.ts';
+import { photoMemoryScenario, photosScenario } from './scenarios/photos.ts';
 import { s3LargeScenario } from './scenarios/s3-large.ts';
 import { s3SmallScenario } from './scenarios/s3-small.ts';
 import { smallFilesScenario } from './scenarios/small-files.ts';
@@ -22,6 +25,7 @@ const { values: args } = parseArgs({
     json: { type: 'boolean', default: false },
     only: { type: 'string' },
     runs: { type: 'string', default: '3' },
+    'memory-runs': { type: 'string', default: '10' },
     attache: { type: 'string', default: new URL('..', import.meta.url).pathname },
     'long-load-requests': { type: 'string', default: '24000' },
     seed: { type: 'string', default: '1' },
@@ -34,6 +38,9 @@ const SCENARIOS: Record<string, (bench: BenchContext) => Promise<void>> = {
   memory: memoryScenario,
   small: smallFilesScenario,
   'long-load': (bench) => longLoadScenario(bench, Number(args['long-load-requests']), Number(args.seed)),
+  photos: photosScenario,
+  'photo-memory': photoMemoryScenario,
+  'malware-scan': malwareScanScenario,
   s3: s3LargeScenario,
   's3-small': s3SmallScenario,
   's3-memory': s3MemoryScenario,
@@ -49,7 +56,7 @@ const checkout = attacheCheckout(args.attache);
 log(`measuring ${checkout.description}`);
 const started = performance.now();
 const root = await mkdtemp(join(tmpdir(), 'attache-bench-'));
-const bench = await createBenchContext({ checkout, root, runs: Number(args.runs), largeBytes: Number(args['size-mb']) * MB, log });
+const bench = await createBenchContext({ checkout, root, runs: Number(args.runs), memoryRuns: Number(args['memory-runs']), largeBytes: Number(args['size-mb']) * MB, log });
 try {
   for (const [name, scenario] of Object.entries(SCENARIOS)) {
     if (!only.has(name)) continue;
@@ -64,7 +71,8 @@ try {
 
 const seconds = (performance.now() - started) / 1000;
 const machine = `${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}`;
-const measured = `${checkout.description}, run as node ${[...checkout.nodeFlags, 'dist/main.js'].join(' ')}`;
+const environment = Object.entries(checkout.environment).map(([name, value]) => `${name}=${value}`);
+const measured = `${checkout.description}, run as ${[...environment, 'node', ...checkout.nodeFlags, 'dist/main.js'].join(' ')}`;
 if (args.json) {
   console.log(JSON.stringify({ machine, attache: { ...checkout }, runs: bench.runs, seconds, rows: bench.rows }, null, 2));
 } else {

@@ -1,13 +1,15 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { productionNodeFlags } from './processes.ts';
+import { productionEnvironment, productionNodeFlags } from './processes.ts';
 
-/** The attache being measured: a checkout's built dist/main.js, started with its own image's Node flags. */
+/** The attache being measured: a checkout's built dist/main.js, started with its own image's Node flags and environment. */
 export interface AttacheCheckout {
   readonly dir: string;
   readonly mainScript: string;
   readonly nodeFlags: string[];
+  /** The image's ENV (less HOST, PORT and LOCAL_STORAGE_DIR, which the bench sets). */
+  readonly environment: Record<string, string>;
   /** Which commit was measured, and when its dist/ was built (a dist/ older than the commit is stale). */
   readonly description: string;
 }
@@ -31,6 +33,7 @@ export function attacheCheckout(dir: string): AttacheCheckout {
     dir: root,
     mainScript,
     nodeFlags: productionNodeFlags(root),
+    environment: productionEnvironment(root),
     description: `${commit ? `${root} at ${hash}${dirty ? ' (+ uncommitted changes)' : ''} "${shortSubject}"` : `${root} (not a git checkout)`}, dist built ${built} UTC`,
   };
 }

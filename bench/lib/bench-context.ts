@@ -15,6 +15,8 @@ export interface BenchContext {
   readonly token: string;
   /** Rounds (or timed uploads) per figure; every figure is the median over them. */
   readonly runs: number;
+  /** Rounds of the local peak-RSS scenario, whose target holds for every one of them. */
+  readonly memoryRuns: number;
   /** The large-file size of the throughput and S3 scenarios. */
   readonly largeBytes: number;
   readonly rows: Row[];
@@ -34,6 +36,7 @@ export async function createBenchContext(options: {
   checkout: AttacheCheckout;
   root: string;
   runs: number;
+  memoryRuns: number;
   largeBytes: number;
   log: (line: string) => void;
 }): Promise<BenchContext> {
@@ -55,6 +58,7 @@ export async function createBenchContext(options: {
     rows: [],
     attache(driver, extra = {}) {
       return track(startServer(checkout.mainScript, {
+        ...checkout.environment,
         PORT: '0',
         STORAGE_DRIVER: driver,
         LOCAL_STORAGE_DIR: join(root, `uploads-${randomBytes(4).toString('hex')}`),

@@ -10,8 +10,11 @@ const HEADS: Record<string, Buffer> = {
 };
 
 export interface UploadSpec {
+  /** The file's size; with `content`, its length. */
   readonly bytes: number;
   readonly fileName: string;
+  /** The file's bytes (a real photo); without it the file is generated: a valid head, then random bytes. */
+  readonly content?: Buffer;
   /** The spec's examples send the file first; `session-first` lets attache stream straight to storage. */
   readonly order: 'file-first' | 'session-first';
   readonly sessionId?: string;
@@ -38,6 +41,11 @@ function multipart(spec: UploadSpec): { body: Readable; length: number; contentT
   }
   function* chunks() {
     yield before;
+    if (spec.content !== undefined) {
+      yield spec.content;
+      yield after;
+      return;
+    }
     yield head;
     let left = spec.bytes - head.length;
     while (left > 0) {

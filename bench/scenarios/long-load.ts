@@ -20,6 +20,8 @@ interface Sample {
 /** What the load left: its outcomes, the RSS over it, and the server's CPU and time. */
 interface LoadRecord {
   readonly requestCount: number;
+  /** RSS of the fresh process just before the load. */
+  readonly startRss: number;
   readonly outcomes: OutcomeCounts;
   readonly samples: Sample[];
   /** RSS right after the 1k-th, 10k-th and 20k-th answer. */
@@ -32,12 +34,40 @@ interface LoadRecord {
 
 export async function longLoadScenario(bench: BenchContext, requestCount: number, seed: number): Promise<void> {
   const scenario = `4. long small-file load, local driver, ${requestCount.toLocaleString('en')} requests`;
-  bench.log(`${scenario}: a new connection each, concurrency ${CONCURRENCY}, seed ${seed}`);
+  bench.log(`${scenario}: a new connection each, concurrency ${CONCURRENCY}, seed ${seed}; then the parser alone under the same load`);
+  const requests = longLoadRequests(requestCount, seed);
+  const ours = await loadOnce(bench, () => bench.attache('local', { MAX_FILE_SIZE: String(LONG_LOAD_MAX_FILE_SIZE) }), requests);
+  // What Node, Koa and busboy keep by themselves under the same requests: each file written to disk.
+  const parser = await loadOnce(bench, () => bench.baseline('multer-drain-baseline.ts', { DRAIN_TO: 'disk' }), requests);
+  const level = (record: LoadRecord) => growthOf(record) <= LEVEL_TOLERANCE;
+  const overIdle = (record: LoadRecord) => record.peakRss - record.startRss;
+  bench.rows.push(
+    memoryRow(scenario, `attache local: RSS (sampled every ${SAMPLE_EVERY_MS} ms), a new connection per request, concurrency ${CONCURRENCY}`, ours, {
+      target: `<= 150 MB peak and level (growth <= ${LEVEL_TOLERANCE / MB} MB)`,
+      met: ours.peakRss <= 150 * MB && level(ours),
+    }),
+    memoryRow(scenario, 'reference: Koa + @koa/multer parsing alone, each file written to disk: RSS under the same requests', parser, null),
+    {
+      scenario,
+      subject: 'attache local: peak RSS above its idle RSS, beside the parser alone’s',
+      figure: `+${formatMB(overIdle(ours))} (idle ${formatMB(ours.startRss)}, peak ${formatMB(ours.peakRss)})`,
+      cpu: '—',
+      baseline: `parser alone +${formatMB(overIdle(parser))} (idle ${formatMB(parser.startRss)}, peak ${formatMB(parser.peakRss)})`,
+      ratio: overIdle(ours) / overIdle(parser),
+      target: `proposed: <= the parser alone’s + ${LEVEL_TOLERANCE / MB} MB, and level`,
+      met: overIdle(ours) <= overIdle(parser) + LEVEL_TOLERANCE && level(ours),
+      values: { peakOverIdleBytes: overIdle(ours), baselinePeakOverIdleBytes: overIdle(parser) },
+    },
+    outcomesRow(scenario, ours.outcomes),
+  );
+}
+
+/** `requests` sent once to a fresh server. */
+async function loadOnce(bench: BenchContext, start: () => Promise<ServerProcess>, requests: LoadRequest[]): Promise<LoadRecord> {
   await bench.settle();
-  const server = await bench.attache('local', { MAX_FILE_SIZE: String(LONG_LOAD_MAX_FILE_SIZE) });
+  const server = await start();
   try {
-    const record = await runLoad(server, bench.token, longLoadRequests(requestCount, seed));
-    bench.rows.push(memoryRow(scenario, record), outcomesRow(scenario, record.outcomes));
+    return await runLoad(server, bench.token, requests);
   } finally {
     await server.stop();
   }
@@ -49,6 +79,7 @@ async function runLoad(server: ServerProcess, token: string, requests: LoadReque
   const samples: Sample[] = [];
   const atCheckpoint = new Map<number, number>();
   let completed = 0;
+  const startRss = server.rssBytes();
   const sampler = setInterval(() => samples.push({ completed, rss: server.rssBytes() }), SAMPLE_EVERY_MS);
   const cpuBefore = server.cpuMs();
   const started = performance.now();
@@ -67,26 +98,31 @@ async function runLoad(server: ServerProcess, token: string, requests: LoadReque
   const peakRss = server.peakRssBytes();
   await new Promise((resolve) => setTimeout(resolve, IDLE_WAIT_MS));
   const idle = { rss: server.rssBytes(), ...(await memoryMetrics(server)) };
-  return { requestCount: requests.length, outcomes, samples, atCheckpoint, seconds, cpuMs, peakRss, idle };
+  return { requestCount: requests.length, startRss, outcomes, samples, atCheckpoint, seconds, cpuMs, peakRss, idle };
 }
 
-function memoryRow(scenario: string, record: LoadRecord): Row {
-  const { requestCount, samples, atCheckpoint, idle, peakRss } = record;
-  // Medians over windows of the load, not two single samples, which a garbage collection can move by 10 MB.
+/** How much the RSS grew from the load's second fifth to its last: medians over those windows, not two single samples, which a garbage collection can move by 10 MB. */
+function growthOf({ requestCount, samples }: LoadRecord): number {
   const window = (from: number, to: number) =>
     median(samples.filter((s) => s.completed >= from * requestCount && s.completed < to * requestCount).map((s) => s.rss));
-  const growth = window(0.8, 1.01) - window(0.2, 0.4);
+  return window(0.8, 1.01) - window(0.2, 0.4);
+}
+
+function memoryRow(scenario: string, subject: string, record: LoadRecord, judged: { target: string; met: boolean } | null): Row {
+  const { requestCount, samples, atCheckpoint, idle, peakRss } = record;
+  const growth = growthOf(record);
   const checkpointText = [...atCheckpoint].map(([n, rss]) => `${n / 1000}k ${formatMB(rss)}`).join(', ');
   return {
     scenario,
-    subject: `attache local: RSS (sampled every ${SAMPLE_EVERY_MS} ms), a new connection per request, concurrency ${CONCURRENCY}`,
-    figure: `peak ${formatMB(peakRss)}; after ${checkpointText}; idle after ${formatMB(idle.rss)} (${idle.text})`,
+    subject,
+    figure: `peak ${formatMB(peakRss)}; before ${formatMB(record.startRss)}, after ${checkpointText}; idle after ${formatMB(idle.rss)} (${idle.text})`,
     cpu: `${(record.cpuMs / requestCount).toFixed(2)} ms/request`,
     baseline: `growth ${growth >= 0 ? '+' : ''}${(growth / MB).toFixed(1)} MB from the 2nd to the last fifth (medians); ${(requestCount / record.seconds).toFixed(0)} requests/s`,
     ratio: null,
-    target: `<= 150 MB peak and level (growth <= ${LEVEL_TOLERANCE / MB} MB)`,
-    met: peakRss <= 150 * MB && growth <= LEVEL_TOLERANCE,
+    target: judged?.target ?? 'what Node, Koa and busboy keep by themselves',
+    met: judged?.met ?? null,
     values: {
+      startRssBytes: record.startRss,
       peakRssBytes: peakRss,
       ...Object.fromEntries([...atCheckpoint].map(([n, rss]) => [`rssAfter${n}Bytes`, rss])),
       idleRssBytes: idle.rss,

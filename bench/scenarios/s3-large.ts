@@ -24,7 +24,7 @@ export async function s3LargeScenario(bench: BenchContext): Promise<void> {
       [`${bench.largeBytes / MB} MB`, { bytes: bench.largeBytes, count: 1, concurrency: 1 }],
       ['8 x 100 MB concurrent', { bytes: 100 * MB, count: 8, concurrency: 8 }],
     ] as [string, Load][]) {
-      const scenario = `5. large files via S3, ${name}`;
+      const scenario = `8. large files via S3, ${name}`;
       bench.log(`${scenario}: median of ${bench.runs} alternating rounds after a warm-up, each upload into an emptied bucket`);
       const results = await alternatingRounds(subjects, load, {
         rounds: bench.runs,

@@ -7,5 +7,5 @@ export function listenOnLoopback(handler: RequestListener): void {
     const { port } = server.address() as { port: number };
     console.log(`LISTENING http://127.0.0.1:${port}`);
   });
-  process.on('SIGTERM', () => process.exit(0));
+  process.on("SIGTERM", () => process.exit(0)); process.on("SIGINT", () => process.exit(0));
 }

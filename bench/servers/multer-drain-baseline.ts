@@ -1,8 +1,9 @@
 // Reference, not a target: how fast Koa + @koa/multer (busboy) alone parses a large upload on
-// this machine, with a storage engine that drains the file (DRAIN_TO=nowhere) or writes it to a
-// file (DRAIN_TO=disk, under TMPDIR). attache parses with the same library, so these are its
-// ceilings for the memory and local drivers.
-import { randomUUID } from 'node:crypto';
+// this machine, with a storage engine that drains the file (DRAIN_TO=nowhere), drains it while
+// computing its SHA-256 as attache's stores do (DRAIN_TO=sha256), or writes it to a file
+// (DRAIN_TO=disk, under TMPDIR). attache parses with the same library, so these are its ceilings
+// for the memory and local drivers.
+import { createHash, randomUUID } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { unlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -16,15 +17,25 @@ import type { StorageEngine } from 'multer';
 import { listenOnLoopback } from './listen-on-loopback.ts';
 
 const toDisk = process.env.DRAIN_TO === 'disk';
+const hashed = process.env.DRAIN_TO === 'sha256';
 const BUFFER = 256 * 1024;
 
 const storage: StorageEngine = {
   _handleFile(_req, file, callback) {
     const path = join(tmpdir(), `drain-${randomUUID()}`);
-    const sink = toDisk ? createWriteStream(path) : new Writable({ highWaterMark: BUFFER, write: (_chunk, _encoding, done) => done() });
+    const hash = hashed ? createHash('sha256') : undefined;
+    const drain = new Writable({
+      highWaterMark: BUFFER,
+      write(chunk: Buffer, _encoding, done) {
+        hash?.update(chunk);
+        done();
+      },
+    });
+    const sink = toDisk ? createWriteStream(path) : drain;
     pipeline(file.stream, sink).then(
       async () => {
         if (toDisk) await unlink(path);
+        hash?.digest();
         callback(null, {});
       },
       (error: Error) => callback(error),

@@ -1,5 +1,6 @@
-import { finished, Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { FileTooLarge } from '../domain/errors.ts';
+import { whenReadableSettles } from './readable-settled.ts';
 import { STREAM_BUFFER_BYTES } from './stream-buffer.ts';
 
 export interface StreamHead {
@@ -50,7 +51,7 @@ export function readHead(source: Readable, minBytes: number, maxBytes = Number.P
     const onHeadEnd = () => settle(true);
     // A source torn down without an error or an end (a premature close) fails too, instead of
     // leaving the caller waiting for ever; one that had already ended is settled here.
-    const stopWatching = finished(source, { writable: false }, (error) => {
+    const stopWatching = whenReadableSettles(source, (error) => {
       if (error) fail(error);
       else settle(true);
     });
@@ -152,7 +153,7 @@ function restOf(source: Readable, chunks: Buffer[], bytesSoFar: number, maxBytes
   };
   source.on('data', onData);
   source.once('end', () => rest.push(null));
-  finished(source, { writable: false }, (error) => {
+  whenReadableSettles(source, (error) => {
     if (error) fail(error);
   });
   return rest;

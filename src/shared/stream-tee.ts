@@ -1,4 +1,5 @@
-import { finished, Readable } from 'node:stream';
+import { Readable } from 'node:stream';
+import { whenReadableSettles } from './readable-settled.ts';
 import { STREAM_BUFFER_BYTES } from './stream-buffer.ts';
 
 /**
@@ -46,7 +47,7 @@ export function tee(source: Readable, count: number): Readable[] {
   };
   source.on('data', onData);
   source.once('end', onEnd);
-  const stopWatching = finished(source, { writable: false }, (error) => {
+  const stopWatching = whenReadableSettles(source, (error) => {
     if (!error) return;
     for (const branch of [...live]) {
       // Kept on the branch for whoever reads it later, never thrown unheard.

@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import { finished } from 'node:stream/promises';
 import { deflateSync } from 'node:zlib';
 import sharp, { type Metadata, type Sharp, type SharpOptions } from 'sharp';
 import type { ImageExtension, ImagePreviewer, PreviewOutcome } from '../../application/ports/image-previewer.ts';
@@ -174,16 +175,25 @@ async function readToEnd(content: Readable, signal: AbortSignal | undefined, kee
     throw signal.reason;
   }
   const chunks: Buffer[] = [];
+  let size = 0;
   const onAbort = () => content.destroy();
   signal?.addEventListener('abort', onAbort, { once: true });
+  // 'data' events hand over the chunks as they came; an async iterator joins those buffered meanwhile
+  // into new Buffers, a copy of most of the image before the one Buffer.concat below.
+  const onData = (chunk: Buffer) => {
+    size += chunk.length;
+    if (keep) chunks.push(chunk);
+  };
+  content.on('data', onData);
   try {
-    for await (const chunk of content) if (keep) chunks.push(chunk as Buffer);
+    await finished(content);
   } catch (error) {
     throw signal?.aborted ? signal.reason : error;
   } finally {
+    content.off('data', onData);
     signal?.removeEventListener('abort', onAbort);
   }
-  return Buffer.concat(chunks);
+  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
 }
 
 function untilAborted<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {

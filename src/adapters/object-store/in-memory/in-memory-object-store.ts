@@ -1,8 +1,8 @@
 import { Readable } from 'node:stream';
-import { finished } from 'node:stream/promises';
 import type { ObjectContent, ObjectMeta, ObjectStore, StoredObject } from '../../../application/ports/object-store.ts';
 import { ObjectAlreadyExists, StorageUnavailable } from '../../../domain/errors.ts';
 import type { ObjectKey } from '../../../domain/object-key.ts';
+import { readableSettled } from '../../../shared/readable-settled.ts';
 import { runPut } from '../put-lifecycle.ts';
 import { publicUrlFor } from '../public-url.ts';
 
@@ -43,7 +43,7 @@ export class InMemoryObjectStore implements ObjectStore {
             chunks.push(bytes);
             digest.add(bytes);
           });
-          await finished(body);
+          await readableSettled(body);
           this.#objects.set(key, { ...meta, chunks, size: digest.size, sha256: digest.sha256 });
         },
         translate: (error) => new StorageUnavailable(`cannot keep ${key} in memory`, { cause: error }),

@@ -16,6 +16,7 @@ import { DeferredCleanup } from '../deferred-cleanup.ts';
 import { dispositionFrom } from '../object-headers.ts';
 import { runPut } from '../put-lifecycle.ts';
 import { copyWithinS3 } from './s3-copy.ts';
+import { PartBufferPool } from './body-parts.ts';
 import { describeFailure, isConflict, isNotFound, statusOf } from './s3-errors.ts';
 import { createS3Client, s3SettingsFrom, type S3ObjectStoreOptions, type S3Settings } from './s3-options.ts';
 import { S3Upload, SHA256_METADATA } from './s3-upload.ts';
@@ -28,8 +29,8 @@ export type { S3ObjectStoreOptions } from './s3-options.ts';
  * SHA-256 in the user metadata `x-amz-meta-sha256`.
  *
  * Uploads stream (see S3Upload): one PutObject for a body within one part, a multipart upload of
- * `partSizeBytes` parts beyond. A failed upload is cleaned up before `put` returns: lib-storage aborts its
- * multipart upload, and any multipart upload still listed at the key is aborted too (see
+ * `partSizeBytes` parts beyond. A failed upload is cleaned up before `put` returns: its multipart upload
+ * is aborted, and any multipart upload still listed at the key is aborted too (see
  * #sweepMultipartUploads); what S3 could not confirm is undone again later (DeferredCleanup).
  */
 export class S3ObjectStore implements ObjectStore {
@@ -38,12 +39,15 @@ export class S3ObjectStore implements ObjectStore {
   /** Names the bucket in logs: `S3 bucket "b" at http://endpoint` or `in region`. */
   readonly #where: string;
   readonly #cleanup: DeferredCleanup;
+  readonly #parts: PartBufferPool;
 
   constructor(options: S3ObjectStoreOptions) {
     const settings = s3SettingsFrom(options);
     this.#settings = settings;
     this.#where = `S3 bucket "${settings.bucket}" ${settings.endpoint ? `at ${settings.endpoint}` : `in ${settings.region}`}`;
     this.#client = createS3Client(options, settings);
+    // Enough idle part buffers for one upload's parts in flight and the one filling; more come and go.
+    this.#parts = new PartBufferPool(settings.partSize, settings.queueSize + 1);
     this.#cleanup = new DeferredCleanup({
       cleanUp: (key) => this.#undoWrite(key as ObjectKey),
       firstDelayMs: settings.requestTimeoutMs,
@@ -54,13 +58,13 @@ export class S3ObjectStore implements ObjectStore {
   }
 
   async put(key: ObjectKey, body: Readable, meta: ObjectMeta, signal?: AbortSignal): Promise<StoredObject> {
-    const { bucket, partSize, queueSize } = this.#settings;
+    const { bucket, queueSize } = this.#settings;
     const upload = new S3Upload({
       client: this.#client,
       bucket,
       key,
       meta,
-      partSize,
+      parts: this.#parts,
       queueSize,
       exists: (k) => this.#exists(k),
       describe: (action, error) => this.#describe(action, error),
@@ -76,7 +80,7 @@ export class S3ObjectStore implements ObjectStore {
 
   /**
    * Aborts every multipart upload still open at `key` (keys are unique per upload, so they are this upload's).
-   * lib-storage aborts the one it knows of, but not one whose CreateMultipartUpload answer was lost (a timeout),
+   * The upload aborts the one it knows of, but not one whose CreateMultipartUpload answer was lost (a timeout),
    * nor one whose AbortMultipartUpload failed. Within one request timeout so that a hung backend does not
    * double the wait; false when it could not finish (the deferred cleanup then retries, and a bucket lifecycle
    * rule that aborts incomplete multipart uploads is the backstop: README, "S3" section).

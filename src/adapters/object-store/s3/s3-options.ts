@@ -103,7 +103,7 @@ export function createS3Client(options: S3ObjectStoreOptions, settings: S3Settin
     // Since 3.729 the SDK adds a CRC32 checksum to every upload (https://github.com/aws/aws-sdk-js-v3/issues/6810).
     // S3-compatible servers vary: R2 answers 501 NotImplemented to x-amz-checksum-crc32 (same issue), B2 and
     // others refuse x-amz-sdk-checksum-algorithm, and a streamed PutObject goes aws-chunked with a trailer,
-    // which Ceph RGW 16 answers with 411 MissingContentLength (checked; lib-storage's buffered parts pass
+    // which Ceph RGW 16 answers with 411 MissingContentLength (checked; buffered parts pass
     // either way). 'WHEN_REQUIRED' sends checksums only where an operation requires one (none of ours):
     // plain SigV4 requests, which every server takes.
     // https://docs.aws.amazon.com/sdkref/latest/guide/feature-dataintegrity.html
