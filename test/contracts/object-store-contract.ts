@@ -138,6 +138,32 @@ export function objectStoreContract(name: string, makeStore: () => Promise<Objec
       await expectNothingAt(key);
     });
 
+    // A check beside the store (a malware scan) can refuse a file just as its last byte leaves for the
+    // backend, while the request carrying it is in flight: whichever way the race goes, the put either
+    // stores the whole file and answers it, or throws the reason and leaves nothing.
+    for (const size of [300 * 1024, 9 * 1024 * 1024]) {
+      for (const delayMs of [0, 5, 20, 60]) {
+        it(`stores all or nothing when the signal aborts ${delayMs} ms after the last byte of ${size >> 10} KB`, async () => {
+          const key = newKey();
+          const controller = new AbortController();
+          const reason = new Error('refused by a check');
+          const { stream, digest } = generatedStream(size);
+          stream.once('end', () => setTimeout(() => controller.abort(reason), delayMs));
+          const outcome = await store.put(key, stream, meta, controller.signal).then(
+            (stored) => ({ stored }),
+            (error: unknown) => ({ error }),
+          );
+          if ('error' in outcome) {
+            expect(outcome.error).toBe(reason);
+            await expectNothingAt(key);
+          } else {
+            expect(outcome.stored.sha256).toBe(await digest);
+            expect(sha256(await readAll((await store.read(key))!.body))).toBe(await digest);
+          }
+        });
+      }
+    }
+
     it('moves an object to a new key with its bytes and meta, leaving nothing at the old key', async () => {
       const from = newKey('incoming.jpg');
       const to = newKey();

@@ -45,7 +45,8 @@ export interface PutSteps {
  *   by identity; the backend's become ObjectAlreadyExists or StorageUnavailable (`translate`).
  *   Whichever failed first is the cause: once the put is lost, the body torn down or the
  *   requests cancelled fail too, and those failures are consequences;
- * - an abort that came after the last byte undoes what was stored;
+ * - an abort that came after the last byte undoes what was stored, whether the put had its
+ *   answer or not;
  * - what a backend could not confirm undone (any StorageUnavailable: a request it did not
  *   answer may still be carried out) is cleaned up again later by `cleanup`.
  * Answers the size and SHA-256 of the bytes that went through `put.digest`.
@@ -74,7 +75,11 @@ export async function runPut(
     }
   } catch (error) {
     const settled = (await steps.afterFailure?.(error)) ?? true;
-    if (error instanceof StorageUnavailable || !settled) cleanup?.schedule(key);
+    // Aborted once the last byte had gone: the request carrying it cannot be recalled, and the
+    // backend may store the object although the put gave up on the answer (a resumable upload's
+    // final PUT, a CompleteMultipartUpload).
+    const undone = signal?.aborted && body.readableEnded ? await steps.undoStored().then(() => true, () => false) : true;
+    if (error instanceof StorageUnavailable || !settled || !undone) cleanup?.schedule(key);
     throw error;
   } finally {
     if (!body.readableEnded) body.destroy();
