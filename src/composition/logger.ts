@@ -35,7 +35,7 @@ export async function createLogger(config: Config, stdout: { isTTY?: boolean } =
  * line that has the key), and a line with a candidate one level down, which no line attache
  * writes has, goes to a twin logger that redacts every path, as pino alone did.
  */
-function redactingLogger(options: LoggerOptions, destination: DestinationStream): Logger {
+export function redactingLogger(options: LoggerOptions, destination: DestinationStream): Logger {
   let everyPath: Logger | undefined;
   return pino(
     {
@@ -45,8 +45,9 @@ function redactingLogger(options: LoggerOptions, destination: DestinationStream)
         logMethod(args, write, level) {
           if (!mayHoldNestedSecret(args[0])) return write.apply(this, args);
           everyPath ??= pino({ ...options, redact: [...TOP_LEVEL_REDACT, ...NESTED_REDACT] }, destination);
+          // The same line from the twin: this logger's own bindings (its name is the twin's already) and level.
           const { name: _name, ...bindings } = this.bindings();
-          const target = Object.keys(bindings).length > 0 ? everyPath.child(bindings) : everyPath;
+          const target = everyPath.child(bindings, { level: this.level });
           const log = target[this.levels.labels[level] as 'info'] as (...parts: unknown[]) => void;
           log.apply(target, args);
         },
