@@ -38,16 +38,24 @@ export function safeFileName(original: string): string {
       .replace(/^[._-]+|[._-]+$/g, '');
   const safeExtension = clean(extension).toLowerCase();
   const room = MAX_SAFE_NAME_LENGTH - (safeExtension ? utf8Length(safeExtension) + 1 : 0);
-  // Cut by whole code points, so a character (or surrogate pair) is never split.
-  let stemBytes = 0;
-  const kept: string[] = [];
-  for (const char of clean(stem)) {
-    stemBytes += utf8Length(char);
-    if (stemBytes > Math.max(room, 1)) break;
-    kept.push(char);
-  }
-  const safeStem = kept.join('').replace(/[._-]+$/, '') || 'file';
+  const safeStem = cutToBytes(clean(stem), Math.max(room, 1)).replace(/[._-]+$/, '') || 'file';
   return safeExtension ? `${safeStem}.${safeExtension}` : safeStem;
+}
+
+const ASCII = /^[\x00-\x7f]*$/;
+
+/** The longest start of `text` within `maxBytes` UTF-8 bytes, cut by whole code points (a surrogate pair is never split). */
+function cutToBytes(text: string, maxBytes: number): string {
+  // Most names: one byte per character, no walk over the characters needed.
+  if (ASCII.test(text)) return text.slice(0, maxBytes);
+  let bytes = 0;
+  let end = 0;
+  for (const char of text) {
+    bytes += utf8Length(char);
+    if (bytes > maxBytes) break;
+    end += char.length;
+  }
+  return text.slice(0, end);
 }
 
 /** A key unique to one upload, ending in the safe form of the client's file name. */

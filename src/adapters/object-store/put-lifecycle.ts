@@ -97,7 +97,9 @@ type Cause = { readonly from: 'body' | 'backend'; readonly error: unknown };
 
 class Put implements PutInProgress {
   readonly digest = new ContentDigest();
-  readonly #lost = new AbortController();
+  /** Made when a store first asks for `lost` (the memory store never does): one controller less per put. */
+  #lost: AbortController | undefined;
+  #isLost = false;
   readonly #body: Readable;
   readonly #signal: AbortSignal | undefined;
   #cause: Cause | undefined;
@@ -110,6 +112,10 @@ class Put implements PutInProgress {
   }
 
   get lost(): AbortSignal {
+    if (this.#lost === undefined) {
+      this.#lost = new AbortController();
+      if (this.#isLost) this.#lost.abort();
+    }
     return this.#lost.signal;
   }
 
@@ -139,15 +145,20 @@ class Put implements PutInProgress {
   }
 
   #fail(cause: Cause): void {
-    if (this.#lost.signal.aborted) return;
+    if (this.#isLost) return;
     this.#cause = cause;
-    this.#lost.abort();
+    this.#markLost();
+  }
+
+  #markLost(): void {
+    this.#isLost = true;
+    this.#lost?.abort();
   }
 
   readonly #onBodyError = (error: unknown) => this.#fail({ from: 'body', error });
 
   readonly #onAbort = () => {
-    this.#lost.abort();
+    this.#markLost();
     this.#body.destroy(this.#signal?.reason);
   };
 }
