@@ -1,6 +1,7 @@
 // Reference, not a target: how fast Koa + @koa/multer (busboy) alone parses a large upload on
 // this machine, with a storage engine that drains the file (DRAIN_TO=nowhere), drains it while
-// computing its SHA-256 as attache's stores do (DRAIN_TO=sha256), or writes it to a file
+// computing its SHA-256 as attache's stores do (DRAIN_TO=sha256), also keeps its chunks until the
+// upload is answered, as a store in memory must (DRAIN_TO=memory), or writes it to a file
 // (DRAIN_TO=disk, under TMPDIR). attache parses with the same library, so these are its ceilings
 // for the memory and local drivers.
 import { createHash, randomUUID } from 'node:crypto';
@@ -17,17 +18,20 @@ import type { StorageEngine } from 'multer';
 import { listenOnLoopback } from './listen-on-loopback.ts';
 
 const toDisk = process.env.DRAIN_TO === 'disk';
-const hashed = process.env.DRAIN_TO === 'sha256';
+const kept = process.env.DRAIN_TO === 'memory';
+const hashed = process.env.DRAIN_TO === 'sha256' || kept;
 const BUFFER = 256 * 1024;
 
 const storage: StorageEngine = {
   _handleFile(_req, file, callback) {
     const path = join(tmpdir(), `drain-${randomUUID()}`);
     const hash = hashed ? createHash('sha256') : undefined;
+    const chunks: Buffer[] = [];
     const drain = new Writable({
       highWaterMark: BUFFER,
       write(chunk: Buffer, _encoding, done) {
         hash?.update(chunk);
+        if (kept) chunks.push(chunk);
         done();
       },
     });
