@@ -32,6 +32,7 @@ export type StorageConfig =
       readonly connectionTimeoutMs: number;
       readonly requestTimeoutMs: number;
       readonly maxAttempts: number;
+      readonly payloadSigning: 'auto' | 'always';
     }
   | {
       readonly driver: 'gcs';
@@ -216,6 +217,7 @@ function storageConfig(e: Environment): StorageConfig {
         connectionTimeoutMs: e.S3_CONNECT_TIMEOUT_MS,
         requestTimeoutMs: e.S3_REQUEST_TIMEOUT_MS,
         maxAttempts: e.S3_MAX_ATTEMPTS,
+        payloadSigning: e.S3_PAYLOAD_SIGNING,
       };
     case 'gcs': {
       if (!e.GCS_BUCKET) throw new ConfigError('GCS_BUCKET', 'is required when STORAGE_DRIVER=gcs');

@@ -57,6 +57,7 @@ const originList = z
   )
   .pipe(z.array(origin));
 const urlMode = z.enum(['public', 'signed'], 'must be public or signed');
+const payloadSigning = z.enum(['auto', 'always'], 'must be auto or always');
 /** SigV4 and GCS V4 signatures are valid for at most 7 days. */
 const SIGNED_URL_MAX_TTL = 604_800;
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -136,6 +137,9 @@ export const ENVIRONMENT = z.object({
     doc: 'Longest one S3 request may take or stall; a hung backend fails an upload within about (attempts + 1) × this.',
   }),
   S3_MAX_ATTEMPTS: documented(integer(1, 10).default(3), { doc: 'Tries per S3 request, the first included.' }),
+  S3_PAYLOAD_SIGNING: documented(payloadSigning.default('auto'), {
+    doc: '`auto`: multipart parts carry their SHA-256 in the signature over HTTP, and go as `UNSIGNED-PAYLOAD` over HTTPS (TLS protects them; saves a hash per byte). `always`: signed over HTTPS too.',
+  }),
   GCS_BUCKET: documented(optional, { default: '(required for `gcs`)', doc: 'Bucket to store attachments in.' }),
   GCS_PROJECT_ID: documented(optional, { default: '(from credentials)', doc: 'Google Cloud project.' }),
   GCS_API_ENDPOINT: documented(httpUrl.optional(), { default: '`STORAGE_EMULATOR_HOST`, else Google', doc: 'JSON API endpoint (an emulator or fake-gcs-server).' }),

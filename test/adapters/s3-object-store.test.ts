@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { createServer as createHttpServer, request as httpRequest, type IncomingMessage } from 'node:http';
 import { createServer, type Server, type Socket } from 'node:net';
 import { Readable } from 'node:stream';
 import {
@@ -18,6 +17,7 @@ import type { ObjectKey } from '../../src/domain/object-key.ts';
 import { objectStoreContract } from '../contracts/object-store-contract.ts';
 import { failingStream, generatedStream, readAll, sha256, stallingStream } from '../support/streams.ts';
 import { s3ClientFor } from '../support/s3/rgw-global-setup.ts';
+import { startS3Proxy } from '../support/s3/recording-s3-proxy.ts';
 
 const s3 = inject('s3');
 const MIB = 1024 * 1024;
@@ -36,39 +36,6 @@ function storeFor(overrides: Partial<S3ObjectStoreOptions> = {}): S3ObjectStore 
   });
   stores.push(store);
   return store;
-}
-
-/**
- * Forwards requests to `target` (the client's Host header kept, so SigV4 signatures still verify) and
- * records them; answers those `refuse` picks with 403 AccessDenied instead, as S3 does (never retried).
- */
-async function startS3Proxy(target: string, refuse: (request: IncomingMessage) => boolean = () => false) {
-  const seen: { path: string; what: string }[] = [];
-  const server = createHttpServer((incoming, outgoing) => {
-    const url = new URL(incoming.url ?? '/', 'http://x');
-    const query = ['uploads', 'partNumber', 'uploadId'].find((name) => url.searchParams.has(name));
-    const copy = incoming.headers['x-amz-copy-source'] !== undefined;
-    seen.push({ path: decodeURIComponent(url.pathname), what: `${incoming.method}${copy ? ' copy' : query ? ` ?${query}` : ''}` });
-    if (refuse(incoming)) {
-      incoming.resume();
-      outgoing.writeHead(403, { 'content-type': 'application/xml' });
-      outgoing.end('<?xml version="1.0" encoding="UTF-8"?><Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>');
-      return;
-    }
-    const upstream = httpRequest(new URL(incoming.url ?? '/', target), { method: incoming.method, headers: incoming.headers }, (answer) => {
-      outgoing.writeHead(answer.statusCode ?? 502, answer.headers);
-      answer.pipe(outgoing);
-    });
-    upstream.on('error', () => outgoing.destroy());
-    incoming.pipe(upstream);
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return {
-    endpoint: `http://127.0.0.1:${(server.address() as { port: number }).port}`,
-    /** What was asked about `key`, in order: method, then a copy or the multipart query. */
-    requestsFor: (key: string) => seen.filter((r) => r.path.endsWith(`/${key}`)).map((r) => r.what),
-    close: () => new Promise<void>((r) => (server.closeAllConnections(), server.close(() => r()))),
-  };
 }
 
 /** A plain client, to look at the bucket behind the adapter's back. */
@@ -180,7 +147,7 @@ describe(`S3ObjectStore against ${server}`, () => {
   });
 
   it('fails the put with StorageUnavailable, leaving nothing, when S3 refuses to add the SHA-256 to a multipart upload', async () => {
-    const proxy = await startS3Proxy(s3.endpoint, (request) => request.headers['x-amz-copy-source'] !== undefined);
+    const proxy = await startS3Proxy(s3.endpoint, { refuse: (request) => request.headers['x-amz-copy-source'] !== undefined });
     try {
       const proxied = storeFor({ endpoint: proxy.endpoint });
       const key = newKey();

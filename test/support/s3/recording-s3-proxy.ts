@@ -1,0 +1,69 @@
+import { readFileSync } from 'node:fs';
+import { createServer as createHttpServer, request as httpRequest, type IncomingMessage, type RequestListener } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import { join } from 'node:path';
+import { getCACertificates, setDefaultCACertificates } from 'node:tls';
+
+/** What the proxy saw of one request. */
+export interface SeenRequest {
+  readonly path: string;
+  /** Method, then ` copy` or the multipart query (` ?uploads`, ` ?partNumber`, ` ?uploadId`). */
+  readonly what: string;
+  /** The SigV4 payload hash it was signed with: a SHA-256 in hex, or UNSIGNED-PAYLOAD. */
+  readonly payloadHash: string | undefined;
+}
+
+const TLS_DIR = join(import.meta.dirname, 'tls');
+
+/**
+ * The proxy's self-signed certificate (for 127.0.0.1 and localhost, valid to 2126; made with
+ * `openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout key.pem -out cert.pem
+ * -days 36500 -subj "/CN=attache test S3 proxy" -addext "subjectAltName=IP:127.0.0.1,DNS:localhost"`),
+ * trusted by this process's TLS clients from now on, as a CA-issued one would be.
+ */
+export function trustTestCertificate(): void {
+  const cert = readFileSync(join(TLS_DIR, 'cert.pem'), 'utf8');
+  const trusted = getCACertificates('default');
+  if (!trusted.includes(cert)) setDefaultCACertificates([...trusted, cert]);
+}
+
+/**
+ * Forwards requests to `target` (the client's Host header kept, so SigV4 signatures still verify) and
+ * records them; answers those `refuse` picks with 403 AccessDenied instead, as S3 does (never retried).
+ * With `tls`, clients reach it over HTTPS (call trustTestCertificate first), as they would AWS.
+ */
+export async function startS3Proxy(target: string, options: { refuse?: (request: IncomingMessage) => boolean; tls?: boolean } = {}) {
+  const refuse = options.refuse ?? (() => false);
+  const seen: SeenRequest[] = [];
+  const forward: RequestListener = (incoming, outgoing) => {
+    const url = new URL(incoming.url ?? '/', 'http://x');
+    const query = ['uploads', 'partNumber', 'uploadId'].find((name) => url.searchParams.has(name));
+    const copy = incoming.headers['x-amz-copy-source'] !== undefined;
+    const payloadHash = incoming.headers['x-amz-content-sha256'] as string | undefined;
+    seen.push({ path: decodeURIComponent(url.pathname), what: `${incoming.method}${copy ? ' copy' : query ? ` ?${query}` : ''}`, payloadHash });
+    if (refuse(incoming)) {
+      incoming.resume();
+      outgoing.writeHead(403, { 'content-type': 'application/xml' });
+      outgoing.end('<?xml version="1.0" encoding="UTF-8"?><Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>');
+      return;
+    }
+    const upstream = httpRequest(new URL(incoming.url ?? '/', target), { method: incoming.method, headers: incoming.headers }, (answer) => {
+      outgoing.writeHead(answer.statusCode ?? 502, answer.headers);
+      answer.pipe(outgoing);
+    });
+    upstream.on('error', () => outgoing.destroy());
+    incoming.pipe(upstream);
+  };
+  const server = options.tls
+    ? createHttpsServer({ key: readFileSync(join(TLS_DIR, 'key.pem')), cert: readFileSync(join(TLS_DIR, 'cert.pem')) }, forward)
+    : createHttpServer(forward);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    endpoint: `${options.tls ? 'https' : 'http'}://127.0.0.1:${(server.address() as { port: number }).port}`,
+    /** What was asked about `key`, in order: method, then a copy or the multipart query. */
+    requestsFor: (key: string) => seen.filter((r) => r.path.endsWith(`/${key}`)).map((r) => r.what),
+    /** Every request about `key`, with the payload hash it was signed with. */
+    seenFor: (key: string) => seen.filter((r) => r.path.endsWith(`/${key}`)),
+    close: () => new Promise<void>((r) => (server.closeAllConnections(), server.close(() => r()))),
+  };
+}
