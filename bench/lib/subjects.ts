@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { ownCpuMs } from './cpu.ts';
 import type { ServerProcess } from './processes.ts';
@@ -37,7 +38,7 @@ const BLOCK = randomBytes(MB);
  * defaults (8 MiB parts, 2 in parallel). Its CPU is the bench process's own (process.cpuUsage,
  * the same utime + stime), which does nothing else while it runs.
  */
-export function directLibStorageSubject(rgw: BenchRgw): Subject {
+export function directLibStorageSubject(rgw: BenchRgw, client: S3Client = rgw.client, label = 'direct lib-storage Upload'): Subject {
   let sequence = 0;
   const uploadOne = async (bytes: number) => {
     async function* body() {
@@ -45,11 +46,11 @@ export function directLibStorageSubject(rgw: BenchRgw): Subject {
     }
     const started = performance.now();
     const params = { Bucket: rgw.server.bucket, Key: `bench/direct-${sequence++}.pdf`, Body: Readable.from(body()) };
-    await new Upload({ client: rgw.client, params, partSize: 8 * MB, queueSize: 2 }).done();
+    await new Upload({ client, params, partSize: 8 * MB, queueSize: 2 }).done();
     return performance.now() - started;
   };
   return {
-    label: 'direct lib-storage Upload',
+    label,
     async send(bytes, count, concurrency) {
       const latencies: number[] = [];
       let next = 0;

@@ -1,5 +1,9 @@
 // Large files to S3 (a Ceph RGW started for the run): attache in both field orders against a
-// direct lib-storage upload (the ceiling) and against the multer-s3 recipe users would write instead.
+// direct lib-storage upload (the ceiling) and against the multer-s3 recipe users would write instead,
+// over plain HTTP, and over HTTPS (a TLS terminator in front of RGW), as on AWS.
+import { join } from 'node:path';
+import { trustTestCertificate } from '../../test/support/s3/recording-s3-proxy.ts';
+import { s3ClientFor } from '../../test/support/s3/rgw-global-setup.ts';
 import { alternatingRounds, type Load } from '../lib/alternating-rounds.ts';
 import type { BenchContext } from '../lib/bench-context.ts';
 import { MB } from '../lib/rows.ts';
@@ -8,15 +12,56 @@ import { ORDERS, orderLabel, speedRow } from './common.ts';
 
 export const RECIPE_LABEL = 'Express + multer + multer-s3 recipe (session_id then file)';
 
+/** How the subjects reach RGW. */
+interface S3Transport {
+  readonly scenario: string;
+  readonly direct: Subject;
+  readonly attacheEnv: Record<string, string>;
+  readonly recipeEnv: Record<string, string>;
+  /** CPU of the server side so far: RGW's, and the TLS terminator's when there is one. */
+  serverCpuMs(): number;
+}
+
 export async function s3LargeScenario(bench: BenchContext): Promise<void> {
   const rgw = await bench.rgw();
+  await largeFilesViaS3(bench, {
+    scenario: '8. large files via S3',
+    direct: directLibStorageSubject(rgw),
+    attacheEnv: rgw.attacheEnv,
+    recipeEnv: rgw.recipeEnv,
+    serverCpuMs: () => rgw.cpuMs(),
+  });
+}
+
+export async function s3TlsScenario(bench: BenchContext): Promise<void> {
+  const rgw = await bench.rgw();
+  const terminator = await bench.baseline('tls-terminator.ts', { TARGET_PORT: new URL(rgw.server.endpoint).port });
+  const trust = { NODE_EXTRA_CA_CERTS: join(import.meta.dirname, '../../test/support/s3/tls/cert.pem') };
+  trustTestCertificate();
+  const client = s3ClientFor({ ...rgw.server, endpoint: terminator.url });
+  try {
+    await largeFilesViaS3(bench, {
+      scenario: '8b. large files via S3 over HTTPS (TLS terminator in front of RGW)',
+      direct: directLibStorageSubject(rgw, client, 'direct lib-storage Upload over HTTPS (parts signed: the SDK default)'),
+      attacheEnv: { ...rgw.attacheEnv, ...trust, S3_ENDPOINT: terminator.url },
+      recipeEnv: { ...rgw.recipeEnv, ...trust, S3_ENDPOINT: terminator.url },
+      serverCpuMs: () => rgw.cpuMs() + terminator.cpuMs(),
+    });
+  } finally {
+    client.destroy();
+    await terminator.stop();
+  }
+}
+
+async function largeFilesViaS3(bench: BenchContext, transport: S3Transport): Promise<void> {
+  const rgw = await bench.rgw();
   const spec = { fileName: 'large.pdf', sessionId: '1' } as const;
-  const direct = directLibStorageSubject(rgw);
+  const { direct } = transport;
   // The recipe names the folder from req.body.session_id, which multer has only if it came first.
-  const recipe = httpSubject(RECIPE_LABEL, await bench.baseline('multer-s3-recipe.ts', rgw.recipeEnv), bench.token, { ...spec, order: 'session-first' });
+  const recipe = httpSubject(RECIPE_LABEL, await bench.baseline('multer-s3-recipe.ts', transport.recipeEnv), bench.token, { ...spec, order: 'session-first' });
   const attache: Subject[] = [];
   for (const order of ORDERS) {
-    attache.push(httpSubject(`attache s3, ${orderLabel(order)}`, await bench.attache('s3', rgw.attacheEnv), bench.token, { ...spec, order }));
+    attache.push(httpSubject(`attache s3, ${orderLabel(order)}`, await bench.attache('s3', transport.attacheEnv), bench.token, { ...spec, order }));
   }
   const subjects = [direct, recipe, ...attache];
   try {
@@ -24,13 +69,13 @@ export async function s3LargeScenario(bench: BenchContext): Promise<void> {
       [`${bench.largeBytes / MB} MB`, { bytes: bench.largeBytes, count: 1, concurrency: 1 }],
       ['8 x 100 MB concurrent', { bytes: 100 * MB, count: 8, concurrency: 8 }],
     ] as [string, Load][]) {
-      const scenario = `8. large files via S3, ${name}`;
+      const scenario = `${transport.scenario}, ${name}`;
       bench.log(`${scenario}: median of ${bench.runs} alternating rounds after a warm-up, each upload into an emptied bucket`);
       const results = await alternatingRounds(subjects, load, {
         rounds: bench.runs,
         warmUp: load,
         beforeEach: () => rgw.emptyBucket(),
-        rgwCpuMs: () => rgw.cpuMs(),
+        rgwCpuMs: () => transport.serverCpuMs(),
       });
       const measured = (subject: Subject) => ({ label: subject.label, summary: results.get(subject)! });
       bench.rows.push(
