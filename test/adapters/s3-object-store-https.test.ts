@@ -8,6 +8,7 @@ import type { ObjectMeta } from '../../src/application/ports/object-store.ts';
 import type { ObjectKey } from '../../src/domain/object-key.ts';
 import { objectStoreContract } from '../contracts/object-store-contract.ts';
 import { startS3Proxy, trustTestCertificate } from '../support/s3/recording-s3-proxy.ts';
+import { s3StoreOptionsFor } from '../support/s3/rgw-global-setup.ts';
 import { generatedStream, readAll, sha256 } from '../support/streams.ts';
 
 const s3 = inject('s3');
@@ -20,16 +21,8 @@ const overTls = await startS3Proxy(s3.endpoint, { tls: true });
 const overHttp = await startS3Proxy(s3.endpoint);
 const stores: S3ObjectStore[] = [];
 function storeAt(endpoint: string, overrides: Partial<S3ObjectStoreOptions> = {}): S3ObjectStore {
-  const store = new S3ObjectStore({
-    bucket: s3.bucket,
-    region: s3.region,
-    endpoint,
-    credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
-    urlMode: 'public',
-    // The smallest part S3 allows, so a few MB already take the multipart path.
-    partSizeBytes: 5 * MIB,
-    ...overrides,
-  });
+  // The smallest part S3 allows, so a few MB already take the multipart path.
+  const store = new S3ObjectStore(s3StoreOptionsFor(s3, { endpoint, partSizeBytes: 5 * MIB, ...overrides }));
   stores.push(store);
   return store;
 }

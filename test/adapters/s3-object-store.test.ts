@@ -16,7 +16,7 @@ import { ObjectAlreadyExists, StorageUnavailable } from '../../src/domain/errors
 import type { ObjectKey } from '../../src/domain/object-key.ts';
 import { objectStoreContract } from '../contracts/object-store-contract.ts';
 import { failingStream, generatedStream, readAll, sha256, stallingStream } from '../support/streams.ts';
-import { s3ClientFor } from '../support/s3/rgw-global-setup.ts';
+import { s3ClientFor, s3StoreOptionsFor } from '../support/s3/rgw-global-setup.ts';
 import { startS3Proxy } from '../support/s3/recording-s3-proxy.ts';
 
 const s3 = inject('s3');
@@ -24,16 +24,8 @@ const MIB = 1024 * 1024;
 
 const stores: S3ObjectStore[] = [];
 function storeFor(overrides: Partial<S3ObjectStoreOptions> = {}): S3ObjectStore {
-  const store = new S3ObjectStore({
-    bucket: s3.bucket,
-    region: s3.region,
-    endpoint: s3.endpoint,
-    credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
-    urlMode: 'public',
-    // The smallest part S3 allows, so a few MB already take the multipart path.
-    partSizeBytes: 5 * MIB,
-    ...overrides,
-  });
+  // The smallest part S3 allows, so a few MB already take the multipart path.
+  const store = new S3ObjectStore(s3StoreOptionsFor(s3, { partSizeBytes: 5 * MIB, ...overrides }));
   stores.push(store);
   return store;
 }

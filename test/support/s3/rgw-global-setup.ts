@@ -11,6 +11,7 @@ import { spawnSync } from 'node:child_process';
 import { CreateBucketCommand, HeadBucketCommand, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
 import type { TestProject } from 'vitest/node';
 import { RGW_ACCESS_KEY, RGW_SECRET_KEY, startRgw, type RunningRgw } from './rgw-server.ts';
+import type { S3ObjectStoreOptions } from '../../../src/adapters/object-store/s3/s3-options.ts';
 
 export interface S3TestServer {
   readonly endpoint: string;
@@ -94,6 +95,18 @@ export function s3ClientFor(server: S3TestServer, extra: Partial<S3ClientConfig>
     responseChecksumValidation: 'WHEN_REQUIRED',
     ...extra,
   });
+}
+
+/** S3ObjectStore's options for `server`: its bucket, endpoint and keys, public URLs; `overrides` last. */
+export function s3StoreOptionsFor(server: S3TestServer, overrides: Partial<S3ObjectStoreOptions> = {}): S3ObjectStoreOptions {
+  return {
+    bucket: server.bucket,
+    region: server.region,
+    endpoint: server.endpoint,
+    credentials: { accessKeyId: server.accessKeyId, secretAccessKey: server.secretAccessKey },
+    urlMode: 'public',
+    ...overrides,
+  };
 }
 
 export async function ensureBucket(server: S3TestServer): Promise<void> {

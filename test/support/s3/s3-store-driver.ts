@@ -11,7 +11,7 @@ import {
 import { inject } from 'vitest';
 import { S3ObjectStore } from '../../../src/adapters/object-store/s3/s3-object-store.ts';
 import type { StoreDriverUnderTest } from '../stores-under-test.ts';
-import { s3ClientFor } from './rgw-global-setup.ts';
+import { s3ClientFor, s3StoreOptionsFor } from './rgw-global-setup.ts';
 
 /**
  * S3ObjectStore on the run's S3 server (see rgw-global-setup.ts), each store in a bucket of its own so that
@@ -28,13 +28,7 @@ export const s3Driver: StoreDriverUnderTest = {
     const raw = s3ClientFor(s3);
     await raw.send(new CreateBucketCommand({ Bucket: bucket }));
     await raw.send(new PutBucketPolicyCommand({ Bucket: bucket, Policy: publicReadPolicy(bucket) }));
-    const store = new S3ObjectStore({
-      bucket,
-      region: s3.region,
-      endpoint: s3.endpoint,
-      credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
-      urlMode: 'public',
-    });
+    const store = new S3ObjectStore(s3StoreOptionsFor(s3, { bucket }));
     async function objects(): Promise<string[]> {
       const keys: string[] = [];
       let ContinuationToken: string | undefined;
