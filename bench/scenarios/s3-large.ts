@@ -41,9 +41,9 @@ export async function s3TlsScenario(bench: BenchContext): Promise<void> {
   const client = s3ClientFor({ ...rgw.server, endpoint: terminator.url });
   try {
     await largeFilesViaS3(bench, {
-      scenario: '8b. large files via S3 over HTTPS (TLS terminator in front of RGW)',
+      scenario: '8b. large files via S3 over HTTPS (TLS terminator in front of RGW; attache with S3_PAYLOAD_SIGNING=unsigned-over-https, as it is on AWS)',
       direct: directLibStorageSubject(rgw, client, 'direct lib-storage Upload over HTTPS (parts signed: the SDK default)'),
-      attacheEnv: { ...rgw.attacheEnv, ...trust, S3_ENDPOINT: terminator.url },
+      attacheEnv: { ...rgw.attacheEnv, ...trust, S3_ENDPOINT: terminator.url, S3_PAYLOAD_SIGNING: 'unsigned-over-https' },
       recipeEnv: { ...rgw.recipeEnv, ...trust, S3_ENDPOINT: terminator.url },
       serverCpuMs: () => rgw.cpuMs() + terminator.cpuMs(),
     });

@@ -32,7 +32,7 @@ export type StorageConfig =
       readonly connectionTimeoutMs: number;
       readonly requestTimeoutMs: number;
       readonly maxAttempts: number;
-      readonly payloadSigning: 'auto' | 'always';
+      readonly payloadSigning: 'auto' | 'unsigned-over-https' | 'always';
     }
   | {
       readonly driver: 'gcs';

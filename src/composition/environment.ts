@@ -57,7 +57,7 @@ const originList = z
   )
   .pipe(z.array(origin));
 const urlMode = z.enum(['public', 'signed'], 'must be public or signed');
-const payloadSigning = z.enum(['auto', 'always'], 'must be auto or always');
+const payloadSigning = z.enum(['auto', 'unsigned-over-https', 'always'], 'must be auto, unsigned-over-https or always');
 /** SigV4 and GCS V4 signatures are valid for at most 7 days. */
 const SIGNED_URL_MAX_TTL = 604_800;
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -138,7 +138,7 @@ export const ENVIRONMENT = z.object({
   }),
   S3_MAX_ATTEMPTS: documented(integer(1, 10).default(3), { doc: 'Tries per S3 request, the first included.' }),
   S3_PAYLOAD_SIGNING: documented(payloadSigning.default('auto'), {
-    doc: '`auto`: multipart parts carry their SHA-256 in the signature over HTTP, and go as `UNSIGNED-PAYLOAD` over HTTPS (TLS protects them; saves a hash per byte). `always`: signed over HTTPS too.',
+    doc: 'Multipart parts sent as `UNSIGNED-PAYLOAD` (TLS protects them; saves hashing every byte): `auto` to AWS S3 only, `unsigned-over-https` to any HTTPS endpoint; `always` signs them.',
   }),
   GCS_BUCKET: documented(optional, { default: '(required for `gcs`)', doc: 'Bucket to store attachments in.' }),
   GCS_PROJECT_ID: documented(optional, { default: '(from credentials)', doc: 'Google Cloud project.' }),

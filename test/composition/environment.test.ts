@@ -50,6 +50,13 @@ describe('the environment table', () => {
     expect(loadConfig({ MALWARE_SCAN: 'clamd', CLAMD_SOCKET: '/run/clamd.sock' }).malwareScan).toMatchObject({ socket: '/run/clamd.sock', onError: 'reject' });
   });
 
+  it('takes the S3 payload signing, auto by default, and refuses a value it does not know, naming the variable', () => {
+    const s3 = { STORAGE_DRIVER: 's3', S3_BUCKET: 'b' };
+    expect(loadConfig(s3).storage).toMatchObject({ payloadSigning: 'auto' });
+    expect(loadConfig({ ...s3, S3_PAYLOAD_SIGNING: 'unsigned-over-https' }).storage).toMatchObject({ payloadSigning: 'unsigned-over-https' });
+    expect(() => loadConfig({ ...s3, S3_PAYLOAD_SIGNING: 'never' })).toThrow(/^S3_PAYLOAD_SIGNING: must be auto, unsigned-over-https or always/);
+  });
+
   it("keeps local files in attache's own data/uploads by default, wherever it is started from", () => {
     expect(DEFAULT_LOCAL_STORAGE_DIR).toBe(fileURLToPath(new URL('../../data/uploads', import.meta.url)));
     expect(loadConfig({}).storage).toMatchObject({ driver: 'local', dir: DEFAULT_LOCAL_STORAGE_DIR });

@@ -1,5 +1,7 @@
 import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
 
+export type PayloadSigning = 'auto' | 'unsigned-over-https' | 'always';
+
 export interface S3ObjectStoreOptions {
   readonly bucket: string;
   readonly region: string;
@@ -39,13 +41,17 @@ export interface S3ObjectStoreOptions {
    */
   readonly maxAttempts?: number;
   /**
-   * 'auto' (default): multipart parts are signed with their SHA-256 over plain HTTP, where that hash is the
-   * only protection of the bytes on the way, and sent as UNSIGNED-PAYLOAD over HTTPS, where TLS protects
-   * them, as botocore and the AWS CLI do: hashing each part costs ~1.5 s of CPU per GB here, the server's
-   * check of it ~0.8 s. 'always': signed whatever the protocol. A file within one part is always signed,
-   * with the SHA-256 attache computes anyway.
+   * Whether multipart parts carry their SHA-256 in their SigV4 signature. Hashing each part costs ~1.5 s of
+   * CPU per GB here, the server's check of it ~0.8 s; over HTTPS, TLS protects the bytes anyway, and botocore
+   * and the AWS CLI send S3 parts as UNSIGNED-PAYLOAD there.
+   * - 'auto' (default): unsigned to AWS S3 itself (no endpoint: HTTPS), signed to any other endpoint, since
+   *   S3-compatible servers vary (Alibaba OSS requires the body's hash on every PUT);
+   * - 'unsigned-over-https': unsigned whenever the endpoint is HTTPS (MinIO, R2, Ceph RGW behind TLS),
+   *   signed over plain HTTP, where the hash is the bytes' only protection on the way;
+   * - 'always': signed.
+   * A file within one part is always signed, with the SHA-256 attache computes anyway.
    */
-  readonly payloadSigning?: 'auto' | 'always';
+  readonly payloadSigning?: PayloadSigning;
 }
 
 /** The options with their defaults applied, checked. */
@@ -83,8 +89,7 @@ export function s3SettingsFrom(options: S3ObjectStoreOptions): S3Settings {
     partSize: options.partSizeBytes ?? 8 * MIB,
     queueSize: options.queueSize ?? 2,
     requestTimeoutMs: options.requestTimeoutMs ?? 30_000,
-    // Without an endpoint the SDK talks to AWS, over HTTPS.
-    signsParts: options.payloadSigning === 'always' || (options.endpoint !== undefined && new URL(options.endpoint).protocol === 'http:'),
+    signsParts: signsParts(options.payloadSigning ?? 'auto', options.endpoint),
   };
   if (!settings.bucket) throw new TypeError('S3ObjectStore needs a bucket');
   if (!settings.region) throw new TypeError('S3ObjectStore needs a region');
@@ -103,6 +108,12 @@ export function s3SettingsFrom(options: S3ObjectStoreOptions): S3Settings {
     throw new TypeError('S3ObjectStore: queueSize must be a positive integer');
   }
   return settings;
+}
+
+function signsParts(signing: PayloadSigning, endpoint: string | undefined): boolean {
+  // Without an endpoint the SDK talks to AWS S3, over HTTPS.
+  if (endpoint === undefined) return signing === 'always';
+  return signing !== 'unsigned-over-https' || new URL(endpoint).protocol !== 'https:';
 }
 
 export function createS3Client(options: S3ObjectStoreOptions, settings: S3Settings): S3Client {
