@@ -1,4 +1,5 @@
 import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
+import { givePayloadHash } from './payload-hash.ts';
 
 export type PayloadSigning = 'auto' | 'unsigned-over-https' | 'always';
 
@@ -143,21 +144,8 @@ export function createS3Client(options: S3ObjectStoreOptions, settings: S3Settin
       socketTimeout: requestTimeout,
     },
   });
-  if (!settings.signsParts) sendPartsUnsigned(client);
+  if (!settings.signsParts) {
+    givePayloadHash(client.middlewareStack, 'attacheUnsignedParts', (command) => (command === 'UploadPartCommand' ? 'UNSIGNED-PAYLOAD' : undefined));
+  }
   return client;
-}
-
-/**
- * UploadPart requests signed with UNSIGNED-PAYLOAD: the SigV4 signer takes a payload hash given in
- * x-amz-content-sha256 as it is instead of hashing the body.
- */
-function sendPartsUnsigned(client: S3Client): void {
-  client.middlewareStack.add(
-    (next, context) => (args) => {
-      const request = args.request as { headers?: Record<string, string> };
-      if (context.commandName === 'UploadPartCommand' && request.headers !== undefined) request.headers['x-amz-content-sha256'] = 'UNSIGNED-PAYLOAD';
-      return next(args);
-    },
-    { step: 'build', name: 'attacheUnsignedParts' },
-  );
 }

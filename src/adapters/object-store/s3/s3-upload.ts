@@ -7,6 +7,7 @@ import type { ContentDigest } from '../content-digest.ts';
 import { contentDispositionFor, IMMUTABLE_CACHE_CONTROL } from '../object-headers.ts';
 import type { PutInProgress } from '../put-lifecycle.ts';
 import { BodyParts, type PartBufferPool } from './body-parts.ts';
+import { givePayloadHash } from './payload-hash.ts';
 import { copyWithinS3, type S3ObjectHeaders } from './s3-copy.ts';
 import { uploadMultipart } from './s3-multipart.ts';
 
@@ -88,7 +89,8 @@ export class S3Upload {
       // Never overwrite: S3 answers 412 when the key is taken.
       IfNoneMatch: '*',
     });
-    await client.send(withPayloadHash(command, digest.sha256));
+    givePayloadHash(command.middlewareStack, 'attachePayloadHash', () => digest.sha256);
+    await client.send(command);
   }
 
   /**
@@ -114,17 +116,4 @@ export class S3Upload {
       throw new StorageUnavailable(this.#target.describe(`keep the SHA-256 of "${key}"`, error), { cause: error });
     }
   }
-}
-
-/** The SigV4 payload hash a request is signed with, given instead of computed by the SDK. */
-function withPayloadHash<C extends PutObjectCommand>(command: C, sha256: string): C {
-  command.middlewareStack.add(
-    (next) => (args) => {
-      const request = args.request as { headers?: Record<string, string> };
-      if (request.headers !== undefined) request.headers['x-amz-content-sha256'] = sha256;
-      return next(args);
-    },
-    { step: 'build', name: 'attachePayloadHash' },
-  );
-  return command;
 }
