@@ -65,6 +65,8 @@ export async function runPut(
   // A body that failed before it was handed over may have emitted its error already.
   if (body.errored) throw body.errored;
   const put = new Put(body, signal);
+  // Whether what the backend may have stored was taken back; unconfirmed, the deferred cleanup retries.
+  const undo = () => steps.undoStored().then(() => true, () => false);
   try {
     try {
       await steps.upload(put);
@@ -78,14 +80,14 @@ export async function runPut(
     // Aborted once the last byte had gone: the request carrying it cannot be recalled, and the
     // backend may store the object although the put gave up on the answer (a resumable upload's
     // final PUT, a CompleteMultipartUpload).
-    const undone = signal?.aborted && body.readableEnded ? await steps.undoStored().then(() => true, () => false) : true;
+    const undone = signal?.aborted && body.readableEnded ? await undo() : true;
     if (error instanceof StorageUnavailable || !settled || !undone) cleanup?.schedule(key);
     throw error;
   } finally {
     if (!body.readableEnded) body.destroy();
   }
   if (signal?.aborted) {
-    await steps.undoStored().catch(() => cleanup?.schedule(key));
+    if (!(await undo())) cleanup?.schedule(key);
     throw signal.reason;
   }
   // The backend answers: undo earlier failed writes now rather than at their next turn.
