@@ -12,30 +12,15 @@ export async function throughputScenario(bench: BenchContext): Promise<void> {
   bench.log(`${scenario}: median of ${bench.runs} alternating rounds after a warm-up upload`);
   const spec = { fileName: 'large.pdf', sessionId: '1' } as const;
   const rawSink = httpSubject('raw sink', await bench.baseline('raw-sink.ts'), bench.token, { ...spec, order: 'file-first' });
-  const parserDrained = httpSubject(
-    'Koa + @koa/multer parsing alone, file drained',
-    await bench.baseline('multer-drain-baseline.ts', { DRAIN_TO: 'nowhere' }),
-    bench.token,
-    { ...spec, order: 'file-first' },
-  );
-  const parserHashing = httpSubject(
-    'Koa + @koa/multer parsing alone, file drained and hashed (SHA-256)',
-    await bench.baseline('multer-drain-baseline.ts', { DRAIN_TO: 'sha256' }),
-    bench.token,
-    { ...spec, order: 'file-first' },
-  );
-  const parserKeeping = httpSubject(
-    'Koa + @koa/multer parsing alone, file hashed (SHA-256) and kept in memory until answered',
-    await bench.baseline('multer-drain-baseline.ts', { DRAIN_TO: 'memory' }),
-    bench.token,
-    { ...spec, order: 'file-first' },
-  );
-  const parserToDisk = httpSubject(
-    'Koa + @koa/multer parsing alone, file written to local disk',
-    await bench.baseline('multer-drain-baseline.ts', { DRAIN_TO: 'disk' }),
-    bench.token,
-    { ...spec, order: 'file-first' },
-  );
+  const parser = async (what: string, drainTo: string) =>
+    httpSubject(`Koa + @koa/multer parsing alone, ${what}`, await bench.baseline('multer-drain-baseline.ts', { DRAIN_TO: drainTo }), bench.token, {
+      ...spec,
+      order: 'file-first',
+    });
+  const parserDrained = await parser('file drained', 'nowhere');
+  const parserHashing = await parser('file drained and hashed (SHA-256)', 'sha256');
+  const parserKeeping = await parser('file hashed (SHA-256) and kept in memory until answered', 'memory');
+  const parserToDisk = await parser('file written to local disk', 'disk');
   const attache: { driver: 'memory' | 'local'; order: (typeof ORDERS)[number]; subject: Subject }[] = [];
   for (const driver of ['memory', 'local'] as const) {
     for (const order of ORDERS) {
