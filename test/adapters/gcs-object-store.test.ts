@@ -1,5 +1,5 @@
 import { createHash, generateKeyPairSync, randomUUID, verify } from 'node:crypto';
-import { createServer, request, type IncomingMessage } from 'node:http';
+import { createServer, type IncomingMessage } from 'node:http';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Storage } from '@google-cloud/storage';
@@ -9,6 +9,7 @@ import { readHead } from '../../src/shared/stream-head.ts';
 import { FileTooLarge, ObjectAlreadyExists, StorageUnavailable } from '../../src/domain/errors.ts';
 import type { ObjectKey } from '../../src/domain/object-key.ts';
 import { objectStoreContract } from '../contracts/object-store-contract.ts';
+import { forwardRequest } from '../support/forward-request.ts';
 import { failingStream, generatedStream, readAll, sha256, stallingStream } from '../support/streams.ts';
 import {
   closedPortEndpoint,
@@ -54,12 +55,7 @@ async function startRefusingProxy(target: string, refuse: (request: IncomingMess
       gcsError(outgoing, 403, 'forbidden', 'refused by the test');
       return;
     }
-    const upstream = request(new URL(incoming.url ?? '/', target), { method: incoming.method, headers: incoming.headers }, (answer) => {
-      outgoing.writeHead(answer.statusCode ?? 502, answer.headers);
-      answer.pipe(outgoing);
-    });
-    upstream.on('error', () => outgoing.destroy());
-    incoming.pipe(upstream);
+    forwardRequest(target, incoming, outgoing);
   });
   await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
   return {
