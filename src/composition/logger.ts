@@ -1,10 +1,10 @@
 import { pino, type DestinationStream, type Logger, type LoggerOptions } from 'pino';
 import { ConfigError, type Config } from './config.ts';
 
-/** Keys pino blanks at the top of a line, and one level down (the `*.` paths). */
-const SECRET_KEYS = ['authorization', 'token'] as const;
+/** What pino blanks at the top of a line, and one level down (the same paths under `*.`). */
 const TOP_LEVEL_REDACT = ['authorization', 'headers.authorization', 'token'];
-const NESTED_REDACT = ['*.authorization', '*.headers.authorization', '*.token'];
+const NESTED_REDACT = TOP_LEVEL_REDACT.map((path) => `*.${path}`);
+const SECRET_PATHS = TOP_LEVEL_REDACT.map((path) => path.split('.'));
 
 /**
  * The process's logger: JSON lines for machines, or pino-pretty for a developer at a terminal.
@@ -64,13 +64,19 @@ function mayHoldNestedSecret(line: unknown): boolean {
   if (line instanceof Error) return true;
   for (const key in line) {
     const value = (line as Record<string, unknown>)[key];
-    if (value === null || typeof value !== 'object') continue;
-    // `in`, not own keys: pino's err serializer copies inherited enumerable fields too.
-    if (SECRET_KEYS.some((secret) => secret in value)) return true;
-    const headers = (value as { headers?: unknown }).headers;
-    if (headers !== null && typeof headers === 'object' && 'authorization' in headers) return true;
+    if (SECRET_PATHS.some((path) => hasPath(value, path))) return true;
   }
   return false;
+}
+
+/** Whether `value` has `path`, own or inherited (pino's err serializer copies inherited enumerable fields too). */
+function hasPath(value: unknown, path: readonly string[]): boolean {
+  let at = value;
+  for (const key of path) {
+    if (at === null || typeof at !== 'object' || !(key in at)) return false;
+    at = (at as Record<string, unknown>)[key];
+  }
+  return true;
 }
 
 function prettyResolves(): boolean {
