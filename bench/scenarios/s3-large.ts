@@ -1,8 +1,7 @@
 // Large files to S3 (a Ceph RGW started for the run): attache in both field orders against a
 // direct lib-storage upload (the ceiling) and against the multer-s3 recipe users would write instead,
 // over plain HTTP, and over HTTPS (a TLS terminator in front of RGW), as on AWS.
-import { join } from 'node:path';
-import { trustTestCertificate } from '../../test/support/s3/recording-s3-proxy.ts';
+import { TEST_TLS, trustTestCertificate } from '../../test/support/s3/recording-s3-proxy.ts';
 import { s3ClientFor } from '../../test/support/s3/rgw-global-setup.ts';
 import { alternatingRounds, type Load } from '../lib/alternating-rounds.ts';
 import type { BenchContext } from '../lib/bench-context.ts';
@@ -36,7 +35,7 @@ export async function s3LargeScenario(bench: BenchContext): Promise<void> {
 export async function s3TlsScenario(bench: BenchContext): Promise<void> {
   const rgw = await bench.rgw();
   const terminator = await bench.baseline('tls-terminator.ts', { TARGET_PORT: new URL(rgw.server.endpoint).port });
-  const trust = { NODE_EXTRA_CA_CERTS: join(import.meta.dirname, '../../test/support/s3/tls/cert.pem') };
+  const trust = { NODE_EXTRA_CA_CERTS: TEST_TLS.cert };
   trustTestCertificate();
   const client = s3ClientFor({ ...rgw.server, endpoint: terminator.url });
   try {

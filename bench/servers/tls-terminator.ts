@@ -4,13 +4,12 @@
 // or tls.setDefaultCACertificates. Upstream: TARGET_PORT on 127.0.0.1.
 import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
-import { join } from 'node:path';
 import { createServer } from 'node:tls';
+import { TEST_TLS } from '../../test/support/s3/recording-s3-proxy.ts';
 
-const TLS_DIR = join(import.meta.dirname, '../../test/support/s3/tls');
 const targetPort = Number(process.env.TARGET_PORT);
 
-const server = createServer({ key: readFileSync(join(TLS_DIR, 'key.pem')), cert: readFileSync(join(TLS_DIR, 'cert.pem')) }, (client) => {
+const server = createServer({ key: readFileSync(TEST_TLS.key), cert: readFileSync(TEST_TLS.cert) }, (client) => {
   const upstream = connect(targetPort, '127.0.0.1');
   client.pipe(upstream).pipe(client);
   const close = () => {

@@ -14,7 +14,8 @@ export interface SeenRequest {
   readonly payloadHash: string | undefined;
 }
 
-const TLS_DIR = join(import.meta.dirname, 'tls');
+/** The test certificate and its key (see trustTestCertificate), for whatever serves TLS in tests and the bench. */
+export const TEST_TLS = { cert: join(import.meta.dirname, 'tls', 'cert.pem'), key: join(import.meta.dirname, 'tls', 'key.pem') };
 
 /**
  * The proxy's self-signed certificate (for 127.0.0.1 and localhost, valid to 2126; made with
@@ -23,7 +24,7 @@ const TLS_DIR = join(import.meta.dirname, 'tls');
  * trusted by this process's TLS clients from now on, as a CA-issued one would be.
  */
 export function trustTestCertificate(): void {
-  const cert = readFileSync(join(TLS_DIR, 'cert.pem'), 'utf8');
+  const cert = readFileSync(TEST_TLS.cert, 'utf8');
   const trusted = getCACertificates('default');
   if (!trusted.includes(cert)) setDefaultCACertificates([...trusted, cert]);
 }
@@ -51,7 +52,7 @@ export async function startS3Proxy(target: string, options: { refuse?: (request:
     forwardRequest(target, incoming, outgoing);
   };
   const server = options.tls
-    ? createHttpsServer({ key: readFileSync(join(TLS_DIR, 'key.pem')), cert: readFileSync(join(TLS_DIR, 'cert.pem')) }, forward)
+    ? createHttpsServer({ key: readFileSync(TEST_TLS.key), cert: readFileSync(TEST_TLS.cert) }, forward)
     : createHttpServer(forward);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return {
