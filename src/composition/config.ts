@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { HttpIntrospectionAuthOptions } from '../adapters/auth/http-introspection-auth.ts';
-import { ENVIRONMENT, type Environment } from './environment.ts';
+import { DEFAULT_PREVIEW_MAX_HELD_BYTES, ENVIRONMENT, type Environment } from './environment.ts';
 
 export { configurationTable, ENVIRONMENT, ENVIRONMENT_VARIABLES } from './environment.ts';
 
@@ -73,6 +73,7 @@ export interface PreviewConfig {
   readonly maxPixels: number;
   readonly concurrency: number;
   readonly maxWaiting: number;
+  readonly maxHeldBytes: number;
   readonly timeoutMs: number;
 }
 
@@ -147,7 +148,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     malwareScan: malwareScanConfig(e, present),
     previews:
       e.PREVIEWS === 'on'
-        ? { maxPx: e.PREVIEW_MAX_PX, maxPixels: e.PREVIEW_MAX_PIXELS, concurrency: e.PREVIEW_CONCURRENCY, maxWaiting: e.PREVIEW_MAX_WAITING, timeoutMs: e.PREVIEW_TIMEOUT_MS }
+        ? {
+            maxPx: e.PREVIEW_MAX_PX,
+            maxPixels: e.PREVIEW_MAX_PIXELS,
+            concurrency: e.PREVIEW_CONCURRENCY,
+            maxWaiting: e.PREVIEW_MAX_WAITING,
+            // The largest file allowed must fit, or the largest photos would never get a preview.
+            maxHeldBytes: e.PREVIEW_MAX_HELD_BYTES ?? Math.max(DEFAULT_PREVIEW_MAX_HELD_BYTES, e.MAX_FILE_SIZE),
+            timeoutMs: e.PREVIEW_TIMEOUT_MS,
+          }
         : undefined,
     stripMetadata: e.STRIP_METADATA === 'on',
   };

@@ -56,6 +56,8 @@ const originList = z
       .filter((o) => o !== ''),
   )
   .pipe(z.array(origin));
+/** PREVIEW_MAX_HELD_BYTES when neither it nor a larger MAX_FILE_SIZE is set. */
+export const DEFAULT_PREVIEW_MAX_HELD_BYTES = 64 * 1024 * 1024;
 const urlMode = z.enum(['public', 'signed'], 'must be public or signed');
 const payloadSigning = z.enum(['auto', 'unsigned-over-https', 'always'], 'must be auto, unsigned-over-https or always');
 /** SigV4 and GCS V4 signatures are valid for at most 7 days. */
@@ -177,7 +179,11 @@ export const ENVIRONMENT = z.object({
   }),
   PREVIEW_CONCURRENCY: documented(integer(1, 64).default(1), { doc: 'Images decoded at once; the others wait, their bytes in memory.' }),
   PREVIEW_MAX_WAITING: documented(integer(0, 1000).default(16), {
-    doc: 'Images held waiting for a decode beyond those being decoded; more are stored without a preview (`busy`). Bounds memory: about (concurrency + this) × the images’ size.',
+    doc: 'Whole images waiting for a decode beyond those being decoded; more are stored without a preview (`busy`).',
+  }),
+  PREVIEW_MAX_HELD_BYTES: documented(integer(0, Number.MAX_SAFE_INTEGER).optional(), {
+    default: '67108864 (64 MiB), or `MAX_FILE_SIZE` when larger',
+    doc: 'Bytes of images held in memory for previews across all uploads, from their first byte until decoded; an image that would go over is stored without a preview (`busy`). Bounds what previews hold, however slowly images arrive.',
   }),
   PREVIEW_TIMEOUT_MS: documented(integer(1000, 600_000).default(20_000), { doc: 'Longest one preview may take; a slower image is stored without one.' }),
   STRIP_METADATA: documented(onOff.default('off'), {

@@ -1,5 +1,6 @@
 import { Readable } from 'node:stream';
 import { FileTooLarge } from '../domain/errors.ts';
+import { ChunkBlocks } from './chunk-blocks.ts';
 import { whenReadableSettles } from './readable-settled.ts';
 import { STREAM_BUFFER_BYTES } from './stream-buffer.ts';
 
@@ -11,7 +12,10 @@ export interface StreamHead {
   readonly head: Buffer;
   /** Whether the source ended within `minBytes`: the rest stream is then the whole source, in memory. */
   readonly ended: boolean;
-  /** The chunks read, as they came: all of the source when it ended within `minBytes`. */
+  /**
+   * The chunks read, small ones gathered into blocks (ChunkBlocks): all of the source when it
+   * ended within `minBytes`.
+   */
   readonly chunks: readonly Buffer[];
   /** Every byte of the source, the head included, from the start. */
   readonly rest: Readable;
@@ -28,12 +32,14 @@ const asBuffer = (data: Buffer | string): Buffer => (typeof data === 'string' ? 
  * With `maxBytes`, more than that many bytes fail with FileTooLarge before the chunk that
  * crosses the limit is passed on: the limit holds while streaming, not after the fact.
  *
- * The rest stream is the only stage added, and it passes chunks on as they came: an async
- * iterator or read() would join buffered chunks into new Buffers, a copy of every file.
+ * The rest stream is the only stage added, and it passes large chunks on as they came (an async
+ * iterator or read() would join buffered chunks into new Buffers, a copy of every file) and small
+ * ones gathered into blocks, so that nothing downstream holds one Buffer per network packet.
  */
 export function readHead(source: Readable, minBytes: number, maxBytes = Number.POSITIVE_INFINITY): Promise<StreamHead> {
   return new Promise((resolve, reject) => {
     const headChunks: Buffer[] = [];
+    const headBlocks = new ChunkBlocks((block) => headChunks.push(block));
     let bytes = 0;
     let settled = false;
 
@@ -45,7 +51,7 @@ export function readHead(source: Readable, minBytes: number, maxBytes = Number.P
         source.destroy();
         return;
       }
-      headChunks.push(chunk);
+      headBlocks.write(chunk);
       if (bytes >= minBytes) settle(false);
     };
     const onHeadEnd = () => settle(true);
@@ -74,6 +80,7 @@ export function readHead(source: Readable, minBytes: number, maxBytes = Number.P
       settled = true;
       source.pause();
       detach();
+      headBlocks.flush();
       const headLength = ended ? bytes : minBytes;
       // A source still running must be taken over now (its errors need a listener); an ended
       // one's chunks are all there, so their stream is built only for a caller that wants it.
@@ -139,6 +146,9 @@ function restOf(source: Readable, chunks: Buffer[], bytesSoFar: number, maxBytes
     },
   });
   for (const chunk of chunks) rest.push(chunk);
+  const blocks = new ChunkBlocks((block) => {
+    if (!rest.push(block)) source.pause();
+  });
 
   // The source is paused, so listening to 'data' does not start it: read() does.
   const onData = (data: Buffer | string) => {
@@ -149,10 +159,13 @@ function restOf(source: Readable, chunks: Buffer[], bytesSoFar: number, maxBytes
       fail(new FileTooLarge(maxBytes));
       return;
     }
-    if (!rest.push(chunk)) source.pause();
+    blocks.write(chunk);
   };
   source.on('data', onData);
-  source.once('end', () => rest.push(null));
+  source.once('end', () => {
+    blocks.flush();
+    rest.push(null);
+  });
   whenReadableSettles(source, (error) => {
     if (error) fail(error);
   });

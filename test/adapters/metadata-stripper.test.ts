@@ -9,15 +9,17 @@ import { pngChunk } from '../../src/adapters/image/png-chunk.ts';
 import { ALLOWED_EXTENSIONS, type AllowedExtension } from '../../src/domain/file-types.ts';
 import { UnsupportedFileType } from '../../src/domain/errors.ts';
 import { fixture } from '../contracts/image-previewer-contract.ts';
+import { jpegOfEmptySegments, jpegOfRestartMarkers, pngOfEmptyChunks, pngWithChunks } from '../support/hostile-images.ts';
 
 const stripper = new JpegPngMetadataStripper();
 
-/** What the stripper makes of `parts`, fed in that order. */
-async function stripped(extension: AllowedExtension, parts: readonly Uint8Array[]): Promise<Buffer> {
+/** What the stripper makes of `parts`, fed in that order; `pieces` counts the Buffers it passed on. */
+async function stripped(extension: AllowedExtension, parts: readonly Uint8Array[], pieces?: { count: number }): Promise<Buffer> {
   const out: Buffer[] = [];
   const sink = new Writable({
     write(chunk: Buffer, _encoding, done) {
       out.push(chunk);
+      if (pieces) pieces.count++;
       done();
     },
   });
@@ -149,6 +151,40 @@ describe('JpegPngMetadataStripper', () => {
       expect(tables(out).equals(tables(photo))).toBe(true);
     });
 
+    it('keeps a JFIF APP0 without its thumbnail, and drops JFXX thumbnails and other APP0s', async () => {
+      const base = fixture('progressive.jpg');
+      const jfif = jpegSegments(base).find((s) => s.marker === 0xe0)!.payload;
+      expect(jfif.length).toBe(14);
+      const withThumbnail = Buffer.concat([jfif.subarray(0, 12), Buffer.from([2, 1]), Buffer.alloc(6, 0x7f)]);
+      const jpeg = Buffer.concat([
+        base.subarray(0, 2),
+        jpegSegment(0xe0, withThumbnail),
+        jpegSegment(0xe0, Buffer.concat([Buffer.from('JFXX\0\x13\x01\x01', 'latin1'), Buffer.from(JANE)])),
+        jpegSegment(0xe0, Buffer.concat([Buffer.from('AVI1\0', 'latin1'), Buffer.from(JANE)])),
+        base.subarray(2 + 4 + jfif.length),
+      ]);
+      const out = await whole(jpeg);
+      expect(out.equals(base)).toBe(true);
+      expect(out.includes(JANE)).toBe(false);
+    });
+
+    it.each([
+      ['restart markers outside scan data', () => jpegOfRestartMarkers(12_500_000), /marker 0xd0 outside scan data/],
+      ['millions of empty comment segments', () => jpegOfEmptySegments(6_000_000), /more markers than any encoder writes/],
+      ['millions of fill bytes', () => Buffer.concat([Buffer.from([0xff, 0xd8]), Buffer.alloc(24_000_000, 0xff), Buffer.from([0xd9])]), /more markers than any encoder writes/],
+    ])('refuses %s within its first 64 KiB', async (_what, bytesOf, reason) => {
+      const jpeg = bytesOf();
+      await expect(stripped('jpg', [jpeg.subarray(0, 64 * 1024)])).rejects.toMatchObject({ detail: expect.stringMatching(reason) });
+    });
+
+    it('passes on blocks, not a Buffer per marker or per byte received', async () => {
+      const photo = fixture('progressive.jpg');
+      const pieces = { count: 0 };
+      const out = await stripped('jpg', Array.from(photo, (b) => Uint8Array.of(b)), pieces);
+      expect(out.equals(await whole(photo))).toBe(true);
+      expect(pieces.count).toBeLessThanOrEqual(Math.ceil(out.length / (64 * 1024)) + 1);
+    });
+
     it('drops an EXIF without orientation (or orientation 1) whole', async () => {
       const upright = await sharp(fixture('progressive.jpg')).withExif({ IFD0: { Orientation: '1', Artist: JANE } }).jpeg().toBuffer();
       const out = await whole(upright);
@@ -171,11 +207,11 @@ describe('JpegPngMetadataStripper', () => {
   describe('a PNG', () => {
     const original = fixture('metadata.png');
 
-    it('loses its tEXt, zTXt, iTXt (XMP) and tIME, and its eXIf but for the orientation; keeps the rest with valid CRCs', async () => {
+    it('loses its tEXt, zTXt, iTXt (XMP), tIME and bKGD, and its eXIf but for the orientation; keeps what shows the image with valid CRCs', async () => {
       expect(pngChunks(original).map((c) => c.type)).toEqual(['IHDR', 'gAMA', 'cHRM', 'bKGD', 'tIME', 'tEXt', 'tEXt', 'tEXt', 'eXIf', 'zTXt', 'iTXt', 'IDAT', 'IEND']);
       const out = await whole(original, 'png');
       const chunks = pngChunks(out);
-      expect(chunks.map((c) => c.type)).toEqual(['IHDR', 'gAMA', 'cHRM', 'bKGD', 'eXIf', 'IDAT', 'IEND']);
+      expect(chunks.map((c) => c.type)).toEqual(['IHDR', 'gAMA', 'cHRM', 'eXIf', 'IDAT', 'IEND']);
       expect(chunks.every((c) => c.crcValid)).toBe(true);
       expect(exifReader(chunks.find((c) => c.type === 'eXIf')!.data)).toEqual({ bigEndian: true, Image: { Orientation: 6 } });
       const after = await sharp(out).metadata();
@@ -188,11 +224,34 @@ describe('JpegPngMetadataStripper', () => {
       expect((await pixelsOf(out)).equals(await pixelsOf(original))).toBe(true);
     });
 
-    it('keeps a 16-bit PNG’s pixels exactly, dropping only its text and time', async () => {
+    it('keeps a 16-bit PNG’s pixels exactly, dropping its text, time and background hint', async () => {
       const png = fixture('sixteen-bit.png');
       const out = await whole(png, 'png');
-      expect(pngChunks(out).map((c) => c.type)).toEqual(pngChunks(png).map((c) => c.type).filter((t) => !['tEXt', 'tIME'].includes(t)));
+      expect(pngChunks(out).map((c) => c.type)).toEqual(pngChunks(png).map((c) => c.type).filter((t) => !['tEXt', 'tIME', 'bKGD'].includes(t)));
       expect((await pixelsOf(out)).equals(await pixelsOf(png))).toBe(true);
+    });
+
+    it('keeps only the chunks that show the image: C2PA (caBX), a private exIf, private and unknown ancillary chunks go', async () => {
+      const kept: Array<[string, string]> = [['sRGB', '\0'], ['pHYs', '\0\0\x0b\x13\0\0\x0b\x13\x01'], ['tRNS', '\0\0\0\0\0\0']];
+      const png = pngWithChunks([...kept, ['caBX', `c2pa manifest of ${JANE}`], ['exIf', JANE], ['prVt', JANE], ['zzZz', JANE], ['bKGD', '\0\0\0\0\0\0']]);
+      const out = await whole(png, 'png');
+      expect(pngChunks(out).map((c) => c.type)).toEqual(['IHDR', 'sRGB', 'pHYs', 'tRNS', 'IDAT', 'IEND']);
+      expect(out.includes(JANE)).toBe(false);
+      expect((await pixelsOf(out)).equals(await pixelsOf(png))).toBe(true);
+    });
+
+    it('refuses a critical chunk no decoder knows, and millions of empty chunks, at once', async () => {
+      await expect(whole(pngWithChunks([['ABCD', JANE]]), 'png')).rejects.toMatchObject({ detail: expect.stringMatching(/critical chunk no decoder knows \(ABCD\)/) });
+      const flood = pngOfEmptyChunks(2_200_000);
+      await expect(stripped('png', [flood.subarray(0, 64 * 1024)])).rejects.toMatchObject({ detail: expect.stringMatching(/more chunks than any encoder writes/) });
+    });
+
+    it('passes on blocks, not a Buffer per chunk, however the bytes are cut', async () => {
+      const png = pngWithChunks(Array.from({ length: 800 }, (_, i) => ['IDAT', ''] as [string, string]).concat([]));
+      const pieces = { count: 0 };
+      const out = await stripped('png', Array.from(png, (b) => Uint8Array.of(b)), pieces);
+      expect(out.equals(await whole(png, 'png'))).toBe(true);
+      expect(pieces.count).toBeLessThanOrEqual(Math.ceil(out.length / (64 * 1024)) + 1);
     });
 
     it('drops whatever follows IEND', async () => {

@@ -1,6 +1,7 @@
 import { Readable } from 'node:stream';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
+import { decodeHevc } from '../../src/adapters/image/hevc-decoder.ts';
 import { SharpImagePreviewer } from '../../src/adapters/image/sharp-image-previewer.ts';
 import { fixture, imagePreviewerContract, streamOf } from '../contracts/image-previewer-contract.ts';
 
@@ -23,6 +24,16 @@ const cpuMs = (from: NodeJS.CpuUsage) => {
   const used = process.cpuUsage(from);
   return Math.round((used.user + used.system) / 1000);
 };
+
+/** `heic` with every ispe (the size its container declares) rewritten to `width` x `height`: its stream still decodes to its real size. */
+function heicDeclaring(heic: Buffer, width: number, height: number): Buffer {
+  const lying = Buffer.from(heic);
+  for (let at = lying.indexOf('ispe'); at !== -1; at = lying.indexOf('ispe', at + 4)) {
+    lying.writeUInt32BE(width, at + 8);
+    lying.writeUInt32BE(height, at + 12);
+  }
+  return lying;
+}
 
 const MB = 1024 * 1024;
 const mb = (bytes: number) => Math.round(bytes / MB);
@@ -88,19 +99,57 @@ describe('SharpImagePreviewer', () => {
     );
   });
 
-  it('answers busy, reading the content to its end, once it holds as many images as it may', async () => {
+  it('answers busy, reading the content to its end, once as many whole images wait as it may hold', async () => {
     const previewer = new SharpImagePreviewer({ concurrency: 1, maxWaiting: 0 });
-    const controller = new AbortController();
-    const stalled = new Readable({ read() {} });
-    stalled.push(fixture('progressive.jpg').subarray(0, 100));
-    const first = previewer.preview(stalled, 'jpg', controller.signal);
+    const decoding = previewer.preview(streamOf(fixture('twelve-megapixel.heic')), 'heic');
     const second = streamOf(fixture('progressive.jpg'));
     expect(await previewer.preview(second, 'jpg')).toEqual({ made: false, reason: 'busy' });
     expect(second.readableEnded).toBe(true);
-    controller.abort(new Error('done'));
-    await expect(first).rejects.toThrow('done');
+    expect(await decoding).toMatchObject({ made: true });
     // Its place is free again.
     expect(await previewer.preview(streamOf(fixture('progressive.jpg')), 'jpg')).toMatchObject({ made: true });
+  });
+
+  it('gives no decode place to images still arriving: 17 uploads stalled part-way leave later photos their previews', async () => {
+    const previewer = new SharpImagePreviewer({ concurrency: 1, maxWaiting: 0 });
+    const controller = new AbortController();
+    const stalled = Array.from({ length: 17 }, () => {
+      const stream = new Readable({ read() {} });
+      stream.push(Buffer.alloc(300 * 1024, 0xab));
+      return previewer.preview(stream, 'jpg', controller.signal);
+    });
+    for (let i = 0; i < 3; i++) expect(await previewer.preview(streamOf(fixture('progressive.jpg')), 'jpg')).toMatchObject({ made: true });
+    controller.abort(new Error('stalled uploads cut off'));
+    for (const outcome of stalled) await expect(outcome).rejects.toThrow('stalled uploads cut off');
+  });
+
+  it('holds images within its byte budget, however they arrive: one that would go over is busy, and its bytes are given back', async () => {
+    const photo = fixture('progressive.jpg');
+    const previewer = new SharpImagePreviewer({ maxHeldBytes: photo.length * 2 });
+    const controller = new AbortController();
+    const arriving = new Readable({ read() {} });
+    // A byte per chunk, as a client sending one byte per TCP segment makes Node deliver them.
+    for (const byte of photo.subarray(0, photo.length - 1)) arriving.push(Uint8Array.of(byte));
+    const first = previewer.preview(arriving, 'jpg', controller.signal);
+    const big = streamOf(Buffer.concat([photo, photo]));
+    expect(await previewer.preview(big, 'jpg')).toEqual({ made: false, reason: 'busy' });
+    expect(big.readableEnded).toBe(true);
+    expect(await previewer.preview(streamOf(photo), 'jpg')).toMatchObject({ made: true });
+    arriving.push(photo.subarray(photo.length - 1));
+    arriving.push(null);
+    expect(await first).toMatchObject({ made: true });
+    // Everything given back: the largest image the budget allows gets its preview.
+    const asLargeAsTheBudget = Buffer.concat([photo, Buffer.alloc(photo.length)]); // what follows EOI is not read
+    expect(await previewer.preview(streamOf(asLargeAsTheBudget), 'jpg')).toMatchObject({ made: true });
+  });
+
+  it('refuses an HEIC whose stream decodes to more than it declares, and caps the decoder’s memory for what it declares', async () => {
+    const heic = fixture('twelve-megapixel.heic');
+    const lying = heicDeclaring(heic, 640, 480);
+    expect(await new SharpImagePreviewer().preview(streamOf(lying), 'heic')).toMatchObject({ made: false, reason: 'undecodable', width: 640, height: 480 });
+    const tight = await decodeHevc(heic, { maxPixels: 50_000_000, timeoutMs: 20_000, memory: { bytesPerPixel: 2, baseBytes: 16 * 1024 * 1024 } });
+    expect(tight).toMatchObject({ decoded: false, reason: 'undecodable', detail: expect.stringMatching(/more memory than its declared size allows/) });
+    expect(await decodeHevc(heic, { maxPixels: 50_000_000, timeoutMs: 20_000 })).toMatchObject({ decoded: true, width: 4032, height: 3024 });
   });
 
   it('answers timed-out when decoding takes longer than allowed, and frees its slot', async () => {

@@ -36,14 +36,29 @@ describe('readHead', () => {
     expect(all.subarray(0, head.length).equals(head)).toBe(true);
   });
 
-  it('passes the chunks after the head on as they came, without copying them', async () => {
-    const chunks = Array.from({ length: 8 }, (_, i) => Buffer.alloc(4 * KiB, i));
+  it('passes large chunks after the head on as they came, without copying them', async () => {
+    const chunks = Array.from({ length: 8 }, (_, i) => Buffer.alloc(32 * KiB, i));
     const passedOn: Buffer[] = [];
     const { rest } = await readHead(chunkStream(chunks).stream, 1);
     rest.on('data', (chunk: Buffer) => passedOn.push(chunk));
     await once(rest, 'end');
     expect(passedOn).toHaveLength(chunks.length);
     for (let i = 1; i < chunks.length; i++) expect(passedOn[i]).toBe(chunks[i]);
+  });
+
+  it('gathers small chunks into 64 KiB blocks, in the head and after it: a byte per chunk is not a Buffer per byte', async () => {
+    const bytes = Buffer.from(Array.from({ length: 300 * KiB }, (_, i) => (i * 7) % 251));
+    const chunks = Array.from(bytes, (b) => Buffer.of(b));
+    const head = await readHead(chunkStream(chunks).stream, 100 * KiB);
+    expect(head.chunks.length).toBeLessThanOrEqual(2);
+    expect(head.head.equals(bytes.subarray(0, 100 * KiB))).toBe(true);
+    const passedOn: Buffer[] = [];
+    head.rest.on('data', (chunk: Buffer) => passedOn.push(chunk));
+    await once(head.rest, 'end');
+    expect(Buffer.concat(passedOn).equals(bytes)).toBe(true);
+    expect(passedOn.length).toBeLessThanOrEqual(Math.ceil(bytes.length / (64 * KiB)) + 2);
+    const held = await readHead(chunkStream(chunks.slice(0, 1000)).stream, 100 * KiB);
+    expect({ ended: held.ended, chunks: held.chunks.length, bytes: held.head.equals(bytes.subarray(0, 1000)) }).toEqual({ ended: true, chunks: 1, bytes: true });
   });
 
   it('returns the whole source as the head when it ends before minBytes', async () => {

@@ -5,7 +5,17 @@ import { Worker } from 'node:worker_threads';
 export interface HevcDecodeRequest {
   readonly bytes: Uint8Array;
   readonly maxPixels: number;
+  /** The decoder's WebAssembly memory may grow to memoryBaseBytes + this × the pixels the image declares. */
+  readonly memoryBytesPerPixel: number;
+  readonly memoryBaseBytes: number;
 }
+
+/**
+ * libheif and libde265 use ~7 bytes of WebAssembly memory per pixel (a 12-megapixel photo: 101 MB,
+ * of which ~20 MB is the module's own): 10 per pixel and 64 MiB leave room for 4:4:4 and 10-bit
+ * streams, and stop a stream that decodes to more than its container declares.
+ */
+export const HEVC_MEMORY = { bytesPerPixel: 10, baseBytes: 64 * 1024 * 1024 } as const;
 
 export type HevcDecodeReply =
   | { readonly decoded: true; readonly width: number; readonly height: number; readonly hasAlpha: boolean; readonly rgba: Uint8ClampedArray }
@@ -23,13 +33,16 @@ const WORKER_URL = new URL(`./hevc-decode-worker${extname(fileURLToPath(import.m
 /**
  * Decodes an HEVC-coded HEIC to RGBA (its rotation and mirroring applied) in a worker thread of
  * its own, ended when done. Resolves decoded:false when the file cannot be decoded, declares
- * more than `maxPixels`, or takes longer than `timeoutMs` (the worker is then terminated:
- * WebAssembly stops where it is). Rejects only with the signal's reason, once the worker is gone.
+ * more than `maxPixels`, needs more memory than `memory` allows for what it declares, or takes
+ * longer than `timeoutMs` (the worker is then terminated: WebAssembly stops where it is). Rejects only with the signal's reason, once the worker is gone.
  */
-export function decodeHevc(bytes: Uint8Array, options: { maxPixels: number; timeoutMs: number; signal?: AbortSignal | undefined }): Promise<HevcDecodeReply> {
-  const { signal } = options;
+export function decodeHevc(
+  bytes: Uint8Array,
+  options: { maxPixels: number; timeoutMs: number; signal?: AbortSignal | undefined; memory?: { bytesPerPixel: number; baseBytes: number } },
+): Promise<HevcDecodeReply> {
+  const { signal, memory = HEVC_MEMORY } = options;
   if (signal?.aborted) return Promise.reject(signal.reason);
-  const request: HevcDecodeRequest = { bytes, maxPixels: options.maxPixels };
+  const request: HevcDecodeRequest = { bytes, maxPixels: options.maxPixels, memoryBytesPerPixel: memory.bytesPerPixel, memoryBaseBytes: memory.baseBytes };
   // libheif-js prints its failures with console.log; the reply says why, so its output is dropped.
   const worker = new Worker(WORKER_URL, { workerData: request, stdout: true, stderr: true });
   worker.stdout.resume();

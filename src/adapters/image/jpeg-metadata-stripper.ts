@@ -13,6 +13,9 @@ const APP15 = 0xef;
 const COM = 0xfe;
 
 const EXIF_ID = Buffer.from('Exif\0\0', 'latin1');
+const JFIF_ID = Buffer.from('JFIF\0', 'latin1');
+/** A JFIF APP0's fields up to its thumbnail's size: identifier, version, density units, X and Y density. */
+const JFIF_FIELDS_BYTES = 12;
 const ICC_ID = Buffer.from('ICC_PROFILE\0', 'latin1');
 const ADOBE_ID = Buffer.from('Adobe', 'latin1');
 
@@ -25,7 +28,7 @@ type State =
   | { readonly kind: 'marker' }
   | { readonly kind: 'marker-code' }
   | { readonly kind: 'length'; readonly marker: number; readonly high: number | undefined }
-  | { readonly kind: 'segment'; readonly marker: number; remaining: number; readonly held: Buffer[] | undefined }
+  | { readonly kind: 'segment'; readonly marker: number; remaining: number; readonly held: Buffer | undefined }
   | { readonly kind: 'entropy'; heldFF: boolean }
   | { readonly kind: 'trailer' };
 
@@ -37,7 +40,8 @@ function segment(marker: number, payload: Buffer): Buffer {
 
 /**
  * Strips a JPEG as it streams, walking its segments without decoding anything:
- * - keeps JFIF/JFXX (APP0), ICC profiles (APP2 "ICC_PROFILE"), Adobe's colour transform (APP14),
+ * - keeps JFIF (APP0) without its thumbnail (JFXX extensions, which only carry thumbnails, and
+ *   other APP0s are dropped), ICC profiles (APP2 "ICC_PROFILE"), Adobe's colour transform (APP14),
  *   which CMYK and YCCK files need to show their colours, and every coding segment (tables,
  *   frame and scan headers) and the scans' data, byte for byte;
  * - replaces the EXIF (APP1 "Exif") with one holding only its Orientation when that is not 1, so a
@@ -47,13 +51,17 @@ function segment(marker: number, payload: Buffer): Buffer {
  *   segments are where vendors put what they like;
  * - drops anything after EOI: MPF's secondary images (gain maps, camera previews) live there with
  *   EXIF of their own, and so do appended files.
- * Memory: one metadata segment at most (64 KiB) besides the chunk at hand.
+ * - refuses what no encoder writes: restart markers or TEM outside scan data, and more segments
+ *   (and fill bytes) than StructureWalker allows for the file's size.
+ * Memory: one metadata segment at most (64 KiB) besides the chunk at hand and one output block.
  */
 export class JpegMetadataStripper extends StructureWalker {
   protected readonly format = 'JPEG';
   protected readonly lastPart = 'its end-of-image marker';
+  protected readonly items = 'markers';
   #state: State = { kind: 'start', seen: 0 };
   #orientationWritten = false;
+  #jfifWritten = false;
 
   protected ended(): boolean {
     return this.#state.kind === 'trailer';
@@ -66,7 +74,7 @@ export class JpegMetadataStripper extends StructureWalker {
       case 'start': {
         const expected = state.seen === 0 ? 0xff : SOI;
         if (chunk[at] !== expected) throw this.malformed('it does not start with a start-of-image marker');
-        if (state.seen === 1) this.push(Buffer.from([0xff, SOI]));
+        if (state.seen === 1) this.pass(Buffer.from([0xff, SOI]));
         this.#state = state.seen === 0 ? { kind: 'start', seen: 1 } : { kind: 'marker' };
         return at + 1;
       }
@@ -96,13 +104,14 @@ export class JpegMetadataStripper extends StructureWalker {
   }
 
   #onMarker(marker: number, at: number): number {
+    this.countItem();
     if (marker === 0xff) return at + 1; // fill bytes may pad any marker
     if (marker === EOI) {
-      this.push(Buffer.from([0xff, EOI]));
+      this.pass(Buffer.from([0xff, EOI]));
       this.#state = { kind: 'trailer' };
     } else if (marker === TEM || isRestart(marker)) {
-      this.push(Buffer.from([0xff, marker]));
-      this.#state = { kind: 'marker' };
+      // Restart markers belong between a scan's intervals, where #entropyBytes passes them on.
+      throw this.malformed(`marker 0x${marker.toString(16)} outside scan data`);
     } else if (marker === SOI || marker === 0x00) {
       throw this.malformed(`unexpected marker 0x${marker.toString(16)}`);
     } else {
@@ -112,10 +121,10 @@ export class JpegMetadataStripper extends StructureWalker {
   }
 
   #startSegment(marker: number, length: number): void {
-    const held = isMetadataSegment(marker) ? [] : undefined;
+    // Read into one Buffer of the segment's size, however the bytes are cut.
+    const held = isMetadataSegment(marker) ? Buffer.allocUnsafe(length - 2) : undefined;
     if (!held) {
-      const header = Buffer.from([0xff, marker, length >> 8, length & 0xff]);
-      this.push(header);
+      this.pass(Buffer.from([0xff, marker, length >> 8, length & 0xff]));
     }
     this.#state = { kind: 'segment', marker, remaining: length - 2, held };
     if (length === 2) this.#endSegment(marker, held);
@@ -124,17 +133,17 @@ export class JpegMetadataStripper extends StructureWalker {
   #segmentBytes(state: Extract<State, { kind: 'segment' }>, chunk: Buffer, at: number): number {
     const end = Math.min(chunk.length, at + state.remaining);
     const bytes = chunk.subarray(at, end);
-    if (state.held) state.held.push(bytes);
-    else this.push(bytes);
+    if (state.held) bytes.copy(state.held, state.held.length - state.remaining);
+    else this.pass(bytes);
     state.remaining -= bytes.length;
     if (state.remaining === 0) this.#endSegment(state.marker, state.held);
     return end;
   }
 
-  #endSegment(marker: number, held: Buffer[] | undefined): void {
+  #endSegment(marker: number, held: Buffer | undefined): void {
     if (held) {
-      const kept = this.#keptMetadata(marker, Buffer.concat(held));
-      if (kept) this.push(kept);
+      const kept = this.#keptMetadata(marker, held);
+      if (kept) this.pass(kept);
     }
     this.#state = marker === SOS ? { kind: 'entropy', heldFF: false } : { kind: 'marker' };
   }
@@ -142,7 +151,7 @@ export class JpegMetadataStripper extends StructureWalker {
   /** What stays of an APPn or COM segment: itself, a smaller one, or nothing. */
   #keptMetadata(marker: number, payload: Buffer): Buffer | undefined {
     const startsWith = (id: Buffer) => payload.subarray(0, id.length).equals(id);
-    if (marker === APP0) return segment(marker, payload);
+    if (marker === APP0) return startsWith(JFIF_ID) && !this.#jfifWritten ? this.#jfifWithoutThumbnail(payload) : undefined;
     if (marker === APP2 && startsWith(ICC_ID)) return segment(marker, payload);
     if (marker === APP14 && startsWith(ADOBE_ID)) return segment(marker, payload);
     if (marker === APP1 && startsWith(EXIF_ID) && !this.#orientationWritten) {
@@ -151,6 +160,13 @@ export class JpegMetadataStripper extends StructureWalker {
       if (orientation !== undefined && orientation !== 1) return segment(APP1, Buffer.concat([EXIF_ID, orientationOnlyTiff(orientation)]));
     }
     return undefined;
+  }
+
+  /** A JFIF APP0 as its fields say, with no thumbnail (Xthumbnail = Ythumbnail = 0): a thumbnail is a second picture, which may show what was cropped out. */
+  #jfifWithoutThumbnail(payload: Buffer): Buffer | undefined {
+    if (payload.length < JFIF_FIELDS_BYTES) return undefined;
+    this.#jfifWritten = true;
+    return segment(APP0, Buffer.concat([payload.subarray(0, JFIF_FIELDS_BYTES), Buffer.from([0, 0])]));
   }
 
   /**
@@ -165,17 +181,17 @@ export class JpegMetadataStripper extends StructureWalker {
         this.#state = { kind: 'marker-code' };
         return at;
       }
-      this.push(Buffer.from([0xff]));
+      this.pass(Buffer.from([0xff]));
     }
     let ff = at;
     for (;;) {
       ff = chunk.indexOf(0xff, ff);
       if (ff === -1) {
-        this.push(chunk.subarray(at));
+        this.pass(chunk.subarray(at));
         return chunk.length;
       }
       if (ff === chunk.length - 1) {
-        if (ff > at) this.push(chunk.subarray(at, ff));
+        if (ff > at) this.pass(chunk.subarray(at, ff));
         state.heldFF = true;
         return chunk.length;
       }
@@ -184,7 +200,7 @@ export class JpegMetadataStripper extends StructureWalker {
         ff += 2;
         continue;
       }
-      if (ff > at) this.push(chunk.subarray(at, ff));
+      if (ff > at) this.pass(chunk.subarray(at, ff));
       this.#state = { kind: 'marker-code' };
       return ff + 1;
     }

@@ -1,9 +1,9 @@
 import type { Readable } from 'node:stream';
-import { finished } from 'node:stream/promises';
 import { deflateSync } from 'node:zlib';
 import sharp, { type Metadata, type Sharp, type SharpOptions } from 'sharp';
 import type { ImageExtension, ImagePreviewer, PreviewOutcome } from '../../application/ports/image-previewer.ts';
 import { ConcurrencyLimit } from './concurrency-limit.ts';
+import { ByteBudget, holdWithin } from './held-bytes.ts';
 import { decodeHevc } from './hevc-decoder.ts';
 import { PNG_SIGNATURE, pngChunk } from './png-chunk.ts';
 
@@ -14,8 +14,13 @@ export interface SharpImagePreviewerOptions {
   readonly maxPixels?: number;
   /** Images decoded at once; the others wait, their bytes in memory. Default 1. */
   readonly concurrency?: number;
-  /** Images held beyond those being decoded (arriving or waiting); more get made:false 'busy'. Default 16. */
+  /** Whole images waiting for a decode beyond those being decoded; more get made:false 'busy'. Default 16. */
   readonly maxWaiting?: number;
+  /**
+   * Bytes of images held across all previews, from their first byte until their decode is done
+   * (arriving, waiting, decoding); an image that would go over gets made:false 'busy'. Default 64 MiB.
+   */
+  readonly maxHeldBytes?: number;
   /** Longest a decode may take, in milliseconds (whole seconds for sharp's own pipelines). Default 20,000. */
   readonly timeoutMs?: number;
 }
@@ -48,10 +53,12 @@ function shownSize(header: Metadata): Shown {
  * decode (its libheif has no HEVC decoder, for patent reasons). Which one is decided by the
  * content, not the extension.
  *
- * Each image is collected in memory as it streams (at most the upload limit), since both decoders
- * need the whole file and the stream must not wait for a decoding slot: the tee feeding it would
- * hold back the upload too. The header is read first; an image declaring more than maxPixels is
- * never decoded, which is what stops a decompression bomb.
+ * Each image is collected in memory as it streams, since both decoders need the whole file and the
+ * stream must not wait for a decoding slot: the tee feeding it would hold back the upload too.
+ * What all images hold is bounded in bytes (maxHeldBytes), however slowly they arrive, and an
+ * image takes its place in the queue for a decode only once it is whole: uploads that stall
+ * half-way hold their bytes, never a decode slot. The header is read first; an image declaring
+ * more than maxPixels is never decoded, which is what stops a decompression bomb.
  *
  * Constructing one sets sharp's process-wide settings: no libvips operation cache (every image is
  * new, a cache only holds memory) and one libvips thread per image (concurrency bounds the images,
@@ -60,10 +67,12 @@ function shownSize(header: Metadata): Shown {
 export class SharpImagePreviewer implements ImagePreviewer {
   readonly #maxPx: number;
   readonly #maxPixels: number;
-  readonly #maxHeld: number;
+  readonly #maxQueued: number;
   readonly #timeoutMs: number;
   readonly #slots: ConcurrencyLimit;
-  #held = 0;
+  readonly #budget: ByteBudget;
+  /** Whole images decoding or waiting for a slot. */
+  #queued = 0;
 
   constructor(options: SharpImagePreviewerOptions = {}) {
     this.#maxPx = options.maxPx ?? 1280;
@@ -71,26 +80,33 @@ export class SharpImagePreviewer implements ImagePreviewer {
     this.#timeoutMs = options.timeoutMs ?? 20_000;
     const concurrency = options.concurrency ?? 1;
     this.#slots = new ConcurrencyLimit(concurrency);
-    this.#maxHeld = concurrency + (options.maxWaiting ?? 16);
+    this.#maxQueued = concurrency + (options.maxWaiting ?? 16);
+    this.#budget = new ByteBudget(options.maxHeldBytes ?? 64 * 1024 * 1024);
     sharp.cache(false);
     sharp.concurrency(1);
   }
 
   async preview(content: Readable, _extension: ImageExtension, signal?: AbortSignal): Promise<PreviewOutcome> {
-    if (this.#held >= this.#maxHeld) {
-      await readToEnd(content, signal, false);
+    const held = await holdWithin(this.#budget, content, signal);
+    if (!held) return { made: false, reason: 'busy' };
+    if (this.#queued >= this.#maxQueued) {
+      held.release();
       return { made: false, reason: 'busy' };
     }
-    this.#held++;
+    this.#queued++;
+    let work: Promise<PreviewOutcome> | undefined;
     try {
-      const bytes = await readToEnd(content, signal, true);
       const release = await this.#slots.acquire(signal);
-      const work = this.#previewOf(bytes, signal);
-      // The slot is given back when the work is done, even if an abort stops waiting for it.
-      work.then(release, release);
+      work = this.#previewOf(held.bytes, signal);
+      // The slot and the bytes' budget are given back when the work is done, even if an abort stops waiting for it.
+      work.finally(() => {
+        release();
+        held.release();
+      }).catch(() => {}); // the work's rejection (an abort) is the caller's, through untilAborted
       return await untilAborted(work, signal);
     } finally {
-      this.#held--;
+      this.#queued--;
+      if (work === undefined) held.release();
     }
   }
 
@@ -163,37 +179,6 @@ function withIccProfile(png: Buffer, icc: Buffer): Buffer {
   const afterIhdr = PNG_SIGNATURE.length + 12 + 13;
   const iccp = pngChunk('iCCP', Buffer.concat([Buffer.from('icc\0\0', 'latin1'), deflateSync(icc)]));
   return Buffer.concat([png.subarray(0, afterIhdr), iccp, png.subarray(afterIhdr)]);
-}
-
-/**
- * Reads `content` to its end, keeping its bytes or not. Rejects with content's error, or with the
- * signal's reason when it aborts (content is then destroyed).
- */
-async function readToEnd(content: Readable, signal: AbortSignal | undefined, keep: boolean): Promise<Buffer> {
-  if (signal?.aborted) {
-    content.destroy();
-    throw signal.reason;
-  }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  const onAbort = () => content.destroy();
-  signal?.addEventListener('abort', onAbort, { once: true });
-  // 'data' events hand over the chunks as they came; an async iterator joins those buffered meanwhile
-  // into new Buffers, a copy of most of the image before the one Buffer.concat below.
-  const onData = (chunk: Buffer) => {
-    size += chunk.length;
-    if (keep) chunks.push(chunk);
-  };
-  content.on('data', onData);
-  try {
-    await finished(content);
-  } catch (error) {
-    throw signal?.aborted ? signal.reason : error;
-  } finally {
-    content.off('data', onData);
-    signal?.removeEventListener('abort', onAbort);
-  }
-  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
 }
 
 function untilAborted<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
