@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { productionEnvironment, productionNodeFlags } from './processes.ts';
+import { productionEnvironment, productionNodeFlags } from '../../test/support/image-runtime.ts';
 
 /** The attache being measured: a checkout's built dist/main.js, started with its own image's Node flags and environment. */
 export interface AttacheCheckout {

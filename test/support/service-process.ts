@@ -1,6 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { productionEnvironment, productionNodeFlags } from './image-runtime.ts';
 
+const ROOT = new URL('../..', import.meta.url).pathname;
 const MAIN = new URL('../../src/main.ts', import.meta.url).pathname;
+const BUILT_MAIN = new URL('../../dist/main.js', import.meta.url).pathname;
 /** attache's start-up log line, which carries the address it listens on. */
 const ATTACHE_READY = /"url":"(http:\/\/[^"]+)".*accepting uploads/;
 
@@ -15,11 +18,14 @@ export interface ServiceProcess {
 }
 
 /**
- * Runs `node src/main.ts` as `npm start` does, on a free port, with only PATH and `env` in its
- * environment, and waits until it says it accepts uploads.
+ * Runs `node src/main.ts` as `npm start` does (or, `asImage`, as the container image does), on a
+ * free port, with only PATH and `env` in its environment, and waits until it says it accepts uploads.
  */
-export async function startServiceProcess(env: Record<string, string>, timeoutMs = 20_000): Promise<ServiceProcess> {
-  const child = spawn(process.execPath, [MAIN], { env: { PATH: process.env.PATH, PORT: '0', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+export async function startServiceProcess(env: Record<string, string>, timeoutMs = 20_000, options: { asImage?: boolean } = {}): Promise<ServiceProcess> {
+  // As the image runs it: dist/ (built by the test setup), the Dockerfile's Node flags and environment
+  // (NODE_ENV=production, MALLOC_ARENA_MAX): what memory figures are read against.
+  const [args, imageEnv] = options.asImage ? [[...productionNodeFlags(ROOT), BUILT_MAIN], productionEnvironment(ROOT)] : [[MAIN], {}];
+  const child = spawn(process.execPath, args, { env: { PATH: process.env.PATH, PORT: '0', ...imageEnv, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stderr!.on('data', (d) => (output += d));
   const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
