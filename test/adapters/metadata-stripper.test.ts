@@ -177,6 +177,19 @@ describe('JpegPngMetadataStripper', () => {
       await expect(stripped('jpg', [jpeg.subarray(0, 64 * 1024)])).rejects.toMatchObject({ detail: expect.stringMatching(reason) });
     });
 
+    it('passes restart markers inside scan data through, however dense, and in blocks', async () => {
+      const base = fixture('progressive.jpg');
+      const sos = base.indexOf(Buffer.from([0xff, 0xda]));
+      const sosEnd = sos + 2 + base.readUInt16BE(sos + 2);
+      const dense = Buffer.from(Array.from({ length: 199_998 }, (_, i) => (i % 3 === 0 ? 0x5a : i % 3 === 1 ? 0xff : 0xd0 + (Math.floor(i / 3) % 8))));
+      const jpeg = Buffer.concat([base.subarray(0, sosEnd), dense, Buffer.from([0xff, 0xd9])]);
+      const pieces = { count: 0 };
+      const chunks = [];
+      for (let at = 0; at < jpeg.length; at += 4096) chunks.push(jpeg.subarray(at, at + 4096));
+      expect((await stripped('jpg', chunks, pieces)).equals(jpeg)).toBe(true);
+      expect(pieces.count).toBeLessThanOrEqual(Math.ceil(jpeg.length / (64 * 1024)) + 1);
+    });
+
     it('passes on blocks, not a Buffer per marker or per byte received', async () => {
       const photo = fixture('progressive.jpg');
       const pieces = { count: 0 };

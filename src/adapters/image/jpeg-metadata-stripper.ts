@@ -19,6 +19,17 @@ const JFIF_FIELDS_BYTES = 12;
 const ICC_ID = Buffer.from('ICC_PROFILE\0', 'latin1');
 const ADOBE_ID = Buffer.from('Adobe', 'latin1');
 
+/**
+ * Where the next 0xFF is in `chunk` from `from`, or -1. The next few bytes are looked at here first:
+ * where 0xFF is dense (stuffed bytes, restart markers every few bytes), a native indexOf call per
+ * hit costs ten times the bytes it skips; further off, indexOf's vectorised search is faster.
+ */
+function indexOfFF(chunk: Buffer, from: number): number {
+  const near = Math.min(chunk.length, from + 32);
+  for (let i = from; i < near; i++) if (chunk[i] === 0xff) return i;
+  return near === chunk.length ? -1 : chunk.indexOf(0xff, near);
+}
+
 const isRestart = (marker: number) => marker >= 0xd0 && marker <= 0xd7;
 /** APPn and COM segments are read whole (at most 64 KiB) to decide whether they stay. */
 const isMetadataSegment = (marker: number) => (marker >= APP0 && marker <= APP15) || marker === COM;
@@ -185,7 +196,7 @@ export class JpegMetadataStripper extends StructureWalker {
     }
     let ff = at;
     for (;;) {
-      ff = chunk.indexOf(0xff, ff);
+      ff = indexOfFF(chunk, ff);
       if (ff === -1) {
         this.pass(chunk.subarray(at));
         return chunk.length;
