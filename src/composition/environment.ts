@@ -95,7 +95,7 @@ export const ENVIRONMENT = z.object({
   AUTH_NEGATIVE_CACHE_TTL: documented(integer(0, 86_400).default(10), {
     doc: 'Seconds an unknown-token answer is reused, so repeated bad tokens do not reach the backend each time.',
   }),
-  AUTH_CACHE_MAX_ENTRIES: documented(integer(1, 10_000_000).default(10_000), { doc: 'Most tokens whose answers are cached at once; the oldest are dropped first.' }),
+  AUTH_CACHE_MAX_ENTRIES: documented(integer(1, 10_000_000).default(10_000), { doc: 'Most tokens whose answers are cached at once, known and unknown tokens each in a cache of their own (so made-up tokens cannot evict valid ones); the oldest are dropped first.' }),
   AUTH_TIMEOUT_MS: documented(integer(1, 60_000).default(3000), { doc: 'How long an introspection request may take before the upload is answered 503.' }),
   CONTENT_CHECK: documented(onOff.default('on'), {
     doc: "`on`: a file's leading bytes must match its extension (JPEG, PNG, GIF, HEIC/HEIF, PDF, OLE2 DOC/XLS, OOXML DOCX/XLSX, password-protected DOCX/XLSX); `off`: the extension alone decides.",

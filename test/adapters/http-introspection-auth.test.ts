@@ -1,6 +1,6 @@
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { HttpIntrospectionAuth, type HttpIntrospectionAuthOptions } from '../../src/adapters/auth/http-introspection-auth.ts';
+import { HttpIntrospectionAuth, INTROSPECTION_ANSWER_MAX_BYTES, type HttpIntrospectionAuthOptions } from '../../src/adapters/auth/http-introspection-auth.ts';
 import { loadConfig } from '../../src/composition/config.ts';
 import { AuthenticationUnavailable } from '../../src/domain/errors.ts';
 import { startAttache, type RunningAttache } from '../../src/composition/service.ts';
@@ -157,6 +157,62 @@ describe('HttpIntrospectionAuth against a real HTTP server', () => {
     const a = auth(b.url);
     await b.stop();
     await expect(a.identify(GOOD)).rejects.toBeInstanceOf(AuthenticationUnavailable);
+  });
+});
+
+describe('HttpIntrospectionAuth against a hostile or flooded backend (#21)', () => {
+  it.each([
+    ['declared in Content-Length', true],
+    ['streamed without a length', false],
+  ])('refuses an answer over 16 KiB (%s) as unavailable, without holding it', async (_, declareLength) => {
+    const b = await backend(() => ({ kind: 'endless', bytes: 400 * 1024 * 1024, declareLength }));
+    const before = process.memoryUsage().rss;
+    const error = await auth(b.url).identify(GOOD).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(AuthenticationUnavailable);
+    expect((error as AuthenticationUnavailable).reason).toMatch(`answered more than ${INTROSPECTION_ANSWER_MAX_BYTES} bytes`);
+    expect(INTROSPECTION_ANSWER_MAX_BYTES).toBe(16 * 1024);
+    expect(process.memoryUsage().rss - before).toBeLessThan(64 * 1024 * 1024);
+  });
+
+  it('accepts an answer of exactly 16 KiB', async () => {
+    const pad = 'x'.repeat(INTROSPECTION_ANSWER_MAX_BYTES - JSON.stringify({ user: { role: 'store', id: 1, pad: '' } }).length);
+    const b = await backend(() => ({ kind: 'json', body: { user: { role: 'store', id: 1, pad } } }));
+    expect(await auth(b.url).identify(GOOD)).toEqual({ role: 'store', id: 1 });
+  });
+
+  it.each([
+    ['an unknown token', 'made-up-token', undefined],
+    ['a known token', GOOD, { role: 'store', id: 42 }],
+  ])('asks the backend once for 20 concurrent lookups of %s', async (_, token, expected) => {
+    const slow = await backend((authorization) => {
+      const answer = platform(authorization);
+      return answer.kind === 'json' ? { ...answer, delayMs: 100 } : answer;
+    });
+    const a = auth(slow.url);
+    const answers = await Promise.all(Array.from({ length: 20 }, () => a.identify(token)));
+    expect(answers).toEqual(Array(20).fill(expected));
+    expect(slow.requests).toHaveLength(1);
+  });
+
+  it('a failure reaches every waiter and is not cached: the next lookup asks again', async () => {
+    let down = true;
+    const b = await backend((authorization) => (down ? { kind: 'status', status: 502 } : platform(authorization)));
+    const a = auth(b.url);
+    const answers = await Promise.allSettled(Array.from({ length: 5 }, () => a.identify(GOOD)));
+    expect(answers.every((r) => r.status === 'rejected' && r.reason instanceof AuthenticationUnavailable)).toBe(true);
+    expect(b.requests).toHaveLength(1);
+    down = false;
+    expect(await a.identify(GOOD)).toEqual({ role: 'store', id: 42 });
+    expect(b.requests).toHaveLength(2);
+  });
+
+  it('keeps unknown tokens apart: a flood of made-up tokens does not evict a valid one', async () => {
+    const b = await backend(platform);
+    const a = auth(b.url, { cacheMaxEntries: 10 });
+    expect(await a.identify(GOOD)).toEqual({ role: 'store', id: 42 });
+    for (let i = 0; i < 50; i++) expect(await a.identify(`made-up-${i}`)).toBeUndefined();
+    expect(await a.identify(GOOD)).toEqual({ role: 'store', id: 42 });
+    expect(b.requests.filter((r) => r === `Token ${GOOD}`)).toHaveLength(1);
   });
 });
 

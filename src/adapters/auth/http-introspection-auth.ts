@@ -2,6 +2,8 @@ import { createHash } from 'node:crypto';
 import type { AuthPort } from '../../application/ports/auth-port.ts';
 import { AuthenticationUnavailable } from '../../domain/errors.ts';
 import type { Identity } from '../../domain/principal.ts';
+import { readBoundedText, TOO_LARGE } from './bounded-answer.ts';
+import { TokenCache } from './token-cache.ts';
 
 export interface HttpIntrospectionAuthOptions {
   /** Endpoint that answers 2xx with a JSON description of the token's holder, or 401/403/404. */
@@ -14,7 +16,7 @@ export interface HttpIntrospectionAuthOptions {
   readonly cacheTtlSeconds: number;
   /** Seconds an "unknown token" answer is reused. */
   readonly negativeCacheTtlSeconds: number;
-  /** Most tokens cached at once; the least recently stored go first. */
+  /** Most tokens cached at once, known and unknown each; the least recently stored go first. */
   readonly cacheMaxEntries: number;
   /** Longest wait for the backend, per request. */
   readonly timeoutMs: number;
@@ -22,10 +24,11 @@ export interface HttpIntrospectionAuthOptions {
   readonly now?: () => number;
 }
 
-interface CacheEntry {
-  readonly identity: Identity | undefined;
-  readonly expiresAt: number;
-}
+/**
+ * Largest introspection answer read: a user description is a few hundred bytes; 16 KiB leaves
+ * room for verbose platforms while a backend answering megabytes costs nothing.
+ */
+export const INTROSPECTION_ANSWER_MAX_BYTES = 16 * 1024;
 
 /** Statuses by which the backend says "no such token" (rather than "I cannot answer"). */
 const UNKNOWN_TOKEN_STATUSES: ReadonlySet<number> = new Set([401, 403, 404]);
@@ -46,20 +49,25 @@ function valueAt(answer: unknown, path: string): unknown {
  * Answers are cached by the token's SHA-256 (the cache never holds a token): known tokens for
  * `cacheTtlSeconds`, unknown ones for `negativeCacheTtlSeconds`, which is shorter because a
  * token just issued must start working soon. A revoked token keeps working for at most
- * `cacheTtlSeconds`. Failures to get an answer are never cached.
+ * `cacheTtlSeconds`. Failures to get an answer are never cached. Unknown tokens have a cache of
+ * their own, so a flood of made-up tokens cannot evict the valid ones; and one question per token
+ * is in flight at a time, whoever asks meanwhile waits for its answer.
  */
+
 /** What can follow `Token ` in an Authorization header: visible ASCII. */
 const SENDABLE_TOKEN = /^[\x21-\x7e]+$/;
 
 export class HttpIntrospectionAuth implements AuthPort {
   readonly #options: HttpIntrospectionAuthOptions;
-  readonly #now: () => number;
-  // A Map iterates in insertion order: the first key is the oldest entry.
-  readonly #cache = new Map<string, CacheEntry>();
+  readonly #known: TokenCache<Identity>;
+  readonly #unknown: TokenCache<undefined>;
+  readonly #inFlight = new Map<string, Promise<Identity | undefined>>();
 
   constructor(options: HttpIntrospectionAuthOptions) {
     this.#options = options;
-    this.#now = options.now ?? Date.now;
+    const now = options.now ?? Date.now;
+    this.#known = new TokenCache(options.cacheMaxEntries, now);
+    this.#unknown = new TokenCache(options.cacheMaxEntries, now);
   }
 
   /** Throws AuthenticationUnavailable when the backend is unreachable, too slow, or answers 5xx or non-JSON. */
@@ -68,15 +76,19 @@ export class HttpIntrospectionAuth implements AuthPort {
     // from the library or the command line, never from a request) is no token the platform gave.
     if (!SENDABLE_TOKEN.test(token)) return undefined;
     const digest = createHash('sha256').update(token, 'utf8').digest('hex');
-    const cached = this.#cache.get(digest);
-    if (cached !== undefined) {
-      if (cached.expiresAt > this.#now()) return cached.identity;
-      this.#cache.delete(digest);
-    }
-    const identity = await this.#ask(token);
-    const ttl = identity === undefined ? this.#options.negativeCacheTtlSeconds : this.#options.cacheTtlSeconds;
-    if (ttl > 0) this.#remember(digest, { identity, expiresAt: this.#now() + ttl * 1000 });
-    return identity;
+    const cached = this.#known.get(digest) ?? this.#unknown.get(digest);
+    if (cached !== undefined) return cached.value;
+    const pending = this.#inFlight.get(digest);
+    if (pending !== undefined) return pending;
+    const asking = this.#ask(token)
+      .then((identity) => {
+        if (identity === undefined) this.#unknown.set(digest, undefined, this.#options.negativeCacheTtlSeconds);
+        else this.#known.set(digest, identity, this.#options.cacheTtlSeconds);
+        return identity;
+      })
+      .finally(() => this.#inFlight.delete(digest));
+    this.#inFlight.set(digest, asking);
+    return asking;
   }
 
   async #ask(token: string): Promise<Identity | undefined> {
@@ -101,13 +113,7 @@ export class HttpIntrospectionAuth implements AuthPort {
       await response.body?.cancel();
       throw new AuthenticationUnavailable(`${url} answered ${response.status}`);
     }
-    let answer: unknown;
-    try {
-      answer = await response.json();
-    } catch (error) {
-      const timedOut = (error as Error).name === 'TimeoutError';
-      throw new AuthenticationUnavailable(timedOut ? `${url} did not finish its answer within ${timeoutMs} ms` : `${url} answered ${response.status} without valid JSON`, { cause: error });
-    }
+    const answer = await this.#answerOf(response);
     const role = valueAt(answer, this.#options.roleField);
     const id = valueAt(answer, this.#options.idField);
     // A 2xx without a role is a backend that changed shape or a misconfigured field name:
@@ -122,12 +128,22 @@ export class HttpIntrospectionAuth implements AuthPort {
     return { role, id };
   }
 
-  #remember(digest: string, entry: CacheEntry): void {
-    this.#cache.delete(digest);
-    while (this.#cache.size >= this.#options.cacheMaxEntries) {
-      const oldest = this.#cache.keys().next().value as string;
-      this.#cache.delete(oldest);
+  async #answerOf(response: Response): Promise<unknown> {
+    const { url, timeoutMs } = this.#options;
+    let text: Awaited<ReturnType<typeof readBoundedText>>;
+    try {
+      text = await readBoundedText(response, INTROSPECTION_ANSWER_MAX_BYTES);
+    } catch (error) {
+      const timedOut = (error as Error).name === 'TimeoutError';
+      throw new AuthenticationUnavailable(timedOut ? `${url} did not finish its answer within ${timeoutMs} ms` : `${url} broke off its answer`, { cause: error });
     }
-    this.#cache.set(digest, entry);
+    if (text === TOO_LARGE) {
+      throw new AuthenticationUnavailable(`${url} answered more than ${INTROSPECTION_ANSWER_MAX_BYTES} bytes`);
+    }
+    try {
+      return JSON.parse(text) as unknown;
+    } catch (error) {
+      throw new AuthenticationUnavailable(`${url} answered ${response.status} without valid JSON`, { cause: error });
+    }
   }
 }
