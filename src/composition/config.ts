@@ -54,6 +54,8 @@ export interface HttpServerConfig {
   readonly headersTimeoutMs: number;
   readonly requestTimeoutMs: number;
   readonly keepAliveTimeoutMs: number;
+  /** Client connections open at once; more are answered 503 and closed. */
+  readonly maxConnections: number;
   /** Origins allowed to call attache from a browser; empty: no CORS headers at all. */
   readonly corsOrigins: readonly string[];
 }
@@ -138,6 +140,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       headersTimeoutMs: e.HTTP_HEADERS_TIMEOUT_MS,
       requestTimeoutMs: e.HTTP_REQUEST_TIMEOUT_MS,
       keepAliveTimeoutMs: e.HTTP_KEEP_ALIVE_TIMEOUT_MS,
+      maxConnections: e.MAX_CONNECTIONS,
       corsOrigins: e.CORS_ORIGINS,
     },
     storage: storageConfig(e),

@@ -111,6 +111,9 @@ export const ENVIRONMENT = z.object({
   HTTP_KEEP_ALIVE_TIMEOUT_MS: documented(integer(0, 600_000).default(5000), {
     doc: 'How long an idle keep-alive connection stays open; keep it above your load balancer’s idle timeout.',
   }),
+  MAX_CONNECTIONS: documented(integer(1, 1_000_000).default(8192), {
+    doc: 'Most client connections open at once; one more is answered 503 and closed. Each holds a file descriptor: keep it a few hundred below the process’s limit (`ulimit -Hn`, which Node raises its soft limit to; systemd’s `LimitNOFILE`).',
+  }),
   NODE_ENV: documented(optional, {
     default: '(unset)',
     doc: '`production` refuses to start without `AUTH_TOKENS_FILE` or `AUTH_INTROSPECTION_URL`, never makes development tokens, and never logs in the pretty format.',

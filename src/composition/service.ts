@@ -5,6 +5,7 @@ import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { answerClientError } from '../adapters/http/client-error-handler.ts';
+import { capConnections } from '../adapters/http/connection-cap.ts';
 import { createHttpApp } from '../adapters/http/create-http-app.ts';
 import type { AuthPort } from '../application/ports/auth-port.ts';
 import type { ObjectStore } from '../application/ports/object-store.ts';
@@ -108,6 +109,7 @@ async function listen(config: Config) {
     (req, res) => handle(req, res),
   );
   server.on('clientError', answerClientError);
+  capConnections(server, config.http.maxConnections);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, () => {

@@ -135,8 +135,10 @@ export function objectStoreContract(name: string, makeStore: () => Promise<Objec
       const reason = new Error('request aborted');
       const body = stallingStream(2 * 1024 * 1024, () => controller.abort(reason));
       await expect(store.put(key, body, meta, controller.signal)).rejects.toBe(reason);
+      // Destroyed by the put itself, not left for a timeout: the request's bytes stop being read.
+      expect(body.destroyed).toBe(true);
       await expectNothingAt(key);
-    });
+    }, 20_000);
 
     // A check beside the store (a malware scan) can refuse a file just as its last byte leaves for the
     // backend, while the request carrying it is in flight: whichever way the race goes, the put either

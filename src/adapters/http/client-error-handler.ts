@@ -1,6 +1,6 @@
-import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { parserErrorResponse } from './error-responses.ts';
+import { rawJsonAnswer } from './raw-answer.ts';
 
 /**
  * For `server.on('clientError', ...)`: answers a request the HTTP parser refused with a JSON
@@ -12,10 +12,5 @@ export function answerClientError(error: Error & { code?: string }, socket: Dupl
     socket.destroy();
     return;
   }
-  const { status, body } = parserErrorResponse(error.code);
-  const json = JSON.stringify(body);
-  socket.end(
-    `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\n` +
-      `Content-Length: ${Buffer.byteLength(json)}\r\nConnection: close\r\n\r\n${json}`,
-  );
+  socket.end(rawJsonAnswer(parserErrorResponse(error.code)));
 }
