@@ -1,6 +1,7 @@
 import { pipeline, type Readable } from 'node:stream';
 import { FileRequired } from '../domain/errors.ts';
 import { allowedExtensionOf, baseNameOf, checkFileName, isImageExtension, type AllowedExtension } from '../domain/file-types.ts';
+import { withoutInvisibleFormatting } from '../domain/format-characters.ts';
 import { folderFor } from '../domain/folder-policy.ts';
 import { objectKeyFor, provisionalKeyFor, type ObjectKey } from '../domain/object-key.ts';
 import { firstBytes, readHead, streamOf } from '../shared/stream-head.ts';
@@ -84,14 +85,15 @@ export class AttachmentUpload {
   #closed = false;
 
   constructor(request: StartRequest, deps: AttachmentUploadDeps) {
-    this.#request = request;
+    // Invisible format characters go before anything reads the name (format-characters.ts).
+    this.#request = { ...request, fileName: withoutInvisibleFormatting(request.fileName) };
     this.#deps = deps;
     this.#uploadId = deps.newUploadId();
     if (request.signal?.aborted) this.#forwardAbort();
     else request.signal?.addEventListener('abort', this.#forwardAbort, { once: true });
     this.#receiving = this.#receive();
     this.received = this.#receiving.then((received) => ({
-      fileName: baseNameOf(request.fileName),
+      fileName: baseNameOf(this.#request.fileName),
       size: received.size,
       type: received.kind === 'stored' ? received.meta.contentType : undefined,
     }));

@@ -1,12 +1,14 @@
 import { InvalidFileName, UnsupportedFileType } from './errors.ts';
+import { hasBidiControls } from './format-characters.ts';
 
 /** Longest client file name accepted, in characters: file systems allow 255 bytes, browsers send no more. */
 export const MAX_FILE_NAME_LENGTH = 255;
 
 /**
  * Refuses names no real file has: control characters (NUL, CR, LF, ESC, C1), a `..` path
- * segment (a traversal attempt; old clients that send full paths send absolute ones), or more
- * than MAX_FILE_NAME_LENGTH characters. Names that pass are still made safe by safeFileName
+ * segment (a traversal attempt; old clients that send full paths send absolute ones), bidi
+ * embeddings, overrides or isolates (a name made to look like another type: format-characters.ts),
+ * or more than MAX_FILE_NAME_LENGTH characters. Names that pass are still made safe by safeFileName
  * before they reach a key, and are kept as sent only for Content-Disposition.
  */
 export function checkFileName(fileName: string): void {
@@ -16,6 +18,9 @@ export function checkFileName(fileName: string): void {
   if (/[\u0000-\u001f\u007f-\u009f]/u.test(fileName)) throw new InvalidFileName('the file name contains control characters');
   if (fileName.split(/[\\/]/).includes('..')) throw new InvalidFileName('the file name contains a ".." path segment');
   if (!fileName.isWellFormed()) throw new InvalidFileName('the file name is not valid Unicode');
+  if (hasBidiControls(fileName)) {
+    throw new InvalidFileName('the file name contains bidirectional control characters (U+202A-U+202E, U+2066-U+2069), which can make it look like another type');
+  }
 }
 
 /** The spec's "Supported File Types", by extension. */

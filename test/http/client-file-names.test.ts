@@ -80,6 +80,30 @@ describe('file names as clients send them', () => {
     const download = await fetch(json.url!);
     expect(parseContentDisposition(download.headers.get('content-disposition')!).parameters['filename']).toBe('Фото.jpg');
   });
+
+  it('refuses a name with a right-to-left override (U+202E gpj.lmth.jpg would show as an .html download) with 400 Invalid file name', async () => {
+    const { status, json } = await uploadWithHeader(
+      Buffer.from(`Content-Disposition: form-data; name="file"; filename*=utf-8''%E2%80%AEgpj.lmth.jpg`),
+      'photo.jpg',
+    );
+    expect(status).toBe(400);
+    expect(json.error).toBe('Invalid file name');
+    expect(json.detail).toMatch(/bidirectional control characters/);
+    expect(await attache.storedKeys()).not.toContainEqual(expect.stringContaining('lmth'));
+  });
+
+  it.each([
+    ['a zero-width space', 'ph%E2%80%8Boto.jpg', 'photo.jpg'],
+    ['a byte order mark', '%EF%BB%BFreport.pdf', 'report.pdf'],
+    ['left-to-right marks (Windows’ copied dates)', '%E2%80%8E12%E2%80%8E-07.pdf', '12-07.pdf'],
+    ['a Persian ZWNJ, kept', '%D9%85%DB%8C%E2%80%8C%D8%AE%D9%88%D8%A7%D9%87%D9%85.pdf', 'می‌خواهم.pdf'],
+    ['an emoji ZWJ sequence, kept', '%F0%9F%91%A9%E2%80%8D%F0%9F%92%BB.png', '👩‍💻.png'],
+  ])('removes invisible format characters from a name (%s) before storing it', async (_, encoded, stored) => {
+    const { status, json } = await uploadWithHeader(Buffer.from(`Content-Disposition: form-data; name="file"; filename*=utf-8''${encoded}`), stored);
+    expect(status, JSON.stringify(json)).toBe(200);
+    const download = await fetch(json.url!);
+    expect(parseContentDisposition(download.headers.get('content-disposition')!).parameters['filename']).toBe(stored);
+  });
 });
 
 describe('clientFileName', () => {
