@@ -15,6 +15,7 @@ import { requestHead, sendRaw } from '../support/raw-http.ts';
 import { multipartBody } from '../support/multipart.ts';
 import { httpStoreDrivers } from '../support/stores-under-test.ts';
 import { MIME_TYPE_OF } from '../support/fixtures.ts';
+import { ALLOWED_EXTENSIONS } from '../../src/domain/file-types.ts';
 
 const run = promisify(execFile);
 
@@ -373,6 +374,11 @@ describe.each(httpStoreDrivers)('POST /v1/chat/upload/ with the $driver store', 
       ['AVIF without the HEIF brand named .heif', heifHead('avif', ['avif']), 'image.heif'],
       ['random bytes named .jpg', randomBytes(2000), 'photo.jpg'],
       ['a one-byte file named .pdf', Buffer.from('x'), 'doc.pdf'],
+      // Under every allowed name: no extension accepts content it does not recognise (a .gif served inline included).
+      ...ALLOWED_EXTENSIONS.flatMap((extension): Array<[string, Buffer, string]> => [
+        [`an HTML page named .${extension}`, Buffer.from('<!DOCTYPE html>\n<html><body><script>alert(document.cookie)</script></body></html>\n'), `file.${extension}`],
+        [`a Windows executable named .${extension}`, Buffer.concat([Buffer.from('MZ'), Buffer.alloc(62), Buffer.from('PE\0\0'), Buffer.alloc(400)]), `file.${extension}`],
+      ]),
     ];
     it.each(refused)('refuses %s with 400 Unsupported file type and a detail, storing nothing', async (_, content, name) => {
       const before = await attache.storedKeys();
