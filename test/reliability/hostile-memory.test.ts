@@ -8,6 +8,7 @@ import { jpegOfEmptySegments, jpegOfRestartMarkers, pngOfEmptyChunks } from '../
 import { processMemory } from '../support/process-memory.ts';
 import { parseResponse } from '../support/raw-http.ts';
 import { startServiceProcess, type ServiceProcess } from '../support/service-process.ts';
+import { startTokenBackend } from '../support/token-backend.ts';
 
 /**
  * Issue #21: one upload of a crafted image killed the service. Each case runs the service as the
@@ -38,8 +39,9 @@ beforeAll(() => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 async function startService(env: Record<string, string> = {}): Promise<ServiceProcess> {
+  const auth: Record<string, string> = env['AUTH_INTROSPECTION_URL'] === undefined ? { AUTH_TOKENS_FILE: tokensFile } : {};
   return startServiceProcess(
-    { HOST: '127.0.0.1', AUTH_TOKENS_FILE: tokensFile, LOCAL_STORAGE_DIR: join(dir, `uploads-${Date.now()}`), MAX_FILE_SIZE: String(30 * MB), ...env },
+    { HOST: '127.0.0.1', ...auth, LOCAL_STORAGE_DIR: join(dir, `uploads-${Date.now()}`), MAX_FILE_SIZE: String(30 * MB), ...env },
     20_000,
     { asImage: true },
   );
@@ -171,6 +173,38 @@ describe('a photo drip-fed one byte per TCP segment', () => {
       expect(dripped).toBeLessThanOrEqual(150 + sizeMb(photo));
     } finally {
       await stop(service);
+    }
+  });
+});
+
+describe('a token backend that answers 400 MB, or is asked by many uploads at once', () => {
+  it('costs the service at most 150 MB: the answer is cut at 16 KiB and the upload answered 503', async () => {
+    const backend = await startTokenBackend(() => ({ kind: 'endless', bytes: 400 * MB, declareLength: false }));
+    const service = await startService({ AUTH_INTROSPECTION_URL: backend.url });
+    try {
+      const result = await upload(service.url, 'photo.pdf', Buffer.from('%PDF-1.7\n'));
+      const peak = peakMb(service);
+      console.log(`[hostile memory] a 400 MB introspection answer: ${result.status}, peak RSS ${peak} MB`);
+      expect(result).toEqual({ status: 503, body: { error: 'Authentication unavailable' } });
+      expect(peak).toBeLessThanOrEqual(150);
+    } finally {
+      await stop(service);
+      await backend.stop();
+    }
+  });
+
+  it('asks the backend once for 20 concurrent uploads with one uncached token', async () => {
+    const backend = await startTokenBackend((authorization) =>
+      authorization === `Token ${TOKEN}` ? { kind: 'json', body: { role: 'store', id: 42 }, delayMs: 200 } : { kind: 'status', status: 401 },
+    );
+    const service = await startService({ AUTH_INTROSPECTION_URL: backend.url });
+    try {
+      const results = await Promise.all(Array.from({ length: 20 }, (_, i) => upload(service.url, `doc-${i}.pdf`, Buffer.from('%PDF-1.7\n'))));
+      expect(results.map((r) => r.status)).toEqual(Array(20).fill(200));
+      expect(backend.requests).toHaveLength(1);
+    } finally {
+      await stop(service);
+      await backend.stop();
     }
   });
 });
