@@ -16,7 +16,7 @@ describe('README', () => {
   it('starts with two commands: install and start, then install and run every test', () => {
     expect(quickStartCommand(1)).toBe('npm ci && npm start');
     expect(quickStartCommand(2)).toBe('npm install && npm test');
-    expect(packageJson.scripts.start).toMatch(/^node .*src\/main\.ts$/);
+    expect(packageJson.scripts.start).toMatch(/^node .*scripts\/start-service\.js$/);
   });
 
   it('gives the test command that .ci/run runs, exactly', async () => {
