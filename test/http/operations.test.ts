@@ -10,10 +10,13 @@ import { StorageUnavailable } from '../../src/domain/errors.ts';
 import { startAttache, type RunningAttache } from '../../src/composition/service.ts';
 import { TEST_TOKENS } from '../support/attache-under-test.ts';
 
+/** A token the platform knows, held by a customer: a role that may not upload. */
+const CUSTOMER_TOKEN = 'customer-token-never-logged-9c2e';
 const auth = () =>
   new StaticTokenAuth([
     { token: TEST_TOKENS.admin, role: 'admin', id: '7' },
     { token: TEST_TOKENS.store, role: 'store', id: 42 },
+    { token: CUSTOMER_TOKEN, role: 'customer', id: '5' },
   ]);
 
 /** Every line attache logs, parsed. */
@@ -180,6 +183,21 @@ describe('metrics', () => {
     } finally {
       await other.close();
     }
+  });
+
+  it.each([
+    ['no Authorization header', {}, 'no Authorization header'],
+    ['another scheme', { headers: { Authorization: `Basic ${CUSTOMER_TOKEN}` } }, 'expected "Authorization: Token <token>"'],
+    ['an unknown token', { token: 'unknown-token-never-logged-0b7d' }, 'unknown token'],
+    ['a role that may not upload', { token: CUSTOMER_TOKEN }, "role 'customer' may not upload"],
+  ])('says why a request got 401, in its log line only, without the token: %s', async (_, request, reason) => {
+    const logs = capturedLogs();
+    const url = await start({ logger: logs.logger });
+    const response = await upload(url, request);
+    expect([response.status, await response.json()]).toEqual([401, { error: 'Unauthorized' }]);
+    const line = await accessLine(logs, response.headers.get('x-request-id')!);
+    expect(line).toMatchObject({ level: 30, status: 401, code: 'UNAUTHORIZED', principal: 'none', reason });
+    expect(logs.lines.join('\n')).not.toMatch(/never-logged/);
   });
 });
 
