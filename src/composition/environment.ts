@@ -109,7 +109,7 @@ export const ENVIRONMENT = z.object({
     doc: 'Time a client has to send a whole request, body included (a 25 MiB upload at 1 Mbit/s takes ~210 s).',
   }),
   HTTP_KEEP_ALIVE_TIMEOUT_MS: documented(integer(0, 600_000).default(5000), {
-    doc: 'How long an idle keep-alive connection stays open; keep it above your load balancer’s idle timeout.',
+    doc: 'How long an idle keep-alive connection stays open; keep it above your load balancer’s idle timeout: `65000` behind one whose idle timeout is 60 s (AWS ALB’s and nginx’s upstream default; operations.md).',
   }),
   NODE_ENV: documented(optional, {
     default: '(unset)',
