@@ -62,8 +62,10 @@ describe(UNIT_FILE, () => {
     expect(unit.timeoutStopMs).toBeGreaterThan(graceMs + UNDO_AFTER_GRACE_MS);
   });
 
-  it('listens on every interface, in production, with the image\'s allocator setting and Node flags', async () => {
+  it('listens on every interface, in production, keeps connections longer than a balancer, with the image\'s allocator setting and Node flags', async () => {
     expect(unit.environment.HOST).toBe('0.0.0.0');
+    // Behind a balancer whose idle timeout is 60 s (docs/operations.md).
+    expect(loadConfig(unit.environment).http.keepAliveTimeoutMs).toBeGreaterThan(60_000);
     expect(unit.environment.NODE_ENV).toBe('production');
     expect(unit.environment.MALLOC_ARENA_MAX).toBe(productionEnvironment(root).MALLOC_ARENA_MAX);
     expect(unit.execStart.slice(1, -1)).toEqual(productionNodeFlags(root));
