@@ -112,11 +112,7 @@ export class ConfigError extends Error {
 }
 
 export interface LoadConfigOptions {
-  /**
-   * The folder relative paths (AUTH_TOKENS_FILE, LOCAL_STORAGE_DIR, CLAMD_SOCKET) are taken from;
-   * the working directory by default. The `attache` command passes where it was typed (INIT_CWD),
-   * as it does for its file arguments: under `npm run attache` the two differ.
-   */
+  /** Where relative paths are taken from (default: the working directory; the CLI: where it was typed, INIT_CWD). */
   readonly cwd?: string;
 }
 
@@ -171,10 +167,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadCo
   };
 }
 
-/** Every variable naming a file or folder, resolved once here so that no adapter resolves one against a folder of its own. */
+/** Every variable naming a file or folder, resolved here once: no adapter resolves one against a folder of its own. */
 function withAbsolutePaths(e: Environment, cwd: string): Environment {
-  const absolute = (path: string | undefined) => (path === undefined ? undefined : resolve(cwd, path));
-  return { ...e, AUTH_TOKENS_FILE: absolute(e.AUTH_TOKENS_FILE), LOCAL_STORAGE_DIR: absolute(e.LOCAL_STORAGE_DIR), CLAMD_SOCKET: absolute(e.CLAMD_SOCKET) };
+  const at = (path: string | undefined) => path && resolve(cwd, path);
+  return { ...e, AUTH_TOKENS_FILE: at(e.AUTH_TOKENS_FILE), LOCAL_STORAGE_DIR: at(e.LOCAL_STORAGE_DIR), CLAMD_SOCKET: at(e.CLAMD_SOCKET) };
 }
 
 const INTROSPECTION_ONLY = ['AUTH_ROLE_FIELD', 'AUTH_ID_FIELD', 'AUTH_CACHE_TTL', 'AUTH_NEGATIVE_CACHE_TTL', 'AUTH_CACHE_MAX_ENTRIES', 'AUTH_TIMEOUT_MS'] as const;
