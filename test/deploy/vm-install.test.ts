@@ -76,6 +76,8 @@ describe('production on a VM: npm ci --omit=dev on a fresh copy', () => {
   /** A folder holding only `node`, Node 24 (the Node running these tests): a VM with Node 24 installed. */
   let node24: string;
   let env: Record<string, string>;
+  /** What `npm start`'s program said on the copy before its packages were installed. */
+  let beforeInstall: { code: number; stderr: string };
   const running: Started[] = [];
 
   beforeAll(async () => {
@@ -86,6 +88,10 @@ describe('production on a VM: npm ci --omit=dev on a fresh copy', () => {
       await mkdir(dirname(join(app, file)), { recursive: true });
       await cp(join(root, file), join(app, file));
     }
+    beforeInstall = await run(process.execPath, ['scripts/start-service.js'], { cwd: app, env: { PATH: SYSTEM_PATH } }).then(
+      ({ stderr }) => ({ code: 0, stderr }),
+      (error: { code: number; stderr: string }) => error,
+    );
     // From npm's cache when it holds the packages (a checkout that ran `npm install` has them all).
     await run('npm', ['ci', '--omit=dev', '--prefer-offline', '--no-audit', '--no-fund'], { cwd: app, env: { ...process.env, PATH: SYSTEM_PATH }, maxBuffer: 16 << 20 });
     node24 = join(dir, 'node24');
@@ -97,6 +103,11 @@ describe('production on a VM: npm ci --omit=dev on a fresh copy', () => {
   afterAll(async () => {
     for (const service of running) if (!service.output().includes('"msg":"stopped"')) service.stop('SIGKILL');
     await rm(dir, { recursive: true, force: true });
+  });
+
+  it('says in one line that the packages are not installed, before `npm ci`', () => {
+    expect(beforeInstall.code).toBe(1);
+    expect(beforeInstall.stderr).toMatch(/^attache: its packages are not installed \(.*\); run "npm ci --omit=dev" first\.\n$/);
   });
 
   it('installs no development package: no TypeScript, no project Node, no test runner', () => {
@@ -117,12 +128,22 @@ describe('production on a VM: npm ci --omit=dev on a fresh copy', () => {
     expect(service.output()).toMatch(/"outcome":"drained","msg":"stopped"/);
   });
 
-  it('`NODE_ENV=production npm start` on an older Node fails at once, with one line saying what to do', async () => {
+  it("makes tokens with the recipe's `npm run -s attache -- tokens create`, on Node 24", async () => {
+    const { stdout } = await run('npm', ['run', '-s', 'attache', '--', 'tokens', 'create', '--role', 'store', '--id', '42'], { cwd: app, env: { HOME: dir, PATH: [node24, SYSTEM_PATH].join(delimiter) } });
+    const [token, entry] = stdout.trim().split('\n');
+    expect(token).toMatch(/^attache_/);
+    expect(JSON.parse(entry!)).toMatchObject({ role: 'store', id: '42' });
+  });
+
+  it.each([
+    ['npm start', ['start', '--silent']],
+    ['npm run attache', ['run', '-s', 'attache', '--', 'tokens', 'create', '--role', 'store']],
+  ])('%s on an older Node fails at once, with one line saying what to do', async (_, npmArgs) => {
     const major = await nodeMajor(SYSTEM_PATH);
     // The machine's own Node when it is older (Node 20 where this was written); else Node 24 told to
     // say it is 23 (as old a Node as npm itself still runs on), which the launcher cannot tell apart.
     const older = major !== undefined && major < 24 ? { PATH: SYSTEM_PATH } : { PATH: [node24, SYSTEM_PATH].join(delimiter), NODE_OPTIONS: `--import=${PRETEND_23}` };
-    const { stderr, code } = await run('npm', ['start', '--silent'], { cwd: app, env: { ...env, NODE_ENV: 'production', ...older } }).then(
+    const { stderr, code } = await run('npm', npmArgs, { cwd: app, env: { ...env, NODE_ENV: 'production', ...older } }).then(
       (r) => ({ ...r, code: 0 }),
       (error: { stderr: string; code: number }) => error,
     );
