@@ -101,12 +101,10 @@ function routes(deps: HttpAppDeps, metrics: UploadMetrics): Router {
 }
 
 function defaultReadiness(deps: HttpAppDeps): ReadinessCheck[] {
-  const checks: ReadinessCheck[] = [
-    { dependency: 'storage', own: true, check: () => deps.store.checkReady() },
-    { dependency: 'scanner', own: true, check: () => deps.useCase.checkScannerReady() },
-  ];
+  const checks: ReadinessCheck[] = [{ dependency: 'storage', own: true, check: () => deps.store.checkReady() }];
   const auth = deps.auth;
   if (auth?.checkReady) checks.push({ dependency: 'auth', own: true, check: () => auth.checkReady!() });
+  checks.push({ dependency: 'scanner', own: true, check: () => deps.useCase.checkScannerReady() });
   return checks;
 }
 
