@@ -21,9 +21,9 @@ export interface ReadinessCheck {
  * Unready (503, the first failing check's error) only when one of this instance's own
  * dependencies fails, or it is shutting down (answer-errors.ts): another instance can do better.
  * A shared dependency's failure leaves it ready (200, `unavailable` naming it): taking every
- * instance out at once would leave the balancer with no backend, answering its own HTML error
- * page where attache answers each upload with its JSON 503 (`Storage unavailable`, ...), which
- * clients know how to read and retry. The `attache_dependency_up` gauge shows both kinds.
+ * instance out at once would leave the balancer with no backend, answering its own error page
+ * where attache answers each upload with its JSON 503 (`Storage unavailable`, ...), which
+ * clients know how to read and retry (docs/operations.md#health-endpoints). The `attache_dependency_up` gauge shows both kinds.
  */
 export function readinessRoute(checks: readonly ReadinessCheck[], metrics: UploadMetrics): (ctx: Context) => Promise<void> {
   return async (ctx) => {
