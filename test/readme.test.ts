@@ -16,13 +16,17 @@ describe('README', () => {
   it('starts with two commands: install and start, then install and run every test', () => {
     expect(quickStartCommand(1)).toBe('npm ci && npm start');
     expect(quickStartCommand(2)).toBe('npm install && npm test');
-    expect(packageJson.scripts.start).toMatch(/^node .*src\/main\.ts$/);
+    expect(packageJson.scripts.start).toMatch(/^node .*scripts\/start-service\.js$/);
   });
 
   it('gives the test command that .ci/run runs, exactly', async () => {
     const ci = await readFile(new URL('../.ci/run', import.meta.url), 'utf8');
     const lines = ci.split('\n').filter((line) => line.trim() !== '' && !line.trimStart().startsWith('#'));
     expect(lines).toContain(quickStartCommand(2));
+  });
+
+  it('gives no package count, a figure every dependency update would make false', () => {
+    expect(readme).not.toMatch(/\b\d+ (?:npm )?packages\b|packages \(\d+/);
   });
 
   it('stays an overview: at most 250 lines, the depth is in docs/', () => {

@@ -113,8 +113,13 @@ export class ConfigError extends Error {
   }
 }
 
-/** Reads and validates the configuration; throws ConfigError on the first invalid variable. */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+export interface LoadConfigOptions {
+  /** Where relative paths are taken from (default: the working directory; the CLI: where it was typed, INIT_CWD). */
+  readonly cwd?: string;
+}
+
+/** Reads and validates the configuration; throws ConfigError on the first invalid variable. Paths come back absolute. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadConfigOptions = {}): Config {
   // An empty variable means "not set", as in most shells' `VAR= command`.
   const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v.trim() !== ''));
   const parsed = ENVIRONMENT.safeParse(present);
@@ -123,7 +128,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     const variable = String(issue.path[0]);
     throw new ConfigError(variable, `${issue.message} (got ${JSON.stringify(env[variable])})`);
   }
-  const e = parsed.data;
+  const e = withAbsolutePaths(parsed.data, options.cwd ?? process.cwd());
   const production = e.NODE_ENV === 'production';
   if (e.HTTP_HEADERS_TIMEOUT_MS > e.HTTP_REQUEST_TIMEOUT_MS) {
     throw new ConfigError('HTTP_HEADERS_TIMEOUT_MS', `must not exceed HTTP_REQUEST_TIMEOUT_MS (${e.HTTP_REQUEST_TIMEOUT_MS})`);
@@ -163,6 +168,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         : undefined,
     stripMetadata: e.STRIP_METADATA === 'on',
   };
+}
+
+/** Every variable naming a file or folder, resolved here once: no adapter resolves one against a folder of its own. */
+function withAbsolutePaths(e: Environment, cwd: string): Environment {
+  const at = (path: string | undefined) => path && resolve(cwd, path);
+  return { ...e, AUTH_TOKENS_FILE: at(e.AUTH_TOKENS_FILE), LOCAL_STORAGE_DIR: at(e.LOCAL_STORAGE_DIR), CLAMD_SOCKET: at(e.CLAMD_SOCKET) };
 }
 
 const INTROSPECTION_ONLY = ['AUTH_ROLE_FIELD', 'AUTH_ID_FIELD', 'AUTH_CACHE_TTL', 'AUTH_NEGATIVE_CACHE_TTL', 'AUTH_CACHE_MAX_ENTRIES', 'AUTH_TIMEOUT_MS'] as const;
@@ -207,7 +218,7 @@ function malwareScanConfig(e: Environment, given: Record<string, unknown>): Malw
 function storageConfig(e: Environment): StorageConfig {
   switch (e.STORAGE_DRIVER) {
     case 'local':
-      return { driver: 'local', dir: resolve(e.LOCAL_STORAGE_DIR ?? DEFAULT_LOCAL_STORAGE_DIR), publicBaseUrl: e.PUBLIC_BASE_URL };
+      return { driver: 'local', dir: e.LOCAL_STORAGE_DIR ?? DEFAULT_LOCAL_STORAGE_DIR, publicBaseUrl: e.PUBLIC_BASE_URL };
     case 'memory':
       return { driver: 'memory', publicBaseUrl: e.PUBLIC_BASE_URL };
     case 's3':

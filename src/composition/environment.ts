@@ -72,7 +72,7 @@ export const ENVIRONMENT = z.object({
   }),
   LOCAL_STORAGE_DIR: documented(text.optional(), {
     default: "`data/uploads` in attache's own folder (the checkout, or the installed package)",
-    doc: 'Where the `local` driver keeps files, for the service and the `attache` command alike; a relative path is relative to the working directory.',
+    doc: 'Where the `local` driver keeps files, for the service and the `attache` command alike; a relative path is relative to the service\'s working directory (the checkout under `npm start`), and to where the `attache` command was typed.',
   }),
   PUBLIC_BASE_URL: documented(httpUrl.optional(), {
     default: '`http://localhost:PORT/files` for `local`/`memory`; the bucket URL for `s3`/`gcs`',
@@ -81,7 +81,7 @@ export const ENVIRONMENT = z.object({
   MAX_FILE_SIZE: documented(integer(1, Number.MAX_SAFE_INTEGER).default(26_214_400), { doc: 'Largest accepted file, in bytes (25 MiB); larger uploads get 413.' }),
   AUTH_TOKENS_FILE: documented(optional, {
     default: '(none: development tokens are generated, unless `NODE_ENV=production`)',
-    doc: 'JSON file `{"tokens":[{"token":"...","role":"admin"|"store","id":"7"}]}` of accepted tokens.',
+    doc: 'JSON file `{"tokens":[{"token":"...","role":"admin"|"store","id":"7"}]}` of accepted tokens; a relative path is taken as `LOCAL_STORAGE_DIR`\'s is. Unreadable or invalid: attache refuses to start.',
   }),
   // Kept exactly as given: APIs such as Django's tell /me from /me/.
   AUTH_INTROSPECTION_URL: documented(z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(), {
@@ -109,7 +109,7 @@ export const ENVIRONMENT = z.object({
     doc: 'Time a client has to send a whole request, body included (a 25 MiB upload at 1 Mbit/s takes ~210 s).',
   }),
   HTTP_KEEP_ALIVE_TIMEOUT_MS: documented(integer(0, 600_000).default(5000), {
-    doc: 'How long an idle keep-alive connection stays open; keep it above your load balancer’s idle timeout.',
+    doc: 'How long an idle keep-alive connection stays open; keep it above your load balancer’s idle timeout: `65000` behind one whose idle timeout is 60 s (AWS ALB’s and nginx’s upstream default; operations.md).',
   }),
   MAX_CONNECTIONS: documented(integer(1, 1_000_000).default(8192), {
     doc: 'Most client connections open at once; one more is answered 503 and closed. Each holds a file descriptor: keep it a few hundred below the process’s limit (`ulimit -Hn`, which Node raises its soft limit to; systemd’s `LimitNOFILE`).',
@@ -195,7 +195,7 @@ export const ENVIRONMENT = z.object({
   ATTACHE_TOKEN: documented(optional, { default: '(none)', doc: 'The token `attache upload` uses when `--token` is not given.', cliOnly: true }),
   INIT_CWD: documented(optional, {
     default: '(set by npm)',
-    doc: 'Where `npm run attache -- …` was typed: npm sets it, and the file names given to `attache upload` are relative to it.',
+    doc: 'Where `npm run attache -- …` was typed: npm sets it, and the file names given to `attache upload`, like relative `AUTH_TOKENS_FILE`, `LOCAL_STORAGE_DIR` and `CLAMD_SOCKET` paths, are relative to it.',
     cliOnly: true,
   }),
   CI: documented(optional, { default: '(unset)', doc: '`true` (as CI systems set it): `attache upload` draws no progress bar.', cliOnly: true }),

@@ -14,6 +14,7 @@ import type { DevelopmentTokens } from './adapters.ts';
 import type { Config } from './config.ts';
 import { composeAttache, TOKENS, type ComposedAttache } from './container.ts';
 import { createLogger } from './logger.ts';
+import { readinessChecks } from './readiness-checks.ts';
 
 /** How long a shutdown whose grace period is over waits for cut-off uploads to undo their writes. */
 const CLEAN_UP_AFTER_CUT_OFF_MS = 5_000;
@@ -68,6 +69,7 @@ export async function startAttache(config: Config, options: StartOptions = {}): 
     useCase: container.resolve<UploadAttachment>(TOKENS.uploadAttachment),
     store: container.resolve<ObjectStore>(TOKENS.objectStore),
     auth: container.resolve<AuthPort>(TOKENS.auth),
+    readiness: readinessChecks(config, container),
     serveFiles: options.serveFiles ?? (config.storage.driver === 'local' || config.storage.driver === 'memory'),
     corsOrigins: config.http.corsOrigins,
     driver: config.storage.driver,

@@ -62,4 +62,16 @@ describe('the environment table', () => {
     expect(loadConfig({}).storage).toMatchObject({ driver: 'local', dir: DEFAULT_LOCAL_STORAGE_DIR });
     expect(loadConfig({ LOCAL_STORAGE_DIR: 'elsewhere' }).storage).toMatchObject({ dir: join(process.cwd(), 'elsewhere') });
   });
+
+  it('takes every relative path from one folder, the working directory unless told another (the CLI: where it was typed)', () => {
+    const env = { LOCAL_STORAGE_DIR: 'files', AUTH_TOKENS_FILE: './tokens.json', MALWARE_SCAN: 'clamd', CLAMD_SOCKET: '../run/clamd.sock' };
+    const config = loadConfig(env, { cwd: '/home/op/attache-work' });
+    expect([config.storage, config.authTokensFile, config.malwareScan?.socket]).toEqual([
+      expect.objectContaining({ dir: '/home/op/attache-work/files' }),
+      '/home/op/attache-work/tokens.json',
+      '/home/op/run/clamd.sock',
+    ]);
+    expect(loadConfig(env).authTokensFile).toBe(join(process.cwd(), 'tokens.json'));
+    expect(loadConfig({ AUTH_TOKENS_FILE: '/etc/attache/tokens.json' }, { cwd: '/tmp' }).authTokensFile).toBe('/etc/attache/tokens.json');
+  });
 });

@@ -6,14 +6,17 @@ import { InMemoryObjectStore } from '../../src/adapters/object-store/in-memory/i
 import type { AuthPort } from '../../src/application/ports/auth-port.ts';
 import type { ObjectStore } from '../../src/application/ports/object-store.ts';
 import { loadConfig } from '../../src/composition/config.ts';
-import { StorageUnavailable } from '../../src/domain/errors.ts';
+import { AuthenticationUnavailable, StorageUnavailable } from '../../src/domain/errors.ts';
 import { startAttache, type RunningAttache } from '../../src/composition/service.ts';
 import { TEST_TOKENS } from '../support/attache-under-test.ts';
 
+/** A token the platform knows, held by a customer: a role that may not upload. */
+const CUSTOMER_TOKEN = 'customer-token-never-logged-9c2e';
 const auth = () =>
   new StaticTokenAuth([
     { token: TEST_TOKENS.admin, role: 'admin', id: '7' },
     { token: TEST_TOKENS.store, role: 'store', id: 42 },
+    { token: CUSTOMER_TOKEN, role: 'customer', id: '5' },
   ]);
 
 /** Every line attache logs, parsed. */
@@ -34,9 +37,9 @@ afterEach(async () => {
   running = undefined;
 });
 
-async function start(options: { store?: ObjectStore; auth?: AuthPort; logger?: pino.Logger } = {}) {
+async function start(options: { store?: ObjectStore; auth?: AuthPort; logger?: pino.Logger; env?: Record<string, string> } = {}) {
   // Logs and metrics are the subject here, not content checks: the fake files need not be real.
-  const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', STORAGE_DRIVER: 'memory', MAX_FILE_SIZE: '1000', CONTENT_CHECK: 'off' });
+  const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', STORAGE_DRIVER: 'memory', MAX_FILE_SIZE: '1000', CONTENT_CHECK: 'off', ...options.env });
   running = await startAttache(config, {
     store: options.store ?? new InMemoryObjectStore({ publicBaseUrl: 'http://files.test' }),
     auth: options.auth ?? auth(),
@@ -181,6 +184,21 @@ describe('metrics', () => {
       await other.close();
     }
   });
+
+  it.each([
+    ['no Authorization header', {}, 'no Authorization header'],
+    ['another scheme', { headers: { Authorization: `Basic ${CUSTOMER_TOKEN}` } }, 'expected "Authorization: Token <token>"'],
+    ['an unknown token', { token: 'unknown-token-never-logged-0b7d' }, 'unknown token'],
+    ['a role that may not upload', { token: CUSTOMER_TOKEN }, "role 'customer' may not upload"],
+  ])('says why a request got 401, in its log line only, without the token: %s', async (_, request, reason) => {
+    const logs = capturedLogs();
+    const url = await start({ logger: logs.logger });
+    const response = await upload(url, request);
+    expect([response.status, await response.json()]).toEqual([401, { error: 'Unauthorized' }]);
+    const line = await accessLine(logs, response.headers.get('x-request-id')!);
+    expect(line).toMatchObject({ level: 30, status: 401, code: 'UNAUTHORIZED', principal: 'none', reason });
+    expect(logs.lines.join('\n')).not.toMatch(/never-logged/);
+  });
 });
 
 describe('health', () => {
@@ -205,5 +223,31 @@ describe('health', () => {
     const notReady = await fetch(`${url}/readyz`);
     expect([notReady.status, await notReady.json()]).toEqual([503, { error: 'Storage unavailable' }]);
     expect((await fetch(`${url}/healthz`)).status).toBe(200);
+  });
+
+  it('/readyz stays 200 when a dependency every instance shares fails, naming it, so a balancer keeps a backend', async () => {
+    // A bucket (STORAGE_DRIVER=s3) and a token backend with a checkReady: both shared by every instance.
+    const bucket = storeFailingWhenTold(() => new StorageUnavailable('test: bucket unreachable'));
+    const store = bucket.store;
+    store.checkReady = async () => {
+      if (bucket.failing) throw new StorageUnavailable('test: bucket unreachable');
+    };
+    const sharedAuth: AuthPort = Object.assign(auth(), {
+      async checkReady() {
+        if (bucket.failing) throw new AuthenticationUnavailable('test: token backend down');
+      },
+    });
+    const url = await start({ store, auth: sharedAuth, env: { STORAGE_DRIVER: 's3', S3_BUCKET: 'shared-bucket' } });
+    const gauge = async () => (await (await fetch(`${url}/metrics`)).text()).split('\n').filter((l) => l.startsWith('attache_dependency_up{'));
+    expect(await (await fetch(`${url}/readyz`)).json()).toEqual({ status: 'ready' });
+    expect(await gauge()).toEqual([expect.stringMatching(/dependency="storage".* 1$/), expect.stringMatching(/dependency="auth".* 1$/)]);
+    bucket.failing = true;
+    const degraded = await fetch(`${url}/readyz`);
+    expect([degraded.status, await degraded.json()]).toEqual([200, { status: 'ready', unavailable: ['storage', 'auth'] }]);
+    expect(await gauge()).toEqual([expect.stringMatching(/dependency="storage".* 0$/), expect.stringMatching(/dependency="auth".* 0$/)]);
+    // Uploads still get attache's own JSON answer, which a balancer with no backend could not give.
+    const refused = await upload(url, { token: TEST_TOKENS.store });
+    expect([refused.status, await refused.json()]).toEqual([503, { error: 'Storage unavailable' }]);
+    expect(await (await fetch(`${url}/metrics`)).text()).toMatch(/^attache_storage_errors_total\{[^}]*\} 2$/m);
   });
 });

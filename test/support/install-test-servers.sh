@@ -20,6 +20,8 @@ need radosgw radosgw
 need radosgw-admin radosgw
 # Malware scanning: ClamAV's daemon (test/support/clamd/start-clamd.sh).
 need clamd clamav-daemon
+# deploy/attache.service is checked by systemd's own verifier (test/deploy/systemd-unit.test.ts).
+need systemd-analyze systemd
 
 [[ ${#packages[@]} -eq 0 ]] && exit 0
 # One package can provide several commands.

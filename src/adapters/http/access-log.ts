@@ -1,7 +1,7 @@
 import type { Socket } from 'node:net';
 import type { Context, Middleware } from 'koa';
 import type { UploadedAttachment } from '../../application/upload-attachment.ts';
-import { BackendUnavailable, DomainError, FileTooLargeToScan, MalwareFound } from '../../domain/errors.ts';
+import { BackendUnavailable, DomainError, FileTooLargeToScan, MalwareFound, Unauthorized } from '../../domain/errors.ts';
 import type { Principal } from '../../domain/principal.ts';
 import { requestIdFor } from './request-id.ts';
 import { ClientGone } from './upload-route.ts';
@@ -76,6 +76,9 @@ function writeLine(logger: HttpLogger, ctx: Context, state: RequestState, facts:
     principal: state.principal?.kind ?? 'none',
     ...(ctx.res.writableFinished ? {} : { aborted: true }),
     ...(state.error instanceof DomainError ? { code: state.error.code } : {}),
+    // Why a 401: no or a malformed header, an unknown token, a role that may not upload. Its detail
+    // names what was wrong, never the token; the client's answer leaves it out (error-responses.ts).
+    ...(state.error instanceof Unauthorized && state.error.detail !== undefined ? { reason: state.error.detail } : {}),
     ...checksOf(state),
   };
   const error = state.error;

@@ -4,11 +4,12 @@ import Koa, { type Context } from 'koa';
 import type { AuthPort } from '../../application/ports/auth-port.ts';
 import type { ObjectStore } from '../../application/ports/object-store.ts';
 import type { UploadAttachment } from '../../application/upload-attachment.ts';
-import { DomainError, StorageUnavailable } from '../../domain/errors.ts';
+import { DomainError } from '../../domain/errors.ts';
 import { accessLog, type HttpLogger, type RequestState } from './access-log.ts';
 import { answerErrors } from './answer-errors.ts';
 import { FILES_PREFIX, filesRoute } from './files-route.ts';
 import { OPENAPI_DOCUMENT } from './openapi-document.ts';
+import { readinessRoute, type ReadinessCheck } from './readiness-route.ts';
 import { UploadMetrics } from './upload-metrics.ts';
 import { ClientGone, uploadAnswer, uploadRoute } from './upload-route.ts';
 
@@ -20,6 +21,12 @@ export interface HttpAppDeps {
   readonly store: ObjectStore;
   /** Checked by /readyz when it has a checkReady. */
   readonly auth?: AuthPort;
+  /**
+   * What /readyz checks, each marked as this instance's own or shared (readiness-route.ts); the
+   * composition root knows which is which. Default: the store, the auth port and the scanner, all
+   * counted as the instance's own.
+   */
+  readonly readiness?: readonly ReadinessCheck[];
   /** True for the local and in-memory drivers, whose URLs point back at this service. */
   readonly serveFiles: boolean;
   /** Browser origins allowed to call attache (exact `scheme://host[:port]`); empty: no CORS headers. */
@@ -82,16 +89,7 @@ function routes(deps: HttpAppDeps, metrics: UploadMetrics): Router {
   router.get('/healthz', (ctx) => {
     ctx.body = { status: 'ok' };
   });
-  router.get('/readyz', async (ctx) => {
-    try {
-      await deps.store.checkReady();
-    } catch (error) {
-      throw error instanceof DomainError ? error : new StorageUnavailable('readiness check failed', { cause: error });
-    }
-    await deps.auth?.checkReady?.();
-    await deps.useCase.checkScannerReady();
-    ctx.body = { status: 'ready' };
-  });
+  router.get('/readyz', readinessRoute(deps.readiness ?? defaultReadiness(deps), metrics));
   router.get('/metrics', async (ctx) => {
     ctx.type = metrics.contentType;
     ctx.body = await metrics.exposition();
@@ -100,6 +98,14 @@ function routes(deps: HttpAppDeps, metrics: UploadMetrics): Router {
     ctx.body = OPENAPI_DOCUMENT;
   });
   return router;
+}
+
+function defaultReadiness(deps: HttpAppDeps): ReadinessCheck[] {
+  const checks: ReadinessCheck[] = [{ dependency: 'storage', own: true, check: () => deps.store.checkReady() }];
+  const auth = deps.auth;
+  if (auth?.checkReady) checks.push({ dependency: 'auth', own: true, check: () => auth.checkReady!() });
+  checks.push({ dependency: 'scanner', own: true, check: () => deps.useCase.checkScannerReady() });
+  return checks;
 }
 
 function corsFor(allowedOrigins: ReadonlySet<string>) {

@@ -16,6 +16,7 @@ export class UploadMetrics {
   readonly #storageErrors: Counter;
   readonly #scans: Counter<'verdict'>;
   readonly #previews: Counter<'outcome'>;
+  readonly #dependencyUp: Gauge<'dependency'>;
 
   constructor(labels: { driver: string }) {
     this.registry.setDefaultLabels({ driver: labels.driver });
@@ -54,6 +55,17 @@ export class UploadMetrics {
       labelNames: ['outcome'],
       registers,
     });
+    this.#dependencyUp = new Gauge({
+      name: 'attache_dependency_up',
+      help: 'Whether a dependency answered the last readiness check (1) or not (0): storage, auth (the token backend), scanner.',
+      labelNames: ['dependency'],
+      registers,
+    });
+  }
+
+  /** Records what the last /readyz found of `dependency`. */
+  dependencyUp(dependency: string, up: boolean): void {
+    this.#dependencyUp.set({ dependency }, up ? 1 : 0);
   }
 
   /** Counts a malware scan's verdict: clean, infected, not_scanned (taken unscanned), too_large, unavailable (refused). */

@@ -1,0 +1,8 @@
+/**
+ * `npm start` and the systemd unit's ExecStart: the service from src/ on Node.js 24, no build step
+ * and no dev package needed at run time; one line and exit 1 on an older Node (node-24.js).
+ */
+import { importOnNode24 } from './node-24.js';
+
+const service = await importOnNode24(new URL('../src/composition/run-service.ts', import.meta.url));
+await service?.runService();

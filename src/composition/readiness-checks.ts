@@ -1,0 +1,29 @@
+/**
+ * What /readyz checks, and which of it is this instance's own (readiness-route.ts says why that
+ * decides readiness). Known only here, from the configuration: the adapters cannot tell a bucket
+ * every instance shares from a folder on this machine.
+ */
+import type { AuthPort } from '../application/ports/auth-port.ts';
+import type { ObjectStore } from '../application/ports/object-store.ts';
+import type { UploadAttachment } from '../application/upload-attachment.ts';
+import type { Config } from './config.ts';
+import { TOKENS, type ComposedAttache } from './container.ts';
+
+const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
+
+/** adapters/http's ReadinessCheck, which only service.ts may import (test/architecture.test.ts); service.ts checks that the two agree. */
+type ReadinessCheck = { readonly dependency: 'storage' | 'auth' | 'scanner'; readonly own: boolean; check(): Promise<void> };
+
+export function readinessChecks(config: Config, container: ComposedAttache['container']): ReadinessCheck[] {
+  const store = container.resolve<ObjectStore>(TOKENS.objectStore);
+  const auth = container.resolve<AuthPort>(TOKENS.auth);
+  const useCase = container.resolve<UploadAttachment>(TOKENS.uploadAttachment);
+  // local: this machine's disk; memory: this process. s3 and gcs: one bucket for every instance.
+  const checks: ReadinessCheck[] = [{ dependency: 'storage', own: config.storage.driver === 'local' || config.storage.driver === 'memory', check: () => store.checkReady() }];
+  // The token backend (AUTH_INTROSPECTION_URL) serves every instance; a tokens file has nothing to check.
+  if (auth.checkReady) checks.push({ dependency: 'auth', own: false, check: () => auth.checkReady!() });
+  const scan = config.malwareScan;
+  // A clamd on a Unix socket or on loopback runs beside this instance (a sidecar); elsewhere, it is shared.
+  if (scan) checks.push({ dependency: 'scanner', own: scan.socket !== undefined || LOOPBACK.has(scan.host), check: () => useCase.checkScannerReady() });
+  return checks;
+}
