@@ -1,8 +1,9 @@
 import { pipeline, type Readable } from 'node:stream';
-import { FileRequired } from '../domain/errors.ts';
+import { ChecksumMismatch, FileRequired } from '../domain/errors.ts';
 import { allowedExtensionOf, baseNameOf, checkFileName, isImageExtension, type AllowedExtension } from '../domain/file-types.ts';
 import { folderFor } from '../domain/folder-policy.ts';
 import { objectKeyFor, provisionalKeyFor, type ObjectKey } from '../domain/object-key.ts';
+import type { Principal } from '../domain/principal.ts';
 import { firstBytes, readHead, streamOf } from '../shared/stream-head.ts';
 import { putChecked, type BytesReader } from './checked-put.ts';
 import type { ImageFinding, ImagePreviewStep, StoredPreview } from './image-preview-step.ts';
@@ -86,7 +87,7 @@ export class AttachmentUpload {
   constructor(request: StartRequest, deps: AttachmentUploadDeps) {
     this.#request = request;
     this.#deps = deps;
-    this.#uploadId = deps.newUploadId();
+    this.#uploadId = request.uploadId ?? deps.newUploadId();
     if (request.signal?.aborted) this.#forwardAbort();
     else request.signal?.addEventListener('abort', this.#forwardAbort, { once: true });
     this.#receiving = this.#receive();
@@ -168,10 +169,7 @@ export class AttachmentUpload {
     const source = content instanceof Uint8Array ? streamOf([Buffer.from(content.buffer, content.byteOffset, content.length)]) : content;
     try {
       if (sessionIdFollows && sessionId !== undefined) throw new TypeError('start: give sessionId or sessionIdFollows, not both');
-      // Everything that can be refused before a byte is read, is.
-      const folder = sessionIdFollows ? undefined : folderFor(principal, sessionId);
-      checkFileName(fileName);
-      const extension = allowedExtensionOf(fileName);
+      const { folder, extension } = checkBeforeBytes(principal, sessionIdFollows ? undefined : { sessionId }, fileName);
 
       // At least one byte, even for a detector that looks at none: an empty file is no file.
       // While the folder is unknown, read far enough to know whether the file is small enough to hold.
@@ -208,6 +206,11 @@ export class AttachmentUpload {
     if (scan) steps.push(['scan', (branch, signal) => scan.read(branch, signal)]);
     if (preview?.wants(extension)) steps.push(['image', (branch, signal) => preview.read(branch, extension, signal)]);
     const checked = await putChecked(store, key, toStore, meta, steps.map(([, read]) => read), this.#stop.signal);
+    const expected = this.#request.expectedSha256;
+    if (expected !== undefined && checked.stored.sha256 !== expected.toLowerCase()) {
+      await store.delete(key).catch(() => {});
+      throw new ChecksumMismatch(`the file's SHA-256 is ${checked.stored.sha256}, not the declared ${expected.toLowerCase()}`);
+    }
     const findings = Object.fromEntries(steps.map(([name], i) => [name, checked.findings[i]])) as Findings;
     return { size: checked.stored.size, sha256: checked.stored.sha256, meta, findings };
   }
@@ -229,6 +232,21 @@ export class AttachmentUpload {
       ...(image && { image: { width: image.width, height: image.height, preview, noPreview: image.noPreview } }),
     };
   }
+}
+
+/**
+ * Everything about an upload that can be refused before a byte of it is read, in the order a
+ * client learns of it: the session id (when known: `undefined` while it is still to come), the
+ * file name, its extension. Throws InvalidSessionId, InvalidFileName or UnsupportedFileType.
+ */
+export function checkBeforeBytes(
+  principal: Principal,
+  session: { readonly sessionId: string | undefined } | undefined,
+  fileName: string,
+): { folder: string | undefined; extension: AllowedExtension } {
+  const folder = session === undefined ? undefined : folderFor(principal, session.sessionId);
+  checkFileName(fileName);
+  return { folder, extension: allowedExtensionOf(fileName) };
 }
 
 /**
