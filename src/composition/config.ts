@@ -1,9 +1,11 @@
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { HttpIntrospectionAuthOptions } from '../adapters/auth/http-introspection-auth.ts';
+import { directUploadConfig, type DirectUploadConfig } from './direct-upload-config.ts';
 import { DEFAULT_PREVIEW_MAX_HELD_BYTES, ENVIRONMENT, type Environment } from './environment.ts';
 
 export { configurationTable, ENVIRONMENT, ENVIRONMENT_VARIABLES } from './environment.ts';
+export type { DirectUploadConfig } from './direct-upload-config.ts';
 
 /**
  * The `local` driver's folder when LOCAL_STORAGE_DIR is unset: `data/uploads` in attache's own
@@ -101,6 +103,8 @@ export interface Config {
   readonly previews: PreviewConfig | undefined;
   /** Whether JPEG and PNG originals are stripped of their metadata. */
   readonly stripMetadata: boolean;
+  /** Set when direct uploads are on. */
+  readonly directUploads: DirectUploadConfig | undefined;
 }
 
 /** Start-up fails with this; its message is one line naming the variable and what is wrong. */
@@ -159,6 +163,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
           }
         : undefined,
     stripMetadata: e.STRIP_METADATA === 'on',
+    directUploads: directUploadConfig(e, production),
   };
 }
 

@@ -64,6 +64,11 @@ export class DirectUpload {
     this.#newUploadId = deps.newUploadId ?? randomUUID;
   }
 
+  /** True when the bytes come through attache (`acceptBytes`) rather than straight to a bucket. */
+  get acceptsBytes(): boolean {
+    return this.#deps.targets.viaAttache;
+  }
+
   /**
    * Where to send the bytes. Throws what the upload endpoint would refuse the file for before
    * reading it (InvalidSessionId, InvalidFileName, UnsupportedFileType, FileRequired, FileTooLarge),

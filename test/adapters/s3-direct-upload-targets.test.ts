@@ -1,0 +1,63 @@
+/**
+ * What RGW itself enforces of a presigned direct-upload URL: the key, the exact size, no
+ * overwrite, the expiry. Each refusal leaves nothing stored.
+ */
+import { randomUUID } from 'node:crypto';
+import { CreateBucketCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { S3DirectUploadTargets } from '../../src/adapters/object-store/s3/s3-direct-upload-targets.ts';
+import { stagedKeyFor } from '../../src/domain/object-key.ts';
+import { s3ClientFor, s3StoreOptionsFor } from '../support/s3/rgw-global-setup.ts';
+import { rawPut } from '../support/raw-put.ts';
+
+describe('S3DirectUploadTargets against Ceph RGW', () => {
+  const s3 = inject('s3');
+  const bucket = `attache-direct-${randomUUID().slice(0, 8)}`;
+  let raw: S3Client;
+  let targets: S3DirectUploadTargets;
+  const keys = async () => ((await raw.send(new ListObjectsV2Command({ Bucket: bucket }))).Contents ?? []).map((o) => o.Key);
+
+  beforeAll(async () => {
+    raw = s3ClientFor(s3);
+    await raw.send(new CreateBucketCommand({ Bucket: bucket }));
+    targets = new S3DirectUploadTargets(s3StoreOptionsFor(s3, { bucket }));
+  });
+  afterAll(() => {
+    targets.close();
+    raw.destroy();
+  });
+
+  const targetFor = (id: string, size: number, seconds = 60) =>
+    targets.targetFor({ key: stagedKeyFor(id), size, expiresAt: new Date(Date.now() + seconds * 1000), uploadId: 'unused' });
+
+  it('takes exactly the signed bytes at the signed key, once', async () => {
+    const target = await targetFor('exact', 10);
+    expect(target).toMatchObject({ method: 'PUT', headers: { 'Content-Length': '10', 'If-None-Match': '*' } });
+    expect(new URL(target.url).searchParams.get('X-Amz-SignedHeaders')).toBe('content-length;host;if-none-match');
+    expect((await rawPut(target.url, target.headers, Buffer.alloc(10, 1))).status).toBe(200);
+    // A second use of the URL: refused, the first bytes stay.
+    expect((await rawPut(target.url, target.headers, Buffer.alloc(10, 2))).status).toBe(412);
+    expect(await keys()).toEqual(['staged/exact']);
+  });
+
+  it.each([
+    ['one byte more', 11, {}],
+    ['one byte less', 9, {}],
+    ['no If-None-Match', 10, { 'If-None-Match': undefined }],
+  ])('refuses a body of %s than signed, and stores nothing', async (_, length, headers) => {
+    const target = await targetFor(`size-${length}-${Object.keys(headers).length}`, 10);
+    const sent = { ...target.headers, 'Content-Length': String(length), ...headers };
+    const answer = await rawPut(target.url, sent, Buffer.alloc(length, 1));
+    expect(answer.status).toBe(403);
+    expect(await keys()).not.toContain(`staged/size-${length}-${Object.keys(headers).length}`);
+  });
+
+  it('refuses the bytes at another key, and after the expiry', async () => {
+    const target = await targetFor('mine', 10, 1);
+    const other = target.url.replace('/staged/mine', '/staged/other');
+    expect((await rawPut(other, target.headers, Buffer.alloc(10))).status).toBe(403);
+    await new Promise((resolve) => setTimeout(resolve, 2100));
+    expect((await rawPut(target.url, target.headers, Buffer.alloc(10))).status).toBe(403);
+    expect((await keys()).filter((key) => key === 'staged/mine' || key === 'staged/other')).toEqual([]);
+  });
+});
