@@ -24,7 +24,9 @@ export function directClient(baseUrl: string, agent: Agent) {
       ...(body !== undefined && { body }),
     });
     const text = await response.body.text();
-    return { status: response.statusCode, json: text === '' ? {} : (JSON.parse(text) as DirectAnswer['json']) };
+    // A bucket answers in XML: kept as text.
+    const json = text === '' ? {} : String(response.headers['content-type']).startsWith('application/json') ? JSON.parse(text) : { text };
+    return { status: response.statusCode, json: json as DirectAnswer['json'] };
   }
   return {
     issue: (token: string | undefined, announcement: unknown) =>
