@@ -34,7 +34,9 @@ export class S3DirectUploadTargets implements DirectUploadTargets {
         signableHeaders: new Set(['content-length', 'if-none-match']),
         unhoistableHeaders: new Set(['if-none-match']),
       });
-      return { method: 'PUT', url, headers: { 'Content-Length': String(size), 'If-None-Match': '*' } };
+      // Content-Length is signed but not handed out: every client sends it for a body of known
+      // size, and browsers refuse to let a page set it.
+      return { method: 'PUT', url, headers: { 'If-None-Match': '*' } };
     } catch (error) {
       throw new StorageUnavailable(`cannot sign a direct upload URL for "${key}": ${(error as Error).message}`, { cause: error });
     }
