@@ -1,10 +1,10 @@
 import { pipeline, type Readable } from 'node:stream';
 import { ChecksumMismatch, FileRequired } from '../domain/errors.ts';
-import { allowedExtensionOf, baseNameOf, checkFileName, isImageExtension, type AllowedExtension } from '../domain/file-types.ts';
+import { baseNameOf, isImageExtension, type AllowedExtension } from '../domain/file-types.ts';
 import { folderFor } from '../domain/folder-policy.ts';
 import { objectKeyFor, provisionalKeyFor, type ObjectKey } from '../domain/object-key.ts';
-import type { Principal } from '../domain/principal.ts';
 import { firstBytes, readHead, streamOf } from '../shared/stream-head.ts';
+import { checkBeforeBytes } from './check-before-bytes.ts';
 import { putChecked, type BytesReader } from './checked-put.ts';
 import type { ImageFinding, ImagePreviewStep, StoredPreview } from './image-preview-step.ts';
 import type { MalwareScanOutcome, MalwareScanStep } from './malware-scan-step.ts';
@@ -232,21 +232,6 @@ export class AttachmentUpload {
       ...(image && { image: { width: image.width, height: image.height, preview, noPreview: image.noPreview } }),
     };
   }
-}
-
-/**
- * Everything about an upload that can be refused before a byte of it is read, in the order a
- * client learns of it: the session id (when known: `undefined` while it is still to come), the
- * file name, its extension. Throws InvalidSessionId, InvalidFileName or UnsupportedFileType.
- */
-export function checkBeforeBytes(
-  principal: Principal,
-  session: { readonly sessionId: string | undefined } | undefined,
-  fileName: string,
-): { folder: string | undefined; extension: AllowedExtension } {
-  const folder = session === undefined ? undefined : folderFor(principal, session.sessionId);
-  checkFileName(fileName);
-  return { folder, extension: allowedExtensionOf(fileName) };
 }
 
 /**

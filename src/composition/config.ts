@@ -1,10 +1,12 @@
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { HttpIntrospectionAuthOptions } from '../adapters/auth/http-introspection-auth.ts';
+import { ConfigError } from './config-error.ts';
 import { directUploadConfig, type DirectUploadConfig } from './direct-upload-config.ts';
 import { DEFAULT_PREVIEW_MAX_HELD_BYTES, ENVIRONMENT, type Environment } from './environment.ts';
 
 export { configurationTable, ENVIRONMENT, ENVIRONMENT_VARIABLES } from './environment.ts';
+export { ConfigError } from './config-error.ts';
 export type { DirectUploadConfig } from './direct-upload-config.ts';
 
 /**
@@ -107,13 +109,6 @@ export interface Config {
   readonly directUploads: DirectUploadConfig | undefined;
 }
 
-/** Start-up fails with this; its message is one line naming the variable and what is wrong. */
-export class ConfigError extends Error {
-  constructor(variable: string, problem: string) {
-    super(`${variable}: ${problem}`);
-    this.name = 'ConfigError';
-  }
-}
 
 /** Reads and validates the configuration; throws ConfigError on the first invalid variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {

@@ -1,4 +1,4 @@
-import { ConfigError } from './config.ts';
+import { ConfigError } from './config-error.ts';
 import type { Environment } from './environment.ts';
 
 /** Direct uploads, when on (DIRECT_UPLOADS). */
