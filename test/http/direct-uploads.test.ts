@@ -60,6 +60,10 @@ describe.each([memoryDriver, localDriver])('direct uploads on the $driver driver
     expect(Buffer.from(await download.body.arrayBuffer()).equals(bytes)).toBe(true);
 
     expect(await client.complete(TEST_TOKENS.store, target.upload_id)).toEqual(completed);
+    // Completions are counted as uploads, their refusals under their codes.
+    const metrics = await (await request(`${attache.url}/metrics`, { dispatcher: agent })).body.text();
+    expect(metrics).toMatch(/attache_uploads_total\{[^}]*outcome="ok"[^}]*\} [1-9]/);
+    expect(metrics).toMatch(/attache_uploads_total\{[^}]*outcome="UPLOAD_INCOMPLETE"[^}]*\} 1/);
     // The URL used again after completion: refused.
     expect((await client.send(target, bytes)).json).toMatchObject({ error: 'Upload conflict' });
     expect((await attache.storedKeys()).filter((key) => /^staged\/[0-9a-f-]+$/.test(key))).toEqual([]);

@@ -4,7 +4,7 @@ import Koa, { type Context } from 'koa';
 import type { AuthPort } from '../../application/ports/auth-port.ts';
 import type { ObjectStore } from '../../application/ports/object-store.ts';
 import type { DirectUpload } from '../../application/direct/direct-upload.ts';
-import type { UploadAttachment } from '../../application/upload-attachment.ts';
+import type { UploadAttachment, UploadedAttachment } from '../../application/upload-attachment.ts';
 import { DomainError, StorageUnavailable } from '../../domain/errors.ts';
 import { accessLog, type HttpLogger, type RequestState } from './access-log.ts';
 import { answerErrors } from './answer-errors.ts';
@@ -64,10 +64,12 @@ export function createHttpApp(deps: HttpAppDeps): Koa & { readonly metrics: Uplo
 function routes(deps: HttpAppDeps, metrics: UploadMetrics): Router {
   const router = new Router();
   const upload = uploadRoute({ useCase: deps.useCase });
-  async function measuredUpload(ctx: Context): Promise<void> {
+  const measuredUpload = (ctx: Context) => measured(ctx, () => upload(ctx));
+  /** Counts an upload (a form's, a direct upload's completion) and answers with its attachment. */
+  async function measured(ctx: Context, uploading: () => Promise<UploadedAttachment>): Promise<void> {
     const uploadEnded = metrics.uploadStarted();
     try {
-      const uploaded = await upload(ctx);
+      const uploaded = await uploading();
       (ctx.state as RequestState).uploaded = uploaded;
       ctx.body = uploadAnswer(uploaded);
       uploadEnded('ok', { type: uploaded.type, bytes: uploaded.size });
@@ -83,7 +85,7 @@ function routes(deps: HttpAppDeps, metrics: UploadMetrics): Router {
   // Both spellings of the path; the spec's has the trailing slash.
   router.post(UPLOAD_PATH, measuredUpload);
   router.post(UPLOAD_PATH.slice(0, -1), measuredUpload);
-  if (deps.direct) addDirectRoutes(router, { direct: deps.direct.upload, useCase: deps.useCase, acceptsBytes: deps.direct.acceptsBytes });
+  if (deps.direct) addDirectRoutes(router, { direct: deps.direct.upload, useCase: deps.useCase, acceptsBytes: deps.direct.acceptsBytes, measured });
   router.get('/healthz', (ctx) => {
     ctx.body = { status: 'ok' };
   });

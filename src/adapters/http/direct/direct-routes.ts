@@ -2,9 +2,9 @@ import { PassThrough } from 'node:stream';
 import type Router from '@koa/router';
 import type { Context } from 'koa';
 import type { DirectUpload, IssuedDirectUpload } from '../../../application/direct/direct-upload.ts';
-import type { UploadAttachment } from '../../../application/upload-attachment.ts';
+import type { UploadAttachment, UploadedAttachment } from '../../../application/upload-attachment.ts';
 import { tokenFromRequest } from '../authorization-header.ts';
-import { ClientGone, uploadAnswer } from '../upload-route.ts';
+import { ClientGone } from '../upload-route.ts';
 import { readAnnouncement } from './announcement.ts';
 import { DIRECT_UPLOAD_PATH } from '../../upload-targets/attache-upload-targets.ts';
 
@@ -13,6 +13,8 @@ export interface DirectRoutesDeps {
   readonly useCase: UploadAttachment;
   /** True when direct uploads' bytes come to attache itself (`local`, `memory`): adds `PUT <upload_id>`. */
   readonly acceptsBytes: boolean;
+  /** Counts a completion as an upload in the metrics, and answers with its attachment (the upload endpoint's body). */
+  readonly measured: (ctx: Context, uploading: () => Promise<UploadedAttachment>) => Promise<void>;
 }
 
 /**
@@ -35,9 +37,7 @@ export function addDirectRoutes(router: Router, deps: DirectRoutesDeps): void {
   router.post(`${DIRECT_UPLOAD_PATH}:uploadId/complete`, async (ctx) => {
     const principal = await useCase.authenticate(tokenFromRequest(ctx.req));
     ctx.state.principal = principal;
-    const uploaded = await direct.complete(principal, ctx.params['uploadId']!, clientGoneSignal(ctx));
-    ctx.state.uploaded = uploaded;
-    ctx.body = uploadAnswer(uploaded);
+    await deps.measured(ctx, () => direct.complete(principal, ctx.params['uploadId']!, clientGoneSignal(ctx)));
   });
 
   router.delete(`${DIRECT_UPLOAD_PATH}:uploadId`, async (ctx) => {
