@@ -19,6 +19,7 @@ import {
   UploadIncomplete,
   UploadNotFound,
 } from '../../src/domain/errors.ts';
+import { stagedKeyFor } from '../../src/domain/object-key.ts';
 import type { Principal } from '../../src/domain/principal.ts';
 import { EICAR, FakeMalwareScanner } from '../support/fake-malware-scanner.ts';
 import { fileNamed, fileWithText } from '../support/file-heads.ts';
@@ -92,6 +93,16 @@ describe('DirectUpload', () => {
     expect(await build().complete(store42, issued.uploadId)).toEqual(first);
     await expect(build().acceptBytes(issued.uploadId, Readable.from([pdf]), pdf.length)).rejects.toBeInstanceOf(ObjectAlreadyExists);
     expect(store.keys().filter((key) => key.startsWith('chat/'))).toEqual([first.key]);
+  });
+
+  it('answers the first completion again after the URL was used again (as a bucket allows once the staged key is free), and drops the copy', async () => {
+    const pdf = fileNamed('report.pdf', 3000);
+    const { issued, completing } = await sendAndComplete(build(), 'report.pdf', pdf);
+    const first = await completing;
+    // What a second PUT to a bucket's URL leaves: other bytes under the staged key, refused if checked.
+    await store.put(stagedKeyFor('u1'), Readable.from([fileNamed('photo.jpg', 10)]), { contentType: 'x/y', fileName: 'x', disposition: 'attachment' });
+    expect(await build().complete(store42, issued.uploadId)).toEqual(first);
+    expect(store.keys()).not.toContain('staged/u1');
   });
 
   it('says incomplete before the bytes are in, and not found for a tampered id, another principal, or past its time', async () => {

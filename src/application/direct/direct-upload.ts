@@ -96,11 +96,14 @@ export class DirectUpload {
    */
   async complete(principal: Principal, uploadId: string, signal?: AbortSignal): Promise<UploadedAttachment> {
     const claims = this.#claimsFor(principal, uploadId, 'completion');
-    const done = await this.#receipt(claims.id);
-    if (done) return done;
     const stagedKey = stagedKeyFor(claims.id);
+    // The staged object first: a first completion (the usual case) then costs no look for a receipt.
     const staged = await this.#deps.store.read(stagedKey);
-    if (staged === undefined) throw new UploadIncomplete('nothing has been uploaded for this upload_id yet');
+    if (staged === undefined) {
+      const done = await this.#receipt(claims.id);
+      if (done) return done;
+      throw new UploadIncomplete('nothing has been uploaded for this upload_id yet');
+    }
     let uploaded: UploadedAttachment;
     try {
       if (staged.size !== claims.size) {
@@ -111,15 +114,13 @@ export class DirectUpload {
       const upload = this.#deps.uploads.start({ principal, fileName, sessionId, content: staged.body, uploadId: claims.id, signal, ...(sha256 && { expectedSha256: sha256 }) });
       uploaded = await upload.complete();
     } catch (error) {
-      // Completed meanwhile by another request: its answer is this one's.
-      if (error instanceof ObjectAlreadyExists) {
-        const raced = await this.#receipt(claims.id);
-        if (raced) return raced;
-      }
-      // A refusal of the file is final: nothing of it stays. A backend that failed may work on a retry.
-      if (error instanceof DomainError && !(error instanceof BackendUnavailable) && !(error instanceof ObjectAlreadyExists)) {
-        await this.#deps.store.delete(stagedKey).catch(() => {});
-      }
+      // A backend that failed may work on a retry: the staged bytes stay for it.
+      if (!(error instanceof DomainError) || error instanceof BackendUnavailable) throw error;
+      // Completed already, by a request racing this one, or before the URL was used again (which
+      // staged a second copy): the first completion's answer is this one's, whatever the copy holds.
+      const completed = await this.#receipt(claims.id).catch(() => undefined);
+      if (completed || !(error instanceof ObjectAlreadyExists)) await this.#deps.store.delete(stagedKey).catch(() => {});
+      if (completed) return completed;
       throw error;
     }
     await this.#keepReceipt(claims.id, uploaded);
