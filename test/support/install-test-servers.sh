@@ -20,6 +20,8 @@ need radosgw radosgw
 need radosgw-admin radosgw
 # Malware scanning: ClamAV's daemon (test/support/clamd/start-clamd.sh).
 need clamd clamav-daemon
+# docs/clients.md's Python recipes (test/docs-clients.test.ts): Python 3 with requests.
+python3 -c 'import requests' >/dev/null 2>&1 || packages+=(python3-requests)
 
 [[ ${#packages[@]} -eq 0 ]] && exit 0
 # One package can provide several commands.
