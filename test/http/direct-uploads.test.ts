@@ -114,6 +114,14 @@ describe.each([memoryDriver, localDriver])('direct uploads on the $driver driver
     expect(await attache.waitingFiles()).toEqual([]);
   });
 
+  it.each([300 * 1024, 3 * 1024 * 1024])('answers a %i-byte body sent for 1,000 announced with 413, and the pool goes on', async (length) => {
+    const issued = (await client.issue(TEST_TOKENS.store, { filename: 'a.pdf', size: 1000 })).json as unknown as IssuedTarget;
+    const refused = await client.send(issued, fileNamed('a.pdf', length));
+    expect(refused).toEqual({ status: 413, json: { error: 'File too large', detail: 'the limit is 1000 bytes' } });
+    expect((await client.send(issued, fileNamed('a.pdf', 1000))).status).toBe(204);
+    expect((await client.complete(TEST_TOKENS.store, issued.upload_id)).status).toBe(200);
+  });
+
   it('refuses a body that is not the declared SHA-256, keeping nothing', async () => {
     const bytes = fileNamed('a.pdf', 1000);
     const issued = (await client.issue(TEST_TOKENS.store, { filename: 'a.pdf', size: 1000, sha256: 'ab'.repeat(32) })).json as unknown as IssuedTarget;
