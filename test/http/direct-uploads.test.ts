@@ -99,6 +99,15 @@ describe.each([memoryDriver, localDriver])('direct uploads on the $driver driver
     expect((await client.complete(TEST_TOKENS.store, issued.upload_id)).json).toEqual({ error: 'Upload incomplete' });
   });
 
+  it.each(['%E0%A4%A', 'a'.repeat(5000), '..%2F..%2Fetc', 'x.y', '%00'])('answers 404 JSON to the id %j, on every route', async (id) => {
+    const direct = `${attache.url}/v1/chat/upload/direct/${id}`;
+    for (const [method, url, token] of [['POST', `${direct}/complete`, TEST_TOKENS.store], ['DELETE', direct, TEST_TOKENS.store], ['PUT', direct, undefined]] as const) {
+      const response = await request(url, { method, dispatcher: agent, headers: token ? { authorization: `Token ${token}` } : {}, ...(method === 'PUT' && { body: 'x' }) });
+      expect(response.statusCode, `${method} ${url.slice(0, 80)}`).toBe(404);
+      expect(await response.body.json()).toEqual({ error: 'Upload not found' });
+    }
+  });
+
   it('takes exactly the announced bytes, and refuses at completion what the upload endpoint refuses, keeping nothing', async () => {
     const before = await attachments();
     const pdf = fileNamed('a.pdf', 1000);
