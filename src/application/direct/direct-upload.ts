@@ -95,7 +95,7 @@ export class DirectUpload {
    * when the staged object is not the announced size.
    */
   async complete(principal: Principal, uploadId: string, signal?: AbortSignal): Promise<UploadedAttachment> {
-    const claims = this.#claimsFor(principal, uploadId, 'completion');
+    const claims = this.#claimsFor(principal, uploadId);
     const stagedKey = stagedKeyFor(claims.id);
     // The staged object first: a first completion (the usual case) then costs no look for a receipt.
     const staged = await this.#deps.store.read(stagedKey);
@@ -131,7 +131,7 @@ export class DirectUpload {
 
   /** Removes what was uploaded for the id (nothing there is fine). Throws UploadNotFound as `complete` does. */
   async cancel(principal: Principal, uploadId: string): Promise<void> {
-    const claims = this.#claimsFor(principal, uploadId, 'completion');
+    const claims = this.#claimsFor(principal, uploadId);
     await this.#deps.store.delete(stagedKeyFor(claims.id));
   }
 
@@ -161,11 +161,12 @@ export class DirectUpload {
     await this.#deps.store.put(stagedKeyFor(claims.id), body, meta, signal);
   }
 
-  #claimsFor(principal: Principal, uploadId: string, use: 'completion'): DirectUploadClaims {
+  /** The claims of `principal`'s id, while it can still be completed (its URL's life, then as long again). */
+  #claimsFor(principal: Principal, uploadId: string): DirectUploadClaims {
     const claims = this.#deps.ids.verify(uploadId);
     const owner = claims?.principal;
     if (claims === undefined || owner?.kind !== principal.kind || owner.id !== principal.id) throw new UploadNotFound();
-    if (use === 'completion' && this.#now() / 1000 > claims.expiresAt + this.#deps.ttlSeconds) throw new UploadNotFound('the upload_id has expired');
+    if (this.#now() / 1000 > claims.expiresAt + this.#deps.ttlSeconds) throw new UploadNotFound('the upload_id has expired');
     return claims;
   }
 
