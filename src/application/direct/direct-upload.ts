@@ -80,7 +80,8 @@ export class DirectUpload {
     this.#deps.uploads.checkAnnounced({ principal, fileName, sessionId, size });
     if (sha256 !== undefined && !SHA256_HEX.test(sha256)) throw new InvalidUpload('sha256 must be 64 hexadecimal digits');
     const id = this.#newUploadId();
-    const expiresAt = Math.floor(this.#now() / 1000) + this.#deps.ttlSeconds;
+    // Rounded up: the target lives at least the TTL, never a fraction of a second less.
+    const expiresAt = Math.ceil(this.#now() / 1000) + this.#deps.ttlSeconds;
     const claims: DirectUploadClaims = { id, principal, fileName, size, sessionId, sha256: sha256?.toLowerCase(), expiresAt };
     const uploadId = this.#deps.ids.sign(claims);
     const target = await this.#deps.targets.targetFor({ key: stagedKeyFor(id), size, expiresAt: new Date(expiresAt * 1000), uploadId });
