@@ -1,5 +1,5 @@
 // npm run bench [-- --runs 3 --memory-runs 10 --size-mb 200
-//                   --only throughput,memory,small,long-load,photos,photo-memory,malware-scan,s3,s3-tls,s3-small,s3-memory
+//                   --only throughput,memory,small,long-load,photos,photo-memory,malware-scan,s3,s3-tls,s3-small,s3-memory,direct
 //                   --long-load-requests 24000 --seed 1 --attache DIR --json]
 // Every figure is measured side by side with its baseline in the same run, on loopback, and
 // printed as a ratio: absolute numbers depend on the machine, ratios much less.
@@ -10,6 +10,7 @@ import { parseArgs } from 'node:util';
 import { attacheCheckout } from './lib/attache-checkout.ts';
 import { createBenchContext, type BenchContext } from './lib/bench-context.ts';
 import { markdownTable, MB } from './lib/rows.ts';
+import { directScenario } from './scenarios/direct.ts';
 import { longLoadScenario } from './scenarios/long-load.ts';
 import { memoryScenario, s3MemoryScenario } from './scenarios/peak-memory.ts';
 import { malwareScanScenario } from './scenarios/malware-scan.ts';
@@ -45,6 +46,7 @@ const SCENARIOS: Record<string, (bench: BenchContext) => Promise<void>> = {
   's3-tls': s3TlsScenario,
   's3-small': s3SmallScenario,
   's3-memory': s3MemoryScenario,
+  direct: directScenario,
 };
 const only = new Set(args.only ? args.only.split(',') : Object.keys(SCENARIOS));
 const unknown = [...only].filter((name) => !(name in SCENARIOS));

@@ -27,6 +27,9 @@ export {
   type UploadedAttachment,
 } from './application/upload-attachment.ts';
 export { AttachmentUpload } from './application/attachment-upload.ts';
+export { DirectUpload, type DirectUploadDeps, type DirectUploadRequest, type IssuedDirectUpload } from './application/direct/direct-upload.ts';
+export { SignedUploadIds, type DirectUploadClaims } from './application/direct/signed-upload-id.ts';
+export type { DirectUploadTargets, UploadTarget, UploadTargetRequest } from './application/ports/direct-upload-targets.ts';
 export type { Disposition, ObjectContent, ObjectMeta, ObjectStore, StoredObject } from './application/ports/object-store.ts';
 export type { AuthPort } from './application/ports/auth-port.ts';
 export type { MimeDetector } from './application/ports/mime-detector.ts';
@@ -35,6 +38,7 @@ export type { MimeDetector } from './application/ports/mime-detector.ts';
 export {
   AuthenticationUnavailable,
   BackendUnavailable,
+  ChecksumMismatch,
   DomainError,
   FileRequired,
   FileTooLarge,
@@ -45,6 +49,8 @@ export {
   StorageUnavailable,
   Unauthorized,
   UnsupportedFileType,
+  UploadIncomplete,
+  UploadNotFound,
 } from './domain/errors.ts';
 export { principalFrom, type Identity, type Principal } from './domain/principal.ts';
 export { folderFor, parseSessionId, MAX_SESSION_ID_LENGTH } from './domain/folder-policy.ts';

@@ -1,10 +1,11 @@
 import { pipeline, type Readable } from 'node:stream';
-import { FileRequired } from '../domain/errors.ts';
-import { allowedExtensionOf, baseNameOf, checkFileName, isImageExtension, type AllowedExtension } from '../domain/file-types.ts';
+import { ChecksumMismatch, FileRequired } from '../domain/errors.ts';
+import { baseNameOf, isImageExtension, type AllowedExtension } from '../domain/file-types.ts';
 import { withoutInvisibleFormatting } from '../domain/format-characters.ts';
 import { folderFor } from '../domain/folder-policy.ts';
 import { objectKeyFor, provisionalKeyFor, type ObjectKey } from '../domain/object-key.ts';
 import { firstBytes, readHead, streamOf } from '../shared/stream-head.ts';
+import { checkBeforeBytes } from './check-before-bytes.ts';
 import { putChecked, type BytesReader } from './checked-put.ts';
 import type { ImageFinding, ImagePreviewStep, StoredPreview } from './image-preview-step.ts';
 import type { MalwareScanOutcome, MalwareScanStep } from './malware-scan-step.ts';
@@ -88,7 +89,7 @@ export class AttachmentUpload {
     // Invisible format characters go before anything reads the name (format-characters.ts).
     this.#request = { ...request, fileName: withoutInvisibleFormatting(request.fileName) };
     this.#deps = deps;
-    this.#uploadId = deps.newUploadId();
+    this.#uploadId = request.uploadId ?? deps.newUploadId();
     if (request.signal?.aborted) this.#forwardAbort();
     else request.signal?.addEventListener('abort', this.#forwardAbort, { once: true });
     this.#receiving = this.#receive();
@@ -170,10 +171,7 @@ export class AttachmentUpload {
     const source = content instanceof Uint8Array ? streamOf([Buffer.from(content.buffer, content.byteOffset, content.length)]) : content;
     try {
       if (sessionIdFollows && sessionId !== undefined) throw new TypeError('start: give sessionId or sessionIdFollows, not both');
-      // Everything that can be refused before a byte is read, is.
-      const folder = sessionIdFollows ? undefined : folderFor(principal, sessionId);
-      checkFileName(fileName);
-      const extension = allowedExtensionOf(fileName);
+      const { folder, extension } = checkBeforeBytes(principal, sessionIdFollows ? undefined : { sessionId }, fileName);
 
       // At least one byte, even for a detector that looks at none: an empty file is no file.
       // While the folder is unknown, read far enough to know whether the file is small enough to hold.
@@ -210,6 +208,11 @@ export class AttachmentUpload {
     if (scan) steps.push(['scan', (branch, signal) => scan.read(branch, signal)]);
     if (preview?.wants(extension)) steps.push(['image', (branch, signal) => preview.read(branch, extension, signal)]);
     const checked = await putChecked(store, key, toStore, meta, steps.map(([, read]) => read), this.#stop.signal);
+    const expected = this.#request.expectedSha256;
+    if (expected !== undefined && checked.stored.sha256 !== expected.toLowerCase()) {
+      await store.delete(key).catch(() => {});
+      throw new ChecksumMismatch(`the file's SHA-256 is ${checked.stored.sha256}, not the declared ${expected.toLowerCase()}`);
+    }
     const findings = Object.fromEntries(steps.map(([name], i) => [name, checked.findings[i]])) as Findings;
     return { size: checked.stored.size, sha256: checked.stored.sha256, meta, findings };
   }

@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import { Unauthorized } from '../domain/errors.ts';
+import { FileRequired, FileTooLarge, Unauthorized } from '../domain/errors.ts';
 import type { ObjectKey } from '../domain/object-key.ts';
 import { principalFrom, type Principal } from '../domain/principal.ts';
 import { AttachmentUpload, type AttachmentUploadDeps } from './attachment-upload.ts';
+import { checkBeforeBytes } from './check-before-bytes.ts';
 import { ImagePreviewStep, type ImageFinding, type StoredPreview } from './image-preview-step.ts';
 import { MalwareScanStep, type MalwareScanOutcome, type ScanFailurePolicy } from './malware-scan-step.ts';
 import type { AuthPort } from './ports/auth-port.ts';
@@ -60,6 +61,13 @@ export interface StartRequest extends UploadRequest {
    * to `complete`, and `sessionId` must be left out.
    */
   readonly sessionIdFollows?: boolean;
+  /**
+   * The id the key is made from; a fresh random one when left out. A direct upload's completion
+   * names its own, so that completing it twice (a retry, another instance) can never store two copies.
+   */
+  readonly uploadId?: string;
+  /** The SHA-256 (hex) the client declared: bytes with another one are refused (ChecksumMismatch), nothing kept. */
+  readonly expectedSha256?: string;
 }
 
 /** What the use case knows of a file once all of its bytes are in, before it has its folder. */
@@ -142,6 +150,17 @@ export class UploadAttachment {
    */
   start(request: StartRequest): AttachmentUpload {
     return new AttachmentUpload(request, this.#deps);
+  }
+
+  /**
+   * Refuses what `start` would refuse before reading a byte, for a file announced before it is
+   * sent (a direct upload): its session id, name and type, and its announced size (FileRequired
+   * when empty, FileTooLarge over the limit). The same checks `start` runs, not a copy of them.
+   */
+  checkAnnounced(request: { principal: Principal; fileName: string; sessionId: string | undefined; size: number }): void {
+    checkBeforeBytes(request.principal, { sessionId: request.sessionId }, request.fileName);
+    if (request.size === 0) throw new FileRequired('the file is empty');
+    if (request.size > this.#deps.maxFileSize) throw new FileTooLarge(this.#deps.maxFileSize);
   }
 
   /** Resolves when the malware scanner (if any) can answer now; throws ScannerUnavailable saying why not. */

@@ -6,6 +6,7 @@ import { runAttacheCommand, type CommandSetup } from '../adapters/cli/attache-co
 import { UsageError } from '../adapters/cli/cli-io.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import { createUploadAttachment } from './library.ts';
+import { expireStagedUploads } from './staged-expiry.ts';
 
 /**
  * The command's setup for `env`: the same variables, validation and adapters as the service,
@@ -21,6 +22,7 @@ export function commandSetup(env: NodeJS.ProcessEnv, cwd: string = process.cwd()
     defaultToken: config.attacheToken,
     localStorageDir: config.storage.driver === 'local' ? config.storage.dir : undefined,
     open: () => asUsageError(() => createUploadAttachment(config)),
+    expireStagedUploads: () => expireStagedUploads(config),
   };
 }
 

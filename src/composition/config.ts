@@ -1,9 +1,13 @@
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { HttpIntrospectionAuthOptions } from '../adapters/auth/http-introspection-auth.ts';
+import { ConfigError } from './config-error.ts';
+import { directUploadConfig, type DirectUploadConfig } from './direct-upload-config.ts';
 import { DEFAULT_PREVIEW_MAX_HELD_BYTES, ENVIRONMENT, type Environment } from './environment.ts';
 
 export { configurationTable, ENVIRONMENT, ENVIRONMENT_VARIABLES } from './environment.ts';
+export { ConfigError } from './config-error.ts';
+export type { DirectUploadConfig } from './direct-upload-config.ts';
 
 /**
  * The `local` driver's folder when LOCAL_STORAGE_DIR is unset: `data/uploads` in attache's own
@@ -103,15 +107,10 @@ export interface Config {
   readonly previews: PreviewConfig | undefined;
   /** Whether JPEG and PNG originals are stripped of their metadata. */
   readonly stripMetadata: boolean;
+  /** Set when direct uploads are on. */
+  readonly directUploads: DirectUploadConfig | undefined;
 }
 
-/** Start-up fails with this; its message is one line naming the variable and what is wrong. */
-export class ConfigError extends Error {
-  constructor(variable: string, problem: string) {
-    super(`${variable}: ${problem}`);
-    this.name = 'ConfigError';
-  }
-}
 
 export interface LoadConfigOptions {
   /** Where relative paths are taken from (default: the working directory; the CLI: where it was typed, INIT_CWD). */
@@ -167,6 +166,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadCo
           }
         : undefined,
     stripMetadata: e.STRIP_METADATA === 'on',
+    directUploads: directUploadConfig(e, production),
   };
 }
 

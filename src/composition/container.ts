@@ -21,6 +21,7 @@ import {
   type DevelopmentTokens,
 } from './adapters.ts';
 import type { Config } from './config.ts';
+import { directUploadFactory } from './direct-uploads.ts';
 
 export const TOKENS = {
   config: Symbol('Config'),
@@ -32,6 +33,8 @@ export const TOKENS = {
   imagePreviewer: Symbol('ImagePreviewer'),
   metadataStripper: Symbol('MetadataStripper'),
   uploadAttachment: Symbol('UploadAttachment'),
+  /** DirectUpload, or undefined when direct uploads are off. */
+  directUpload: Symbol('DirectUpload'),
 } as const;
 
 export interface ComposedAttache {
@@ -54,6 +57,7 @@ export async function composeAttache(
   const makeStore = store ? () => store : await objectStoreFactory(config.storage, parts.selfUrl);
   const authSetup = auth ? { make: () => auth } : await authFactory(config);
   const makePreviewer = await imagePreviewerFactory(config);
+  const makeDirectUpload = await directUploadFactory(config, parts.selfUrl);
   const c = rootContainer.createChildContainer();
   c.register(TOKENS.config, { useValue: config });
   c.register(TOKENS.logger, { useValue: parts.logger });
@@ -75,6 +79,11 @@ export async function composeAttache(
           previewer: r.resolve<ImagePreviewer | undefined>(TOKENS.imagePreviewer),
           metadataStripper: r.resolve<MetadataStripper | undefined>(TOKENS.metadataStripper),
         }),
+    ),
+  });
+  c.register(TOKENS.directUpload, {
+    useFactory: instanceCachingFactory((r) =>
+      makeDirectUpload?.({ uploads: r.resolve<UploadAttachment>(TOKENS.uploadAttachment), store: r.resolve<ObjectStore>(TOKENS.objectStore) }),
     ),
   });
   return 'developmentTokens' in authSetup && authSetup.developmentTokens

@@ -192,6 +192,21 @@ export const ENVIRONMENT = z.object({
   STRIP_METADATA: documented(onOff.default('off'), {
     doc: '`on`: JPEG and PNG originals lose EXIF (but their orientation), GPS, XMP, IPTC and comments as they are stored, without re-encoding; other types are stored as sent.',
   }),
+  DIRECT_UPLOADS: documented(onOff.optional(), {
+    default: '`on`; `off` with `NODE_ENV=production`',
+    doc: "The direct-upload routes (`/v1/chat/upload/direct/`): clients send the bytes straight to storage, then attache checks what was stored. Opt-in in production, where it needs a `DIRECT_UPLOAD_SECRET` shared by every instance (and, for browsers, CORS on the bucket), so an upgrade never starts refusing to start; on elsewhere, so the documented examples work on the embedded default.",
+  }),
+  DIRECT_UPLOAD_SECRET: documented(z.string().min(32, 'must be at least 32 characters').optional(), {
+    default: '(made up at every start, outside production)',
+    doc: 'Key of the HMAC that signs `upload_id`s, at least 32 characters, the same on every instance; required with direct uploads on and `NODE_ENV=production`.',
+  }),
+  DIRECT_UPLOAD_PREVIOUS_SECRET: documented(z.string().min(32, 'must be at least 32 characters').optional(), {
+    default: '(none)',
+    doc: 'While rotating the secret: the one being replaced, whose `upload_id`s are still accepted (new ones are signed with `DIRECT_UPLOAD_SECRET`). Remove it twice `DIRECT_UPLOAD_TTL` after the switch.',
+  }),
+  DIRECT_UPLOAD_TTL: documented(integer(1, SIGNED_URL_MAX_TTL).default(900), {
+    doc: "Seconds a direct upload's storage URL accepts bytes (15 minutes); its `upload_id` can be completed for as long again after that.",
+  }),
   ATTACHE_TOKEN: documented(optional, { default: '(none)', doc: 'The token `attache upload` uses when `--token` is not given.', cliOnly: true }),
   INIT_CWD: documented(optional, {
     default: '(set by npm)',

@@ -8,7 +8,9 @@ import type { AuthPort } from '../application/ports/auth-port.ts';
 import type { MimeDetector } from '../application/ports/mime-detector.ts';
 import type { ObjectStore } from '../application/ports/object-store.ts';
 import { UploadAttachment } from '../application/upload-attachment.ts';
+import type { DirectUpload } from '../application/direct/direct-upload.ts';
 import { loadConfig, type Config } from './config.ts';
+import { directUploadFactory } from './direct-uploads.ts';
 
 export interface CreateUploadAttachmentOptions {
   /** Use this store instead of the one STORAGE_DRIVER names. */
@@ -26,6 +28,12 @@ export interface EmbeddedUploadAttachment {
   readonly store: ObjectStore;
   readonly auth: AuthPort;
   readonly mime: MimeDetector;
+  /**
+   * Direct uploads over the same use case and store, when DIRECT_UPLOADS is on: `issue` (where a
+   * client sends its bytes), then `complete` (the attachment, after every check) or `cancel`.
+   * With `local`/`memory` the bytes go to a service on HOST:PORT sharing the store and the secret.
+   */
+  readonly directUpload: DirectUpload | undefined;
   /**
    * Set when no AUTH_TOKENS_FILE is configured outside production and no `auth` was given:
    * two random tokens, valid for this instance only.
@@ -65,6 +73,7 @@ export async function createUploadAttachment(
     previewer: (await imagePreviewerFactory(config))(),
     metadataStripper: createMetadataStripper(config),
   });
+  const directUpload = (await directUploadFactory(config, defaultSelfUrl(config)))?.({ uploads: uploadAttachment, store });
   const ownedStore = options.store ? undefined : store;
   let closed = false;
   return {
@@ -73,6 +82,7 @@ export async function createUploadAttachment(
     store,
     auth: authSetup.auth,
     mime,
+    directUpload,
     ...('developmentTokens' in authSetup && authSetup.developmentTokens ? { developmentTokens: authSetup.developmentTokens } : {}),
     async close() {
       if (closed) return;

@@ -9,6 +9,7 @@ import { capConnections } from '../adapters/http/connection-cap.ts';
 import { createHttpApp } from '../adapters/http/create-http-app.ts';
 import type { AuthPort } from '../application/ports/auth-port.ts';
 import type { ObjectStore } from '../application/ports/object-store.ts';
+import type { DirectUpload } from '../application/direct/direct-upload.ts';
 import type { UploadAttachment } from '../application/upload-attachment.ts';
 import type { DevelopmentTokens } from './adapters.ts';
 import type { Config } from './config.ts';
@@ -65,6 +66,7 @@ export async function startAttache(config: Config, options: StartOptions = {}): 
   }
   const { container } = composed;
   const shuttingDown = new AbortController();
+  const directUpload = container.resolve<DirectUpload | undefined>(TOKENS.directUpload);
   const app = createHttpApp({
     useCase: container.resolve<UploadAttachment>(TOKENS.uploadAttachment),
     store: container.resolve<ObjectStore>(TOKENS.objectStore),
@@ -75,6 +77,7 @@ export async function startAttache(config: Config, options: StartOptions = {}): 
     driver: config.storage.driver,
     logger,
     shutdown: shuttingDown.signal,
+    direct: directUpload && { upload: directUpload, acceptsBytes: directUpload.acceptsBytes },
   });
   const inFlight = listening.serve(app.callback());
   const closed = new Promise<void>((resolve) => listening.server.once('close', resolve));

@@ -156,3 +156,30 @@ export class FileTooLargeToScan extends DomainError {
     this.reason = reason;
   }
 }
+
+/**
+ * A direct upload's `upload_id` names nothing this caller may complete or cancel: unknown, expired,
+ * tampered with, or another principal's. One error for all of them, so an id cannot be probed.
+ */
+export class UploadNotFound extends DomainError {
+  readonly code = 'UPLOAD_NOT_FOUND';
+  constructor(detail?: string) {
+    super('Upload not found', detail);
+  }
+}
+
+/** A direct upload is completed before its bytes are in storage. */
+export class UploadIncomplete extends DomainError {
+  readonly code = 'UPLOAD_INCOMPLETE';
+  constructor(detail?: string) {
+    super('Upload incomplete', detail);
+  }
+}
+
+/** The bytes stored are not those whose SHA-256 the client declared. */
+export class ChecksumMismatch extends DomainError {
+  readonly code = 'CHECKSUM_MISMATCH';
+  constructor(detail?: string) {
+    super('Checksum mismatch', detail);
+  }
+}

@@ -72,6 +72,24 @@ export function provisionalKeyFor(uploadId: string, originalFileName: string): O
   return `incoming/${uploadId}-${safeFileName(originalFileName)}` as ObjectKey;
 }
 
+/**
+ * Where a direct upload's bytes wait, as the client sent them to the store, until its completion
+ * checks them and puts them at their final key. A prefix of its own, outside `chat/` (never served,
+ * never taken for an attachment) and `incoming/`, so that a lifecycle rule or a sweeper can
+ * remove what clients abandoned without touching anything else.
+ */
+export const STAGED_PREFIX = 'staged/';
+
+/** A direct upload's staged object. */
+export function stagedKeyFor(uploadId: string): ObjectKey {
+  return `${STAGED_PREFIX}${uploadId}` as ObjectKey;
+}
+
+/** Where a completed direct upload's answer is kept, beside its staged object, for a completion retried from any instance. */
+export function completionReceiptKeyFor(uploadId: string): ObjectKey {
+  return `${STAGED_PREFIX}${uploadId}.answer.json` as ObjectKey;
+}
+
 /** Whether `key` names an attachment (under `chat/`), not a file still waiting for its folder. */
 export function isAttachmentKey(key: string): boolean {
   return key.startsWith('chat/');

@@ -14,6 +14,11 @@ type Document = {
   paths: Record<string, { post: { responses: Record<string, { content: Record<string, { schema: object }> }> } }>;
 };
 
+const COMPLETE_PATH = '/v1/chat/upload/direct/{upload_id}/complete';
+const UPLOAD_POINTER = '~1v1~1chat~1upload~1';
+const COMPLETE_POINTER = COMPLETE_PATH.replaceAll('/', '~1');
+const DIRECT_ONLY = new Set(['UPLOAD_NOT_FOUND', 'UPLOAD_INCOMPLETE', 'CHECKSUM_MISMATCH']);
+
 describe('GET /openapi.json', () => {
   let running: RunningAttache;
   let document: Document;
@@ -60,18 +65,23 @@ describe('GET /openapi.json', () => {
       new errors.MalwareFound('Eicar-Signature'),
       new errors.FileTooLargeToScan('INSTREAM size limit exceeded'),
       new errors.ScannerUnavailable('clamd is down'),
+      new errors.UploadNotFound('expired'),
+      new errors.UploadIncomplete('nothing sent'),
+      new errors.ChecksumMismatch('another SHA-256'),
     ];
     // Every code the table knows is sampled, so a new error cannot go undocumented.
     expect(samples.map((e) => e.code).sort()).toEqual(Object.keys(STATUS_BY_CODE).sort());
     for (const error of samples) {
       const { status, body } = errorResponse(error);
-      const validate = ajv.compile({ $ref: `openapi.json#/paths/~1v1~1chat~1upload~1/post/responses/${status}/content/application~1json/schema` });
+      // Direct uploads' own errors are answered by their completion, the rest by the upload endpoint too.
+      const path = DIRECT_ONLY.has(error.code) ? COMPLETE_POINTER : UPLOAD_POINTER;
+      const validate = ajv.compile({ $ref: `openapi.json#/paths/${path}/post/responses/${status}/content/application~1json/schema` });
       expect(validate(body), `${error.code}: ${JSON.stringify(body)} ${JSON.stringify(validate.errors)}`).toBe(true);
     }
   });
 
   it('documents every status the error table can answer', () => {
-    const documented = Object.keys(document.paths['/v1/chat/upload/']!.post.responses);
+    const documented = [...Object.keys(document.paths['/v1/chat/upload/']!.post.responses), ...Object.keys(document.paths[COMPLETE_PATH]!.post.responses)];
     for (const status of new Set(Object.values(STATUS_BY_CODE))) expect(documented).toContain(String(status));
     expect(documented).toContain('500');
   });
@@ -101,6 +111,25 @@ describe('GET /openapi.json', () => {
     const validate = ajv.compile({ $ref: `openapi.json#/paths/~1v1~1chat~1upload~1/post/responses/${status}/content/application~1json/schema` });
     const json = await response.json();
     expect(validate(json), `${JSON.stringify(json)}: ${ajv.errorsText(validate.errors)}`).toBe(true);
+  });
+
+  it('describes the direct-upload routes’ answers exactly: issue, incomplete, complete, not found', async () => {
+    const post = (url: string, body?: unknown) =>
+      fetch(url, { method: 'POST', headers: { Authorization: `Token ${TEST_TOKENS.store}`, 'Content-Type': 'application/json' }, ...(body !== undefined && { body: JSON.stringify(body) }) });
+    const check = async (response: Response, pointer: string, status: number) => {
+      expect(response.status).toBe(status);
+      const validate = ajv.compile({ $ref: `openapi.json#/paths/${pointer}/post/responses/${status}/content/application~1json/schema` });
+      const json = await response.json();
+      expect(validate(json), `${JSON.stringify(json)}: ${ajv.errorsText(validate.errors)}`).toBe(true);
+      return json as { upload_id: string; url: string };
+    };
+    const bytes = fileWithText('photo.jpg', 'jpeg bytes');
+    const issued = await check(await post(`${running.url}/v1/chat/upload/direct/`, { filename: 'photo.jpg', size: bytes.length }), '~1v1~1chat~1upload~1direct~1', 200);
+    const complete = `${running.url}/v1/chat/upload/direct/${issued.upload_id}/complete`;
+    await check(await post(complete), COMPLETE_POINTER, 409);
+    expect((await fetch(issued.url.replace('localhost', '127.0.0.1'), { method: 'PUT', body: bytes })).status).toBe(204);
+    await check(await post(complete), COMPLETE_POINTER, 200);
+    await check(await post(`${running.url}/v1/chat/upload/direct/nonsense/complete`), COMPLETE_POINTER, 404);
   });
 
   it('would catch a drift: an undocumented field fails validation', () => {

@@ -120,6 +120,7 @@ describe('the service as `npm start` runs it', () => {
     [{ LOG_FORMAT: 'pretty', NODE_ENV: 'production' }, 'LOG_FORMAT'],
     [{ SHUTDOWN_GRACE_MS: '-1' }, 'SHUTDOWN_GRACE_MS'],
     [{ SHUTDOWN_GRACE_MS: '25s' }, 'SHUTDOWN_GRACE_MS'],
+    [{ NODE_ENV: 'production', AUTH_TOKENS_FILE: '/tmp/tokens.json', DIRECT_UPLOADS: 'on' }, 'DIRECT_UPLOAD_SECRET'],
   ])('refuses to start with %j, in one line naming %s', async (env, variable) => {
     const { code, stderr } = await exitOf(env as Record<string, string>);
     expect(code).toBe(1);

@@ -22,6 +22,8 @@ need radosgw-admin radosgw
 need clamd clamav-daemon
 # deploy/attache.service is checked by systemd's own verifier (test/deploy/systemd-unit.test.ts).
 need systemd-analyze systemd
+# docs/clients.md's Python recipes (test/docs-clients.test.ts): Python 3 with requests.
+python3 -c 'import requests' >/dev/null 2>&1 || packages+=(python3-requests)
 
 [[ ${#packages[@]} -eq 0 ]] && exit 0
 # One package can provide several commands.

@@ -5,7 +5,7 @@ import { isSafeIdentifier, MAX_SESSION_ID_LENGTH, parseSessionId } from '../../d
 import { principalFrom, type Principal } from '../../domain/principal.ts';
 import { EXIT, isInteractive, UsageError, type CliIO } from './cli-io.ts';
 import { errorReport, errorText } from './error-lines.ts';
-import { MAIN_HELP, TOKENS_CREATE_HELP, TOKENS_USAGE, UPLOAD_HELP } from './help-texts.ts';
+import { DIRECT_UPLOADS_EXPIRE_HELP, MAIN_HELP, TOKENS_CREATE_HELP, TOKENS_USAGE, UPLOAD_HELP } from './help-texts.ts';
 import { newTokenEntry, TOKEN_ROLES, type TokenRole } from './token-entry.ts';
 import { uploadFiles } from './upload-files.ts';
 
@@ -21,6 +21,8 @@ export interface CommandSetup {
   readonly localStorageDir: string | undefined;
   /** Builds the use case as the service would; `close` releases what it opened. */
   open(): Promise<{ readonly uploadAttachment: UploadAttachment; close(): Promise<void> }>;
+  /** Removes abandoned direct uploads, or installs what does (a bucket lifecycle rule); says what it did. */
+  expireStagedUploads(): Promise<string>;
 }
 
 export interface AttacheCommandDeps {
@@ -48,6 +50,8 @@ async function run(argv: string[], io: CliIO, deps: AttacheCommandDeps): Promise
   switch (command) {
     case 'upload':
       return upload(rest, io, deps);
+    case 'direct-uploads':
+      return directUploads(rest, io, deps);
     case 'tokens':
       if (rest[0] === 'create') return tokensCreate(rest.slice(1), io);
       if (rest[0] === undefined || rest[0] === '--help' || rest[0] === '-h') {
@@ -144,5 +148,21 @@ async function tokensCreate(args: string[], io: CliIO): Promise<number> {
     io.stderr.write('Line 1 is the token: give it to its holder, it is not stored anywhere.\n');
     io.stderr.write('Line 2 goes into the "tokens" array of AUTH_TOKENS_FILE; restart attache to accept it.\n');
   }
+  return EXIT.OK;
+}
+
+async function directUploads(args: string[], io: CliIO, deps: AttacheCommandDeps): Promise<number> {
+  const [subcommand, ...rest] = args;
+  if (subcommand === undefined || subcommand === '--help' || subcommand === '-h') {
+    (subcommand === undefined ? io.stderr : io.stdout).write(DIRECT_UPLOADS_EXPIRE_HELP);
+    return subcommand === undefined ? EXIT.USAGE : EXIT.OK;
+  }
+  if (subcommand !== 'expire') throw new UsageError(`direct-uploads: unknown subcommand ${JSON.stringify(subcommand)}; try "attache direct-uploads --help"`);
+  const { values } = parse(rest, {}, false);
+  if (values.help) {
+    io.stdout.write(DIRECT_UPLOADS_EXPIRE_HELP);
+    return EXIT.OK;
+  }
+  io.stdout.write(`${await deps.setUp(io.env).expireStagedUploads()}\n`);
   return EXIT.OK;
 }

@@ -5,6 +5,8 @@ export const MAIN_HELP = `Usage: attache <command> [options]
 Commands:
   upload FILE...         upload files as chat attachments, print their URLs
   tokens create          make a new token and its AUTH_TOKENS_FILE entry
+  direct-uploads expire  remove abandoned direct uploads (local), or install the bucket
+                         lifecycle rule that does (s3, gcs)
 
 Run "attache <command> --help" for a command's options. Configuration comes from the same
 environment variables as the service (STORAGE_DRIVER, LOCAL_STORAGE_DIR, S3_*, GCS_*,
@@ -54,3 +56,20 @@ Options:
 `;
 
 export const TOKENS_USAGE = 'Usage: attache tokens create --role admin|store [--id N] [--json]\n\nRun "attache tokens create --help" for details.\n';
+
+export const DIRECT_UPLOADS_EXPIRE_HELP = `Usage: attache direct-uploads expire
+
+Direct uploads that were sent but never completed (or cancelled) stay under staged/ in the
+storage until something removes them. Each upload_id can be completed for 2 x DIRECT_UPLOAD_TTL
+after it was issued; what is older is abandoned.
+
+  s3, gcs  installs the bucket's lifecycle rule deleting objects under staged/ at that age,
+           rounded up to whole days (buckets count in days); the bucket's other rules are
+           kept. Run it once per bucket; running it again changes nothing.
+  local    removes the abandoned staged files now. Run it periodically, e.g. from cron:
+           */30 * * * *  cd /srv/attache && npm run attache -- direct-uploads expire
+  memory   nothing to do.
+
+Configuration comes from the service's environment variables (STORAGE_DRIVER, S3_*, GCS_*,
+LOCAL_STORAGE_DIR, DIRECT_UPLOAD_TTL).
+`;

@@ -3,10 +3,12 @@ import Router from '@koa/router';
 import Koa, { type Context } from 'koa';
 import type { AuthPort } from '../../application/ports/auth-port.ts';
 import type { ObjectStore } from '../../application/ports/object-store.ts';
-import type { UploadAttachment } from '../../application/upload-attachment.ts';
+import type { DirectUpload } from '../../application/direct/direct-upload.ts';
+import type { UploadAttachment, UploadedAttachment } from '../../application/upload-attachment.ts';
 import { DomainError } from '../../domain/errors.ts';
 import { accessLog, type HttpLogger, type RequestState } from './access-log.ts';
 import { answerErrors } from './answer-errors.ts';
+import { addDirectRoutes } from './direct/direct-routes.ts';
 import { FILES_PREFIX, filesRoute } from './files-route.ts';
 import { OPENAPI_DOCUMENT } from './openapi-document.ts';
 import { readinessRoute, type ReadinessCheck } from './readiness-route.ts';
@@ -36,6 +38,8 @@ export interface HttpAppDeps {
   readonly logger: HttpLogger;
   /** Aborted when the service starts shutting down: new requests are then refused with 503. */
   readonly shutdown?: AbortSignal;
+  /** Set when direct uploads are on: their routes, and whether their bytes come through attache. */
+  readonly direct?: { readonly upload: DirectUpload; readonly acceptsBytes: boolean } | undefined;
 }
 
 export const UPLOAD_PATH = '/v1/chat/upload/';
@@ -67,10 +71,12 @@ export function createHttpApp(deps: HttpAppDeps): Koa & { readonly metrics: Uplo
 function routes(deps: HttpAppDeps, metrics: UploadMetrics): Router {
   const router = new Router();
   const upload = uploadRoute({ useCase: deps.useCase });
-  async function measuredUpload(ctx: Context): Promise<void> {
+  const measuredUpload = (ctx: Context) => measured(ctx, () => upload(ctx));
+  /** Counts an upload (a form's, a direct upload's completion) and answers with its attachment. */
+  async function measured(ctx: Context, uploading: () => Promise<UploadedAttachment>): Promise<void> {
     const uploadEnded = metrics.uploadStarted();
     try {
-      const uploaded = await upload(ctx);
+      const uploaded = await uploading();
       (ctx.state as RequestState).uploaded = uploaded;
       ctx.body = uploadAnswer(uploaded);
       uploadEnded('ok', { type: uploaded.type, bytes: uploaded.size });
@@ -86,6 +92,7 @@ function routes(deps: HttpAppDeps, metrics: UploadMetrics): Router {
   // Both spellings of the path; the spec's has the trailing slash.
   router.post(UPLOAD_PATH, measuredUpload);
   router.post(UPLOAD_PATH.slice(0, -1), measuredUpload);
+  if (deps.direct) addDirectRoutes(router, { direct: deps.direct.upload, useCase: deps.useCase, acceptsBytes: deps.direct.acceptsBytes, measured });
   router.get('/healthz', (ctx) => {
     ctx.body = { status: 'ok' };
   });
@@ -114,7 +121,8 @@ function corsFor(allowedOrigins: ReadonlySet<string>) {
       const origin = ctx.get('Origin');
       return allowedOrigins.has(origin) ? origin : '';
     },
-    allowMethods: ['GET', 'HEAD', 'POST'],
+    // PUT and DELETE: direct uploads' bytes (local, memory) and their cancellation.
+    allowMethods: ['GET', 'HEAD', 'POST', 'PUT', 'DELETE'],
     allowHeaders: ['Authorization', 'Content-Type'],
     // So a page can check a download against the upload's sha256 (/files answers both).
     exposeHeaders: ['Repr-Digest', 'X-Checksum-Sha256'],

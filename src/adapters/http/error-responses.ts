@@ -24,10 +24,20 @@ export const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   AUTHENTICATION_UNAVAILABLE: 503,
   SCANNER_UNAVAILABLE: 503,
   SHUTTING_DOWN: 503,
+  CHECKSUM_MISMATCH: 400,
+  UPLOAD_NOT_FOUND: 404,
+  UPLOAD_INCOMPLETE: 409,
 };
 
-/** Details that would help an attacker probe tokens are not returned. */
-const HIDE_DETAIL: ReadonlySet<string> = new Set(['UNAUTHORIZED', 'STORAGE_UNAVAILABLE', 'AUTHENTICATION_UNAVAILABLE', 'SCANNER_UNAVAILABLE']);
+/** Details that would help an attacker probe tokens (or direct uploads' ids) are not returned. */
+const HIDE_DETAIL: ReadonlySet<string> = new Set([
+  'UNAUTHORIZED',
+  'STORAGE_UNAVAILABLE',
+  'AUTHENTICATION_UNAVAILABLE',
+  'SCANNER_UNAVAILABLE',
+  'UPLOAD_NOT_FOUND',
+  'UPLOAD_INCOMPLETE',
+]);
 
 export function errorResponse(error: unknown): ErrorResponse {
   if (error instanceof DomainError) {

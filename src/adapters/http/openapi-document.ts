@@ -1,10 +1,12 @@
 /**
- * The OpenAPI 3.1 description of the upload endpoint, served at GET /openapi.json.
+ * The OpenAPI 3.1 description of the upload endpoint (and of direct uploads, openapi-direct-paths.ts), served at GET /openapi.json.
  * test/http/openapi.test.ts validates real responses against these schemas, and the document
  * against the OpenAPI 3.1 schema, so it cannot drift from what the service answers.
  */
 
 /** An error body with one exact `error` string; `detail` only where the service gives one. */
+import { DIRECT_UPLOAD_PATHS, DIRECT_UPLOAD_SCHEMAS } from './openapi-direct-paths.ts';
+
 function errorBody(error: string, detail: 'optional' | 'never') {
   return {
     type: 'object',
@@ -93,6 +95,7 @@ export const OPENAPI_DOCUMENT = {
           errorBody('Shutting down', 'never'),
         ],
       },
+      ...DIRECT_UPLOAD_SCHEMAS,
     },
   },
   paths: {
@@ -155,5 +158,6 @@ export const OPENAPI_DOCUMENT = {
         },
       },
     },
+    ...DIRECT_UPLOAD_PATHS,
   },
 } as const;

@@ -1,0 +1,90 @@
+import { PassThrough } from 'node:stream';
+import type Router from '@koa/router';
+import type { Context } from 'koa';
+import type { DirectUpload, IssuedDirectUpload } from '../../../application/direct/direct-upload.ts';
+import type { UploadAttachment, UploadedAttachment } from '../../../application/upload-attachment.ts';
+import { tokenFromRequest } from '../authorization-header.ts';
+import { ClientGone } from '../upload-route.ts';
+import { readAnnouncement } from './announcement.ts';
+import { DIRECT_UPLOAD_PATH } from '../../upload-targets/attache-upload-targets.ts';
+
+export interface DirectRoutesDeps {
+  readonly direct: DirectUpload;
+  readonly useCase: UploadAttachment;
+  /** True when direct uploads' bytes come to attache itself (`local`, `memory`): adds `PUT <upload_id>`. */
+  readonly acceptsBytes: boolean;
+  /** Counts a completion as an upload in the metrics, and answers with its attachment (the upload endpoint's body). */
+  readonly measured: (ctx: Context, uploading: () => Promise<UploadedAttachment>) => Promise<void>;
+}
+
+/**
+ * The direct-upload routes: issue (`POST direct/`), complete (`POST direct/<id>/complete`), cancel
+ * (`DELETE direct/<id>`), and for stores without signed URLs the target itself (`PUT direct/<id>`).
+ * Each authenticates from the header before anything else, as the upload endpoint does, except
+ * the target, whose signed id is its credential (a presigned URL needs no header either).
+ */
+export function addDirectRoutes(router: Router, deps: DirectRoutesDeps): void {
+  const { direct, useCase } = deps;
+  const issue = async (ctx: Context) => {
+    const principal = await useCase.authenticate(tokenFromRequest(ctx.req));
+    ctx.state.principal = principal;
+    const { fileName, size, sessionId, sha256 } = await readAnnouncement(ctx);
+    ctx.body = issueAnswer(await direct.issue({ principal, fileName, size, sessionId, sha256 }));
+  };
+  router.post(DIRECT_UPLOAD_PATH, issue);
+  router.post(DIRECT_UPLOAD_PATH.slice(0, -1), issue);
+
+  router.post(`${DIRECT_UPLOAD_PATH}:uploadId/complete`, async (ctx) => {
+    const principal = await useCase.authenticate(tokenFromRequest(ctx.req));
+    ctx.state.principal = principal;
+    await deps.measured(ctx, () => direct.complete(principal, ctx.params['uploadId']!, clientGoneSignal(ctx)));
+  });
+
+  router.delete(`${DIRECT_UPLOAD_PATH}:uploadId`, async (ctx) => {
+    const principal = await useCase.authenticate(tokenFromRequest(ctx.req));
+    ctx.state.principal = principal;
+    await direct.cancel(principal, ctx.params['uploadId']!);
+    ctx.status = 204;
+  });
+
+  if (deps.acceptsBytes) {
+    router.put(`${DIRECT_UPLOAD_PATH}:uploadId`, async (ctx) => {
+      const length = ctx.get('Content-Length');
+      const contentLength = /^\d+$/.test(length) ? Number(length) : undefined;
+      // The use case destroys what it refuses; the request itself must outlive that, so that its
+      // rest is read and thrown away after the answer (the connection stays usable) rather than reset.
+      const body = new PassThrough();
+      ctx.req.pipe(body);
+      try {
+        await direct.acceptBytes(ctx.params['uploadId']!, body, contentLength, clientGoneSignal(ctx));
+      } catch (error) {
+        ctx.req.unpipe(body);
+        ctx.req.resume();
+        throw error;
+      }
+      ctx.status = 204;
+    });
+  }
+}
+
+/** The 200 answer of `POST direct/`: `fields` only for a form target. */
+function issueAnswer(issued: IssuedDirectUpload): Record<string, unknown> {
+  const { target } = issued;
+  return {
+    upload_id: issued.uploadId,
+    method: target.method,
+    url: target.url,
+    headers: target.headers,
+    ...(target.method === 'POST' && { fields: target.fields ?? {} }),
+    expires_at: issued.expiresAt.toISOString().replace(/\.\d{3}Z$/, 'Z'),
+  };
+}
+
+/** Aborted when the client goes away before its answer. */
+function clientGoneSignal(ctx: Context): AbortSignal {
+  const clientGone = new AbortController();
+  ctx.res.once('close', () => {
+    if (!ctx.res.writableFinished) clientGone.abort(new ClientGone());
+  });
+  return clientGone.signal;
+}

@@ -1,0 +1,31 @@
+import { readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { StorageUnavailable } from '../../../domain/errors.ts';
+import { STAGED_PREFIX, type ObjectKey } from '../../../domain/object-key.ts';
+import { LocalDiskObjectStore } from './local-disk-object-store.ts';
+
+/**
+ * What a bucket's lifecycle rule does, for the `local` driver: removes the staged objects of direct
+ * uploads (and their completion receipts) last written more than `maxAgeMs` ago, through the
+ * store (its sidecars go with them). Hidden files (a write in progress) are the store's own.
+ * Resolves with how many objects it removed. Throws StorageUnavailable when the folder cannot be read.
+ */
+export async function sweepStagedFiles(rootDir: string, maxAgeMs: number, now: number = Date.now()): Promise<number> {
+  const store = new LocalDiskObjectStore({ rootDir, publicBaseUrl: 'http://unused.invalid' });
+  const dir = join(rootDir, STAGED_PREFIX);
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 0;
+    throw new StorageUnavailable(`cannot read ${dir}`, { cause: error });
+  }
+  let removed = 0;
+  for (const name of names.filter((n) => !n.startsWith('.'))) {
+    const written = await stat(join(dir, name)).then((s) => s.mtimeMs, () => undefined);
+    if (written === undefined || now - written <= maxAgeMs) continue;
+    await store.delete(`${STAGED_PREFIX}${name}` as ObjectKey);
+    removed++;
+  }
+  return removed;
+}

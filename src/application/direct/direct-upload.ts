@@ -1,0 +1,193 @@
+import { randomUUID } from 'node:crypto';
+import { pipeline, type Readable } from 'node:stream';
+import { BackendUnavailable, DomainError, FileTooLarge, InvalidUpload, ObjectAlreadyExists, UploadIncomplete, UploadNotFound } from '../../domain/errors.ts';
+import { completionReceiptKeyFor, stagedKeyFor, type ObjectKey } from '../../domain/object-key.ts';
+import type { Principal } from '../../domain/principal.ts';
+import { streamOf } from '../../shared/stream-head.ts';
+import type { DirectUploadTargets, UploadTarget } from '../ports/direct-upload-targets.ts';
+import type { ObjectStore } from '../ports/object-store.ts';
+import type { UploadAttachment, UploadedAttachment } from '../upload-attachment.ts';
+import { exactSize } from './exact-size.ts';
+import type { DirectUploadClaims, SignedUploadIds } from './signed-upload-id.ts';
+
+export interface DirectUploadDeps {
+  readonly uploads: UploadAttachment;
+  readonly store: ObjectStore;
+  readonly targets: DirectUploadTargets;
+  readonly ids: SignedUploadIds;
+  /** How long a target accepts bytes, in seconds (DIRECT_UPLOAD_TTL). */
+  readonly ttlSeconds: number;
+  /** Milliseconds since the epoch; injected by tests. */
+  readonly now?: () => number;
+  readonly newUploadId?: () => string;
+}
+
+export interface DirectUploadRequest {
+  readonly principal: Principal;
+  readonly fileName: string;
+  /** Exactly how many bytes the client will send. */
+  readonly size: number;
+  readonly sessionId?: string | undefined;
+  /** The SHA-256 the client says its bytes have (hex): completion refuses others. */
+  readonly sha256?: string | undefined;
+}
+
+export interface IssuedDirectUpload {
+  /** Signed, expiring, stateless: names the upload to `complete` and `cancel`, on any instance sharing the secret. */
+  readonly uploadId: string;
+  readonly target: UploadTarget;
+  /** When the target stops accepting bytes. */
+  readonly expiresAt: Date;
+}
+
+const SHA256_HEX = /^[0-9a-f]{64}$/i;
+
+/**
+ * Direct uploads: the client sends its bytes straight to storage, then asks for its attachment.
+ * `issue` refuses all that can be refused before a byte moves (the use case's own checks) and
+ * hands out a target for a staged key; `complete` feeds the staged object to the use case's
+ * `start`/`complete` (every check of a form's file, under a key made from the upload's id, so
+ * that two completions cannot make two attachments) and keeps the answer beside the staged key
+ * for a retry; `cancel` removes what was staged. Nothing waits in memory between the steps.
+ *
+ * An id completes until its target's expiry plus one more TTL, so that bytes sent at the last
+ * moment can still be completed; past that it is not found.
+ */
+export class DirectUpload {
+  readonly #deps: DirectUploadDeps;
+  readonly #now: () => number;
+  readonly #newUploadId: () => string;
+
+  constructor(deps: DirectUploadDeps) {
+    this.#deps = deps;
+    this.#now = deps.now ?? Date.now;
+    this.#newUploadId = deps.newUploadId ?? randomUUID;
+  }
+
+  /** True when the bytes come through attache (`acceptBytes`) rather than straight to a bucket. */
+  get acceptsBytes(): boolean {
+    return this.#deps.targets.viaAttache;
+  }
+
+  /**
+   * Where to send the bytes. Throws what the upload endpoint would refuse the file for before
+   * reading it (InvalidSessionId, InvalidFileName, UnsupportedFileType, FileRequired, FileTooLarge),
+   * InvalidUpload for a malformed size or SHA-256, StorageUnavailable when no target can be signed.
+   */
+  async issue(request: DirectUploadRequest): Promise<IssuedDirectUpload> {
+    const { principal, fileName, size, sessionId, sha256 } = request;
+    if (!Number.isSafeInteger(size) || size < 0) throw new InvalidUpload('size must be a whole number of bytes');
+    this.#deps.uploads.checkAnnounced({ principal, fileName, sessionId, size });
+    if (sha256 !== undefined && !SHA256_HEX.test(sha256)) throw new InvalidUpload('sha256 must be 64 hexadecimal digits');
+    const id = this.#newUploadId();
+    // Rounded up: the target lives at least the TTL, never a fraction of a second less.
+    const expiresAt = Math.ceil(this.#now() / 1000) + this.#deps.ttlSeconds;
+    const claims: DirectUploadClaims = { id, principal, fileName, size, sessionId, sha256: sha256?.toLowerCase(), expiresAt };
+    const uploadId = this.#deps.ids.sign(claims);
+    const target = await this.#deps.targets.targetFor({ key: stagedKeyFor(id), size, expiresAt: new Date(expiresAt * 1000), uploadId });
+    return { uploadId, target, expiresAt: new Date(expiresAt * 1000) };
+  }
+
+  /**
+   * The attachment made of what the client put at its target: exactly what the upload endpoint
+   * gives for the same file, or throws what it would refuse it for, and then nothing of the upload
+   * remains. The same answer again for a completed upload. Throws UploadNotFound for an id that is
+   * not `principal`'s or no longer valid, UploadIncomplete while nothing is staged, InvalidUpload
+   * when the staged object is not the announced size.
+   */
+  async complete(principal: Principal, uploadId: string, signal?: AbortSignal): Promise<UploadedAttachment> {
+    const claims = this.#claimsFor(principal, uploadId);
+    const stagedKey = stagedKeyFor(claims.id);
+    // The staged object first: a first completion (the usual case) then costs no look for a receipt.
+    const staged = await this.#deps.store.read(stagedKey);
+    if (staged === undefined) {
+      const done = await this.#receipt(claims.id);
+      if (done) return done;
+      throw new UploadIncomplete('nothing has been uploaded for this upload_id yet');
+    }
+    let uploaded: UploadedAttachment;
+    try {
+      if (staged.size !== claims.size) {
+        staged.body.destroy();
+        throw new InvalidUpload(`${staged.size} bytes were stored, not the ${claims.size} announced`);
+      }
+      const { fileName, sessionId, sha256 } = claims;
+      const upload = this.#deps.uploads.start({ principal, fileName, sessionId, content: staged.body, uploadId: claims.id, signal, ...(sha256 && { expectedSha256: sha256 }) });
+      uploaded = await upload.complete();
+    } catch (error) {
+      // A backend that failed may work on a retry: the staged bytes stay for it.
+      if (!(error instanceof DomainError) || error instanceof BackendUnavailable) throw error;
+      // Completed already, by a request racing this one, or before the URL was used again (which
+      // staged a second copy): the first completion's answer is this one's, whatever the copy holds.
+      const completed = await this.#receipt(claims.id).catch(() => undefined);
+      if (completed || !(error instanceof ObjectAlreadyExists)) await this.#deps.store.delete(stagedKey).catch(() => {});
+      if (completed) return completed;
+      throw error;
+    }
+    await this.#keepReceipt(claims.id, uploaded);
+    // Best effort: what stays is swept with the staged prefix.
+    await this.#deps.store.delete(stagedKey).catch(() => {});
+    return uploaded;
+  }
+
+  /** Removes what was uploaded for the id (nothing there is fine). Throws UploadNotFound as `complete` does. */
+  async cancel(principal: Principal, uploadId: string): Promise<void> {
+    const claims = this.#claimsFor(principal, uploadId);
+    await this.#deps.store.delete(stagedKeyFor(claims.id));
+  }
+
+  /**
+   * Takes a direct upload's bytes when its target is attache itself, enforcing what a bucket's
+   * signed URL would: the id's signature and expiry (else UploadNotFound), exactly the announced
+   * size (FileTooLarge above it, InvalidUpload below it or for another Content-Length), no
+   * overwrite (ObjectAlreadyExists). Consumes or destroys `content`; nothing is kept on failure.
+   */
+  async acceptBytes(uploadId: string, content: Readable, contentLength: number | undefined, signal?: AbortSignal): Promise<void> {
+    const claims = this.#deps.ids.verify(uploadId);
+    try {
+      if (claims === undefined || this.#now() / 1000 > claims.expiresAt) throw new UploadNotFound('unknown or expired upload URL');
+      if (contentLength !== undefined && contentLength > claims.size) throw new FileTooLarge(claims.size);
+      if (contentLength !== undefined && contentLength !== claims.size) throw new InvalidUpload(`send exactly ${claims.size} bytes`);
+    } catch (error) {
+      content.destroy();
+      throw error;
+    }
+    // Completed already: the URL's second use would only leave a stray object behind.
+    if (await this.#deps.store.read(completionReceiptKeyFor(claims.id)).then((r) => (r?.body.destroy(), r !== undefined))) {
+      content.destroy();
+      throw new ObjectAlreadyExists(stagedKeyFor(claims.id));
+    }
+    const body = pipeline(content, exactSize(claims.size), () => {});
+    const meta = { contentType: 'application/octet-stream', fileName: 'staged', disposition: 'attachment' } as const;
+    await this.#deps.store.put(stagedKeyFor(claims.id), body, meta, signal);
+  }
+
+  /** The claims of `principal`'s id, while it can still be completed (its URL's life, then as long again). */
+  #claimsFor(principal: Principal, uploadId: string): DirectUploadClaims {
+    const claims = this.#deps.ids.verify(uploadId);
+    const owner = claims?.principal;
+    if (claims === undefined || owner?.kind !== principal.kind || owner.id !== principal.id) throw new UploadNotFound();
+    if (this.#now() / 1000 > claims.expiresAt + this.#deps.ttlSeconds) throw new UploadNotFound('the upload_id has expired');
+    return claims;
+  }
+
+  async #receipt(id: string): Promise<UploadedAttachment | undefined> {
+    const receipt = await this.#deps.store.read(completionReceiptKeyFor(id));
+    if (receipt === undefined) return undefined;
+    const chunks: Buffer[] = [];
+    for await (const chunk of receipt.body) chunks.push(chunk as Buffer);
+    return JSON.parse(Buffer.concat(chunks).toString('utf8')) as UploadedAttachment;
+  }
+
+  /** Keeps the answer for a retry; without it a retry would be a conflict, so a failure takes the attachment back. */
+  async #keepReceipt(id: string, uploaded: UploadedAttachment): Promise<void> {
+    const meta = { contentType: 'application/json', fileName: 'answer.json', disposition: 'attachment' } as const;
+    try {
+      await this.#deps.store.put(completionReceiptKeyFor(id), streamOf([Buffer.from(JSON.stringify(uploaded))]), meta);
+    } catch (error) {
+      const keys: ObjectKey[] = [uploaded.key, ...(uploaded.image?.preview ? [uploaded.image.preview.key] : [])];
+      await Promise.all(keys.map((key) => this.#deps.store.delete(key).catch(() => {})));
+      throw error;
+    }
+  }
+}

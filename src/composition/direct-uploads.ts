@@ -1,0 +1,49 @@
+/**
+ * Direct uploads from configuration: the targets the storage driver hands out, the signed ids,
+ * and the DirectUpload over the service's own use case and store.
+ */
+import { randomBytes } from 'node:crypto';
+import { AttacheUploadTargets } from '../adapters/upload-targets/attache-upload-targets.ts';
+import { DirectUpload } from '../application/direct/direct-upload.ts';
+import { SignedUploadIds } from '../application/direct/signed-upload-id.ts';
+import type { DirectUploadTargets } from '../application/ports/direct-upload-targets.ts';
+import type { ObjectStore } from '../application/ports/object-store.ts';
+import type { UploadAttachment } from '../application/upload-attachment.ts';
+import type { Config, StorageConfig } from './config.ts';
+
+/**
+ * Makes the targets the driver hands out: presigned URLs of the bucket for `s3` and `gcs`, URLs of
+ * attache itself (`selfUrl`) for `local` and `memory`. SDKs are loaded only for the driver in use.
+ */
+export async function directUploadTargetsFactory(storage: StorageConfig, selfUrl: string): Promise<() => DirectUploadTargets> {
+  switch (storage.driver) {
+    case 'local':
+    case 'memory':
+      return () => new AttacheUploadTargets(selfUrl);
+    case 's3': {
+      const { S3DirectUploadTargets } = await import('../adapters/object-store/s3/s3-direct-upload-targets.ts');
+      const { driver: _driver, ...options } = storage;
+      return () => new S3DirectUploadTargets(options);
+    }
+    case 'gcs': {
+      const { GcsDirectUploadTargets } = await import('../adapters/object-store/gcs/gcs-direct-upload-targets.ts');
+      const { driver: _driver, ...options } = storage;
+      return () => new GcsDirectUploadTargets(options);
+    }
+  }
+}
+
+/** What makes DirectUpload once the use case and the store exist; undefined when direct uploads are off. */
+export type DirectUploadFactory = (parts: { uploads: UploadAttachment; store: ObjectStore; targets?: DirectUploadTargets }) => DirectUpload;
+
+/**
+ * Without DIRECT_UPLOAD_SECRET (development only: config.ts refuses it in production) a secret is
+ * made up for this process: its ids complete only on it, and only until it restarts.
+ */
+export async function directUploadFactory(config: Pick<Config, 'directUploads' | 'storage'>, selfUrl: string): Promise<DirectUploadFactory | undefined> {
+  const direct = config.directUploads;
+  if (direct === undefined) return undefined;
+  const makeTargets = await directUploadTargetsFactory(config.storage, selfUrl);
+  const ids = new SignedUploadIds(direct.secrets ?? [randomBytes(32).toString('base64url')]);
+  return ({ uploads, store, targets }) => new DirectUpload({ uploads, store, targets: targets ?? makeTargets(), ids, ttlSeconds: direct.ttlSeconds });
+}
