@@ -20,6 +20,9 @@ need radosgw radosgw
 need radosgw-admin radosgw
 # Malware scanning: ClamAV's daemon (test/support/clamd/start-clamd.sh).
 need clamd clamav-daemon
+# Shared limits: Valkey's protocol, served by Debian's redis-server (test/support/redis/redis-server.ts).
+need redis-server redis-server
+need redis-cli redis-tools
 
 [[ ${#packages[@]} -eq 0 ]] && exit 0
 # One package can provide several commands.
