@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { HttpIntrospectionAuthOptions } from '../adapters/auth/http-introspection-auth.ts';
+import type { LimitRule } from '../application/upload-limits.ts';
 import { DEFAULT_PREVIEW_MAX_HELD_BYTES, ENVIRONMENT, type Environment } from './environment.ts';
 
 export { configurationTable, ENVIRONMENT, ENVIRONMENT_VARIABLES } from './environment.ts';
@@ -56,6 +57,18 @@ export interface HttpServerConfig {
   readonly keepAliveTimeoutMs: number;
   /** Origins allowed to call attache from a browser; empty: no CORS headers at all. */
   readonly corsOrigins: readonly string[];
+  /** Proxies (addresses, CIDR ranges) whose X-Forwarded-For names the client. */
+  readonly trustedProxies: readonly string[];
+}
+
+/** The limits on uploads and refused tokens, and where instances count them together. */
+export interface LimitsConfig {
+  /** Valkey/Redis; undefined: each process counts alone. */
+  readonly redisUrl: string | undefined;
+  readonly uploads: LimitRule | undefined;
+  readonly authFailures: LimitRule | undefined;
+  readonly quota: LimitRule | undefined;
+  readonly onError: 'allow' | 'reject';
 }
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
@@ -101,6 +114,7 @@ export interface Config {
   readonly previews: PreviewConfig | undefined;
   /** Whether JPEG and PNG originals are stripped of their metadata. */
   readonly stripMetadata: boolean;
+  readonly limits: LimitsConfig;
 }
 
 /** Start-up fails with this; its message is one line naming the variable and what is wrong. */
@@ -139,6 +153,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       requestTimeoutMs: e.HTTP_REQUEST_TIMEOUT_MS,
       keepAliveTimeoutMs: e.HTTP_KEEP_ALIVE_TIMEOUT_MS,
       corsOrigins: e.CORS_ORIGINS,
+      trustedProxies: e.TRUSTED_PROXIES,
     },
     storage: storageConfig(e),
     logLevel: e.LOG_LEVEL,
@@ -159,6 +174,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
           }
         : undefined,
     stripMetadata: e.STRIP_METADATA === 'on',
+    limits: { redisUrl: e.REDIS_URL, uploads: e.UPLOAD_RATE_LIMIT, authFailures: e.AUTH_FAILURE_LIMIT, quota: e.UPLOAD_QUOTA, onError: e.RATE_LIMIT_ON_ERROR },
   };
 }
 

@@ -17,6 +17,7 @@ import {
   createMetadataStripper,
   createMimeDetector,
   imagePreviewerFactory,
+  createUploadLimits,
   objectStoreFactory,
   type DevelopmentTokens,
 } from './adapters.ts';
@@ -32,6 +33,8 @@ export const TOKENS = {
   imagePreviewer: Symbol('ImagePreviewer'),
   metadataStripper: Symbol('MetadataStripper'),
   uploadAttachment: Symbol('UploadAttachment'),
+  /** The limits' counters (or undefined), for the service to close when it stops. */
+  usageCounters: Symbol('UsageCounters'),
 } as const;
 
 export interface ComposedAttache {
@@ -54,6 +57,7 @@ export async function composeAttache(
   const makeStore = store ? () => store : await objectStoreFactory(config.storage, parts.selfUrl);
   const authSetup = auth ? { make: () => auth } : await authFactory(config);
   const makePreviewer = await imagePreviewerFactory(config);
+  const limits = await createUploadLimits(config, parts.logger);
   const c = rootContainer.createChildContainer();
   c.register(TOKENS.config, { useValue: config });
   c.register(TOKENS.logger, { useValue: parts.logger });
@@ -63,6 +67,7 @@ export async function composeAttache(
   c.register(TOKENS.malwareScan, { useFactory: instanceCachingFactory(() => createMalwareScan(config)) });
   c.register(TOKENS.imagePreviewer, { useFactory: instanceCachingFactory(makePreviewer) });
   c.register(TOKENS.metadataStripper, { useFactory: instanceCachingFactory(() => createMetadataStripper(config)) });
+  c.register(TOKENS.usageCounters, { useFactory: () => limits?.counters });
   c.register(TOKENS.uploadAttachment, {
     useFactory: instanceCachingFactory(
       (r) =>
@@ -74,6 +79,7 @@ export async function composeAttache(
           malwareScan: r.resolve<UploadAttachmentDeps['malwareScan']>(TOKENS.malwareScan),
           previewer: r.resolve<ImagePreviewer | undefined>(TOKENS.imagePreviewer),
           metadataStripper: r.resolve<MetadataStripper | undefined>(TOKENS.metadataStripper),
+          limits: limits?.limits,
         }),
     ),
   });

@@ -8,6 +8,7 @@ import { answerClientError } from '../adapters/http/client-error-handler.ts';
 import { createHttpApp } from '../adapters/http/create-http-app.ts';
 import type { AuthPort } from '../application/ports/auth-port.ts';
 import type { ObjectStore } from '../application/ports/object-store.ts';
+import type { UsageCounters } from '../application/ports/usage-counters.ts';
 import type { UploadAttachment } from '../application/upload-attachment.ts';
 import type { DevelopmentTokens } from './adapters.ts';
 import type { Config } from './config.ts';
@@ -69,10 +70,12 @@ export async function startAttache(config: Config, options: StartOptions = {}): 
     auth: container.resolve<AuthPort>(TOKENS.auth),
     serveFiles: options.serveFiles ?? (config.storage.driver === 'local' || config.storage.driver === 'memory'),
     corsOrigins: config.http.corsOrigins,
+    trustedProxies: config.http.trustedProxies,
     driver: config.storage.driver,
     logger,
     shutdown: shuttingDown.signal,
   });
+  const counters = container.resolve<UsageCounters | undefined>(TOKENS.usageCounters);
   const inFlight = listening.serve(app.callback());
   const closed = new Promise<void>((resolve) => listening.server.once('close', resolve));
   return {
@@ -84,8 +87,10 @@ export async function startAttache(config: Config, options: StartOptions = {}): 
       listening.server.close();
       listening.server.closeIdleConnections();
       await closed;
+      await counters?.close();
     },
-    shutdown: (graceMs) => shutDown(listening.server, closed, inFlight, graceMs, shuttingDown),
+    // The counters stay open while uploads drain: each one settles its reservation when it ends.
+    shutdown: (graceMs) => shutDown(listening.server, closed, inFlight, graceMs, shuttingDown).finally(() => counters?.close()),
   };
 }
 

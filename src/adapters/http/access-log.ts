@@ -19,6 +19,8 @@ export interface RequestState {
   principal?: Principal;
   uploaded?: UploadedAttachment;
   error?: unknown;
+  /** True when the shared counters could not answer and this instance counted the upload's limits alone. */
+  limitsCountedLocally?: boolean;
 }
 
 /**
@@ -77,6 +79,7 @@ function writeLine(logger: HttpLogger, ctx: Context, state: RequestState, facts:
     ...(ctx.res.writableFinished ? {} : { aborted: true }),
     ...(state.error instanceof DomainError ? { code: state.error.code } : {}),
     ...checksOf(state),
+    ...(state.limitsCountedLocally && { limits: 'counted by this instance alone: Valkey cannot answer' }),
   };
   const error = state.error;
   if (error instanceof BackendUnavailable) logger.warn({ ...line, reason: error.reason }, error.message.toLowerCase());

@@ -4,9 +4,10 @@ import Koa, { type Context } from 'koa';
 import type { AuthPort } from '../../application/ports/auth-port.ts';
 import type { ObjectStore } from '../../application/ports/object-store.ts';
 import type { UploadAttachment } from '../../application/upload-attachment.ts';
-import { DomainError, StorageUnavailable } from '../../domain/errors.ts';
+import { DomainError, LimitsUnavailable, StorageUnavailable } from '../../domain/errors.ts';
 import { accessLog, type HttpLogger, type RequestState } from './access-log.ts';
 import { answerErrors } from './answer-errors.ts';
+import { trustedProxies } from './client-address.ts';
 import { FILES_PREFIX, filesRoute } from './files-route.ts';
 import { OPENAPI_DOCUMENT } from './openapi-document.ts';
 import { UploadMetrics } from './upload-metrics.ts';
@@ -27,6 +28,8 @@ export interface HttpAppDeps {
   /** The storage driver's name, for logs and metrics. */
   readonly driver: string;
   readonly logger: HttpLogger;
+  /** Proxies whose X-Forwarded-For names the client (TRUSTED_PROXIES): addresses and CIDR ranges. */
+  readonly trustedProxies?: readonly string[];
   /** Aborted when the service starts shutting down: new requests are then refused with 503. */
   readonly shutdown?: AbortSignal;
 }
@@ -59,18 +62,21 @@ export function createHttpApp(deps: HttpAppDeps): Koa & { readonly metrics: Uplo
 
 function routes(deps: HttpAppDeps, metrics: UploadMetrics): Router {
   const router = new Router();
-  const upload = uploadRoute({ useCase: deps.useCase });
+  const upload = uploadRoute({ useCase: deps.useCase, trustedProxies: trustedProxies(deps.trustedProxies ?? []) });
   async function measuredUpload(ctx: Context): Promise<void> {
     const uploadEnded = metrics.uploadStarted();
     try {
       const uploaded = await upload(ctx);
-      (ctx.state as RequestState).uploaded = uploaded;
+      const state = ctx.state as RequestState;
+      state.uploaded = uploaded;
+      if (state.limitsCountedLocally !== undefined) metrics.limitsCounted(state.limitsCountedLocally ? 'fallback' : 'primary');
       ctx.body = uploadAnswer(uploaded);
       uploadEnded('ok', { type: uploaded.type, bytes: uploaded.size });
       if (uploaded.malwareScan) metrics.scanned(uploaded.malwareScan.verdict === 'clean' ? 'clean' : 'not_scanned');
       if (uploaded.image) metrics.previewed(uploaded.image.preview ? 'made' : (uploaded.image.noPreview?.reason ?? 'undecodable'));
     } catch (error) {
       uploadEnded(outcomeOf(error));
+      if (error instanceof LimitsUnavailable) metrics.limitsCounted('unavailable');
       const verdict = error instanceof DomainError ? SCAN_VERDICT_OF_CODE[error.code] : undefined;
       if (verdict) metrics.scanned(verdict);
       throw error;
@@ -90,7 +96,7 @@ function routes(deps: HttpAppDeps, metrics: UploadMetrics): Router {
     }
     await deps.auth?.checkReady?.();
     await deps.useCase.checkScannerReady();
-    ctx.body = { status: 'ready' };
+    ctx.body = { status: 'ready', ...(await limitsReadiness(deps.useCase, metrics)) };
   });
   router.get('/metrics', async (ctx) => {
     ctx.type = metrics.contentType;
@@ -100,6 +106,23 @@ function routes(deps: HttpAppDeps, metrics: UploadMetrics): Router {
     ctx.body = OPENAPI_DOCUMENT;
   });
   return router;
+}
+
+/**
+ * Whether the shared counters behind the limits answer. While they do not, RATE_LIMIT_ON_ERROR=reject
+ * makes the instance unready (it refuses uploads anyway: 503); with allow it stays ready, counting
+ * alone, and says so, as the metrics and logs do.
+ */
+async function limitsReadiness(useCase: UploadAttachment, metrics: UploadMetrics): Promise<object> {
+  try {
+    await useCase.checkLimitsReady();
+    metrics.limitsShared(useCase.limitsOnError !== undefined);
+    return {};
+  } catch (error) {
+    metrics.limitsShared(false);
+    if (useCase.limitsOnError === 'reject') throw error;
+    return { limits: 'counted by this instance alone: Valkey cannot answer' };
+  }
 }
 
 function corsFor(allowedOrigins: ReadonlySet<string>) {
