@@ -23,6 +23,8 @@ need clamd clamav-daemon
 # Shared limits: Valkey's protocol, served by Debian's redis-server (test/support/redis/redis-server.ts).
 need redis-server redis-server
 need redis-cli redis-tools
+# Several instances behind a load balancer (test/support/cluster/haproxy.ts).
+need haproxy haproxy
 
 [[ ${#packages[@]} -eq 0 ]] && exit 0
 # One package can provide several commands.

@@ -70,7 +70,9 @@ export class ValkeyUsageCounters implements UsageCounters {
     // Without a listener, ioredis prints every failed reconnection to stderr.
     this.#client.on('error', (error: Error) => {
       this.#lastError = error.message;
-      if (up) options.onConnectionChange?.(false, error.message);
+    });
+    this.#client.on('close', () => {
+      if (up) options.onConnectionChange?.(false, 'connection closed');
       up = false;
     });
   }
