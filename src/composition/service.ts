@@ -9,11 +9,13 @@ import { createHttpApp } from '../adapters/http/create-http-app.ts';
 import type { AuthPort } from '../application/ports/auth-port.ts';
 import type { ObjectStore } from '../application/ports/object-store.ts';
 import type { UsageCounters } from '../application/ports/usage-counters.ts';
+import { AbandonedUploadSweeper } from '../application/abandoned-upload-sweeper.ts';
 import type { UploadAttachment } from '../application/upload-attachment.ts';
 import type { DevelopmentTokens } from './adapters.ts';
 import type { Config } from './config.ts';
 import { composeAttache, TOKENS, type ComposedAttache } from './container.ts';
 import { createLogger } from './logger.ts';
+import { startSweeping } from './sweeping.ts';
 
 /** How long a shutdown whose grace period is over waits for cut-off uploads to undo their writes. */
 const CLEAN_UP_AFTER_CUT_OFF_MS = 5_000;
@@ -64,9 +66,10 @@ export async function startAttache(config: Config, options: StartOptions = {}): 
   }
   const { container } = composed;
   const shuttingDown = new AbortController();
+  const store = container.resolve<ObjectStore>(TOKENS.objectStore);
   const app = createHttpApp({
     useCase: container.resolve<UploadAttachment>(TOKENS.uploadAttachment),
-    store: container.resolve<ObjectStore>(TOKENS.objectStore),
+    store,
     auth: container.resolve<AuthPort>(TOKENS.auth),
     serveFiles: options.serveFiles ?? (config.storage.driver === 'local' || config.storage.driver === 'memory'),
     corsOrigins: config.http.corsOrigins,
@@ -76,6 +79,7 @@ export async function startAttache(config: Config, options: StartOptions = {}): 
     shutdown: shuttingDown.signal,
   });
   const counters = container.resolve<UsageCounters | undefined>(TOKENS.usageCounters);
+  const stopSweeping = startSweeping(new AbandonedUploadSweeper({ store, longestUploadMs: config.http.requestTimeoutMs }), logger);
   const inFlight = listening.serve(app.callback());
   const closed = new Promise<void>((resolve) => listening.server.once('close', resolve));
   return {
@@ -84,13 +88,17 @@ export async function startAttache(config: Config, options: StartOptions = {}): 
     container,
     ...(composed.developmentTokens && { developmentTokens: composed.developmentTokens }),
     async close() {
+      stopSweeping();
       listening.server.close();
       listening.server.closeIdleConnections();
       await closed;
       await counters?.close();
     },
     // The counters stay open while uploads drain: each one settles its reservation when it ends.
-    shutdown: (graceMs) => shutDown(listening.server, closed, inFlight, graceMs, shuttingDown).finally(() => counters?.close()),
+    shutdown: (graceMs) => {
+      stopSweeping();
+      return shutDown(listening.server, closed, inFlight, graceMs, shuttingDown).finally(() => counters?.close());
+    },
   };
 }
 
