@@ -30,35 +30,36 @@ function windowOf(count: string, unit: string): number | undefined {
   return seconds >= 1 && seconds <= 31 * 86_400 ? seconds : undefined;
 }
 
+/**
+ * `AMOUNT/WINDOW`: `amount` reads the part before the slash (the regex's groups 1 and 2), the
+ * window is `[N]s|m|h|d`; anything else, or an amount below 1, is `message`.
+ */
+function perWindow(amountPattern: string, amount: (count: string, unit: string | undefined) => number, message: string) {
+  const pattern = new RegExp(`^${amountPattern}\\s*/\\s*(\\d*)\\s*([smhd])$`, 'i');
+  return z
+    .string()
+    .trim()
+    .transform((value, ctx): ParsedLimit => {
+      const match = pattern.exec(value);
+      const windowSeconds = match && windowOf(match[3]!, match[4]!);
+      const limit = match ? amount(match[1]!, match[2]) : 0;
+      if (!windowSeconds || !(limit >= 1 && Number.isSafeInteger(limit))) {
+        ctx.addIssue({ code: 'custom', message });
+        return z.NEVER;
+      }
+      return { limit, windowSeconds };
+    });
+}
+
 /** `120/1m`, `20/m`, `1000/1h`: a whole number of events per window of seconds, minutes, hours or days (at most 31 days). */
-export const rateLimit = z
-  .string()
-  .trim()
-  .transform((value, ctx): ParsedLimit => {
-    const match = /^(\d+)\s*\/\s*(\d*)\s*([smhd])$/i.exec(value);
-    const windowSeconds = match && windowOf(match[2]!, match[3]!);
-    const limit = match ? Number(match[1]) : 0;
-    if (!windowSeconds || !(limit >= 1 && Number.isSafeInteger(limit))) {
-      ctx.addIssue({ code: 'custom', message: 'must be COUNT/WINDOW such as 120/1m (window in s, m, h or d, at most 31d)' });
-      return z.NEVER;
-    }
-    return { limit, windowSeconds };
-  });
+export const rateLimit = perWindow('(\\d+)()', Number, 'must be COUNT/WINDOW such as 120/1m (window in s, m, h or d, at most 31d)');
 
 /** `5GB/1d`, `500MiB/1h`: bytes (B, KB/MB/GB/TB by 1000, KiB/MiB/GiB/TiB by 1024) per window. */
-export const byteQuota = z
-  .string()
-  .trim()
-  .transform((value, ctx): ParsedLimit => {
-    const match = /^(\d+(?:\.\d+)?)\s*([kmgt]i?b|b)?\s*\/\s*(\d*)\s*([smhd])$/i.exec(value);
-    const windowSeconds = match && windowOf(match[3]!, match[4]!);
-    const limit = match ? Math.floor(Number(match[1]) * BYTE_UNITS[(match[2] ?? 'b').toLowerCase()]!) : 0;
-    if (!windowSeconds || !(limit >= 1 && Number.isSafeInteger(limit))) {
-      ctx.addIssue({ code: 'custom', message: 'must be SIZE/WINDOW such as 5GB/1d (B, KB, MB, GB, TB, KiB … TiB; window in s, m, h or d)' });
-      return z.NEVER;
-    }
-    return { limit, windowSeconds };
-  });
+export const byteQuota = perWindow(
+  '(\\d+(?:\\.\\d+)?)\\s*([kmgt]i?b|b)?',
+  (count, unit) => Math.floor(Number(count) * BYTE_UNITS[(unit ?? 'b').toLowerCase()]!),
+  'must be SIZE/WINDOW such as 5GB/1d (B, KB, MB, GB, TB, KiB … TiB; window in s, m, h or d)',
+);
 
 /** Comma-separated addresses or CIDR ranges (`10.0.0.0/8, 127.0.0.1, ::1`). */
 export const addressList = z
