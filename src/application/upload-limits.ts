@@ -70,7 +70,7 @@ export class UploadLimits {
   async checkAuthFailures(address: string): Promise<void> {
     const rule = this.#rules.authFailures;
     if (rule === undefined) return;
-    const { count } = await this.#counted((c) => c.peek(rule, address));
+    const { count } = await this.#counted(rule, (c, r) => c.peek(r, address));
     if (!count.counted) throw new TooManyRequests(stateOf(rule, count));
   }
 
@@ -78,7 +78,7 @@ export class UploadLimits {
   async countAuthFailure(address: string): Promise<void> {
     const rule = this.#rules.authFailures;
     if (rule === undefined) return;
-    await this.#counted((c) => c.add(rule, address, 1)).catch(() => {});
+    await this.#counted(rule, (c, r) => c.add(r, address, 1)).catch(() => {});
   }
 
   /**
@@ -91,14 +91,14 @@ export class UploadLimits {
     const limits: LimitState[] = [];
     let countedLocally = false;
     if (uploads !== undefined) {
-      const { count, local } = await this.#counted((c) => c.add(uploads, principal.key, 1));
+      const { count, local } = await this.#counted(uploads, (c, r) => c.add(r, principal.key, 1));
       if (!count.counted) throw new TooManyRequests(stateOf(uploads, count));
       limits.push(stateOf(uploads, count));
       countedLocally ||= local;
     }
     if (quota === undefined) return { limits, countedLocally, settle: async () => {}, release: async () => {} };
     const reserved = Math.max(Math.ceil(declaredBytes), 1);
-    const { count, local, counters } = await this.#counted((c) => c.add(quota, principal.key, reserved));
+    const { count, local, counters } = await this.#counted(quota, (c, r) => c.add(r, principal.key, reserved));
     if (!count.counted) throw new QuotaExceeded(stateOf(quota, count));
     limits.push(stateOf(quota, count));
     const windowEndsAt = this.#now() + count.resetMs;
@@ -127,14 +127,23 @@ export class UploadLimits {
     return this.#options.onError;
   }
 
-  /** Runs `count` on the shared counters, or, while they cannot answer and the policy allows, on this process's. */
-  async #counted(count: (c: UsageCounters) => Promise<Count>): Promise<{ count: Count; local: boolean; counters: UsageCounters }> {
+  /**
+   * Runs `count` on the shared counters, or, while they cannot answer and the policy allows, on
+   * this process's, with this instance's share of the rule: the limit divided by the instances
+   * that shared the counters when they last answered, so that together they still allow about
+   * the limit.
+   */
+  async #counted(
+    rule: CountingRule,
+    count: (c: UsageCounters, rule: CountingRule) => Promise<Count>,
+  ): Promise<{ count: Count; local: boolean; counters: UsageCounters }> {
     const { counters, fallback, onError } = this.#options;
     try {
-      return { count: await count(counters), local: false, counters };
+      return { count: await count(counters, rule), local: false, counters };
     } catch (error) {
       if (!(error instanceof LimitsUnavailable) || onError === 'reject') throw error;
-      return { count: await count(fallback), local: true, counters: fallback };
+      const share = { ...rule, limit: Math.max(Math.floor(rule.limit / Math.max(counters.sharedBy(), 1)), 1) };
+      return { count: await count(fallback, share), local: true, counters: fallback };
     }
   }
 }

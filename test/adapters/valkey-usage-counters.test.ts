@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ValkeyUsageCounters } from '../../src/adapters/limits/valkey-usage-counters.ts';
 import { LimitsUnavailable } from '../../src/domain/errors.ts';
 import { usageCountersContract } from '../contracts/usage-counters-contract.ts';
+import { eventually } from '../support/eventually.ts';
 import { startRedis, type RunningRedis } from '../support/redis/redis-server.ts';
 
 usageCountersContract('ValkeyUsageCounters (redis-server)', async () => {
@@ -10,6 +11,26 @@ usageCountersContract('ValkeyUsageCounters (redis-server)', async () => {
   const other = new ValkeyUsageCounters({ url: redis.url });
   await Promise.all([counters.connected(5000), other.connected(5000)]);
   return { counters, other, close: redis.stop };
+});
+
+describe('ValkeyUsageCounters sharedBy', () => {
+  it('counts the instances connected to one server, and forgets one that closed', async () => {
+    const redis = await startRedis();
+    const instances = [0, 1, 2].map(() => new ValkeyUsageCounters({ url: redis.url, heartbeatMs: 100 }));
+    try {
+      await Promise.all(instances.map((i) => i.connected(5000)));
+      await eventually(async () => expect(instances.map((i) => i.sharedBy())).toEqual([3, 3, 3]), 3000);
+      await instances.pop()!.close();
+      await eventually(async () => expect(instances.map((i) => i.sharedBy())).toEqual([2, 2]), 3000);
+      // While the server is away, the last count stands.
+      await redis.kill();
+      await new Promise((r) => setTimeout(r, 300));
+      expect(instances.map((i) => i.sharedBy())).toEqual([2, 2]);
+    } finally {
+      await Promise.all(instances.map((i) => i.close()));
+      await redis.stop();
+    }
+  });
 });
 
 describe('ValkeyUsageCounters when the server goes away', () => {

@@ -26,6 +26,7 @@ class DownCounters implements UsageCounters {
   peek: UsageCounters['peek'] = (...a) => this.#guard(() => this.#inner.peek(...a));
   takeBack: UsageCounters['takeBack'] = (...a) => this.#guard(() => this.#inner.takeBack(...a));
   checkReady = () => this.#guard(() => this.#inner.checkReady());
+  sharedBy = () => 3;
   close = () => this.#inner.close();
 }
 
@@ -93,9 +94,10 @@ describe('UploadLimits through the use case', () => {
     await expect(from('198.51.100.2', 'store-token-xxxxxxxxxx')).resolves.toMatchObject({ principal: { kind: 'store', id: '42' } });
   });
 
-  it('counts in this process alone while the shared counters cannot answer and the policy allows', async () => {
+  it('counts its share (the limit over the instances last seen) in this process alone while the shared counters cannot answer and the policy allows', async () => {
     const shared = new DownCounters();
-    const { useCase } = build({ counters: shared, onError: 'allow', uploads: { limit: 1, windowSeconds: 60 } });
+    // Three instances share 3 uploads a minute: each may take 1 while it counts alone.
+    const { useCase } = build({ counters: shared, onError: 'allow', uploads: { limit: 3, windowSeconds: 60 } });
     const admitted = await useCase.admit({ token: 'store-token-xxxxxxxxxx' });
     expect(admitted.allowance?.countedLocally).toBe(true);
     await expect(useCase.admit({ token: 'store-token-xxxxxxxxxx' })).rejects.toBeInstanceOf(TooManyRequests);

@@ -87,6 +87,10 @@ export function usageCountersContract(name: string, make: () => Promise<UsageCou
       expect((await counters.peek(r, 'busy')).used).toBe(25);
     });
 
+    it('says how many instances share it: at least this one', async () => {
+      expect(counters.sharedBy()).toBeGreaterThanOrEqual(1);
+    });
+
     it('is ready while it can answer', async () => {
       await expect(counters.checkReady()).resolves.toBeUndefined();
     });

@@ -40,6 +40,11 @@ export class InProcessUsageCounters implements UsageCounters {
     window.used = Math.max(window.used - amount, 0);
   }
 
+  /** Nobody else sees this process's memory. */
+  sharedBy(): number {
+    return 1;
+  }
+
   async checkReady(): Promise<void> {
     if (this.#closed) throw new LimitsUnavailable('the in-process counters are closed');
   }

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import rateLimiterFlexible from 'rate-limiter-flexible';
 import type { Count, CountingRule, UsageCounters } from '../../application/ports/usage-counters.ts';
@@ -39,7 +40,12 @@ export interface ValkeyUsageCountersOptions {
   readonly commandTimeoutMs?: number;
   /** Told each time the connection is lost or found again, for logs. */
   readonly onConnectionChange?: (up: boolean, reason?: string) => void;
+  /** How often this instance says it is there (see sharedBy); every instance must use the same. */
+  readonly heartbeatMs?: number;
 }
+
+/** The instances sharing the counters: a sorted set of instance ids scored by when each was last there. */
+const INSTANCES_KEY = 'attache:instances';
 
 /**
  * UsageCounters in Valkey (or Redis), shared by every instance: rate-limiter-flexible's
@@ -51,6 +57,10 @@ export interface ValkeyUsageCountersOptions {
 export class ValkeyUsageCounters implements UsageCounters {
   readonly #client: Redis;
   readonly #limiters = new Map<string, Limiter>();
+  readonly #instanceId = randomUUID();
+  readonly #heartbeat: NodeJS.Timeout;
+  readonly #heartbeatMs: number;
+  #sharedBy = 1;
   #lastError = 'not connected yet';
 
   constructor(options: ValkeyUsageCountersOptions) {
@@ -66,7 +76,11 @@ export class ValkeyUsageCounters implements UsageCounters {
     this.#client.on('ready', () => {
       up = true;
       options.onConnectionChange?.(true);
+      void this.#beat();
     });
+    this.#heartbeatMs = options.heartbeatMs ?? 5000;
+    this.#heartbeat = setInterval(() => void this.#beat(), this.#heartbeatMs);
+    this.#heartbeat.unref();
     // Without a listener, ioredis prints every failed reconnection to stderr.
     this.#client.on('error', (error: Error) => {
       this.#lastError = error.message;
@@ -77,16 +91,18 @@ export class ValkeyUsageCounters implements UsageCounters {
     });
   }
 
-  /** Resolves once connected, or after `timeoutMs` whatever happened: a server still away is the policy's business. */
+  /**
+   * Resolves true once the server answers a PING, or false after `timeoutMs` whatever happened:
+   * a server still away is the policy's business. (The client's own status can say `ready` for a
+   * moment after its server died, before it has noticed.)
+   */
   async connected(timeoutMs: number): Promise<boolean> {
-    if (this.#client.status === 'ready') return true;
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => resolve(false), timeoutMs);
-      this.#client.once('ready', () => {
-        clearTimeout(timer);
-        resolve(true);
-      });
-    });
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      if (this.#client.status === 'ready' && (await this.#client.ping().then(() => true, () => false))) return true;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    return false;
   }
 
   async add(rule: CountingRule, key: string, amount: number): Promise<Count> {
@@ -124,8 +140,33 @@ export class ValkeyUsageCounters implements UsageCounters {
     }
   }
 
+  sharedBy(): number {
+    return this.#sharedBy;
+  }
+
   async close(): Promise<void> {
+    clearInterval(this.#heartbeat);
+    // Gone at once from the others' count, rather than after three missed beats.
+    if (this.#client.status === 'ready') await this.#client.zrem(INSTANCES_KEY, this.#instanceId).catch(() => {});
     this.#client.disconnect();
+  }
+
+  /** Says this instance is there, forgets those silent for three beats, and counts the rest. */
+  async #beat(): Promise<void> {
+    if (this.#client.status !== 'ready') return;
+    const now = Date.now();
+    try {
+      const results = await this.#client
+        .multi()
+        .zadd(INSTANCES_KEY, now, this.#instanceId)
+        .zremrangebyscore(INSTANCES_KEY, '-inf', now - 3 * this.#heartbeatMs)
+        .zcard(INSTANCES_KEY)
+        .exec();
+      const count = Number(results?.[2]?.[1]);
+      if (Number.isSafeInteger(count) && count >= 1) this.#sharedBy = count;
+    } catch {
+      // Valkey away: the last count stands, which is what the fallback needs.
+    }
   }
 
   #limiter(rule: CountingRule): Limiter {

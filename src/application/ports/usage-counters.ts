@@ -47,6 +47,13 @@ export interface UsageCounters {
    */
   takeBack(rule: CountingRule, key: string, amount: number): Promise<void>;
 
+  /**
+   * How many instances share these counters, as last seen while they answered (1 for counters
+   * in one process's memory). Never throws: what an instance falls back to while they cannot
+   * answer is its share of each limit, the limit divided by this.
+   */
+  sharedBy(): number;
+
   /** Resolves when the counters can answer now; throws LimitsUnavailable saying why not. */
   checkReady(): Promise<void>;
 

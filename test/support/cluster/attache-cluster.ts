@@ -27,6 +27,8 @@ export interface AttacheCluster {
   readonly uploadUrl: string;
   readonly instances: readonly ClusterInstance[];
   readonly redis: RunningRedis;
+  /** When every instance was up (Date.now()). */
+  readonly startedAt: number;
   /** The shared store's folder. */
   readonly storageDir: string;
   stop(): Promise<void>;
@@ -71,5 +73,5 @@ export async function startAttacheCluster(options: { instances?: number; env?: R
     await stop();
     throw error;
   }
-  return { url: balancer.url, uploadUrl: `${balancer.url}/v1/chat/upload/`, instances: started, redis, storageDir, stop };
+  return { url: balancer.url, uploadUrl: `${balancer.url}/v1/chat/upload/`, instances: started, redis, startedAt: Date.now(), storageDir, stop };
 }
