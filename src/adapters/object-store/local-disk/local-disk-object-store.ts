@@ -192,8 +192,8 @@ export class LocalDiskObjectStore implements ObjectStore {
   async removeStale(prefix: string, olderThan: Date): Promise<number> {
     let removed = 0;
     try {
-      for await (const file of filesUnder(this.#root, prefix)) {
-        if (file.hidden || file.modifiedAt >= olderThan.getTime()) continue;
+      for await (const file of filesUnder(this.#root, prefix, (name) => !name.startsWith('.'))) {
+        if (file.modifiedAt >= olderThan.getTime()) continue;
         await this.delete(file.key as ObjectKey);
         removed++;
       }
@@ -207,8 +207,8 @@ export class LocalDiskObjectStore implements ObjectStore {
   async removeUnfinished(prefix: string, olderThan: Date): Promise<number> {
     let removed = 0;
     try {
-      for await (const file of filesUnder(this.#root, prefix)) {
-        if (!file.hidden || !file.key.endsWith('.partial') || file.modifiedAt >= olderThan.getTime()) continue;
+      for await (const file of filesUnder(this.#root, prefix, (name) => name.startsWith('.') && name.endsWith('.partial'))) {
+        if (file.modifiedAt >= olderThan.getTime()) continue;
         if (await unlinkIfThere(file.path)) removed++;
       }
     } catch (error) {
