@@ -3,7 +3,6 @@ import type { Context } from 'koa';
 import type { AttachmentUpload } from '../../application/attachment-upload.ts';
 import type { StartRequest, UploadAttachment, UploadedAttachment } from '../../application/upload-attachment.ts';
 import { FileRequired } from '../../domain/errors.ts';
-import type { RequestState } from './access-log.ts';
 import { tokenFromRequest } from './authorization-header.ts';
 import { clientAddressOf } from './client-address.ts';
 import { rateLimitHeaders } from './rate-limit-headers.ts';
@@ -33,7 +32,8 @@ export function uploadRoute(deps: { useCase: UploadAttachment; trustedProxies: B
     ctx.state.principal = principal;
     if (allowance) {
       ctx.set(rateLimitHeaders(allowance.limits));
-      (ctx.state as RequestState).limitsCountedLocally = allowance.countedLocally;
+      // For the access log and the metrics (RequestState.limitsCountedLocally).
+      ctx.state.limitsCountedLocally = allowance.countedLocally;
     }
     if (!ctx.is('multipart/form-data')) {
       await allowance?.release();
