@@ -135,7 +135,10 @@ export const OPENAPI_DOCUMENT = {
           },
         },
         responses: {
-          '200': jsonResponse('Stored.', { $ref: '#/components/schemas/UploadResult' }),
+          '200': {
+            ...jsonResponse('Stored.', { $ref: '#/components/schemas/UploadResult' }),
+            headers: { 'RateLimit-Policy': RATE_LIMIT_HEADERS['RateLimit-Policy'], RateLimit: RATE_LIMIT_HEADERS.RateLimit },
+          },
           '400': jsonResponse('No file, an unsupported type, a bad session_id or file name, or a malformed form.', {
             oneOf: [
               { $ref: '#/components/schemas/FileRequired' },
