@@ -52,15 +52,15 @@ async function leftovers(cluster: AttacheCluster): Promise<string[]> {
 describe('instances dying behind HAProxy', () => {
   let cluster: AttacheCluster;
   beforeAll(async () => {
-    // Uploads may take at most 2 s, so what a dead instance left is swept after 4 s.
-    cluster = await startAttacheCluster({ env: { HTTP_REQUEST_TIMEOUT_MS: '2000', HTTP_HEADERS_TIMEOUT_MS: '1000', SHUTDOWN_GRACE_MS: '5000', UPLOAD_RATE_LIMIT: '1000/1m' } });
+    // Uploads may take at most 4 s, so what a dead instance left is swept once 8 s old.
+    cluster = await startAttacheCluster({ env: { HTTP_REQUEST_TIMEOUT_MS: '4000', HTTP_HEADERS_TIMEOUT_MS: '2000', SHUTDOWN_GRACE_MS: '8000', UPLOAD_RATE_LIMIT: '1000/1m' } });
   });
   afterAll(() => cluster?.stop());
 
   it('SIGKILL mid-upload loses only that upload; the retry through the balancer succeeds; what it left is swept by the others', async () => {
     const victim = cluster.instances[1]!;
-    const interrupted = slowUpload(victim.url, storeToken(10), form(2_000_000), 1500);
-    await eventually(async () => expect(await leftovers(cluster)).not.toEqual([]), 1200, 20);
+    const interrupted = slowUpload(victim.url, storeToken(10), form(2_000_000), 3000, 30);
+    await eventually(async () => expect(await leftovers(cluster)).not.toEqual([]), 2500, 20);
     victim.process.child.kill('SIGKILL');
     expect(await interrupted).toBeInstanceOf(Error);
     expect(await leftovers(cluster)).not.toEqual([]);
@@ -70,7 +70,7 @@ describe('instances dying behind HAProxy', () => {
     expect(retry.servedBy).not.toBe(victim.name);
     // Others go on being served meanwhile.
     expect((await Promise.all(Array.from({ length: 6 }, () => upload(cluster, storeToken(11))))).map((r) => r.status)).toEqual([200, 200, 200, 200, 200, 200]);
-    await eventually(async () => expect(await leftovers(cluster)).toEqual([]), 15_000, 200);
+    await eventually(async () => expect(await leftovers(cluster)).toEqual([]), 30_000, 200);
   });
 
   it('SIGTERM drains the uploads in flight while the balancer sends new ones elsewhere: no failed request', async () => {
