@@ -1,8 +1,12 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAttacheUnderTest, TEST_TOKENS, type AttacheUnderTest } from '../support/attache-under-test.ts';
 import { fileNamed } from '../support/file-heads.ts';
 import { freePort } from '../support/free-port.ts';
 import { requestHead, sendRaw } from '../support/raw-http.ts';
+import { startServiceProcess } from '../support/service-process.ts';
 import { memoryDriver } from '../support/stores-under-test.ts';
 
 const upload = (attache: AttacheUnderTest, token: string, file = fileNamed('a.pdf', 1000), headers: Record<string, string> = {}) => {
@@ -124,6 +128,22 @@ describe('limits whose Valkey cannot answer', () => {
       expect((await fetch(`${attache.url}/readyz`)).status).toBe(503);
     } finally {
       await attache.close();
+    }
+  });
+});
+
+describe('limits without REDIS_URL in production', () => {
+  it('warns at start that each instance counts alone', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'attache-limits-'));
+    const tokensFile = join(dir, 'tokens.json');
+    await writeFile(tokensFile, JSON.stringify({ tokens: [{ token: TEST_TOKENS.store, role: 'store', id: '42' }] }));
+    const service = await startServiceProcess({ NODE_ENV: 'production', AUTH_TOKENS_FILE: tokensFile, STORAGE_DRIVER: 'memory', UPLOAD_RATE_LIMIT: '10/1m' });
+    try {
+      expect(service.output()).toMatch(/"level":40.*REDIS_URL is not set: each instance counts the upload limits alone/);
+    } finally {
+      service.child.kill('SIGTERM');
+      await service.exited;
+      await rm(dir, { recursive: true, force: true });
     }
   });
 });
