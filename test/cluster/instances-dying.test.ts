@@ -1,41 +1,13 @@
-import { request } from 'node:http';
 import { readdir } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAttacheCluster, storeToken, type AttacheCluster } from '../support/cluster/attache-cluster.ts';
 import { eventually } from '../support/eventually.ts';
 import { fileNamed } from '../support/file-heads.ts';
 import { multipartBody } from '../support/multipart.ts';
+import { slowUpload } from '../support/cluster/slow-upload.ts';
 
 /** The spec's form, file first: a file this large streams to the store under a provisional key until session_id comes. */
 const form = (size: number) => multipartBody([{ name: 'file', filename: 'report.pdf', content: fileNamed('report.pdf', size), contentType: 'application/pdf' }, { name: 'session_id', value: '9' }]);
-
-/**
- * Sends `body` to `url` in `pieces` spread over `overMs`, as a slow client does. Resolves with
- * the answer's status, or with the error the connection ended in.
- */
-function slowUpload(url: string, token: string, body: { body: Buffer; contentType: string }, overMs: number, pieces = 10): Promise<number | Error> {
-  return new Promise((resolve) => {
-    const req = request(`${url}/v1/chat/upload/`, {
-      method: 'POST',
-      headers: { Authorization: `Token ${token}`, 'Content-Type': body.contentType, 'Content-Length': body.body.length },
-    });
-    req.on('response', (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode!));
-    });
-    req.on('error', resolve);
-    const size = Math.ceil(body.body.length / pieces);
-    let sent = 0;
-    const sendNext = () => {
-      if (req.destroyed) return;
-      const piece = body.body.subarray(sent, sent + size);
-      sent += piece.length;
-      if (sent >= body.body.length) req.end(piece);
-      else req.write(piece, () => setTimeout(sendNext, overMs / pieces));
-    };
-    sendNext();
-  });
-}
 
 async function upload(cluster: AttacheCluster, token: string, size = 1000) {
   const { body, contentType } = form(size);
