@@ -64,7 +64,7 @@ export class ValkeyUsageCounters implements UsageCounters {
   #lastError = 'not connected yet';
 
   constructor(options: ValkeyUsageCountersOptions) {
-    const timeout = options.commandTimeoutMs ?? 500;
+    const timeout = options.commandTimeoutMs ?? 1000;
     this.#client = new Redis(options.url, {
       enableOfflineQueue: false,
       commandTimeout: timeout,
