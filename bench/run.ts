@@ -1,5 +1,5 @@
 // npm run bench [-- --runs 3 --memory-runs 10 --size-mb 200
-//                   --only throughput,memory,small,long-load,photos,photo-memory,malware-scan,s3,s3-tls,s3-small,s3-memory,direct
+//                   --only throughput,memory,small,long-load,photos,photo-memory,malware-scan,limits,s3,s3-tls,s3-small,s3-memory,direct
 //                   --long-load-requests 24000 --seed 1 --attache DIR --json]
 // Every figure is measured side by side with its baseline in the same run, on loopback, and
 // printed as a ratio: absolute numbers depend on the machine, ratios much less.
@@ -13,6 +13,7 @@ import { markdownTable, MB } from './lib/rows.ts';
 import { directScenario } from './scenarios/direct.ts';
 import { longLoadScenario } from './scenarios/long-load.ts';
 import { memoryScenario, s3MemoryScenario } from './scenarios/peak-memory.ts';
+import { limitsScenario } from './scenarios/limits.ts';
 import { malwareScanScenario } from './scenarios/malware-scan.ts';
 import { photoMemoryScenario, photosScenario } from './scenarios/photos.ts';
 import { s3LargeScenario, s3TlsScenario } from './scenarios/s3-large.ts';
@@ -42,6 +43,7 @@ const SCENARIOS: Record<string, (bench: BenchContext) => Promise<void>> = {
   photos: photosScenario,
   'photo-memory': photoMemoryScenario,
   'malware-scan': malwareScanScenario,
+  limits: limitsScenario,
   s3: s3LargeScenario,
   's3-tls': s3TlsScenario,
   's3-small': s3SmallScenario,

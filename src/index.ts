@@ -20,6 +20,8 @@ export {
 export {
   MEMORY_HOLD_BYTES,
   UploadAttachment,
+  type AdmitRequest,
+  type Admitted,
   type ReceivedAttachment,
   type StartRequest,
   type UploadAttachmentDeps,
@@ -33,6 +35,9 @@ export type { DirectUploadTargets, UploadTarget, UploadTargetRequest } from './a
 export type { Disposition, ObjectContent, ObjectMeta, ObjectStore, StoredObject } from './application/ports/object-store.ts';
 export type { AuthPort } from './application/ports/auth-port.ts';
 export type { MimeDetector } from './application/ports/mime-detector.ts';
+export { UploadLimits, type LimitRule, type UploadAllowance, type UploadLimitsOptions } from './application/upload-limits.ts';
+export type { Count, CountingRule, UsageCounters } from './application/ports/usage-counters.ts';
+export { InProcessUsageCounters } from './adapters/limits/in-process-usage-counters.ts';
 
 // The domain: errors with stable codes, principals, the spec's rules.
 export {
@@ -45,8 +50,12 @@ export {
   InvalidFileName,
   InvalidSessionId,
   InvalidUpload,
+  LimitsUnavailable,
   ObjectAlreadyExists,
+  QuotaExceeded,
   StorageUnavailable,
+  TooManyRequests,
+  type LimitState,
   Unauthorized,
   UnsupportedFileType,
   UploadIncomplete,

@@ -120,11 +120,14 @@ export class AttachmentUpload {
       const { key, file } = await this.#place(await this.#receiving, sessionId, stored);
       const preview = await this.#publishPreview(file.findings.image, key);
       if (preview) stored.push(preview.key);
-      return this.#answer(key, file, await this.#deps.store.urlFor(key), preview);
+      const answer = this.#answer(key, file, await this.#deps.store.urlFor(key), preview);
+      await this.#request.allowance?.settle(file.size);
+      return answer;
     } catch (error) {
       // Whatever this upload had stored: a file under its provisional key (a failed move leaves
       // it there), an attachment nobody can be given a URL for, its preview.
       await Promise.all(stored.map((key) => this.#deps.store.delete(key).catch(() => {})));
+      await this.#request.allowance?.release();
       throw error;
     } finally {
       this.#request.signal?.removeEventListener('abort', this.#forwardAbort);
@@ -163,6 +166,7 @@ export class AttachmentUpload {
     this.#stop.abort(new UploadAbandoned());
     const received = await this.#receiving.catch(() => undefined);
     if (received?.kind === 'stored') await this.#deps.store.delete(received.key).catch(() => {});
+    await this.#request.allowance?.release();
   }
 
   async #receive(): Promise<Received> {

@@ -13,6 +13,7 @@ import type { MalwareScanner } from './ports/malware-scanner.ts';
 import type { MetadataStripper } from './ports/metadata-stripper.ts';
 import type { MimeDetector } from './ports/mime-detector.ts';
 import type { ObjectStore } from './ports/object-store.ts';
+import { limitKeyOf, type UploadAllowance, type UploadLimits } from './upload-limits.ts';
 
 export interface UploadAttachmentDeps {
   readonly store: ObjectStore;
@@ -30,6 +31,8 @@ export interface UploadAttachmentDeps {
   readonly previewer?: ImagePreviewer | undefined;
   /** Strips metadata (EXIF, GPS, XMP) from the originals it knows before they are stored. */
   readonly metadataStripper?: MetadataStripper | undefined;
+  /** Uploads and bytes per principal, refused tokens per client address; none when left out. */
+  readonly limits?: UploadLimits | undefined;
 }
 
 /**
@@ -52,6 +55,23 @@ export interface UploadRequest {
   readonly content: Readable | Uint8Array;
   /** Aborts the upload, e.g. when the client goes away. */
   readonly signal?: AbortSignal | undefined;
+  /** What `admit` reserved for this upload: settled with the size stored, released when it fails. */
+  readonly allowance?: UploadAllowance | undefined;
+}
+
+/** What a transport knows of a request before reading its body. */
+export interface AdmitRequest {
+  readonly token: string | undefined;
+  /** The client's address, for the limit on refused tokens; none: not limited. */
+  readonly clientAddress?: string | undefined;
+  /** The size the body says it has (Content-Length, a declared length); none: MAX_FILE_SIZE is reserved. */
+  readonly declaredBytes?: number | undefined;
+}
+
+export interface Admitted {
+  readonly principal: Principal;
+  /** Hand it to `start`, which settles or releases it. */
+  readonly allowance: UploadAllowance | undefined;
 }
 
 export interface StartRequest extends UploadRequest {
@@ -117,6 +137,8 @@ export class UploadAttachment {
 
   constructor(deps: UploadAttachmentDeps) {
     this.#auth = deps.auth;
+    this.#limits = deps.limits;
+    this.#maxFileSize = deps.maxFileSize;
     this.#deps = {
       store: deps.store,
       mime: deps.mime,
@@ -129,6 +151,8 @@ export class UploadAttachment {
     };
   }
   readonly #auth: AuthPort;
+  readonly #limits: UploadLimits | undefined;
+  readonly #maxFileSize: number;
 
   /**
    * The principal behind a token. Separate from the upload so a transport can refuse a caller
@@ -140,6 +164,43 @@ export class UploadAttachment {
     const identity = await this.#auth.identify(token);
     if (identity === undefined) throw new Unauthorized('unknown token');
     return principalFrom(identity);
+  }
+
+  /**
+   * Authenticates the caller and counts the upload against its limits, before any of the body is
+   * read: what a transport that takes uploads from many callers does first. Throws what
+   * `authenticate` throws; TooManyRequests when the client's address has had too many tokens
+   * refused (checked before the token is) or the principal too many uploads; QuotaExceeded when
+   * the declared size would pass its byte quota; LimitsUnavailable when the shared counters
+   * cannot answer and RATE_LIMIT_ON_ERROR=reject.
+   */
+  async admit(request: AdmitRequest): Promise<Admitted> {
+    const limits = this.#limits;
+    const { token, clientAddress } = request;
+    if (limits === undefined) return { principal: await this.authenticate(token), allowance: undefined };
+    if (clientAddress !== undefined) await limits.checkAuthFailures(clientAddress);
+    let principal: Principal;
+    try {
+      principal = await this.authenticate(token);
+    } catch (error) {
+      // A token that was sent and refused is a guess, whoever sent it; none sent is not.
+      if (error instanceof Unauthorized && clientAddress !== undefined && token) await limits.countAuthFailure(clientAddress);
+      throw error;
+    }
+    // A body larger than MAX_FILE_SIZE is refused anyway; until then at most that much is held.
+    const declared = Math.min(request.declaredBytes ?? this.#maxFileSize, this.#maxFileSize);
+    const allowance = await limits.admit(limitKeyOf(principal, token!), declared);
+    return { principal, allowance };
+  }
+
+  /** Resolves when the shared counters behind the limits can answer (or there are none); throws LimitsUnavailable. */
+  async checkLimitsReady(): Promise<void> {
+    await this.#limits?.checkReady();
+  }
+
+  /** What is done while the shared counters cannot answer: `allow` (each instance counts alone) or `reject`; undefined without limits. */
+  get limitsOnError(): 'allow' | 'reject' | undefined {
+    return this.#limits?.onError;
   }
 
   /**

@@ -18,6 +18,9 @@ import type { ImagePreviewer } from '../application/ports/image-previewer.ts';
 import type { MetadataStripper } from '../application/ports/metadata-stripper.ts';
 import type { MimeDetector } from '../application/ports/mime-detector.ts';
 import type { ObjectStore } from '../application/ports/object-store.ts';
+import type { UsageCounters } from '../application/ports/usage-counters.ts';
+import { UploadLimits } from '../application/upload-limits.ts';
+import { InProcessUsageCounters } from '../adapters/limits/in-process-usage-counters.ts';
 import { ConfigError, type Config, type StorageConfig } from './config.ts';
 
 /**
@@ -120,6 +123,39 @@ export async function imagePreviewerFactory(config: Pick<Config, 'previews'>): P
 /** The metadata stripper (STRIP_METADATA=on), or undefined. */
 export function createMetadataStripper(config: Pick<Config, 'stripMetadata'>): MetadataStripper | undefined {
   return config.stripMetadata ? new JpegPngMetadataStripper() : undefined;
+}
+
+/** What the limits report about the shared counters, for logs. */
+export interface LimitsLog {
+  warn(fields: object, message: string): void;
+  info(fields: object, message: string): void;
+}
+
+/**
+ * The limits the configuration names (UPLOAD_RATE_LIMIT, AUTH_FAILURE_LIMIT, UPLOAD_QUOTA), or
+ * undefined when none is set. Counted in Valkey when REDIS_URL is set (ioredis is loaded only
+ * then), else in this process; this process's own counters are the fallback while Valkey cannot
+ * answer and RATE_LIMIT_ON_ERROR=allow. `counters` is for whoever closes the connection.
+ */
+export async function createUploadLimits(config: Pick<Config, 'limits'>, log: LimitsLog): Promise<{ limits: UploadLimits; counters: UsageCounters } | undefined> {
+  const { redisUrl, uploads, authFailures, quota, onError } = config.limits;
+  if (!uploads && !authFailures && !quota) return undefined;
+  let counters: UsageCounters = new InProcessUsageCounters();
+  if (redisUrl !== undefined) {
+    const { ValkeyUsageCounters } = await import('../adapters/limits/valkey-usage-counters.ts');
+    const valkey = new ValkeyUsageCounters({
+      url: redisUrl,
+      onConnectionChange: (up, reason) =>
+        up
+          ? log.info({ limits: 'shared' }, 'Valkey (REDIS_URL) answers: limits are counted across instances')
+          : log.warn({ limits: onError === 'allow' ? 'per instance' : 'refusing uploads', reason }, 'Valkey (REDIS_URL) cannot answer'),
+    });
+    // A server still away at start is RATE_LIMIT_ON_ERROR's business, not a reason not to start.
+    if (!(await valkey.connected(2000))) log.warn({ onError }, 'Valkey (REDIS_URL) did not answer at start');
+    counters = valkey;
+  }
+  const limits = new UploadLimits({ counters, fallback: new InProcessUsageCounters(), onError, uploads, authFailures, quota });
+  return { limits, counters };
 }
 
 /**

@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import type { HttpIntrospectionAuthOptions } from '../adapters/auth/http-introspection-auth.ts';
 import { ConfigError } from './config-error.ts';
 import { directUploadConfig, type DirectUploadConfig } from './direct-upload-config.ts';
+import type { LimitRule } from '../application/upload-limits.ts';
 import { DEFAULT_PREVIEW_MAX_HELD_BYTES, ENVIRONMENT, type Environment } from './environment.ts';
 
 export { configurationTable, ENVIRONMENT, ENVIRONMENT_VARIABLES } from './environment.ts';
@@ -62,6 +63,18 @@ export interface HttpServerConfig {
   readonly maxConnections: number;
   /** Origins allowed to call attache from a browser; empty: no CORS headers at all. */
   readonly corsOrigins: readonly string[];
+  /** Proxies (addresses, CIDR ranges) whose X-Forwarded-For names the client. */
+  readonly trustedProxies: readonly string[];
+}
+
+/** The limits on uploads and refused tokens, and where instances count them together. */
+export interface LimitsConfig {
+  /** Valkey/Redis; undefined: each process counts alone. */
+  readonly redisUrl: string | undefined;
+  readonly uploads: LimitRule | undefined;
+  readonly authFailures: LimitRule | undefined;
+  readonly quota: LimitRule | undefined;
+  readonly onError: 'allow' | 'reject';
 }
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
@@ -109,6 +122,7 @@ export interface Config {
   readonly stripMetadata: boolean;
   /** Set when direct uploads are on. */
   readonly directUploads: DirectUploadConfig | undefined;
+  readonly limits: LimitsConfig;
 }
 
 
@@ -146,6 +160,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadCo
       keepAliveTimeoutMs: e.HTTP_KEEP_ALIVE_TIMEOUT_MS,
       maxConnections: e.MAX_CONNECTIONS,
       corsOrigins: e.CORS_ORIGINS,
+      trustedProxies: e.TRUSTED_PROXIES,
     },
     storage: storageConfig(e),
     logLevel: e.LOG_LEVEL,
@@ -167,6 +182,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadCo
         : undefined,
     stripMetadata: e.STRIP_METADATA === 'on',
     directUploads: directUploadConfig(e, production),
+    limits: { redisUrl: e.REDIS_URL, uploads: e.UPLOAD_RATE_LIMIT, authFailures: e.AUTH_FAILURE_LIMIT, quota: e.UPLOAD_QUOTA, onError: e.RATE_LIMIT_ON_ERROR },
   };
 }
 

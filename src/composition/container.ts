@@ -17,6 +17,7 @@ import {
   createMetadataStripper,
   createMimeDetector,
   imagePreviewerFactory,
+  createUploadLimits,
   objectStoreFactory,
   type DevelopmentTokens,
 } from './adapters.ts';
@@ -35,6 +36,8 @@ export const TOKENS = {
   uploadAttachment: Symbol('UploadAttachment'),
   /** DirectUpload, or undefined when direct uploads are off. */
   directUpload: Symbol('DirectUpload'),
+  /** The limits' counters (or undefined), for the service to close when it stops. */
+  usageCounters: Symbol('UsageCounters'),
 } as const;
 
 export interface ComposedAttache {
@@ -58,6 +61,7 @@ export async function composeAttache(
   const authSetup = auth ? { make: () => auth } : await authFactory(config);
   const makePreviewer = await imagePreviewerFactory(config);
   const makeDirectUpload = await directUploadFactory(config, parts.selfUrl);
+  const limits = await createUploadLimits(config, parts.logger);
   const c = rootContainer.createChildContainer();
   c.register(TOKENS.config, { useValue: config });
   c.register(TOKENS.logger, { useValue: parts.logger });
@@ -67,6 +71,7 @@ export async function composeAttache(
   c.register(TOKENS.malwareScan, { useFactory: instanceCachingFactory(() => createMalwareScan(config)) });
   c.register(TOKENS.imagePreviewer, { useFactory: instanceCachingFactory(makePreviewer) });
   c.register(TOKENS.metadataStripper, { useFactory: instanceCachingFactory(() => createMetadataStripper(config)) });
+  c.register(TOKENS.usageCounters, { useFactory: () => limits?.counters });
   c.register(TOKENS.uploadAttachment, {
     useFactory: instanceCachingFactory(
       (r) =>
@@ -78,6 +83,7 @@ export async function composeAttache(
           malwareScan: r.resolve<UploadAttachmentDeps['malwareScan']>(TOKENS.malwareScan),
           previewer: r.resolve<ImagePreviewer | undefined>(TOKENS.imagePreviewer),
           metadataStripper: r.resolve<MetadataStripper | undefined>(TOKENS.metadataStripper),
+          limits: limits?.limits,
         }),
     ),
   });

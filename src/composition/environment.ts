@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { addressList, byteQuota, rateLimit } from './limit-syntax.ts';
 
 /**
  * Every environment variable attache reads: its name, how it is validated, its default and its
@@ -128,6 +129,29 @@ export const ENVIRONMENT = z.object({
   // An hour is far beyond any orchestrator's termination grace period; a larger value is a typo.
   SHUTDOWN_GRACE_MS: documented(integer(0, 3_600_000).default(25_000), {
     doc: 'On SIGTERM/SIGINT, how long uploads in flight may take to finish before their connections are closed.',
+  }),
+  REDIS_URL: documented(z.url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL' }).optional(), {
+    default: '(none: limits are counted in each process)',
+    doc: 'A Valkey or Redis server (`redis://[user:password@]host:port[/db]`, `rediss://` for TLS) where every instance counts the limits below; needed when more than one instance runs.',
+  }),
+  UPLOAD_RATE_LIMIT: documented(rateLimit.optional(), {
+    default: '(none)',
+    doc: 'Uploads per principal (admin or store id; the token’s hash where there is none) per window, e.g. `120/1m`; over it: 429 `Too many requests` before the body is read.',
+  }),
+  AUTH_FAILURE_LIMIT: documented(rateLimit.optional(), {
+    default: '(none)',
+    doc: 'Refused tokens per client address per window, e.g. `20/1m`; past it the address gets 429 `Too many requests`, whatever token it sends, until the window ends.',
+  }),
+  UPLOAD_QUOTA: documented(byteQuota.optional(), {
+    default: '(none)',
+    doc: 'Bytes per principal per window, e.g. `5GB/1d` (KB…TB by 1000, KiB…TiB by 1024): reserved from `Content-Length` (else `MAX_FILE_SIZE`) when an upload starts, settled with the size stored, given back when it fails; over it: 429 `Quota exceeded`.',
+  }),
+  RATE_LIMIT_ON_ERROR: documented(z.enum(['allow', 'reject'], 'must be allow or reject').default('allow'), {
+    doc: 'When `REDIS_URL` cannot answer: `allow` (until it is back, each instance counts its share of each limit alone: the limit divided by the instances last seen) or `reject` (503 `Limits unavailable`). `/readyz`, metrics and logs say so either way.',
+  }),
+  TRUSTED_PROXIES: documented(addressList.default([]), {
+    default: '(none: the peer address is the client)',
+    doc: 'Comma-separated addresses or CIDR ranges of proxies (a load balancer) whose `X-Forwarded-For` is believed, so that `AUTH_FAILURE_LIMIT` counts clients, not the balancer.',
   }),
   S3_BUCKET: documented(optional, { default: '(required for `s3`)', doc: 'Bucket to store attachments in.' }),
   S3_REGION: documented(text.default('us-east-1'), { doc: 'Bucket region.' }),

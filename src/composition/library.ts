@@ -3,7 +3,16 @@
  * server, a queue consumer, a migration script, the `attache` CLI. The same environment
  * variables as the service, the same adapters, no container, no HTTP server, no Koa.
  */
-import { createAuth, createMalwareScan, createMetadataStripper, createMimeDetector, createObjectStore, defaultSelfUrl, imagePreviewerFactory } from './adapters.ts';
+import {
+  createAuth,
+  createMalwareScan,
+  createMetadataStripper,
+  createMimeDetector,
+  createObjectStore,
+  createUploadLimits,
+  defaultSelfUrl,
+  imagePreviewerFactory,
+} from './adapters.ts';
 import type { AuthPort } from '../application/ports/auth-port.ts';
 import type { MimeDetector } from '../application/ports/mime-detector.ts';
 import type { ObjectStore } from '../application/ports/object-store.ts';
@@ -22,7 +31,11 @@ export interface CreateUploadAttachmentOptions {
 }
 
 export interface EmbeddedUploadAttachment {
-  /** The use case: `authenticate(token)`, then `execute(...)`, or `start(...)` and `complete`/`abandon`. */
+  /**
+   * The use case: `authenticate(token)` (or `admit(...)`, which also counts the upload against
+   * UPLOAD_RATE_LIMIT, UPLOAD_QUOTA and AUTH_FAILURE_LIMIT when set), then `execute(...)`, or
+   * `start(...)` and `complete`/`abandon`.
+   */
   readonly uploadAttachment: UploadAttachment;
   readonly config: Config;
   readonly store: ObjectStore;
@@ -39,7 +52,7 @@ export interface EmbeddedUploadAttachment {
    * two random tokens, valid for this instance only.
    */
   readonly developmentTokens?: { readonly admin: string; readonly store: string };
-  /** Releases what this function opened (store clients). Idempotent; leaves given adapters alone. */
+  /** Releases what this function opened (store clients, the limits' Valkey connection). Idempotent; leaves given adapters alone. */
   close(): Promise<void>;
 }
 
@@ -64,6 +77,8 @@ export async function createUploadAttachment(
   const store = options.store ?? (await createObjectStore(config.storage, defaultSelfUrl(config)));
   const authSetup = options.auth ? { auth: options.auth } : await createAuth(config);
   const mime = options.mime ?? createMimeDetector(config);
+  // The same limits as the service's (admit), counted in the same Valkey: every way in counts.
+  const limits = await createUploadLimits(config, { warn: (fields, message) => process.emitWarning(`attache: ${message} ${JSON.stringify(fields)}`), info: () => {} });
   const uploadAttachment = new UploadAttachment({
     store,
     auth: authSetup.auth,
@@ -72,6 +87,7 @@ export async function createUploadAttachment(
     malwareScan: createMalwareScan(config),
     previewer: (await imagePreviewerFactory(config))(),
     metadataStripper: createMetadataStripper(config),
+    limits: limits?.limits,
   });
   const directUpload = (await directUploadFactory(config, defaultSelfUrl(config)))?.({ uploads: uploadAttachment, store });
   const ownedStore = options.store ? undefined : store;
@@ -89,6 +105,7 @@ export async function createUploadAttachment(
       closed = true;
       // SDK-backed stores hold connection pools; local and memory stores have nothing to close.
       await (ownedStore as { close?: () => Promise<void> } | undefined)?.close?.();
+      await limits?.counters.close();
     },
   };
 }

@@ -12,7 +12,7 @@ import { TOKENS, type ComposedAttache } from './container.ts';
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
 
 /** adapters/http's ReadinessCheck, which only service.ts may import (test/architecture.test.ts); service.ts checks that the two agree. */
-type ReadinessCheck = { readonly dependency: 'storage' | 'auth' | 'scanner'; readonly own: boolean; check(): Promise<void> };
+type ReadinessCheck = { readonly dependency: 'storage' | 'auth' | 'scanner' | 'limits'; readonly own: boolean; check(): Promise<void> };
 
 export function readinessChecks(config: Config, container: ComposedAttache['container']): ReadinessCheck[] {
   const store = container.resolve<ObjectStore>(TOKENS.objectStore);
@@ -25,5 +25,9 @@ export function readinessChecks(config: Config, container: ComposedAttache['cont
   const scan = config.malwareScan;
   // A clamd on a Unix socket or on loopback runs beside this instance (a sidecar); elsewhere, it is shared.
   if (scan) checks.push({ dependency: 'scanner', own: scan.socket !== undefined || LOOPBACK.has(scan.host), check: () => useCase.checkScannerReady() });
+  // The limits' counters (Valkey with REDIS_URL) serve every instance. Whatever RATE_LIMIT_ON_ERROR
+  // says, an instance stays ready while they are down: with `allow` it counts alone, with `reject`
+  // it answers each upload its JSON 503 `Limits unavailable`, as for a bucket that is down.
+  if (useCase.limitsOnError !== undefined) checks.push({ dependency: 'limits', own: false, check: () => useCase.checkLimitsReady() });
   return checks;
 }

@@ -39,6 +39,10 @@ export async function runService(): Promise<void> {
       process.exit(0);
     });
   };
+  const { limits } = config;
+  if (config.production && limits.redisUrl === undefined && (limits.uploads || limits.authFailures || limits.quota)) {
+    logger.warn('REDIS_URL is not set: each instance counts the upload limits alone (right for one instance; with N instances a client gets up to N times the limits)');
+  }
   process.on('SIGTERM', shutdown);
   process.on('SIGINT', shutdown);
   // Logged only now: whoever waits for this line may send SIGTERM at once, and it must be handled.

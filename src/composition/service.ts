@@ -10,12 +10,15 @@ import { createHttpApp } from '../adapters/http/create-http-app.ts';
 import type { AuthPort } from '../application/ports/auth-port.ts';
 import type { ObjectStore } from '../application/ports/object-store.ts';
 import type { DirectUpload } from '../application/direct/direct-upload.ts';
+import type { UsageCounters } from '../application/ports/usage-counters.ts';
+import { AbandonedUploadSweeper } from '../application/abandoned-upload-sweeper.ts';
 import type { UploadAttachment } from '../application/upload-attachment.ts';
 import type { DevelopmentTokens } from './adapters.ts';
 import type { Config } from './config.ts';
 import { composeAttache, TOKENS, type ComposedAttache } from './container.ts';
 import { createLogger } from './logger.ts';
 import { readinessChecks } from './readiness-checks.ts';
+import { startSweeping } from './sweeping.ts';
 
 /** How long a shutdown whose grace period is over waits for cut-off uploads to undo their writes. */
 const CLEAN_UP_AFTER_CUT_OFF_MS = 5_000;
@@ -67,18 +70,22 @@ export async function startAttache(config: Config, options: StartOptions = {}): 
   const { container } = composed;
   const shuttingDown = new AbortController();
   const directUpload = container.resolve<DirectUpload | undefined>(TOKENS.directUpload);
+  const store = container.resolve<ObjectStore>(TOKENS.objectStore);
   const app = createHttpApp({
     useCase: container.resolve<UploadAttachment>(TOKENS.uploadAttachment),
-    store: container.resolve<ObjectStore>(TOKENS.objectStore),
+    store,
     auth: container.resolve<AuthPort>(TOKENS.auth),
     readiness: readinessChecks(config, container),
     serveFiles: options.serveFiles ?? (config.storage.driver === 'local' || config.storage.driver === 'memory'),
     corsOrigins: config.http.corsOrigins,
+    trustedProxies: config.http.trustedProxies,
     driver: config.storage.driver,
     logger,
     shutdown: shuttingDown.signal,
     direct: directUpload && { upload: directUpload, acceptsBytes: directUpload.acceptsBytes },
   });
+  const counters = container.resolve<UsageCounters | undefined>(TOKENS.usageCounters);
+  const stopSweeping = startSweeping(new AbandonedUploadSweeper({ store, longestUploadMs: config.http.requestTimeoutMs }), logger);
   const inFlight = listening.serve(app.callback());
   const closed = new Promise<void>((resolve) => listening.server.once('close', resolve));
   return {
@@ -87,11 +94,17 @@ export async function startAttache(config: Config, options: StartOptions = {}): 
     container,
     ...(composed.developmentTokens && { developmentTokens: composed.developmentTokens }),
     async close() {
+      stopSweeping();
       listening.server.close();
       listening.server.closeIdleConnections();
       await closed;
+      await counters?.close();
     },
-    shutdown: (graceMs) => shutDown(listening.server, closed, inFlight, graceMs, shuttingDown),
+    // The counters stay open while uploads drain: each one settles its reservation when it ends.
+    shutdown: (graceMs) => {
+      stopSweeping();
+      return shutDown(listening.server, closed, inFlight, graceMs, shuttingDown).finally(() => counters?.close());
+    },
   };
 }
 

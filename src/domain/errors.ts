@@ -183,3 +183,47 @@ export class ChecksumMismatch extends DomainError {
     super('Checksum mismatch', detail);
   }
 }
+
+/** How a limit that refused a request is described to the caller: what it allows, and when it has room again. */
+export interface LimitState {
+  /** The policy's name, as in the `RateLimit-Policy` header (`uploads`, `auth-failures`, `quota`). */
+  readonly policy: string;
+  /** How much the policy allows per window (uploads, refused tokens, bytes). */
+  readonly limit: number;
+  readonly windowSeconds: number;
+  /** What is left of it in the current window. */
+  readonly remaining: number;
+  /** Seconds until the current window ends. */
+  readonly resetSeconds: number;
+}
+
+/** A caller went over a rate limit (uploads per principal, refused tokens per client address). */
+export class TooManyRequests extends DomainError {
+  readonly code = 'TOO_MANY_REQUESTS';
+  readonly limit: LimitState;
+  constructor(limit: LimitState) {
+    super('Too many requests', `at most ${limit.limit} per ${limit.windowSeconds} s; retry in ${limit.resetSeconds} s`);
+    this.limit = limit;
+  }
+}
+
+/** An upload would take a principal over its byte quota for the current window. */
+export class QuotaExceeded extends DomainError {
+  readonly code = 'QUOTA_EXCEEDED';
+  readonly limit: LimitState;
+  constructor(limit: LimitState) {
+    super('Quota exceeded', `${limit.remaining} of ${limit.limit} bytes left for ${limit.resetSeconds} s`);
+    this.limit = limit;
+  }
+}
+
+/**
+ * The shared counters behind the limits (Valkey) cannot answer, and RATE_LIMIT_ON_ERROR=reject:
+ * uploads are refused rather than taken uncounted.
+ */
+export class LimitsUnavailable extends BackendUnavailable {
+  readonly code = 'LIMITS_UNAVAILABLE';
+  constructor(reason: string, options?: ErrorOptions) {
+    super('Limits unavailable', reason, options);
+  }
+}

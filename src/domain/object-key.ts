@@ -69,7 +69,7 @@ export function objectKeyFor(folder: string, uploadId: string, originalFileName:
  * never taken for an attachment; see UploadAttachment.receive.
  */
 export function provisionalKeyFor(uploadId: string, originalFileName: string): ObjectKey {
-  return `incoming/${uploadId}-${safeFileName(originalFileName)}` as ObjectKey;
+  return `${PROVISIONAL_PREFIX}${uploadId}-${safeFileName(originalFileName)}` as ObjectKey;
 }
 
 /**
@@ -90,9 +90,14 @@ export function completionReceiptKeyFor(uploadId: string): ObjectKey {
   return `${STAGED_PREFIX}${uploadId}.answer.json` as ObjectKey;
 }
 
+/** Where files wait for their folder; whatever is still here long after its upload ended was abandoned. */
+export const PROVISIONAL_PREFIX = 'incoming/';
+/** Where attachments (and their previews) live. */
+export const ATTACHMENT_PREFIX = 'chat/';
+
 /** Whether `key` names an attachment (under `chat/`), not a file still waiting for its folder. */
 export function isAttachmentKey(key: string): boolean {
-  return key.startsWith('chat/');
+  return key.startsWith(ATTACHMENT_PREFIX);
 }
 
 /**

@@ -124,3 +124,22 @@ describe('LocalDiskObjectStore', () => {
     });
   });
 });
+
+describe('LocalDiskObjectStore sweeping', () => {
+  it('removes the temp files of writes whose process died, once old enough, and nothing else', async () => {
+    const root = await newRoot();
+    const store = new LocalDiskObjectStore({ rootDir: root, publicBaseUrl: 'http://localhost:8080/files' });
+    const key = 'chat/sweep/1-a.pdf' as ObjectKey;
+    await store.put(key, Readable.from([Buffer.from('%PDF-1.7 finished')]), { contentType: 'application/pdf', fileName: 'a.pdf', disposition: 'attachment' });
+    // What a process killed mid-write leaves: a hidden temp file beside where the object would go.
+    await writeFile(join(root, 'chat', 'sweep', '.2-b.pdf.0f0e.partial'), 'half');
+    expect(await store.removeUnfinished('chat/', new Date(Date.now() - 60_000))).toBe(0);
+    expect(await store.removeUnfinished('chat/', new Date(Date.now() + 60_000))).toBe(1);
+    expect((await filesUnder(root)).map((f) => f.slice(root.length))).toEqual(
+      expect.arrayContaining(['/chat/sweep/1-a.pdf', '/chat/sweep/.1-a.pdf.meta.json']),
+    );
+    expect(await filesUnder(root)).toHaveLength(2);
+    // A prefix that names no folder yet is nothing to sweep.
+    expect(await store.removeStale('incoming/', new Date(Date.now() + 60_000))).toBe(0);
+  });
+});

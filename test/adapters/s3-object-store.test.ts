@@ -4,6 +4,7 @@ import { Readable } from 'node:stream';
 import {
   DeleteBucketPolicyCommand,
   HeadObjectCommand,
+  CreateMultipartUploadCommand,
   ListMultipartUploadsCommand,
   PutBucketPolicyCommand,
   PutObjectCommand,
@@ -65,6 +66,16 @@ describe(`S3ObjectStore against ${server}`, () => {
   let store: S3ObjectStore;
   beforeAll(() => {
     store = storeFor();
+  });
+
+  it('aborts the multipart uploads an instance that died left open, once they are old enough', async () => {
+    const prefix = `chat/s3-sweep-${randomUUID()}/`;
+    const key = `${prefix}${randomUUID()}-left.pdf` as ObjectKey;
+    await raw.send(new CreateMultipartUploadCommand({ Bucket: s3.bucket, Key: key }));
+    expect(await store.removeUnfinished(prefix, new Date(Date.now() - 60_000))).toBe(0);
+    expect(await pendingUploadsAt(key)).toHaveLength(1);
+    expect(await store.removeUnfinished(prefix, new Date(Date.now() + 60_000))).toBe(1);
+    expect(await pendingUploadsAt(key)).toEqual([]);
   });
 
   it('round-trips a 25 MB multipart upload byte-for-byte', async () => {

@@ -213,6 +213,30 @@ export function objectStoreContract(name: string, makeStore: () => Promise<Objec
       await expect(store.delete(key)).resolves.toBeUndefined();
     });
 
+    it('removes stale objects under a prefix, and only those', async () => {
+      const prefix = `incoming-contract-${randomUUID()}/`;
+      const stale = `${prefix}${randomUUID()}-a.jpg` as ObjectKey;
+      const elsewhere = newKey();
+      await store.put(stale, Readable.from([Buffer.from('left behind')]), meta);
+      await store.put(elsewhere, Readable.from([Buffer.from('an attachment')]), meta);
+      // Written just now: not older than a minute ago.
+      expect(await store.removeStale(prefix, new Date(Date.now() - 60_000))).toBe(0);
+      expect(await store.read(stale)).toBeDefined();
+      // Older than a moment from now: removed; what is outside the prefix stays.
+      expect(await store.removeStale(prefix, new Date(Date.now() + 60_000))).toBe(1);
+      expect(await store.read(stale)).toBeUndefined();
+      expect(await store.read(elsewhere)).toBeDefined();
+      expect(await store.removeStale(prefix, new Date(Date.now() + 60_000))).toBe(0);
+    });
+
+    it('never removes a finished object as unfinished', async () => {
+      const prefix = `chat/contract-${randomUUID()}/`;
+      const key = `${prefix}${randomUUID()}-b.jpg` as ObjectKey;
+      await store.put(key, Readable.from([Buffer.from('finished')]), meta);
+      expect(await store.removeUnfinished(prefix, new Date(Date.now() + 60_000))).toBe(0);
+      expect(await store.read(key)).toBeDefined();
+    });
+
     it('takes concurrent uploads to different keys', async () => {
       const uploads = Array.from({ length: 8 }, (_, i) => {
         const key = newKey(`n${i}.png`);

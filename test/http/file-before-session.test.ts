@@ -21,6 +21,8 @@ function recordingDriver(calls: string[]): StoreDriverUnderTest {
         urlFor: (key) => inner.urlFor(key),
         read: (key) => inner.read(key),
         checkReady: () => inner.checkReady(),
+        removeStale: (prefix, olderThan) => inner.removeStale(prefix, olderThan),
+        removeUnfinished: (prefix, olderThan) => inner.removeUnfinished(prefix, olderThan),
       };
       return { store, listKeys: async () => inner.keys(), close: async () => {} };
     },

@@ -24,6 +24,11 @@ need clamd clamav-daemon
 need systemd-analyze systemd
 # docs/clients.md's Python recipes (test/docs-clients.test.ts): Python 3 with requests.
 python3 -c 'import requests' >/dev/null 2>&1 || packages+=(python3-requests)
+# Shared limits: Valkey's protocol, served by Debian's redis-server (test/support/redis/redis-server.ts).
+need redis-server redis-server
+need redis-cli redis-tools
+# Several instances behind a load balancer (test/support/cluster/haproxy.ts).
+need haproxy haproxy
 
 [[ ${#packages[@]} -eq 0 ]] && exit 0
 # One package can provide several commands.

@@ -19,6 +19,8 @@ export interface RequestState {
   principal?: Principal;
   uploaded?: UploadedAttachment;
   error?: unknown;
+  /** True when the shared counters could not answer and this instance counted the upload's limits alone. */
+  limitsCountedLocally?: boolean;
 }
 
 /**
@@ -80,6 +82,7 @@ function writeLine(logger: HttpLogger, ctx: Context, state: RequestState, facts:
     // names what was wrong, never the token; the client's answer leaves it out (error-responses.ts).
     ...(state.error instanceof Unauthorized && state.error.detail !== undefined ? { reason: state.error.detail } : {}),
     ...checksOf(state),
+    ...(state.limitsCountedLocally && { limits: 'counted by this instance alone: Valkey cannot answer' }),
   };
   const error = state.error;
   if (error instanceof BackendUnavailable) logger.warn({ ...line, reason: error.reason }, error.message.toLowerCase());

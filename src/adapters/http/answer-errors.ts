@@ -29,9 +29,10 @@ export function answerErrors(deps: { metrics: UploadMetrics; shutdown?: AbortSig
     } catch (error) {
       (ctx.state as RequestState).error = error;
       if (error instanceof StorageUnavailable) deps.metrics.storageError();
-      const { status, body } = errorResponse(error);
+      const { status, body, headers } = errorResponse(error);
       ctx.status = status;
       ctx.body = body;
+      if (headers) ctx.set(headers);
       if (status === 401) ctx.set('WWW-Authenticate', 'Token');
       answerBeforeBodyEnd(ctx);
     }

@@ -5,9 +5,10 @@ import type { AuthPort } from '../../application/ports/auth-port.ts';
 import type { ObjectStore } from '../../application/ports/object-store.ts';
 import type { DirectUpload } from '../../application/direct/direct-upload.ts';
 import type { UploadAttachment, UploadedAttachment } from '../../application/upload-attachment.ts';
-import { DomainError } from '../../domain/errors.ts';
+import { DomainError, LimitsUnavailable } from '../../domain/errors.ts';
 import { accessLog, type HttpLogger, type RequestState } from './access-log.ts';
 import { answerErrors } from './answer-errors.ts';
+import { trustedProxies } from './client-address.ts';
 import { addDirectRoutes } from './direct/direct-routes.ts';
 import { FILES_PREFIX, filesRoute } from './files-route.ts';
 import { OPENAPI_DOCUMENT } from './openapi-document.ts';
@@ -36,6 +37,8 @@ export interface HttpAppDeps {
   /** The storage driver's name, for logs and metrics. */
   readonly driver: string;
   readonly logger: HttpLogger;
+  /** Proxies whose X-Forwarded-For names the client (TRUSTED_PROXIES): addresses and CIDR ranges. */
+  readonly trustedProxies?: readonly string[];
   /** Aborted when the service starts shutting down: new requests are then refused with 503. */
   readonly shutdown?: AbortSignal;
   /** Set when direct uploads are on: their routes, and whether their bytes come through attache. */
@@ -70,20 +73,23 @@ export function createHttpApp(deps: HttpAppDeps): Koa & { readonly metrics: Uplo
 
 function routes(deps: HttpAppDeps, metrics: UploadMetrics): Router {
   const router = new Router();
-  const upload = uploadRoute({ useCase: deps.useCase });
+  const upload = uploadRoute({ useCase: deps.useCase, trustedProxies: trustedProxies(deps.trustedProxies ?? []) });
   const measuredUpload = (ctx: Context) => measured(ctx, () => upload(ctx));
   /** Counts an upload (a form's, a direct upload's completion) and answers with its attachment. */
   async function measured(ctx: Context, uploading: () => Promise<UploadedAttachment>): Promise<void> {
     const uploadEnded = metrics.uploadStarted();
     try {
       const uploaded = await uploading();
-      (ctx.state as RequestState).uploaded = uploaded;
+      const state = ctx.state as RequestState;
+      state.uploaded = uploaded;
+      if (state.limitsCountedLocally !== undefined) metrics.limitsCounted(state.limitsCountedLocally ? 'fallback' : 'primary');
       ctx.body = uploadAnswer(uploaded);
       uploadEnded('ok', { type: uploaded.type, bytes: uploaded.size });
       if (uploaded.malwareScan) metrics.scanned(uploaded.malwareScan.verdict === 'clean' ? 'clean' : 'not_scanned');
       if (uploaded.image) metrics.previewed(uploaded.image.preview ? 'made' : (uploaded.image.noPreview?.reason ?? 'undecodable'));
     } catch (error) {
       uploadEnded(outcomeOf(error));
+      if (error instanceof LimitsUnavailable) metrics.limitsCounted('unavailable');
       const verdict = error instanceof DomainError ? SCAN_VERDICT_OF_CODE[error.code] : undefined;
       if (verdict) metrics.scanned(verdict);
       throw error;
@@ -112,6 +118,7 @@ function defaultReadiness(deps: HttpAppDeps): ReadinessCheck[] {
   const auth = deps.auth;
   if (auth?.checkReady) checks.push({ dependency: 'auth', own: true, check: () => auth.checkReady!() });
   checks.push({ dependency: 'scanner', own: true, check: () => deps.useCase.checkScannerReady() });
+  if (deps.useCase.limitsOnError !== undefined) checks.push({ dependency: 'limits', own: false, check: () => deps.useCase.checkLimitsReady() });
   return checks;
 }
 

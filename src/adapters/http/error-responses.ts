@@ -1,8 +1,11 @@
-import { DomainError } from '../../domain/errors.ts';
+import { DomainError, QuotaExceeded, TooManyRequests } from '../../domain/errors.ts';
+import { refusalHeaders } from './rate-limit-headers.ts';
 
 export interface ErrorResponse {
   readonly status: number;
   readonly body: { readonly error: string; readonly detail?: string };
+  /** Headers the answer needs (Retry-After and the RateLimit fields for a 429). */
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -27,6 +30,9 @@ export const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   CHECKSUM_MISMATCH: 400,
   UPLOAD_NOT_FOUND: 404,
   UPLOAD_INCOMPLETE: 409,
+  TOO_MANY_REQUESTS: 429,
+  QUOTA_EXCEEDED: 429,
+  LIMITS_UNAVAILABLE: 503,
 };
 
 /** Details that would help an attacker probe tokens (or direct uploads' ids) are not returned. */
@@ -35,6 +41,7 @@ const HIDE_DETAIL: ReadonlySet<string> = new Set([
   'STORAGE_UNAVAILABLE',
   'AUTHENTICATION_UNAVAILABLE',
   'SCANNER_UNAVAILABLE',
+  'LIMITS_UNAVAILABLE',
   'UPLOAD_NOT_FOUND',
   'UPLOAD_INCOMPLETE',
 ]);
@@ -44,7 +51,9 @@ export function errorResponse(error: unknown): ErrorResponse {
     const status = STATUS_BY_CODE[error.code];
     if (status !== undefined) {
       const detail = HIDE_DETAIL.has(error.code) ? undefined : error.detail;
-      return { status, body: detail === undefined ? { error: error.message } : { error: error.message, detail } };
+      const body = detail === undefined ? { error: error.message } : { error: error.message, detail };
+      if (error instanceof TooManyRequests || error instanceof QuotaExceeded) return { status, body, headers: refusalHeaders(error.limit) };
+      return { status, body };
     }
   }
   // Anything not known above is a bug: a 500 whose message is not exposed (koa's own rule).

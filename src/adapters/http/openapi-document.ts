@@ -23,6 +23,13 @@ function jsonResponse(description: string, schema: object) {
   return { description, content: { 'application/json': { schema } } } as const;
 }
 
+/** Retry-After and the IETF RateLimit fields (draft-ietf-httpapi-ratelimit-headers), on 429 and, with limits set, on 200. */
+const RATE_LIMIT_HEADERS = {
+  'Retry-After': { description: 'Seconds until the limit’s window ends.', schema: { type: 'string', pattern: '^[0-9]+$' } },
+  'RateLimit-Policy': { description: 'The limits that apply, e.g. `"uploads";q=120;w=60`.', schema: { type: 'string' } },
+  RateLimit: { description: 'What is left of them, e.g. `"uploads";r=0;t=42`.', schema: { type: 'string' } },
+} as const;
+
 export const OPENAPI_DOCUMENT = {
   openapi: '3.1.0',
   info: {
@@ -93,9 +100,12 @@ export const OPENAPI_DOCUMENT = {
           errorBody('Authentication unavailable', 'never'),
           errorBody('Scanner unavailable', 'never'),
           errorBody('Shutting down', 'never'),
+          errorBody('Limits unavailable', 'never'),
         ],
       },
       ...DIRECT_UPLOAD_SCHEMAS,
+      TooManyRequests: errorBody('Too many requests', 'optional'),
+      QuotaExceeded: errorBody('Quota exceeded', 'optional'),
     },
   },
   paths: {
@@ -128,7 +138,10 @@ export const OPENAPI_DOCUMENT = {
           },
         },
         responses: {
-          '200': jsonResponse('Stored.', { $ref: '#/components/schemas/UploadResult' }),
+          '200': {
+            ...jsonResponse('Stored.', { $ref: '#/components/schemas/UploadResult' }),
+            headers: { 'RateLimit-Policy': RATE_LIMIT_HEADERS['RateLimit-Policy'], RateLimit: RATE_LIMIT_HEADERS.RateLimit },
+          },
           '400': jsonResponse('No file, an unsupported type, a bad session_id or file name, or a malformed form.', {
             oneOf: [
               { $ref: '#/components/schemas/FileRequired' },
@@ -151,8 +164,15 @@ export const OPENAPI_DOCUMENT = {
           '422': jsonResponse('MALWARE_SCAN=clamd found malware (or, with AlertOLE2Macros, an Office macro); nothing is kept.', {
             $ref: '#/components/schemas/FileRejected',
           }),
+          '429': {
+            ...jsonResponse(
+              'Over UPLOAD_RATE_LIMIT (uploads per principal) or AUTH_FAILURE_LIMIT (refused tokens from this address): Too many requests; over UPLOAD_QUOTA (bytes per principal, the declared Content-Length reserved): Quota exceeded. Answered before the body is read.',
+              { oneOf: [{ $ref: '#/components/schemas/TooManyRequests' }, { $ref: '#/components/schemas/QuotaExceeded' }] },
+            ),
+            headers: RATE_LIMIT_HEADERS,
+          },
           '500': jsonResponse('A bug; the cause is logged, not returned.', { $ref: '#/components/schemas/InternalError' }),
-          '503': jsonResponse('Storage, the token backend or the malware scanner cannot be reached, or the service is shutting down.', {
+          '503': jsonResponse('Storage, the token backend, the malware scanner or (RATE_LIMIT_ON_ERROR=reject) the limits’ Valkey cannot be reached, or the service is shutting down.', {
             $ref: '#/components/schemas/Unavailable',
           }),
         },

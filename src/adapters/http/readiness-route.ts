@@ -4,7 +4,7 @@ import type { UploadMetrics } from './upload-metrics.ts';
 
 /** What /readyz checks: one dependency, and whether it is this instance's own. */
 export interface ReadinessCheck {
-  readonly dependency: 'storage' | 'auth' | 'scanner';
+  readonly dependency: 'storage' | 'auth' | 'scanner' | 'limits';
   /**
    * True for what belongs to this instance alone (the local driver's disk, a clamd beside it on
    * loopback or a Unix socket): when it fails, another instance may still serve. False for what
@@ -33,6 +33,7 @@ export function readinessRoute(checks: readonly ReadinessCheck[], metrics: Uploa
     outcomes.forEach((outcome, i) => {
       const { dependency, own } = checks[i]!;
       metrics.dependencyUp(dependency, outcome.status === 'fulfilled');
+      if (dependency === 'limits') metrics.limitsShared(outcome.status === 'fulfilled');
       if (outcome.status === 'fulfilled') return;
       const error = asDomainError(dependency, outcome.reason);
       // A shared store's failure is still a storage error worth alerting on; an own one is counted where it is answered.

@@ -17,6 +17,8 @@ export class UploadMetrics {
   readonly #scans: Counter<'verdict'>;
   readonly #previews: Counter<'outcome'>;
   readonly #dependencyUp: Gauge<'dependency'>;
+  readonly #limits: Counter<'counted'>;
+  readonly #limitsShared: Gauge;
 
   constructor(labels: { driver: string }) {
     this.registry.setDefaultLabels({ driver: labels.driver });
@@ -61,11 +63,33 @@ export class UploadMetrics {
       labelNames: ['dependency'],
       registers,
     });
+    this.#limits = new Counter({
+      name: 'attache_limit_checks_total',
+      help: 'Uploads whose limits were checked, by where they were counted: primary (Valkey with REDIS_URL, else this process), fallback (this process alone: Valkey could not answer, RATE_LIMIT_ON_ERROR=allow), unavailable (refused: RATE_LIMIT_ON_ERROR=reject).',
+      labelNames: ['counted'],
+      registers,
+    });
+    this.#limitsShared = new Gauge({
+      name: 'attache_limit_counters_up',
+      help: '1 while the counters behind the limits (Valkey with REDIS_URL) answer, 0 once an upload or a readiness check found them unable to; 0 without limits.',
+      registers,
+    });
   }
 
   /** Records what the last /readyz found of `dependency`. */
   dependencyUp(dependency: string, up: boolean): void {
     this.#dependencyUp.set({ dependency }, up ? 1 : 0);
+  }
+
+  /** Counts where an upload's limits were counted. */
+  limitsCounted(where: 'primary' | 'fallback' | 'unavailable'): void {
+    this.#limits.inc({ counted: where });
+    this.#limitsShared.set(where === 'primary' ? 1 : 0);
+  }
+
+  /** Whether the counters behind the limits answered the last readiness check. */
+  limitsShared(up: boolean): void {
+    this.#limitsShared.set(up ? 1 : 0);
   }
 
   /** Counts a malware scan's verdict: clean, infected, not_scanned (taken unscanned), too_large, unavailable (refused). */

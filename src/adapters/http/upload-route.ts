@@ -1,9 +1,11 @@
+import type { BlockList } from 'node:net';
 import type { Context } from 'koa';
 import type { AttachmentUpload } from '../../application/attachment-upload.ts';
-import type { UploadAttachment, UploadedAttachment } from '../../application/upload-attachment.ts';
+import type { StartRequest, UploadAttachment, UploadedAttachment } from '../../application/upload-attachment.ts';
 import { FileRequired } from '../../domain/errors.ts';
-import type { Principal } from '../../domain/principal.ts';
 import { tokenFromRequest } from './authorization-header.ts';
+import { clientAddressOf } from './client-address.ts';
+import { rateLimitHeaders } from './rate-limit-headers.ts';
 import { clientFileName } from './client-file-name.ts';
 import { readUploadForm, singleField, type FilePart } from './upload-form.ts';
 
@@ -20,11 +22,21 @@ export class ClientGone extends Error {
  * once the form has been read (the spec's own examples send `session_id` after the file).
  * Answers as soon as the use case refuses the file, without reading the rest of the body.
  */
-export function uploadRoute(deps: { useCase: UploadAttachment }) {
+export function uploadRoute(deps: { useCase: UploadAttachment; trustedProxies: BlockList }) {
   return async function upload(ctx: Context): Promise<UploadedAttachment> {
-    const principal = await deps.useCase.authenticate(tokenFromRequest(ctx.req));
+    const { principal, allowance } = await deps.useCase.admit({
+      token: tokenFromRequest(ctx.req),
+      clientAddress: clientAddressOf(ctx.req, deps.trustedProxies),
+      declaredBytes: declaredLength(ctx),
+    });
     ctx.state.principal = principal;
+    if (allowance) {
+      ctx.set(rateLimitHeaders(allowance.limits));
+      // For the access log and the metrics (RequestState.limitsCountedLocally).
+      ctx.state.limitsCountedLocally = allowance.countedLocally;
+    }
     if (!ctx.is('multipart/form-data')) {
+      await allowance?.release();
       throw new FileRequired('send the file as multipart/form-data in the field "file"');
     }
 
@@ -34,7 +46,7 @@ export function uploadRoute(deps: { useCase: UploadAttachment }) {
     });
     let started: { upload: AttachmentUpload; sessionIdFollows: boolean } | undefined;
     const startUpload = (part: FilePart) => {
-      started = startFrom(deps.useCase, principal, part, clientGone.signal);
+      started = startFrom(deps.useCase, { principal, allowance, signal: clientGone.signal }, part);
       return started.upload.received;
     };
     try {
@@ -43,8 +55,10 @@ export function uploadRoute(deps: { useCase: UploadAttachment }) {
       const sessionId = singleField(fields, 'session_id');
       return await started.upload.complete(started.sessionIdFollows ? sessionId : undefined);
     } catch (error) {
-      // A refused file, a malformed form, a session id sent twice: nothing of it stays stored.
-      await started?.upload.abandon();
+      // A refused file, a malformed form, a session id sent twice: nothing of it stays stored,
+      // and nothing of it counts against the quota.
+      if (started) await started.upload.abandon();
+      else await allowance?.release();
       throw error;
     }
   };
@@ -55,12 +69,18 @@ export function uploadRoute(deps: { useCase: UploadAttachment }) {
  * otherwise (or when it came more than once, which the complete form then refuses) the use case
  * waits for the form's end to learn it.
  */
-function startFrom(useCase: UploadAttachment, principal: Principal, part: FilePart, signal: AbortSignal) {
+function startFrom(useCase: UploadAttachment, caller: Pick<StartRequest, 'principal' | 'allowance' | 'signal'>, part: FilePart) {
   const sessionIdBefore = part.fieldsBefore['session_id'];
   const sessionIdFollows = typeof sessionIdBefore !== 'string';
-  const request = { principal, fileName: clientFileName(part.fileName), content: part.content, signal };
+  const request = { ...caller, fileName: clientFileName(part.fileName), content: part.content };
   const upload = sessionIdFollows ? useCase.start({ ...request, sessionIdFollows }) : useCase.start({ ...request, sessionId: sessionIdBefore });
   return { upload, sessionIdFollows };
+}
+
+/** The body's length as its Content-Length declares it; undefined for a chunked body. */
+function declaredLength(ctx: Context): number | undefined {
+  const length = Number(ctx.get('Content-Length'));
+  return ctx.get('Content-Length') !== '' && Number.isSafeInteger(length) && length >= 0 ? length : undefined;
 }
 
 /**

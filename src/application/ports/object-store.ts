@@ -79,4 +79,21 @@ export interface ObjectStore {
 
   /** Resolves when the store can take uploads now; throws StorageUnavailable saying why not. */
   checkReady(): Promise<void>;
+
+  /**
+   * Removes the objects whose key starts with `prefix` and that were last written before
+   * `olderThan`: provisional objects whose upload died with the instance that made it, which no
+   * other instance knows of. Returns how many it removed. Safe to run on every instance at once.
+   * Throws StorageUnavailable when the backend cannot be reached.
+   */
+  removeStale(prefix: string, olderThan: Date): Promise<number>;
+
+  /**
+   * Removes what puts to keys starting with `prefix`, started before `olderThan` and never
+   * finished, left behind in the backend (a local disk's hidden temp files, S3's open multipart
+   * uploads); never a finished object. A store whose unfinished writes leave nothing, or expire
+   * by themselves, removes nothing. Returns how many it removed. Safe to run on every instance.
+   * Throws StorageUnavailable when the backend cannot be reached.
+   */
+  removeUnfinished(prefix: string, olderThan: Date): Promise<number>;
 }

@@ -126,6 +126,26 @@ export class GcsObjectStore implements ObjectStore {
     }
   }
 
+  /** Needs storage.objects.list and storage.objects.delete. */
+  async removeStale(prefix: string, olderThan: Date): Promise<number> {
+    try {
+      const [files] = await this.#bucket.getFiles({ prefix, autoPaginate: true });
+      const stale = files.filter((file) => {
+        const written = Date.parse(String(file.metadata.updated ?? file.metadata.timeCreated ?? ''));
+        return Number.isFinite(written) && written < olderThan.getTime();
+      });
+      for (const file of stale) await file.delete({ ignoreNotFound: true });
+      return stale.length;
+    } catch (error) {
+      throw new StorageUnavailable(`cannot sweep gs://${this.#bucketName}/${prefix}: ${describeError(error)}`, { cause: error });
+    }
+  }
+
+  /** An unfinished resumable upload creates no object, and GCS forgets it after a week by itself. */
+  async removeUnfinished(_prefix: string, _olderThan: Date): Promise<number> {
+    return 0;
+  }
+
   /** Needs storage.buckets.get on the bucket. */
   async checkReady(): Promise<void> {
     try {

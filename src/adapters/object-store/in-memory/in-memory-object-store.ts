@@ -11,6 +11,8 @@ interface MemoryObject extends ObjectMeta {
   readonly chunks: readonly Buffer[];
   readonly size: number;
   readonly sha256: string;
+  /** When it was stored (Date.now()). */
+  readonly storedAt: number;
 }
 
 /**
@@ -44,7 +46,7 @@ export class InMemoryObjectStore implements ObjectStore {
             digest.add(bytes);
           });
           await readableSettled(body);
-          this.#objects.set(key, { ...meta, chunks, size: digest.size, sha256: digest.sha256 });
+          this.#objects.set(key, { ...meta, chunks, size: digest.size, sha256: digest.sha256, storedAt: Date.now() });
         },
         translate: (error) => new StorageUnavailable(`cannot keep ${key} in memory`, { cause: error }),
         undoStored: async () => void this.#objects.delete(key),
@@ -69,7 +71,7 @@ export class InMemoryObjectStore implements ObjectStore {
   async read(key: ObjectKey): Promise<ObjectContent | undefined> {
     const object = this.#objects.get(key);
     if (!object) return undefined;
-    const { chunks, ...meta } = object;
+    const { chunks, storedAt: _storedAt, ...meta } = object;
     return { ...meta, body: Readable.from(chunks, { objectMode: false }) };
   }
 
@@ -78,6 +80,19 @@ export class InMemoryObjectStore implements ObjectStore {
   }
 
   async checkReady(): Promise<void> {}
+
+  async removeStale(prefix: string, olderThan: Date): Promise<number> {
+    let removed = 0;
+    for (const [key, object] of this.#objects) {
+      if (key.startsWith(prefix) && object.storedAt < olderThan.getTime()) removed += Number(this.#objects.delete(key));
+    }
+    return removed;
+  }
+
+  /** An unfinished put here dies with its process and leaves nothing. */
+  async removeUnfinished(_prefix: string, _olderThan: Date): Promise<number> {
+    return 0;
+  }
 
   /** Keys stored now, for tests that check nothing was left behind. */
   keys(): string[] {

@@ -11,6 +11,7 @@ import type { ObjectKey } from '../../../domain/object-key.ts';
 import { sha256From } from '../content-digest.ts';
 import { runPut, type PutInProgress } from '../put-lifecycle.ts';
 import { publicUrlFor } from '../public-url.ts';
+import { filesUnder, unlinkIfThere } from './local-disk-sweep.ts';
 
 /** What the hidden `.<name>.meta.json` beside each file holds. */
 interface Sidecar extends ObjectMeta {
@@ -186,6 +187,34 @@ export class LocalDiskObjectStore implements ObjectStore {
     } catch (error) {
       throw new StorageUnavailable(`cannot delete ${path}`, { cause: error });
     }
+  }
+
+  async removeStale(prefix: string, olderThan: Date): Promise<number> {
+    let removed = 0;
+    try {
+      for await (const file of filesUnder(this.#root, prefix, (name) => !name.startsWith('.'))) {
+        if (file.modifiedAt >= olderThan.getTime()) continue;
+        await this.delete(file.key as ObjectKey);
+        removed++;
+      }
+    } catch (error) {
+      throw new StorageUnavailable(`cannot sweep ${this.#root}`, { cause: error });
+    }
+    return removed;
+  }
+
+  /** Temp files (`.<name>.<uuid>.partial`) of writes whose process died before link() or unlink(). */
+  async removeUnfinished(prefix: string, olderThan: Date): Promise<number> {
+    let removed = 0;
+    try {
+      for await (const file of filesUnder(this.#root, prefix, (name) => name.startsWith('.') && name.endsWith('.partial'))) {
+        if (file.modifiedAt >= olderThan.getTime()) continue;
+        if (await unlinkIfThere(file.path)) removed++;
+      }
+    } catch (error) {
+      throw new StorageUnavailable(`cannot sweep ${this.#root}`, { cause: error });
+    }
+    return removed;
   }
 
   async checkReady(): Promise<void> {

@@ -20,6 +20,7 @@ import { PartBufferPool } from './body-parts.ts';
 import { describeFailure, isConflict, isNotFound, statusOf } from './s3-errors.ts';
 import { createS3Client, s3SettingsFrom, type S3ObjectStoreOptions, type S3Settings } from './s3-options.ts';
 import { S3Upload, SHA256_METADATA } from './s3-upload.ts';
+import { abortStaleMultipartUploads, removeStaleObjects } from './s3-sweep.ts';
 import { s3UrlFor } from './s3-urls.ts';
 
 export type { S3ObjectStoreOptions } from './s3-options.ts';
@@ -206,6 +207,22 @@ export class S3ObjectStore implements ObjectStore {
       // HeadBucket has no body, so a missing bucket is a bare 404 here, not NoSuchBucket.
       const reason = statusOf(error) === 404 ? `cannot use S3 bucket "${this.#settings.bucket}": it does not exist` : this.#describe('reach the bucket', error);
       throw new StorageUnavailable(reason, { cause: error });
+    }
+  }
+
+  async removeStale(prefix: string, olderThan: Date): Promise<number> {
+    try {
+      return await removeStaleObjects(this.#client, this.#settings.bucket, prefix, olderThan);
+    } catch (error) {
+      throw new StorageUnavailable(this.#describe(`sweep "${prefix}"`, error), { cause: error });
+    }
+  }
+
+  async removeUnfinished(prefix: string, olderThan: Date): Promise<number> {
+    try {
+      return await abortStaleMultipartUploads(this.#client, this.#settings.bucket, prefix, olderThan);
+    } catch (error) {
+      throw new StorageUnavailable(this.#describe(`sweep the multipart uploads under "${prefix}"`, error), { cause: error });
     }
   }
 
