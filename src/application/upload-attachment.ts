@@ -175,22 +175,39 @@ export class UploadAttachment {
    * cannot answer and RATE_LIMIT_ON_ERROR=reject.
    */
   async admit(request: AdmitRequest): Promise<Admitted> {
+    const principal = await this.authenticateCounted(request);
+    return { principal, allowance: await this.countUpload(principal, request.token!, request.declaredBytes) };
+  }
+
+  /**
+   * Counts one upload of `principal` (authenticated with `token`) against its limits, reserving
+   * `declaredBytes` (MAX_FILE_SIZE when unknown) of its quota: `admit`'s second half, for a
+   * transport that learns the size only after authenticating (a direct upload's announcement).
+   */
+  async countUpload(principal: Principal, token: string, declaredBytes?: number): Promise<UploadAllowance | undefined> {
+    if (this.#limits === undefined) return undefined;
+    // A body larger than MAX_FILE_SIZE is refused anyway; until then at most that much is held.
+    const declared = Math.min(declaredBytes ?? this.#maxFileSize, this.#maxFileSize);
+    return this.#limits.admit(limitKeyOf(principal, token), declared);
+  }
+
+  /**
+   * `authenticate`, under the limit on refused tokens per client address (AUTH_FAILURE_LIMIT): for
+   * a request that is not a new upload (a direct upload's completion or cancellation), so that no
+   * way in lets tokens be guessed at speed. Throws TooManyRequests once the address is over it.
+   */
+  async authenticateCounted(request: Pick<AdmitRequest, 'token' | 'clientAddress'>): Promise<Principal> {
     const limits = this.#limits;
     const { token, clientAddress } = request;
-    if (limits === undefined) return { principal: await this.authenticate(token), allowance: undefined };
-    if (clientAddress !== undefined) await limits.checkAuthFailures(clientAddress);
-    let principal: Principal;
+    if (limits === undefined || clientAddress === undefined) return this.authenticate(token);
+    await limits.checkAuthFailures(clientAddress);
     try {
-      principal = await this.authenticate(token);
+      return await this.authenticate(token);
     } catch (error) {
       // A token that was sent and refused is a guess, whoever sent it; none sent is not.
-      if (error instanceof Unauthorized && clientAddress !== undefined && token) await limits.countAuthFailure(clientAddress);
+      if (error instanceof Unauthorized && token) await limits.countAuthFailure(clientAddress);
       throw error;
     }
-    // A body larger than MAX_FILE_SIZE is refused anyway; until then at most that much is held.
-    const declared = Math.min(request.declaredBytes ?? this.#maxFileSize, this.#maxFileSize);
-    const allowance = await limits.admit(limitKeyOf(principal, token!), declared);
-    return { principal, allowance };
   }
 
   /** Resolves when the shared counters behind the limits can answer (or there are none); throws LimitsUnavailable. */

@@ -1,8 +1,10 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Agent } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAttacheUnderTest, TEST_TOKENS, type AttacheUnderTest } from '../support/attache-under-test.ts';
+import { directClient } from '../support/direct-client.ts';
 import { fileNamed } from '../support/file-heads.ts';
 import { freePort } from '../support/free-port.ts';
 import { requestHead, sendRaw } from '../support/raw-http.ts';
@@ -145,5 +147,43 @@ describe('limits without REDIS_URL in production', () => {
       await service.exited;
       await rm(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('direct uploads count against the same limits (#24: every way in)', () => {
+  let attache: AttacheUnderTest;
+  let agent: Agent;
+  beforeAll(async () => {
+    attache = await startAttacheUnderTest(memoryDriver, { UPLOAD_RATE_LIMIT: '3/1m', UPLOAD_QUOTA: '10KB/1h', AUTH_FAILURE_LIMIT: '2/1m', DIRECT_UPLOADS: 'on' });
+    agent = new Agent();
+  });
+  afterAll(async () => {
+    await agent?.close();
+    await attache?.close();
+  });
+
+  it('an issued direct upload is one upload and its announced size against the quota, shared with the form endpoint', async () => {
+    const client = directClient(attache.url, agent);
+    const issued = await client.issue(TEST_TOKENS.store, { filename: 'a.pdf', size: 6000 });
+    expect(issued.status, JSON.stringify(issued.json)).toBe(200);
+    // 6,000 of 10,000 bytes announced: a form upload of 5,000 more is over the quota.
+    const overQuota = await upload(attache, TEST_TOKENS.store, fileNamed('b.pdf', 5000));
+    expect(overQuota.status).toBe(429);
+    expect(await overQuota.json()).toMatchObject({ error: 'Quota exceeded' });
+    // Uploads count as attempts: the one refused for its quota was the second of three.
+    expect((await upload(attache, TEST_TOKENS.store, fileNamed('c.pdf', 1000))).status).toBe(200);
+    // An announcement refused for what it says counts nothing: still 400, not 429.
+    expect((await client.issue(TEST_TOKENS.store, { filename: 'a.exe', size: 10 })).status).toBe(400);
+    const fourth = await client.issue(TEST_TOKENS.store, { filename: 'd.pdf', size: 10 });
+    expect(fourth.status).toBe(429);
+    expect(fourth.json).toMatchObject({ error: 'Too many requests' });
+  });
+
+  it('refused tokens on completion and cancellation count against AUTH_FAILURE_LIMIT', async () => {
+    const client = directClient(attache.url, agent);
+    expect((await client.complete('wrong-token-0000000001', 'x')).status).toBe(401);
+    expect((await client.cancel('wrong-token-0000000002', 'x')).status).toBe(401);
+    const third = await client.complete('wrong-token-0000000003', 'x');
+    expect(third.status).toBe(429);
   });
 });

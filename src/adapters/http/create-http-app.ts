@@ -73,7 +73,8 @@ export function createHttpApp(deps: HttpAppDeps): Koa & { readonly metrics: Uplo
 
 function routes(deps: HttpAppDeps, metrics: UploadMetrics): Router {
   const router = new Router();
-  const upload = uploadRoute({ useCase: deps.useCase, trustedProxies: trustedProxies(deps.trustedProxies ?? []) });
+  const believedProxies = trustedProxies(deps.trustedProxies ?? []);
+  const upload = uploadRoute({ useCase: deps.useCase, trustedProxies: believedProxies });
   const measuredUpload = (ctx: Context) => measured(ctx, () => upload(ctx));
   /** Counts an upload (a form's, a direct upload's completion) and answers with its attachment. */
   async function measured(ctx: Context, uploading: () => Promise<UploadedAttachment>): Promise<void> {
@@ -98,7 +99,7 @@ function routes(deps: HttpAppDeps, metrics: UploadMetrics): Router {
   // Both spellings of the path; the spec's has the trailing slash.
   router.post(UPLOAD_PATH, measuredUpload);
   router.post(UPLOAD_PATH.slice(0, -1), measuredUpload);
-  if (deps.direct) addDirectRoutes(router, { direct: deps.direct.upload, useCase: deps.useCase, acceptsBytes: deps.direct.acceptsBytes, measured });
+  if (deps.direct) addDirectRoutes(router, { direct: deps.direct.upload, useCase: deps.useCase, acceptsBytes: deps.direct.acceptsBytes, measured, trustedProxies: believedProxies });
   router.get('/healthz', (ctx) => {
     ctx.body = { status: 'ok' };
   });

@@ -1,9 +1,12 @@
+import type { BlockList } from 'node:net';
 import { PassThrough } from 'node:stream';
 import type Router from '@koa/router';
 import type { Context } from 'koa';
 import type { DirectUpload, IssuedDirectUpload } from '../../../application/direct/direct-upload.ts';
 import type { UploadAttachment, UploadedAttachment } from '../../../application/upload-attachment.ts';
 import { tokenFromRequest } from '../authorization-header.ts';
+import { clientAddressOf } from '../client-address.ts';
+import { rateLimitHeaders } from '../rate-limit-headers.ts';
 import { ClientGone } from '../upload-route.ts';
 import { readAnnouncement } from './announcement.ts';
 import { DIRECT_UPLOAD_PATH } from '../../upload-targets/attache-upload-targets.ts';
@@ -15,6 +18,8 @@ export interface DirectRoutesDeps {
   readonly acceptsBytes: boolean;
   /** Counts a completion as an upload in the metrics, and answers with its attachment (the upload endpoint's body). */
   readonly measured: (ctx: Context, uploading: () => Promise<UploadedAttachment>) => Promise<void>;
+  /** Peers whose X-Forwarded-For is believed, for the limit on refused tokens per address. */
+  readonly trustedProxies: BlockList;
 }
 
 /**
@@ -25,23 +30,36 @@ export interface DirectRoutesDeps {
  */
 export function addDirectRoutes(router: Router, deps: DirectRoutesDeps): void {
   const { direct, useCase } = deps;
+  const caller = (ctx: Context) => ({ token: tokenFromRequest(ctx.req), clientAddress: clientAddressOf(ctx.req, deps.trustedProxies) });
+  // Issuing is where a direct upload counts against the limits, as a form's upload does when it
+  // starts: one upload, and its announced size against the quota, once everything that refuses an
+  // announcement has passed (a refusal counts nothing). Kept when the upload is later refused or
+  // cancelled: the completion may reach another instance, and nothing waits in memory to give it back.
   const issue = async (ctx: Context) => {
-    const principal = await useCase.authenticate(tokenFromRequest(ctx.req));
+    const { token, clientAddress } = caller(ctx);
+    const principal = await useCase.authenticateCounted({ token, clientAddress });
     ctx.state.principal = principal;
     const { fileName, size, sessionId, sha256 } = await readAnnouncement(ctx);
-    ctx.body = issueAnswer(await direct.issue({ principal, fileName, size, sessionId, sha256 }));
+    // Issuing stores nothing (a signed id and URL): if the limits refuse, the id is simply never handed out.
+    const issued = await direct.issue({ principal, fileName, size, sessionId, sha256 });
+    const allowance = await useCase.countUpload(principal, token!, size);
+    if (allowance) {
+      ctx.set(rateLimitHeaders(allowance.limits));
+      await allowance.settle(size);
+    }
+    ctx.body = issueAnswer(issued);
   };
   router.post(DIRECT_UPLOAD_PATH, issue);
   router.post(DIRECT_UPLOAD_PATH.slice(0, -1), issue);
 
   router.post(`${DIRECT_UPLOAD_PATH}:uploadId/complete`, async (ctx) => {
-    const principal = await useCase.authenticate(tokenFromRequest(ctx.req));
+    const principal = await useCase.authenticateCounted(caller(ctx));
     ctx.state.principal = principal;
     await deps.measured(ctx, () => direct.complete(principal, ctx.params['uploadId']!, clientGoneSignal(ctx)));
   });
 
   router.delete(`${DIRECT_UPLOAD_PATH}:uploadId`, async (ctx) => {
-    const principal = await useCase.authenticate(tokenFromRequest(ctx.req));
+    const principal = await useCase.authenticateCounted(caller(ctx));
     ctx.state.principal = principal;
     await direct.cancel(principal, ctx.params['uploadId']!);
     ctx.status = 204;
