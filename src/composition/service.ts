@@ -10,6 +10,7 @@ import { createHttpApp } from '../adapters/http/create-http-app.ts';
 import type { AuthPort } from '../application/ports/auth-port.ts';
 import type { ObjectStore } from '../application/ports/object-store.ts';
 import type { DirectUpload } from '../application/direct/direct-upload.ts';
+import type { ResumableUpload } from '../application/resumable/resumable-upload.ts';
 import type { UploadAttachment } from '../application/upload-attachment.ts';
 import type { DevelopmentTokens } from './adapters.ts';
 import type { Config } from './config.ts';
@@ -78,6 +79,7 @@ export async function startAttache(config: Config, options: StartOptions = {}): 
     logger,
     shutdown: shuttingDown.signal,
     direct: directUpload && { upload: directUpload, acceptsBytes: directUpload.acceptsBytes },
+    resumable: { upload: container.resolve<ResumableUpload>(TOKENS.resumableUpload), maxFileSize: config.maxFileSize },
   });
   const inFlight = listening.serve(app.callback());
   const closed = new Promise<void>((resolve) => listening.server.once('close', resolve));

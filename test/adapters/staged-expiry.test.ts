@@ -44,7 +44,7 @@ describe('the local sweeper', () => {
 
     await utimes(join(dir, 'staged/new'), hourAgo, hourAgo);
     let out = '';
-    const io = { stdout: { write: (t: string) => (out += t) }, stderr: { write: () => true }, env: { STORAGE_DRIVER: 'local', LOCAL_STORAGE_DIR: dir, DIRECT_UPLOAD_TTL: '900' } };
+    const io = { stdout: { write: (t: string) => (out += t) }, stderr: { write: () => true }, env: { STORAGE_DRIVER: 'local', LOCAL_STORAGE_DIR: dir, DIRECT_UPLOAD_TTL: '900', RESUMABLE_UPLOAD_TTL: '60' } };
     expect(await runAttacheCommand(['direct-uploads', 'expire'], io, { setUp: commandSetup })).toBe(0);
     expect(out).toBe(`removed 1 staged upload older than 1800 s from ${dir}/staged/\n`);
   });

@@ -18,6 +18,9 @@ const COMPLETE_PATH = '/v1/chat/upload/direct/{upload_id}/complete';
 const UPLOAD_POINTER = '~1v1~1chat~1upload~1';
 const COMPLETE_POINTER = COMPLETE_PATH.replaceAll('/', '~1');
 const DIRECT_ONLY = new Set(['UPLOAD_NOT_FOUND', 'UPLOAD_INCOMPLETE', 'CHECKSUM_MISMATCH']);
+const PATCH_PATH = '/v1/chat/upload/resumable/{upload_id}';
+/** Resumable uploads' own errors, answered by their PATCH. */
+const RESUMABLE_ONLY = new Set(['UPLOAD_OFFSET_MISMATCH', 'PROTOCOL_VERSION_UNSUPPORTED', 'WRONG_CONTENT_TYPE']);
 
 describe('GET /openapi.json', () => {
   let running: RunningAttache;
@@ -68,20 +71,23 @@ describe('GET /openapi.json', () => {
       new errors.UploadNotFound('expired'),
       new errors.UploadIncomplete('nothing sent'),
       new errors.ChecksumMismatch('another SHA-256'),
+      new errors.UploadOffsetMismatch("the upload's offset is 10"),
+      new errors.ProtocolVersionUnsupported('the Tus-Resumable header is missing'),
+      new errors.WrongContentType('send the bytes as application/offset+octet-stream'),
     ];
     // Every code the table knows is sampled, so a new error cannot go undocumented.
     expect(samples.map((e) => e.code).sort()).toEqual(Object.keys(STATUS_BY_CODE).sort());
     for (const error of samples) {
       const { status, body } = errorResponse(error);
       // Direct uploads' own errors are answered by their completion, the rest by the upload endpoint too.
-      const path = DIRECT_ONLY.has(error.code) ? COMPLETE_POINTER : UPLOAD_POINTER;
-      const validate = ajv.compile({ $ref: `openapi.json#/paths/${path}/post/responses/${status}/content/application~1json/schema` });
+      const [path, method] = RESUMABLE_ONLY.has(error.code) ? [PATCH_PATH.replaceAll('/', '~1'), 'patch'] : [DIRECT_ONLY.has(error.code) ? COMPLETE_POINTER : UPLOAD_POINTER, 'post'];
+      const validate = ajv.compile({ $ref: `openapi.json#/paths/${path}/${method}/responses/${status}/content/application~1json/schema` });
       expect(validate(body), `${error.code}: ${JSON.stringify(body)} ${JSON.stringify(validate.errors)}`).toBe(true);
     }
   });
 
   it('documents every status the error table can answer', () => {
-    const documented = [...Object.keys(document.paths['/v1/chat/upload/']!.post.responses), ...Object.keys(document.paths[COMPLETE_PATH]!.post.responses)];
+    const documented = [...Object.keys(document.paths['/v1/chat/upload/']!.post.responses), ...Object.keys(document.paths[COMPLETE_PATH]!.post.responses), ...Object.keys((document.paths[PATCH_PATH] as unknown as { patch: { responses: object } }).patch.responses)];
     for (const status of new Set(Object.values(STATUS_BY_CODE))) expect(documented).toContain(String(status));
     expect(documented).toContain('500');
   });

@@ -4,11 +4,14 @@ import Koa, { type Context } from 'koa';
 import type { AuthPort } from '../../application/ports/auth-port.ts';
 import type { ObjectStore } from '../../application/ports/object-store.ts';
 import type { DirectUpload } from '../../application/direct/direct-upload.ts';
+import type { ResumableUpload } from '../../application/resumable/resumable-upload.ts';
 import type { UploadAttachment, UploadedAttachment } from '../../application/upload-attachment.ts';
 import { DomainError } from '../../domain/errors.ts';
 import { accessLog, type HttpLogger, type RequestState } from './access-log.ts';
 import { answerErrors } from './answer-errors.ts';
 import { addDirectRoutes } from './direct/direct-routes.ts';
+import { TUS_EXPOSED_HEADERS, TUS_REQUEST_HEADERS } from './resumable/tus-headers.ts';
+import { addTusRoutes } from './resumable/tus-routes.ts';
 import { FILES_PREFIX, filesRoute } from './files-route.ts';
 import { OPENAPI_DOCUMENT } from './openapi-document.ts';
 import { readinessRoute, type ReadinessCheck } from './readiness-route.ts';
@@ -40,6 +43,8 @@ export interface HttpAppDeps {
   readonly shutdown?: AbortSignal;
   /** Set when direct uploads are on: their routes, and whether their bytes come through attache. */
   readonly direct?: { readonly upload: DirectUpload; readonly acceptsBytes: boolean } | undefined;
+  /** Resumable uploads (tus) at RESUMABLE_PATH, with the largest size they take (MAX_FILE_SIZE). */
+  readonly resumable?: { readonly upload: ResumableUpload; readonly maxFileSize: number } | undefined;
 }
 
 export const UPLOAD_PATH = '/v1/chat/upload/';
@@ -93,6 +98,7 @@ function routes(deps: HttpAppDeps, metrics: UploadMetrics): Router {
   router.post(UPLOAD_PATH, measuredUpload);
   router.post(UPLOAD_PATH.slice(0, -1), measuredUpload);
   if (deps.direct) addDirectRoutes(router, { direct: deps.direct.upload, useCase: deps.useCase, acceptsBytes: deps.direct.acceptsBytes, measured });
+  if (deps.resumable) addTusRoutes(router, { resumable: deps.resumable.upload, useCase: deps.useCase, maxFileSize: deps.resumable.maxFileSize });
   router.get('/healthz', (ctx) => {
     ctx.body = { status: 'ok' };
   });
@@ -121,11 +127,12 @@ function corsFor(allowedOrigins: ReadonlySet<string>) {
       const origin = ctx.get('Origin');
       return allowedOrigins.has(origin) ? origin : '';
     },
-    // PUT and DELETE: direct uploads' bytes (local, memory) and their cancellation.
-    allowMethods: ['GET', 'HEAD', 'POST', 'PUT', 'DELETE'],
-    allowHeaders: ['Authorization', 'Content-Type'],
-    // So a page can check a download against the upload's sha256 (/files answers both).
-    exposeHeaders: ['Repr-Digest', 'X-Checksum-Sha256'],
+    // PUT and DELETE: direct uploads' bytes (local, memory) and their cancellation; PATCH: tus.
+    allowMethods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'],
+    allowHeaders: ['Authorization', 'Content-Type', ...TUS_REQUEST_HEADERS],
+    // So a page can check a download against the upload's sha256 (/files answers both), and a tus
+    // client can follow its upload and read the attachment it made.
+    exposeHeaders: ['Repr-Digest', 'X-Checksum-Sha256', ...TUS_EXPOSED_HEADERS],
     maxAge: 600,
   });
 }

@@ -27,6 +27,9 @@ export const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   CHECKSUM_MISMATCH: 400,
   UPLOAD_NOT_FOUND: 404,
   UPLOAD_INCOMPLETE: 409,
+  UPLOAD_OFFSET_MISMATCH: 409,
+  PROTOCOL_VERSION_UNSUPPORTED: 412,
+  WRONG_CONTENT_TYPE: 415,
 };
 
 /** Details that would help an attacker probe tokens (or direct uploads' ids) are not returned. */

@@ -1,0 +1,100 @@
+import type Router from '@koa/router';
+import type { Context } from 'koa';
+import type { ResumableState, ResumableUpload } from '../../../application/resumable/resumable-upload.ts';
+import type { UploadAttachment } from '../../../application/upload-attachment.ts';
+import { InvalidUpload } from '../../../domain/errors.ts';
+import type { Principal } from '../../../domain/principal.ts';
+import { tokenFromRequest } from '../authorization-header.ts';
+import { uploadAnswer } from '../upload-route.ts';
+import { byteCount, keptWhenCutOff, requireOffsetBytes, requireTusVersion, sendsOffsetBytes, setStateHeaders, TUS_EXTENSIONS, TUS_VERSION, uploadMetadata } from './tus-headers.ts';
+
+/** Where resumable uploads are created; each lives at this path plus its id. */
+export const RESUMABLE_PATH = '/v1/chat/upload/resumable/';
+
+export interface TusRoutesDeps {
+  readonly resumable: ResumableUpload;
+  readonly useCase: UploadAttachment;
+  /** Tus-Max-Size: MAX_FILE_SIZE. */
+  readonly maxFileSize: number;
+}
+
+/**
+ * tus 1.0 (core, creation, creation-with-upload, termination, expiration), plus `GET <id>`: the
+ * upload endpoint's JSON for the attachment, never its bytes. Every request but OPTIONS is
+ * authenticated from the Authorization header before anything else, as the upload endpoint is.
+ * The protocol lives here; what is stored, checked and answered lives in ResumableUpload.
+ */
+export function addTusRoutes(router: Router, deps: TusRoutesDeps): void {
+  const { resumable, useCase } = deps;
+  const authenticated = async (ctx: Context): Promise<Principal> => {
+    const principal = await useCase.authenticate(tokenFromRequest(ctx.req));
+    ctx.state.principal = principal;
+    return principal;
+  };
+  const options = (ctx: Context) => {
+    ctx.set('Tus-Resumable', TUS_VERSION);
+    ctx.set('Tus-Version', TUS_VERSION);
+    ctx.set('Tus-Extension', TUS_EXTENSIONS);
+    ctx.set('Tus-Max-Size', String(deps.maxFileSize));
+    ctx.status = 204;
+  };
+  const byId = `${RESUMABLE_PATH}:uploadId`;
+  router.options(RESUMABLE_PATH, options);
+  router.options(byId, options);
+
+  router.post(RESUMABLE_PATH, async (ctx) => {
+    requireTusVersion(ctx);
+    const principal = await authenticated(ctx);
+    if (ctx.get('Upload-Defer-Length') !== '') throw new InvalidUpload('Upload-Length is required: deferred lengths are not supported');
+    const length = byteCount(ctx, 'Upload-Length');
+    const { fileName, sessionId } = uploadMetadata(ctx);
+    const withBytes = sendsOffsetBytes(ctx);
+    let state = await resumable.create({ principal, fileName, sessionId, length });
+    ctx.set('Location', `${RESUMABLE_PATH}${state.id}`);
+    if (withBytes) state = await append(ctx, principal, state.id, 0);
+    setStateHeaders(ctx, state);
+    ctx.status = 201;
+    // Not Koa's "Created": a tus answer has no body.
+    ctx.body = '';
+  });
+
+  router.head(byId, async (ctx) => {
+    requireTusVersion(ctx);
+    setStateHeaders(ctx, await resumable.state(await authenticated(ctx), ctx.params['uploadId']!));
+    ctx.status = 200;
+  });
+
+  router.patch(byId, async (ctx) => {
+    requireTusVersion(ctx);
+    const principal = await authenticated(ctx);
+    requireOffsetBytes(ctx);
+    const offset = byteCount(ctx, 'Upload-Offset');
+    setStateHeaders(ctx, await append(ctx, principal, ctx.params['uploadId']!, offset));
+    ctx.status = 204;
+  });
+
+  router.delete(byId, async (ctx) => {
+    requireTusVersion(ctx);
+    await resumable.terminate(await authenticated(ctx), ctx.params['uploadId']!);
+    ctx.status = 204;
+  });
+
+  router.get(byId, async (ctx) => {
+    const principal = await authenticated(ctx);
+    ctx.set('Cache-Control', 'no-store');
+    ctx.body = uploadAnswer(await resumable.result(principal, ctx.params['uploadId']!));
+  });
+
+  /** The request's bytes from `offset`; a refusal leaves the rest of the body to answerErrors. */
+  async function append(ctx: Context, principal: Principal, id: string, offset: number): Promise<ResumableState> {
+    const length = ctx.get('Content-Length');
+    const contentLength = /^\d+$/.test(length) ? Number(length) : undefined;
+    const content = keptWhenCutOff(ctx.req);
+    try {
+      return await resumable.append({ principal, id, offset, content, contentLength });
+    } catch (error) {
+      ctx.req.unpipe(content);
+      throw error;
+    }
+  }
+}
