@@ -19,7 +19,15 @@ export interface ResumableUploadDeps {
   /** Milliseconds since the epoch; injected by tests. */
   readonly now?: () => number;
   readonly newUploadId?: () => string;
+  /**
+   * Most pieces one upload may be sent in (MAX_PARTS by default): every request walks the parts
+   * stored, so their number bounds what a request costs.
+   */
+  readonly maxParts?: number;
 }
+
+/** 1000 pieces: a 1 GB file in 1 MB pieces; tus clients send 5 MB or more, or all at once. */
+export const MAX_PARTS = 1000;
 
 /** Where an upload stands: what a tus `HEAD` answers. */
 export interface ResumableState {
@@ -100,6 +108,7 @@ export class ResumableUpload {
       parts = await storedParts(this.#deps.store, id, record.length);
       if (parts.offset === 0 && (await this.#completion.receipt(id))) throw new UploadOffsetMismatch(`the upload is complete`);
       if (offset !== parts.offset) throw new UploadOffsetMismatch(`the upload's offset is ${parts.offset}`);
+      if (offset < record.length && parts.keys.length >= (this.#deps.maxParts ?? MAX_PARTS)) throw new InvalidUpload(`an upload is sent in at most ${this.#deps.maxParts ?? MAX_PARTS} pieces`);
       if (contentLength !== undefined && offset + contentLength > record.length) throw new InvalidUpload(`more bytes than the Upload-Length of ${record.length}`);
     } catch (error) {
       content.destroy();
