@@ -111,6 +111,10 @@ describe.each([memoryDriver, localDriver])('resumable uploads on the $driver dri
     expect(last.status).toBe(204);
     expect(last.headers['attache-sha256']).toBe(sha256(bytes));
     expect(await leftovers()).toEqual([]);
+    // Requests that send bytes are upload requests in the metrics: pieces, attachments, refusals.
+    const metrics = await (await request(`${attache.url}/metrics`, { dispatcher: agent })).body.text();
+    expect(metrics).toMatch(/attache_uploads_total\{[^}]*outcome="ok"[^}]*type="none"[^}]*\} [1-9]/);
+    expect(metrics).toMatch(/attache_uploads_total\{[^}]*outcome="UPLOAD_OFFSET_MISMATCH"[^}]*\} 1/);
   });
 
   it('a PATCH cut off in the middle keeps what arrived; the upload resumes from there', async () => {

@@ -79,14 +79,25 @@ function routes(deps: HttpAppDeps, metrics: UploadMetrics): Router {
   const measuredUpload = (ctx: Context) => measured(ctx, () => upload(ctx));
   /** Counts an upload (a form's, a direct upload's completion) and answers with its attachment. */
   async function measured(ctx: Context, uploading: () => Promise<UploadedAttachment>): Promise<void> {
+    ctx.body = uploadAnswer((await measure(ctx, uploading))!);
+  }
+  /**
+   * Counts an upload request: one that made an attachment (`ok` with its type), or a resumable
+   * upload's piece stored without one yet (`ok`, type `none`), or its refusal by code.
+   */
+  async function measure(ctx: Context, uploading: () => Promise<UploadedAttachment | undefined>): Promise<UploadedAttachment | undefined> {
     const uploadEnded = metrics.uploadStarted();
     try {
       const uploaded = await uploading();
+      if (uploaded === undefined) {
+        uploadEnded('ok');
+        return undefined;
+      }
       (ctx.state as RequestState).uploaded = uploaded;
-      ctx.body = uploadAnswer(uploaded);
       uploadEnded('ok', { type: uploaded.type, bytes: uploaded.size });
       if (uploaded.malwareScan) metrics.scanned(uploaded.malwareScan.verdict === 'clean' ? 'clean' : 'not_scanned');
       if (uploaded.image) metrics.previewed(uploaded.image.preview ? 'made' : (uploaded.image.noPreview?.reason ?? 'undecodable'));
+      return uploaded;
     } catch (error) {
       uploadEnded(outcomeOf(error));
       const verdict = error instanceof DomainError ? SCAN_VERDICT_OF_CODE[error.code] : undefined;
@@ -98,7 +109,7 @@ function routes(deps: HttpAppDeps, metrics: UploadMetrics): Router {
   router.post(UPLOAD_PATH, measuredUpload);
   router.post(UPLOAD_PATH.slice(0, -1), measuredUpload);
   if (deps.direct) addDirectRoutes(router, { direct: deps.direct.upload, useCase: deps.useCase, acceptsBytes: deps.direct.acceptsBytes, measured });
-  if (deps.resumable) addTusRoutes(router, { resumable: deps.resumable.upload, useCase: deps.useCase, maxFileSize: deps.resumable.maxFileSize });
+  if (deps.resumable) addTusRoutes(router, { resumable: deps.resumable.upload, useCase: deps.useCase, maxFileSize: deps.resumable.maxFileSize, measure });
   router.get('/healthz', (ctx) => {
     ctx.body = { status: 'ok' };
   });

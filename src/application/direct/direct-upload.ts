@@ -7,7 +7,7 @@ import type { DirectUploadTargets, UploadTarget } from '../ports/direct-upload-t
 import type { ObjectStore } from '../ports/object-store.ts';
 import type { UploadAttachment, UploadedAttachment } from '../upload-attachment.ts';
 import { exactSize } from './exact-size.ts';
-import { StagedCompletion } from './staged-completion.ts';
+import { StagedCompletion } from '../staged-completion.ts';
 import type { DirectUploadClaims, SignedUploadIds } from './signed-upload-id.ts';
 
 export interface DirectUploadDeps {

@@ -4,7 +4,7 @@ import { BackendUnavailable, DomainError, InvalidUpload, ObjectAlreadyExists, Up
 import { resumablePartKeyFor, resumableRecordKeyFor } from '../../domain/object-key.ts';
 import type { Principal } from '../../domain/principal.ts';
 import { readHead } from '../../shared/stream-head.ts';
-import { StagedCompletion } from '../direct/staged-completion.ts';
+import { StagedCompletion } from '../staged-completion.ts';
 import type { ObjectStore } from '../ports/object-store.ts';
 import type { UploadAttachment, UploadedAttachment } from '../upload-attachment.ts';
 import { atMost } from './at-most.ts';

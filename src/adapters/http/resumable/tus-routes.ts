@@ -1,7 +1,7 @@
 import type Router from '@koa/router';
 import type { Context } from 'koa';
 import type { ResumableState, ResumableUpload } from '../../../application/resumable/resumable-upload.ts';
-import type { UploadAttachment } from '../../../application/upload-attachment.ts';
+import type { UploadAttachment, UploadedAttachment } from '../../../application/upload-attachment.ts';
 import { InvalidUpload } from '../../../domain/errors.ts';
 import type { Principal } from '../../../domain/principal.ts';
 import { tokenFromRequest } from '../authorization-header.ts';
@@ -16,6 +16,8 @@ export interface TusRoutesDeps {
   readonly useCase: UploadAttachment;
   /** Tus-Max-Size: MAX_FILE_SIZE. */
   readonly maxFileSize: number;
+  /** Counts a request that sends bytes as an upload request, and the attachment it made if any, in the metrics. */
+  readonly measure: (ctx: Context, uploading: () => Promise<UploadedAttachment | undefined>) => Promise<UploadedAttachment | undefined>;
 }
 
 /**
@@ -91,7 +93,9 @@ export function addTusRoutes(router: Router, deps: TusRoutesDeps): void {
     const contentLength = /^\d+$/.test(length) ? Number(length) : undefined;
     const content = keptWhenCutOff(ctx.req);
     try {
-      return await resumable.append({ principal, id, offset, content, contentLength });
+      let state: ResumableState | undefined;
+      await deps.measure(ctx, async () => (state = await resumable.append({ principal, id, offset, content, contentLength })).uploaded);
+      return state!;
     } catch (error) {
       ctx.req.unpipe(content);
       throw error;

@@ -1,10 +1,10 @@
 import type { Readable } from 'node:stream';
-import { BackendUnavailable, DomainError, ObjectAlreadyExists } from '../../domain/errors.ts';
-import { completionReceiptKeyFor, type ObjectKey } from '../../domain/object-key.ts';
-import type { Principal } from '../../domain/principal.ts';
-import { streamOf } from '../../shared/stream-head.ts';
-import type { ObjectStore } from '../ports/object-store.ts';
-import type { UploadAttachment, UploadedAttachment } from '../upload-attachment.ts';
+import { BackendUnavailable, DomainError, ObjectAlreadyExists } from '../domain/errors.ts';
+import { completionReceiptKeyFor, type ObjectKey } from '../domain/object-key.ts';
+import type { Principal } from '../domain/principal.ts';
+import { streamOf } from '../shared/stream-head.ts';
+import type { ObjectStore } from './ports/object-store.ts';
+import type { UploadAttachment, UploadedAttachment } from './upload-attachment.ts';
 
 /** A staged upload whose bytes are all stored, ready to become an attachment. */
 export interface StagedFile {
