@@ -138,6 +138,43 @@ describe('GET /openapi.json', () => {
     await check(await post(`${running.url}/v1/chat/upload/direct/nonsense/complete`), COMPLETE_POINTER, 404);
   });
 
+  it('describes the resumable routes’ answers exactly: create, offset mismatch, incomplete, done, refusals', async () => {
+    const base = `${running.url}/v1/chat/upload/resumable/`;
+    const tus = (method: string, url: string, headers: Record<string, string> = {}, body?: Buffer) =>
+      fetch(url, { method, headers: { Authorization: `Token ${TEST_TOKENS.store}`, 'Tus-Resumable': '1.0.0', ...headers }, ...(body && { body }) });
+    const check = async (response: Response, path: string, method: string, status: number) => {
+      expect(response.status).toBe(status);
+      const documented = (document.paths[path] as unknown as Record<string, { responses: Record<string, { headers?: Record<string, unknown> }> }>)[method]!.responses[String(status)];
+      expect(documented, `${method} ${path} ${status} is not in the document`).toBeDefined();
+      if (status < 300 && response.status !== 200) {
+        // The result headers once the file is stored; an image's preview and size only for images with one.
+        const optional = (h: string) => (h.startsWith('Attache-') && !response.headers.has('attache-url')) || /^Attache-(Preview-Url|Width|Height)$/.test(h);
+        for (const name of Object.keys(documented!.headers ?? {}).filter((h) => !optional(h))) {
+          expect(response.headers.has(name), `${name} on ${method} ${status}`).toBe(true);
+        }
+        return undefined;
+      }
+      const validate = ajv.compile({ $ref: `openapi.json#/paths/${path.replaceAll('/', '~1')}/${method}/responses/${status}/content/application~1json/schema` });
+      const json = await response.json();
+      expect(validate(json), `${JSON.stringify(json)}: ${ajv.errorsText(validate.errors)}`).toBe(true);
+      return json;
+    };
+    const bytes = fileWithText('photo.jpg', 'jpeg bytes');
+    const metadata = `filename ${Buffer.from('photo.jpg').toString('base64')}`;
+    const created = await tus('POST', base, { 'Upload-Length': String(bytes.length), 'Upload-Metadata': metadata });
+    await check(created, '/v1/chat/upload/resumable/', 'post', 201);
+    const url = new URL(created.headers.get('location')!, base).href;
+    const patch = (offset: number, part: Buffer, type = 'application/offset+octet-stream') => tus('PATCH', url, { 'Upload-Offset': String(offset), 'Content-Type': type }, part);
+    await check(await patch(3, bytes), PATCH_PATH, 'patch', 409);
+    await check(await patch(0, bytes, 'application/octet-stream'), PATCH_PATH, 'patch', 415);
+    await check(await fetch(url, { headers: { Authorization: `Token ${TEST_TOKENS.store}` } }), PATCH_PATH, 'get', 409);
+    await check(await patch(0, bytes), PATCH_PATH, 'patch', 204);
+    await check(await fetch(url, { headers: { Authorization: `Token ${TEST_TOKENS.store}` } }), PATCH_PATH, 'get', 200);
+    await check(await tus('POST', base, { 'Tus-Resumable': '0.2.2', 'Upload-Length': '10', 'Upload-Metadata': metadata }), '/v1/chat/upload/resumable/', 'post', 412);
+    await check(await tus('POST', base, { 'Upload-Length': '5000', 'Upload-Metadata': metadata }), '/v1/chat/upload/resumable/', 'post', 413);
+    await check(await tus('PATCH', `${base}00000000-0000-0000-0000-000000000000`, { 'Upload-Offset': '0', 'Content-Type': 'application/offset+octet-stream' }, bytes), PATCH_PATH, 'patch', 404);
+  });
+
   it('would catch a drift: an undocumented field fails validation', () => {
     const validate = ajv.compile({ $ref: 'openapi.json#/components/schemas/Unauthorized' });
     expect(validate({ error: 'Unauthorized' })).toBe(true);
