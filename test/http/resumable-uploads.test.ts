@@ -3,10 +3,13 @@
  * tus-js-client end to end, every refusal with the upload endpoint's status and body, a PATCH cut
  * off in the middle, and nothing left stored after a refusal or a termination.
  */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Agent, request } from 'undici';
 import { startAttacheUnderTest, TEST_TOKENS, type AttacheUnderTest } from '../support/attache-under-test.ts';
 import { fileNamed, jpegHead } from '../support/file-heads.ts';
+import { FIXTURES_DIR } from '../support/fixtures.ts';
 import { multipartBody } from '../support/multipart.ts';
 import { sha256 } from '../support/streams.ts';
 import { localDriver, memoryDriver } from '../support/stores-under-test.ts';
@@ -64,6 +67,16 @@ describe.each([memoryDriver, localDriver])('resumable uploads on the $driver dri
     const done = await tusUpload(endpoint, bytes, { token: TEST_TOKENS.admin, fileName: 'photo.jpg', uploadDataDuringCreation: true });
     expect(done.headers('Attache-Type')).toBe('image/jpeg');
     expect(done.headers('Attache-Url')).toMatch(/\/files\/chat\/admin-7\/[0-9a-f-]{36}-photo\.jpg$/);
+  });
+
+  it('a real photo: its preview and size in the final headers too, as the upload endpoint answers them', async () => {
+    const bytes = await readFile(join(FIXTURES_DIR, 'jpeg-imagemagick-baseline.jpg'));
+    const done = await tusUpload(endpoint, bytes, { token: TEST_TOKENS.store, fileName: 'photo.jpg', sessionId: '2', chunkSize: 8 * 1024 });
+    const json = (await (await request(done.url, { dispatcher: agent, headers: { authorization: `Token ${TEST_TOKENS.store}` } })).body.json()) as Record<string, unknown>;
+    expect(json).toMatchObject({ type: 'image/jpeg', preview_url: expect.stringMatching(/\.preview\.webp$/), width: expect.any(Number), height: expect.any(Number) });
+    expect(done.headers('Attache-Preview-Url')).toBe(json['preview_url']);
+    expect(done.headers('Attache-Width')).toBe(String(json['width']));
+    expect(done.headers('Attache-Height')).toBe(String(json['height']));
   });
 
   it.each<[string, string | undefined, Record<string, string>, number, unknown]>([
