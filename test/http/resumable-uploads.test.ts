@@ -99,6 +99,17 @@ describe.each([memoryDriver, localDriver])('resumable uploads on the $driver dri
     expect(await attache.storedKeys()).toEqual(before);
   });
 
+  it.each<[string, Record<string, string>, number, unknown]>([
+    ['malformed Upload-Metadata', { 'upload-length': '10', 'upload-metadata': 'filename a b c' }, 400, { error: 'Invalid upload' }],
+    ['an Upload-Length that is no whole number', { 'upload-length': '1e3', 'upload-metadata': meta({ filename: 'a.pdf' }) }, 400, { error: 'Invalid upload', detail: 'Upload-Length must be a whole number of bytes' }],
+    ['creation-with-upload of more bytes than Upload-Length', { 'upload-length': '10', 'upload-metadata': meta({ filename: 'a.pdf' }), 'content-type': 'application/offset+octet-stream' }, 400, { error: 'Invalid upload' }],
+  ])('refuses %s, and keeps nothing of it', async (_case, headers, status, body) => {
+    const before = await attache.storedKeys();
+    const answer = await tus(TEST_TOKENS.store, 'POST', endpoint, headers, headers['content-type'] ? fileNamed('a.pdf', 11) : undefined);
+    expect({ status: answer.status, body: answer.json }).toMatchObject({ status, body });
+    expect(await attache.storedKeys()).toEqual(before);
+  });
+
   it('a .pdf that is a JPEG is refused at its first bytes, and nothing of it remains', async () => {
     const before = await attache.storedKeys();
     const bytes = Buffer.concat([jpegHead(), Buffer.alloc(200_000, 1)]);

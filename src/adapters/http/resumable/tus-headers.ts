@@ -93,7 +93,7 @@ export function keptWhenCutOff(req: IncomingMessage): PassThrough {
   const body = new PassThrough();
   req.pipe(body);
   const cutOff = () => {
-    if (req.complete) return;
+    if (req.complete || body.destroyed) return;
     req.unpipe(body);
     body.end();
   };

@@ -52,8 +52,15 @@ export function addTusRoutes(router: Router, deps: TusRoutesDeps): void {
     const { fileName, sessionId } = uploadMetadata(ctx);
     const withBytes = sendsOffsetBytes(ctx);
     let state = await resumable.create({ principal, fileName, sessionId, length });
+    if (withBytes) {
+      const { id } = state;
+      // A creation whose bytes fail answers no Location: nobody could resume it, so it is removed.
+      state = await append(ctx, principal, id, 0).catch(async (error: unknown) => {
+        await resumable.terminate(principal, id).catch(() => {});
+        throw error;
+      });
+    }
     ctx.set('Location', `${RESUMABLE_PATH}${state.id}`);
-    if (withBytes) state = await append(ctx, principal, state.id, 0);
     setStateHeaders(ctx, state);
     ctx.status = 201;
     // Not Koa's "Created": a tus answer has no body.
@@ -97,7 +104,10 @@ export function addTusRoutes(router: Router, deps: TusRoutesDeps): void {
       await deps.measure(ctx, async () => (state = await resumable.append({ principal, id, offset, content, contentLength })).uploaded);
       return state!;
     } catch (error) {
+      // The rest of a refused body is read and thrown away after the answer (answerBeforeBodyEnd),
+      // so the connection stays usable rather than reset.
       ctx.req.unpipe(content);
+      ctx.req.resume();
       throw error;
     }
   }
