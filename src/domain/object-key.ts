@@ -116,3 +116,11 @@ export function resumableRecordKeyFor(uploadId: string): ObjectKey {
 export function resumablePartKeyFor(uploadId: string, offset: number): ObjectKey {
   return `${STAGED_PREFIX}${uploadId}.tus-${String(offset).padStart(16, '0')}` as ObjectKey;
 }
+
+/**
+ * Marks that a resumable upload's parts reach `offset` (an empty object, written after the part
+ * that ends there): a request for that offset checks one key instead of walking every part.
+ */
+export function resumablePartEndKeyFor(uploadId: string, offset: number): ObjectKey {
+  return `${STAGED_PREFIX}${uploadId}.tus-end-${String(offset).padStart(16, '0')}` as ObjectKey;
+}

@@ -125,6 +125,20 @@ describe('ResumableUpload', () => {
     expect((await resumable.state(store42, id)).offset).toBe(2000);
   });
 
+  it('a piece’s end marker lost (its instance killed after the piece): the parts are walked instead', async () => {
+    const resumable = build();
+    const bytes = fileNamed('h.pdf', 30_000);
+    const { id } = await resumable.create({ principal: store42, fileName: 'h.pdf', sessionId: undefined, length: bytes.length });
+    await resumable.append({ principal: store42, id, offset: 0, content: bytesOf(bytes.subarray(0, 10_000)) });
+    expect(stagedKeys()).toContain(`staged/${id}.tus-end-0000000000010000`);
+    await memory.delete(`staged/${id}.tus-end-0000000000010000` as never);
+    await expect(resumable.append({ principal: store42, id, offset: 20_000, content: bytesOf(bytes.subarray(20_000)) })).rejects.toMatchObject({ detail: "the upload's offset is 10000" });
+    await resumable.append({ principal: store42, id, offset: 10_000, content: bytesOf(bytes.subarray(10_000, 20_000)) });
+    const done = await resumable.append({ principal: store42, id, offset: 20_000, content: bytesOf(bytes.subarray(20_000)) });
+    expect(done.uploaded!.sha256).toBe(sha256(bytes));
+    expect(stagedKeys().sort()).toEqual([`staged/${id}.answer.json`, `staged/${id}.tus`]);
+  });
+
   it('more bytes than the length, another offset, another principal: refused, nothing stored', async () => {
     const resumable = build();
     const bytes = fileNamed('c.pdf', 10_000);

@@ -1,14 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { pipeline, type Readable } from 'node:stream';
 import { BackendUnavailable, DomainError, InvalidUpload, ObjectAlreadyExists, UploadIncomplete, UploadNotFound, UploadOffsetMismatch } from '../../domain/errors.ts';
-import { resumablePartKeyFor, resumableRecordKeyFor } from '../../domain/object-key.ts';
+import { resumablePartEndKeyFor, resumablePartKeyFor, resumableRecordKeyFor } from '../../domain/object-key.ts';
 import type { Principal } from '../../domain/principal.ts';
 import { readHead } from '../../shared/stream-head.ts';
 import { StagedCompletion } from '../staged-completion.ts';
 import type { ObjectStore } from '../ports/object-store.ts';
 import type { UploadAttachment, UploadedAttachment } from '../upload-attachment.ts';
 import { atMost } from './at-most.ts';
-import { partsContent, removeParts, storedParts, type StoredParts } from './staged-parts.ts';
+import { markPartEnd, partsContent, partsEndingAt, removeParts, storedParts, type StoredPart } from './staged-parts.ts';
 import { readRecord, sameOwner, writeRecord, type ResumableRecord } from './upload-record.ts';
 
 export interface ResumableUploadDeps {
@@ -102,25 +102,42 @@ export class ResumableUpload {
   async append(request: AppendRequest): Promise<ResumableState> {
     const { principal, id, offset, content, contentLength, signal } = request;
     let record: ResumableRecord;
-    let parts: StoredParts;
     try {
       record = await this.#recordOf(principal, id);
-      parts = await storedParts(this.#deps.store, id, record.length);
-      if (parts.offset === 0 && (await this.#completion.receipt(id))) throw new UploadOffsetMismatch(`the upload is complete`);
-      if (offset !== parts.offset) throw new UploadOffsetMismatch(`the upload's offset is ${parts.offset}`);
-      if (offset < record.length && parts.keys.length >= (this.#deps.maxParts ?? MAX_PARTS)) throw new InvalidUpload(`an upload is sent in at most ${this.#deps.maxParts ?? MAX_PARTS} pieces`);
+      const partsBefore = await this.#partsReaching(record, offset);
+      if (offset < record.length && partsBefore >= (this.#deps.maxParts ?? MAX_PARTS)) throw new InvalidUpload(`an upload is sent in at most ${this.#deps.maxParts ?? MAX_PARTS} pieces`);
       if (contentLength !== undefined && offset + contentLength > record.length) throw new InvalidUpload(`more bytes than the Upload-Length of ${record.length}`);
+      if (offset < record.length) {
+        const stored = await this.#storePart(record, offset, content, signal);
+        if (stored === 0) return stateOf(record, offset);
+        if (offset + stored < record.length) {
+          await markPartEnd(this.#deps.store, id, offset + stored, partsBefore + 1);
+          return stateOf(record, offset + stored);
+        }
+      } else content.destroy();
     } catch (error) {
       content.destroy();
       throw error;
     }
-    if (offset < record.length) {
-      const stored = await this.#storePart(record, offset, content, signal);
-      if (stored === 0) return stateOf(record, offset);
-      parts = { offset: offset + stored, keys: [...parts.keys, resumablePartKeyFor(id, offset)] };
-    } else content.destroy();
-    if (parts.offset < record.length) return stateOf(record, parts.offset);
-    return stateOf(record, parts.offset, await this.#complete(record, parts, signal));
+    // The last byte is in (now, or before, by a request whose instance stopped before completing).
+    const uploaded = (await this.#completion.receipt(id)) ?? (await this.#complete(record, signal));
+    return stateOf(record, record.length, uploaded);
+  }
+
+  /**
+   * How many parts reach `offset`, when it is the offset stored: one look at its end marker, or
+   * else a walk of the parts (a marker lost with a killed instance). Throws UploadOffsetMismatch.
+   */
+  async #partsReaching(record: ResumableRecord, offset: number): Promise<number> {
+    const { store } = this.#deps;
+    if (offset > 0) {
+      const parts = await partsEndingAt(store, record.id, offset);
+      if (parts !== undefined) return parts;
+    }
+    const walked = await storedParts(store, record.id, record.length);
+    if (walked.offset === 0 && (await this.#completion.receipt(record.id))) throw new UploadOffsetMismatch('the upload is complete');
+    if (offset !== walked.offset) throw new UploadOffsetMismatch(`the upload's offset is ${walked.offset}`);
+    return walked.parts.length;
   }
 
   /** The attachment made of the upload, as the upload endpoint answered it. Throws UploadNotFound, UploadIncomplete. */
@@ -128,16 +145,16 @@ export class ResumableUpload {
     const record = await this.#recordOf(principal, id);
     const uploaded = await this.#completion.receipt(id);
     if (uploaded) return uploaded;
-    const parts = await storedParts(this.#deps.store, id, record.length);
-    if (parts.offset < record.length) throw new UploadIncomplete(`${parts.offset} of ${record.length} bytes are in`);
+    const { offset } = await storedParts(this.#deps.store, id, record.length);
+    if (offset < record.length) throw new UploadIncomplete(`${offset} of ${record.length} bytes are in`);
     // Every byte is in, and the instance that stored the last one stopped before completing.
-    return this.#complete(record, parts, signal);
+    return this.#complete(record, signal);
   }
 
   /** Removes the upload's bytes and record (an attachment already made stays). Throws UploadNotFound. */
   async terminate(principal: Principal, id: string): Promise<void> {
     const record = await this.#recordOf(principal, id);
-    await removeParts(this.#deps.store, (await storedParts(this.#deps.store, id, record.length)).keys);
+    await removeParts(this.#deps.store, id, (await storedParts(this.#deps.store, id, record.length)).parts);
     await this.#deps.store.delete(resumableRecordKeyFor(id));
   }
 
@@ -171,25 +188,35 @@ export class ResumableUpload {
    * failure: the last part is removed, so that the upload is not reported complete and the
    * client's retry sends it again, which completes again.
    */
-  async #complete(record: ResumableRecord, parts: StoredParts, signal?: AbortSignal): Promise<UploadedAttachment> {
+  async #complete(record: ResumableRecord, signal?: AbortSignal): Promise<UploadedAttachment> {
     const { store } = this.#deps;
     const { id, principal, fileName, sessionId } = record;
-    const content = partsContent(store, parts.keys);
+    const { content, parts } = partsContent(store, id, record.length);
     try {
       return await this.#completion.complete(
         { principal, id, fileName, sessionId, content, signal },
         {
-          afterCompletion: () => removeParts(store, parts.keys),
+          afterCompletion: () => removeParts(store, id, parts),
           afterRefusal: async () => {
-            await removeParts(store, parts.keys);
+            // Every part, including any the refusal came before reading.
+            await removeParts(store, id, (await storedParts(store, id, record.length)).parts);
             await store.delete(resumableRecordKeyFor(id));
           },
         },
       );
     } catch (error) {
-      if (!(error instanceof DomainError) || error instanceof BackendUnavailable) await store.delete(parts.keys.at(-1)!).catch(() => {});
+      if (!(error instanceof DomainError) || error instanceof BackendUnavailable) await this.#takeBackLastPart(record);
       throw error;
     }
+  }
+
+  /** After a backend failure at the end: the upload must not look complete, so its last part goes (marker first). */
+  async #takeBackLastPart(record: ResumableRecord): Promise<void> {
+    const { store } = this.#deps;
+    const last = (await storedParts(store, record.id, record.length).catch(() => ({ parts: [] as StoredPart[] }))).parts.at(-1);
+    if (last === undefined) return;
+    await store.delete(resumablePartEndKeyFor(record.id, last.end)).catch(() => {});
+    await store.delete(last.key).catch(() => {});
   }
 
   async #recordOf(principal: Principal, id: string): Promise<ResumableRecord> {
