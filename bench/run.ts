@@ -1,5 +1,5 @@
 // npm run bench [-- --runs 3 --memory-runs 10 --size-mb 200
-//                   --only throughput,memory,small,long-load,photos,photo-memory,malware-scan,limits,s3,s3-tls,s3-small,s3-memory,direct
+//                   --only throughput,memory,small,long-load,photos,photo-memory,malware-scan,limits,s3,s3-tls,s3-small,s3-memory,direct,resumable
 //                   --long-load-requests 24000 --seed 1 --attache DIR --json]
 // Every figure is measured side by side with its baseline in the same run, on loopback, and
 // printed as a ratio: absolute numbers depend on the machine, ratios much less.
@@ -11,6 +11,7 @@ import { attacheCheckout } from './lib/attache-checkout.ts';
 import { createBenchContext, type BenchContext } from './lib/bench-context.ts';
 import { markdownTable, MB } from './lib/rows.ts';
 import { directScenario } from './scenarios/direct.ts';
+import { resumableScenario } from './scenarios/resumable.ts';
 import { longLoadScenario } from './scenarios/long-load.ts';
 import { memoryScenario, s3MemoryScenario } from './scenarios/peak-memory.ts';
 import { limitsScenario } from './scenarios/limits.ts';
@@ -49,6 +50,7 @@ const SCENARIOS: Record<string, (bench: BenchContext) => Promise<void>> = {
   's3-small': s3SmallScenario,
   's3-memory': s3MemoryScenario,
   direct: directScenario,
+  resumable: resumableScenario,
 };
 const only = new Set(args.only ? args.only.split(',') : Object.keys(SCENARIOS));
 const unknown = [...only].filter((name) => !(name in SCENARIOS));

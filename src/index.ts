@@ -31,6 +31,8 @@ export {
 export { AttachmentUpload } from './application/attachment-upload.ts';
 export { DirectUpload, type DirectUploadDeps, type DirectUploadRequest, type IssuedDirectUpload } from './application/direct/direct-upload.ts';
 export { SignedUploadIds, type DirectUploadClaims } from './application/direct/signed-upload-id.ts';
+export { MAX_PARTS, ResumableUpload, type AppendRequest, type ResumableState, type ResumableUploadDeps } from './application/resumable/resumable-upload.ts';
+export { StagedCompletion } from './application/staged-completion.ts';
 export type { DirectUploadTargets, UploadTarget, UploadTargetRequest } from './application/ports/direct-upload-targets.ts';
 export type { Disposition, ObjectContent, ObjectMeta, ObjectStore, StoredObject } from './application/ports/object-store.ts';
 export type { AuthPort } from './application/ports/auth-port.ts';

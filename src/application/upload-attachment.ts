@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { FileRequired, FileTooLarge, Unauthorized } from '../domain/errors.ts';
+import { allowedExtensionOf } from '../domain/file-types.ts';
 import type { ObjectKey } from '../domain/object-key.ts';
 import { principalFrom, type Principal } from '../domain/principal.ts';
 import { AttachmentUpload, type AttachmentUploadDeps } from './attachment-upload.ts';
@@ -239,6 +240,22 @@ export class UploadAttachment {
     checkBeforeBytes(request.principal, { sessionId: request.sessionId }, request.fileName);
     if (request.size === 0) throw new FileRequired('the file is empty');
     if (request.size > this.#deps.maxFileSize) throw new FileTooLarge(this.#deps.maxFileSize);
+  }
+
+  /**
+   * How many first bytes of `fileName` `checkFirstBytes` looks at (at least one), for a transport
+   * that gets a file in pieces (a resumable upload) and can refuse its type at the first piece.
+   */
+  firstBytesFor(fileName: string): number {
+    return Math.max(1, this.#deps.mime.headBytesFor(allowedExtensionOf(fileName)));
+  }
+
+  /**
+   * Throws UnsupportedFileType when the file's first bytes (`firstBytesFor` of them, fewer for a
+   * shorter file) contradict its name: what `start` refuses at the same bytes, checked early.
+   */
+  async checkFirstBytes(fileName: string, head: Uint8Array): Promise<void> {
+    await this.#deps.mime.detect(fileName, allowedExtensionOf(fileName), head);
   }
 
   /** Resolves when the malware scanner (if any) can answer now; throws ScannerUnavailable saying why not. */

@@ -101,6 +101,8 @@ export interface Config {
   readonly host: string;
   readonly production: boolean;
   readonly maxFileSize: number;
+  /** How long a resumable upload takes requests after its creation, in seconds (RESUMABLE_UPLOAD_TTL). */
+  readonly resumableUploadTtlSeconds: number;
   readonly authTokensFile: string | undefined;
   /** Set when tokens are checked against the platform's API instead of a file. */
   readonly authIntrospection: IntrospectionConfig | undefined;
@@ -151,6 +153,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadCo
     host: e.HOST,
     production,
     maxFileSize: e.MAX_FILE_SIZE,
+    resumableUploadTtlSeconds: e.RESUMABLE_UPLOAD_TTL,
     authTokensFile: e.AUTH_TOKENS_FILE,
     authIntrospection: introspectionConfig(e, present),
     contentCheck: e.CONTENT_CHECK === 'on',

@@ -9,6 +9,7 @@ import type { AuthPort } from '../application/ports/auth-port.ts';
 import type { MimeDetector } from '../application/ports/mime-detector.ts';
 import type { ObjectStore } from '../application/ports/object-store.ts';
 import { UploadAttachment, type UploadAttachmentDeps } from '../application/upload-attachment.ts';
+import { ResumableUpload } from '../application/resumable/resumable-upload.ts';
 import type { ImagePreviewer } from '../application/ports/image-previewer.ts';
 import type { MetadataStripper } from '../application/ports/metadata-stripper.ts';
 import {
@@ -38,6 +39,8 @@ export const TOKENS = {
   directUpload: Symbol('DirectUpload'),
   /** The limits' counters (or undefined), for the service to close when it stops. */
   usageCounters: Symbol('UsageCounters'),
+  /** ResumableUpload: tus uploads over the same use case and store. */
+  resumableUpload: Symbol('ResumableUpload'),
 } as const;
 
 export interface ComposedAttache {
@@ -90,6 +93,16 @@ export async function composeAttache(
   c.register(TOKENS.directUpload, {
     useFactory: instanceCachingFactory((r) =>
       makeDirectUpload?.({ uploads: r.resolve<UploadAttachment>(TOKENS.uploadAttachment), store: r.resolve<ObjectStore>(TOKENS.objectStore) }),
+    ),
+  });
+  c.register(TOKENS.resumableUpload, {
+    useFactory: instanceCachingFactory(
+      (r) =>
+        new ResumableUpload({
+          uploads: r.resolve<UploadAttachment>(TOKENS.uploadAttachment),
+          store: r.resolve<ObjectStore>(TOKENS.objectStore),
+          ttlSeconds: config.resumableUploadTtlSeconds,
+        }),
     ),
   });
   return 'developmentTokens' in authSetup && authSetup.developmentTokens

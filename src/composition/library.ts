@@ -18,6 +18,7 @@ import type { MimeDetector } from '../application/ports/mime-detector.ts';
 import type { ObjectStore } from '../application/ports/object-store.ts';
 import { UploadAttachment } from '../application/upload-attachment.ts';
 import type { DirectUpload } from '../application/direct/direct-upload.ts';
+import { ResumableUpload } from '../application/resumable/resumable-upload.ts';
 import { loadConfig, type Config } from './config.ts';
 import { directUploadFactory } from './direct-uploads.ts';
 
@@ -47,6 +48,11 @@ export interface EmbeddedUploadAttachment {
    * With `local`/`memory` the bytes go to a service on HOST:PORT sharing the store and the secret.
    */
   readonly directUpload: DirectUpload | undefined;
+  /**
+   * Resumable uploads (the tus routes' use case) over the same use case and store: `create`, then
+   * `append` piece by piece (the last one makes the attachment), `state`, `result`, `terminate`.
+   */
+  readonly resumableUpload: ResumableUpload;
   /**
    * Set when no AUTH_TOKENS_FILE is configured outside production and no `auth` was given:
    * two random tokens, valid for this instance only.
@@ -90,6 +96,7 @@ export async function createUploadAttachment(
     limits: limits?.limits,
   });
   const directUpload = (await directUploadFactory(config, defaultSelfUrl(config)))?.({ uploads: uploadAttachment, store });
+  const resumableUpload = new ResumableUpload({ uploads: uploadAttachment, store, ttlSeconds: config.resumableUploadTtlSeconds });
   const ownedStore = options.store ? undefined : store;
   let closed = false;
   return {
@@ -99,6 +106,7 @@ export async function createUploadAttachment(
     auth: authSetup.auth,
     mime,
     directUpload,
+    resumableUpload,
     ...('developmentTokens' in authSetup && authSetup.developmentTokens ? { developmentTokens: authSetup.developmentTokens } : {}),
     async close() {
       if (closed) return;

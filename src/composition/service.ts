@@ -12,6 +12,7 @@ import type { ObjectStore } from '../application/ports/object-store.ts';
 import type { DirectUpload } from '../application/direct/direct-upload.ts';
 import type { UsageCounters } from '../application/ports/usage-counters.ts';
 import { AbandonedUploadSweeper } from '../application/abandoned-upload-sweeper.ts';
+import type { ResumableUpload } from '../application/resumable/resumable-upload.ts';
 import type { UploadAttachment } from '../application/upload-attachment.ts';
 import type { DevelopmentTokens } from './adapters.ts';
 import type { Config } from './config.ts';
@@ -83,6 +84,7 @@ export async function startAttache(config: Config, options: StartOptions = {}): 
     logger,
     shutdown: shuttingDown.signal,
     direct: directUpload && { upload: directUpload, acceptsBytes: directUpload.acceptsBytes },
+    resumable: { upload: container.resolve<ResumableUpload>(TOKENS.resumableUpload), maxFileSize: config.maxFileSize },
   });
   const counters = container.resolve<UsageCounters | undefined>(TOKENS.usageCounters);
   const stopSweeping = startSweeping(new AbandonedUploadSweeper({ store, longestUploadMs: config.http.requestTimeoutMs }), logger);

@@ -8,10 +8,12 @@ const DAY_SECONDS = 86_400;
 
 /**
  * An upload_id completes until twice DIRECT_UPLOAD_TTL after it was issued (its URL's life, then
- * as long again); its staged object must live that long, and need not live longer.
+ * as long again), and a resumable upload takes requests for RESUMABLE_UPLOAD_TTL after its
+ * creation: what is staged must live the longer of the two, and need not live longer (a resumable
+ * upload's later parts are younger than its record, and are swept at their own age).
  */
-export function stagedLifetimeSeconds(config: Pick<Config, 'directUploads'>): number {
-  return 2 * (config.directUploads?.ttlSeconds ?? 900);
+export function stagedLifetimeSeconds(config: Pick<Config, 'directUploads' | 'resumableUploadTtlSeconds'>): number {
+  return Math.max(2 * (config.directUploads?.ttlSeconds ?? 900), config.resumableUploadTtlSeconds);
 }
 
 /**

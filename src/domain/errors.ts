@@ -227,3 +227,27 @@ export class LimitsUnavailable extends BackendUnavailable {
     super('Limits unavailable', reason, options);
   }
 }
+
+/** A resumable upload's bytes were sent for an offset other than the one stored (tus: 409). */
+export class UploadOffsetMismatch extends DomainError {
+  readonly code = 'UPLOAD_OFFSET_MISMATCH';
+  constructor(detail?: string) {
+    super('Upload offset mismatch', detail);
+  }
+}
+
+/** A resumable-upload request in a protocol version attache does not speak (tus: 412). */
+export class ProtocolVersionUnsupported extends DomainError {
+  readonly code = 'PROTOCOL_VERSION_UNSUPPORTED';
+  constructor(detail?: string) {
+    super('Unsupported protocol version', detail);
+  }
+}
+
+/** A resumable upload's bytes sent with another Content-Type than the protocol's (tus: 415). */
+export class WrongContentType extends DomainError {
+  readonly code = 'WRONG_CONTENT_TYPE';
+  constructor(detail?: string) {
+    super('Unsupported media type', detail);
+  }
+}

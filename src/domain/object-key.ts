@@ -107,3 +107,25 @@ export function isAttachmentKey(key: string): boolean {
 export function previewKeyFor(key: ObjectKey, extension: string): ObjectKey {
   return `${key}.preview.${extension}` as ObjectKey;
 }
+
+/** Where a resumable upload's record (who, which file, how long, until when) waits beside its bytes. */
+export function resumableRecordKeyFor(uploadId: string): ObjectKey {
+  return `${STAGED_PREFIX}${uploadId}.tus` as ObjectKey;
+}
+
+/**
+ * A resumable upload's bytes from `offset` on, as one `PATCH` stored them. The offset, zero-padded
+ * so that the keys sort in order, names the part: two requests for the same offset meet at the same
+ * key, and the store's never-overwrite lets only one of them in.
+ */
+export function resumablePartKeyFor(uploadId: string, offset: number): ObjectKey {
+  return `${STAGED_PREFIX}${uploadId}.tus-${String(offset).padStart(16, '0')}` as ObjectKey;
+}
+
+/**
+ * Marks that a resumable upload's parts reach `offset` (an empty object, written after the part
+ * that ends there): a request for that offset checks one key instead of walking every part.
+ */
+export function resumablePartEndKeyFor(uploadId: string, offset: number): ObjectKey {
+  return `${STAGED_PREFIX}${uploadId}.tus-end-${String(offset).padStart(16, '0')}` as ObjectKey;
+}

@@ -4,7 +4,7 @@
  * other rules. (That the bucket then applies them is the bucket's own work, not waited for here.)
  */
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, readdir, rm, utimes } from 'node:fs/promises';
+import { mkdtemp, writeFile, readdir, rm, utimes } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -36,15 +36,18 @@ describe('the local sweeper', () => {
     for (const key of ['staged/old', 'staged/old.answer.json', 'staged/new', 'chat/general/old-a.pdf']) {
       await store.put(key as ObjectKey, Readable.from([Buffer.from('bytes')]), meta);
     }
+    // Half-written parts whose writer was killed: an old one goes, a young one (a write in progress) stays.
+    await writeFile(join(dir, 'staged/.old.tus-0000000000000000.1234.partial'), 'half');
+    await writeFile(join(dir, 'staged/.new.tus-0000000000000000.5678.partial'), 'half');
     const hourAgo = new Date(Date.now() - 3_600_000);
-    for (const path of ['staged/old', 'staged/old.answer.json', 'chat/general/old-a.pdf']) await utimes(join(dir, path), hourAgo, hourAgo);
+    for (const path of ['staged/old', 'staged/old.answer.json', 'chat/general/old-a.pdf', 'staged/.old.tus-0000000000000000.1234.partial']) await utimes(join(dir, path), hourAgo, hourAgo);
     expect(await sweepStagedFiles(dir, 1_800_000)).toBe(2);
-    expect((await readdir(join(dir, 'staged'))).sort()).toEqual(['.new.meta.json', 'new']);
+    expect((await readdir(join(dir, 'staged'))).sort()).toEqual(['.new.meta.json', '.new.tus-0000000000000000.5678.partial', 'new']);
     expect(await readdir(join(dir, 'chat/general'))).toContain('old-a.pdf');
 
     await utimes(join(dir, 'staged/new'), hourAgo, hourAgo);
     let out = '';
-    const io = { stdout: { write: (t: string) => (out += t) }, stderr: { write: () => true }, env: { STORAGE_DRIVER: 'local', LOCAL_STORAGE_DIR: dir, DIRECT_UPLOAD_TTL: '900' } };
+    const io = { stdout: { write: (t: string) => (out += t) }, stderr: { write: () => true }, env: { STORAGE_DRIVER: 'local', LOCAL_STORAGE_DIR: dir, DIRECT_UPLOAD_TTL: '900', RESUMABLE_UPLOAD_TTL: '60' } };
     expect(await runAttacheCommand(['direct-uploads', 'expire'], io, { setUp: commandSetup })).toBe(0);
     expect(out).toBe(`removed 1 staged upload older than 1800 s from ${dir}/staged/\n`);
   });

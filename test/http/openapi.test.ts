@@ -18,6 +18,9 @@ const COMPLETE_PATH = '/v1/chat/upload/direct/{upload_id}/complete';
 const UPLOAD_POINTER = '~1v1~1chat~1upload~1';
 const COMPLETE_POINTER = COMPLETE_PATH.replaceAll('/', '~1');
 const DIRECT_ONLY = new Set(['UPLOAD_NOT_FOUND', 'UPLOAD_INCOMPLETE', 'CHECKSUM_MISMATCH']);
+const PATCH_PATH = '/v1/chat/upload/resumable/{upload_id}';
+/** Resumable uploads' own errors, answered by their PATCH. */
+const RESUMABLE_ONLY = new Set(['UPLOAD_OFFSET_MISMATCH', 'PROTOCOL_VERSION_UNSUPPORTED', 'WRONG_CONTENT_TYPE']);
 
 describe('GET /openapi.json', () => {
   let running: RunningAttache;
@@ -71,20 +74,23 @@ describe('GET /openapi.json', () => {
       new errors.TooManyRequests({ policy: 'uploads', limit: 120, windowSeconds: 60, remaining: 0, resetSeconds: 42 }),
       new errors.QuotaExceeded({ policy: 'quota', limit: 5e9, windowSeconds: 86_400, remaining: 1000, resetSeconds: 600 }),
       new errors.LimitsUnavailable('Valkey did not answer'),
+      new errors.UploadOffsetMismatch("the upload's offset is 10"),
+      new errors.ProtocolVersionUnsupported('the Tus-Resumable header is missing'),
+      new errors.WrongContentType('send the bytes as application/offset+octet-stream'),
     ];
     // Every code the table knows is sampled, so a new error cannot go undocumented.
     expect(samples.map((e) => e.code).sort()).toEqual(Object.keys(STATUS_BY_CODE).sort());
     for (const error of samples) {
       const { status, body } = errorResponse(error);
       // Direct uploads' own errors are answered by their completion, the rest by the upload endpoint too.
-      const path = DIRECT_ONLY.has(error.code) ? COMPLETE_POINTER : UPLOAD_POINTER;
-      const validate = ajv.compile({ $ref: `openapi.json#/paths/${path}/post/responses/${status}/content/application~1json/schema` });
+      const [path, method] = RESUMABLE_ONLY.has(error.code) ? [PATCH_PATH.replaceAll('/', '~1'), 'patch'] : [DIRECT_ONLY.has(error.code) ? COMPLETE_POINTER : UPLOAD_POINTER, 'post'];
+      const validate = ajv.compile({ $ref: `openapi.json#/paths/${path}/${method}/responses/${status}/content/application~1json/schema` });
       expect(validate(body), `${error.code}: ${JSON.stringify(body)} ${JSON.stringify(validate.errors)}`).toBe(true);
     }
   });
 
   it('documents every status the error table can answer', () => {
-    const documented = [...Object.keys(document.paths['/v1/chat/upload/']!.post.responses), ...Object.keys(document.paths[COMPLETE_PATH]!.post.responses)];
+    const documented = [...Object.keys(document.paths['/v1/chat/upload/']!.post.responses), ...Object.keys(document.paths[COMPLETE_PATH]!.post.responses), ...Object.keys((document.paths[PATCH_PATH] as unknown as { patch: { responses: object } }).patch.responses)];
     for (const status of new Set(Object.values(STATUS_BY_CODE))) expect(documented).toContain(String(status));
     expect(documented).toContain('500');
   });
@@ -133,6 +139,43 @@ describe('GET /openapi.json', () => {
     expect((await fetch(issued.url.replace('localhost', '127.0.0.1'), { method: 'PUT', body: bytes })).status).toBe(204);
     await check(await post(complete), COMPLETE_POINTER, 200);
     await check(await post(`${running.url}/v1/chat/upload/direct/nonsense/complete`), COMPLETE_POINTER, 404);
+  });
+
+  it('describes the resumable routes’ answers exactly: create, offset mismatch, incomplete, done, refusals', async () => {
+    const base = `${running.url}/v1/chat/upload/resumable/`;
+    const tus = (method: string, url: string, headers: Record<string, string> = {}, body?: Buffer) =>
+      fetch(url, { method, headers: { Authorization: `Token ${TEST_TOKENS.store}`, 'Tus-Resumable': '1.0.0', ...headers }, ...(body && { body }) });
+    const check = async (response: Response, path: string, method: string, status: number) => {
+      expect(response.status).toBe(status);
+      const documented = (document.paths[path] as unknown as Record<string, { responses: Record<string, { headers?: Record<string, unknown> }> }>)[method]!.responses[String(status)];
+      expect(documented, `${method} ${path} ${status} is not in the document`).toBeDefined();
+      if (status < 300 && response.status !== 200) {
+        // The result headers once the file is stored; an image's preview and size only for images with one.
+        const optional = (h: string) => (h.startsWith('Attache-') && !response.headers.has('attache-url')) || /^Attache-(Preview-Url|Width|Height)$/.test(h);
+        for (const name of Object.keys(documented!.headers ?? {}).filter((h) => !optional(h))) {
+          expect(response.headers.has(name), `${name} on ${method} ${status}`).toBe(true);
+        }
+        return undefined;
+      }
+      const validate = ajv.compile({ $ref: `openapi.json#/paths/${path.replaceAll('/', '~1')}/${method}/responses/${status}/content/application~1json/schema` });
+      const json = await response.json();
+      expect(validate(json), `${JSON.stringify(json)}: ${ajv.errorsText(validate.errors)}`).toBe(true);
+      return json;
+    };
+    const bytes = fileWithText('photo.jpg', 'jpeg bytes');
+    const metadata = `filename ${Buffer.from('photo.jpg').toString('base64')}`;
+    const created = await tus('POST', base, { 'Upload-Length': String(bytes.length), 'Upload-Metadata': metadata });
+    await check(created, '/v1/chat/upload/resumable/', 'post', 201);
+    const url = new URL(created.headers.get('location')!, base).href;
+    const patch = (offset: number, part: Buffer, type = 'application/offset+octet-stream') => tus('PATCH', url, { 'Upload-Offset': String(offset), 'Content-Type': type }, part);
+    await check(await patch(3, bytes), PATCH_PATH, 'patch', 409);
+    await check(await patch(0, bytes, 'application/octet-stream'), PATCH_PATH, 'patch', 415);
+    await check(await fetch(url, { headers: { Authorization: `Token ${TEST_TOKENS.store}` } }), PATCH_PATH, 'get', 409);
+    await check(await patch(0, bytes), PATCH_PATH, 'patch', 204);
+    await check(await fetch(url, { headers: { Authorization: `Token ${TEST_TOKENS.store}` } }), PATCH_PATH, 'get', 200);
+    await check(await tus('POST', base, { 'Tus-Resumable': '0.2.2', 'Upload-Length': '10', 'Upload-Metadata': metadata }), '/v1/chat/upload/resumable/', 'post', 412);
+    await check(await tus('POST', base, { 'Upload-Length': '5000', 'Upload-Metadata': metadata }), '/v1/chat/upload/resumable/', 'post', 413);
+    await check(await tus('PATCH', `${base}00000000-0000-0000-0000-000000000000`, { 'Upload-Offset': '0', 'Content-Type': 'application/offset+octet-stream' }, bytes), PATCH_PATH, 'patch', 404);
   });
 
   it('would catch a drift: an undocumented field fails validation', () => {

@@ -38,3 +38,21 @@ describe('createUploadAttachment(...).directUpload', () => {
     );
   });
 });
+
+describe('createUploadAttachment(...).resumableUpload', () => {
+  it('takes a file in pieces and makes the attachment with the last one, as execute would', async () => {
+    const store = new InMemoryObjectStore({ publicBaseUrl: 'https://files.example' });
+    const { resumableUpload, close } = await createUploadAttachment({ STORAGE_DRIVER: 'memory', PREVIEWS: 'off' }, { store });
+    try {
+      const principal = { kind: 'store', id: '42' } as const;
+      const bytes = fileNamed('plan.pdf', 9000);
+      const { id } = await resumableUpload.create({ principal, fileName: 'plan.pdf', sessionId: '4', length: bytes.length });
+      expect((await resumableUpload.append({ principal, id, offset: 0, content: Readable.from([bytes.subarray(0, 4000)]) })).offset).toBe(4000);
+      const done = await resumableUpload.append({ principal, id, offset: 4000, content: Readable.from([bytes.subarray(4000)]) });
+      expect(done.uploaded).toMatchObject({ key: expect.stringMatching(/^chat\/session-4\//), sha256: sha256(bytes) });
+      expect(await resumableUpload.result(principal, id)).toEqual(done.uploaded);
+    } finally {
+      await close();
+    }
+  });
+});

@@ -59,9 +59,10 @@ export const TOKENS_USAGE = 'Usage: attache tokens create --role admin|store [--
 
 export const DIRECT_UPLOADS_EXPIRE_HELP = `Usage: attache direct-uploads expire
 
-Direct uploads that were sent but never completed (or cancelled) stay under staged/ in the
-storage until something removes them. Each upload_id can be completed for 2 x DIRECT_UPLOAD_TTL
-after it was issued; what is older is abandoned.
+Direct uploads that were sent but never completed (or cancelled), and resumable uploads never
+finished, stay under staged/ in the storage until something removes them. Each upload_id can be
+completed for 2 x DIRECT_UPLOAD_TTL after it was issued, a resumable upload takes requests for
+RESUMABLE_UPLOAD_TTL after its creation; what is older than the longer of the two is abandoned.
 
   s3, gcs  installs the bucket's lifecycle rule deleting objects under staged/ at that age,
            rounded up to whole days (buckets count in days); the bucket's other rules are
@@ -71,5 +72,5 @@ after it was issued; what is older is abandoned.
   memory   nothing to do.
 
 Configuration comes from the service's environment variables (STORAGE_DRIVER, S3_*, GCS_*,
-LOCAL_STORAGE_DIR, DIRECT_UPLOAD_TTL).
+LOCAL_STORAGE_DIR, DIRECT_UPLOAD_TTL, RESUMABLE_UPLOAD_TTL).
 `;

@@ -4,12 +4,15 @@ import Koa, { type Context } from 'koa';
 import type { AuthPort } from '../../application/ports/auth-port.ts';
 import type { ObjectStore } from '../../application/ports/object-store.ts';
 import type { DirectUpload } from '../../application/direct/direct-upload.ts';
+import type { ResumableUpload } from '../../application/resumable/resumable-upload.ts';
 import type { UploadAttachment, UploadedAttachment } from '../../application/upload-attachment.ts';
 import { DomainError, LimitsUnavailable } from '../../domain/errors.ts';
 import { accessLog, type HttpLogger, type RequestState } from './access-log.ts';
 import { answerErrors } from './answer-errors.ts';
 import { trustedProxies } from './client-address.ts';
 import { addDirectRoutes } from './direct/direct-routes.ts';
+import { TUS_EXPOSED_HEADERS, TUS_REQUEST_HEADERS } from './resumable/tus-headers.ts';
+import { addTusRoutes } from './resumable/tus-routes.ts';
 import { FILES_PREFIX, filesRoute } from './files-route.ts';
 import { OPENAPI_DOCUMENT } from './openapi-document.ts';
 import { readinessRoute, type ReadinessCheck } from './readiness-route.ts';
@@ -43,6 +46,8 @@ export interface HttpAppDeps {
   readonly shutdown?: AbortSignal;
   /** Set when direct uploads are on: their routes, and whether their bytes come through attache. */
   readonly direct?: { readonly upload: DirectUpload; readonly acceptsBytes: boolean } | undefined;
+  /** Resumable uploads (tus) at RESUMABLE_PATH, with the largest size they take (MAX_FILE_SIZE). */
+  readonly resumable?: { readonly upload: ResumableUpload; readonly maxFileSize: number } | undefined;
 }
 
 export const UPLOAD_PATH = '/v1/chat/upload/';
@@ -78,16 +83,27 @@ function routes(deps: HttpAppDeps, metrics: UploadMetrics): Router {
   const measuredUpload = (ctx: Context) => measured(ctx, () => upload(ctx));
   /** Counts an upload (a form's, a direct upload's completion) and answers with its attachment. */
   async function measured(ctx: Context, uploading: () => Promise<UploadedAttachment>): Promise<void> {
+    ctx.body = uploadAnswer((await measure(ctx, uploading))!);
+  }
+  /**
+   * Counts an upload request: one that made an attachment (`ok` with its type), or a resumable
+   * upload's piece stored without one yet (`ok`, type `none`), or its refusal by code.
+   */
+  async function measure(ctx: Context, uploading: () => Promise<UploadedAttachment | undefined>): Promise<UploadedAttachment | undefined> {
     const uploadEnded = metrics.uploadStarted();
     try {
       const uploaded = await uploading();
       const state = ctx.state as RequestState;
-      state.uploaded = uploaded;
       if (state.limitsCountedLocally !== undefined) metrics.limitsCounted(state.limitsCountedLocally ? 'fallback' : 'primary');
-      ctx.body = uploadAnswer(uploaded);
+      if (uploaded === undefined) {
+        uploadEnded('ok');
+        return undefined;
+      }
+      state.uploaded = uploaded;
       uploadEnded('ok', { type: uploaded.type, bytes: uploaded.size });
       if (uploaded.malwareScan) metrics.scanned(uploaded.malwareScan.verdict === 'clean' ? 'clean' : 'not_scanned');
       if (uploaded.image) metrics.previewed(uploaded.image.preview ? 'made' : (uploaded.image.noPreview?.reason ?? 'undecodable'));
+      return uploaded;
     } catch (error) {
       uploadEnded(outcomeOf(error));
       if (error instanceof LimitsUnavailable) metrics.limitsCounted('unavailable');
@@ -100,6 +116,7 @@ function routes(deps: HttpAppDeps, metrics: UploadMetrics): Router {
   router.post(UPLOAD_PATH, measuredUpload);
   router.post(UPLOAD_PATH.slice(0, -1), measuredUpload);
   if (deps.direct) addDirectRoutes(router, { direct: deps.direct.upload, useCase: deps.useCase, acceptsBytes: deps.direct.acceptsBytes, measured, trustedProxies: believedProxies });
+  if (deps.resumable) addTusRoutes(router, { resumable: deps.resumable.upload, useCase: deps.useCase, maxFileSize: deps.resumable.maxFileSize, measure, trustedProxies: believedProxies });
   router.get('/healthz', (ctx) => {
     ctx.body = { status: 'ok' };
   });
@@ -129,11 +146,12 @@ function corsFor(allowedOrigins: ReadonlySet<string>) {
       const origin = ctx.get('Origin');
       return allowedOrigins.has(origin) ? origin : '';
     },
-    // PUT and DELETE: direct uploads' bytes (local, memory) and their cancellation.
-    allowMethods: ['GET', 'HEAD', 'POST', 'PUT', 'DELETE'],
-    allowHeaders: ['Authorization', 'Content-Type'],
-    // So a page can check a download against the upload's sha256 (/files answers both).
-    exposeHeaders: ['Repr-Digest', 'X-Checksum-Sha256'],
+    // PUT and DELETE: direct uploads' bytes (local, memory) and their cancellation; PATCH: tus.
+    allowMethods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'],
+    allowHeaders: ['Authorization', 'Content-Type', ...TUS_REQUEST_HEADERS],
+    // So a page can check a download against the upload's sha256 (/files answers both), and a tus
+    // client can follow its upload and read the attachment it made.
+    exposeHeaders: ['Repr-Digest', 'X-Checksum-Sha256', ...TUS_EXPOSED_HEADERS],
     maxAge: 600,
   });
 }

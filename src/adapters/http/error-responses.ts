@@ -33,6 +33,9 @@ export const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   TOO_MANY_REQUESTS: 429,
   QUOTA_EXCEEDED: 429,
   LIMITS_UNAVAILABLE: 503,
+  UPLOAD_OFFSET_MISMATCH: 409,
+  PROTOCOL_VERSION_UNSUPPORTED: 412,
+  WRONG_CONTENT_TYPE: 415,
 };
 
 /** Details that would help an attacker probe tokens (or direct uploads' ids) are not returned. */

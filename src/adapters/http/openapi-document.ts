@@ -6,6 +6,7 @@
 
 /** An error body with one exact `error` string; `detail` only where the service gives one. */
 import { DIRECT_UPLOAD_PATHS, DIRECT_UPLOAD_SCHEMAS } from './openapi-direct-paths.ts';
+import { RESUMABLE_UPLOAD_PATHS, RESUMABLE_UPLOAD_SCHEMAS } from './openapi-resumable-paths.ts';
 
 function errorBody(error: string, detail: 'optional' | 'never') {
   return {
@@ -106,6 +107,7 @@ export const OPENAPI_DOCUMENT = {
       ...DIRECT_UPLOAD_SCHEMAS,
       TooManyRequests: errorBody('Too many requests', 'optional'),
       QuotaExceeded: errorBody('Quota exceeded', 'optional'),
+      ...RESUMABLE_UPLOAD_SCHEMAS,
     },
   },
   paths: {
@@ -179,5 +181,6 @@ export const OPENAPI_DOCUMENT = {
       },
     },
     ...DIRECT_UPLOAD_PATHS,
+    ...RESUMABLE_UPLOAD_PATHS,
   },
 } as const;

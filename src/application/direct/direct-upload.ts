@@ -1,13 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { pipeline, type Readable } from 'node:stream';
-import { BackendUnavailable, DomainError, FileTooLarge, InvalidUpload, ObjectAlreadyExists, UploadIncomplete, UploadNotFound } from '../../domain/errors.ts';
-import { completionReceiptKeyFor, stagedKeyFor, type ObjectKey } from '../../domain/object-key.ts';
+import { FileTooLarge, InvalidUpload, ObjectAlreadyExists, UploadIncomplete, UploadNotFound } from '../../domain/errors.ts';
+import { completionReceiptKeyFor, stagedKeyFor } from '../../domain/object-key.ts';
 import type { Principal } from '../../domain/principal.ts';
-import { streamOf } from '../../shared/stream-head.ts';
 import type { DirectUploadTargets, UploadTarget } from '../ports/direct-upload-targets.ts';
 import type { ObjectStore } from '../ports/object-store.ts';
 import type { UploadAttachment, UploadedAttachment } from '../upload-attachment.ts';
 import { exactSize } from './exact-size.ts';
+import { StagedCompletion } from '../staged-completion.ts';
 import type { DirectUploadClaims, SignedUploadIds } from './signed-upload-id.ts';
 
 export interface DirectUploadDeps {
@@ -57,9 +57,11 @@ export class DirectUpload {
   readonly #deps: DirectUploadDeps;
   readonly #now: () => number;
   readonly #newUploadId: () => string;
+  readonly #completion: StagedCompletion;
 
   constructor(deps: DirectUploadDeps) {
     this.#deps = deps;
+    this.#completion = new StagedCompletion(deps.uploads, deps.store);
     this.#now = deps.now ?? Date.now;
     this.#newUploadId = deps.newUploadId ?? randomUUID;
   }
@@ -101,33 +103,24 @@ export class DirectUpload {
     // The staged object first: a first completion (the usual case) then costs no look for a receipt.
     const staged = await this.#deps.store.read(stagedKey);
     if (staged === undefined) {
-      const done = await this.#receipt(claims.id);
+      const done = await this.#completion.receipt(claims.id);
       if (done) return done;
       throw new UploadIncomplete('nothing has been uploaded for this upload_id yet');
     }
-    let uploaded: UploadedAttachment;
-    try {
-      if (staged.size !== claims.size) {
-        staged.body.destroy();
-        throw new InvalidUpload(`${staged.size} bytes were stored, not the ${claims.size} announced`);
-      }
-      const { fileName, sessionId, sha256 } = claims;
-      const upload = this.#deps.uploads.start({ principal, fileName, sessionId, content: staged.body, uploadId: claims.id, signal, ...(sha256 && { expectedSha256: sha256 }) });
-      uploaded = await upload.complete();
-    } catch (error) {
-      // A backend that failed may work on a retry: the staged bytes stay for it.
-      if (!(error instanceof DomainError) || error instanceof BackendUnavailable) throw error;
-      // Completed already, by a request racing this one, or before the URL was used again (which
-      // staged a second copy): the first completion's answer is this one's, whatever the copy holds.
-      const completed = await this.#receipt(claims.id).catch(() => undefined);
-      if (completed || !(error instanceof ObjectAlreadyExists)) await this.#deps.store.delete(stagedKey).catch(() => {});
-      if (completed) return completed;
-      throw error;
+    if (staged.size !== claims.size) {
+      staged.body.destroy();
+      await this.#deps.store.delete(stagedKey).catch(() => {});
+      // A second copy sent after the completion: the completion's answer stands.
+      const done = await this.#completion.receipt(claims.id).catch(() => undefined);
+      if (done) return done;
+      throw new InvalidUpload(`${staged.size} bytes were stored, not the ${claims.size} announced`);
     }
-    await this.#keepReceipt(claims.id, uploaded);
-    // Best effort: what stays is swept with the staged prefix.
-    await this.#deps.store.delete(stagedKey).catch(() => {});
-    return uploaded;
+    const { fileName, sessionId, sha256 } = claims;
+    const removeStaged = () => this.#deps.store.delete(stagedKey);
+    return this.#completion.complete(
+      { principal, id: claims.id, fileName, sessionId, sha256, content: staged.body, signal },
+      { afterCompletion: removeStaged, afterRefusal: removeStaged },
+    );
   }
 
   /** Removes what was uploaded for the id (nothing there is fine). Throws UploadNotFound as `complete` does. */
@@ -169,25 +162,5 @@ export class DirectUpload {
     if (claims === undefined || owner?.kind !== principal.kind || owner.id !== principal.id) throw new UploadNotFound();
     if (this.#now() / 1000 > claims.expiresAt + this.#deps.ttlSeconds) throw new UploadNotFound('the upload_id has expired');
     return claims;
-  }
-
-  async #receipt(id: string): Promise<UploadedAttachment | undefined> {
-    const receipt = await this.#deps.store.read(completionReceiptKeyFor(id));
-    if (receipt === undefined) return undefined;
-    const chunks: Buffer[] = [];
-    for await (const chunk of receipt.body) chunks.push(chunk as Buffer);
-    return JSON.parse(Buffer.concat(chunks).toString('utf8')) as UploadedAttachment;
-  }
-
-  /** Keeps the answer for a retry; without it a retry would be a conflict, so a failure takes the attachment back. */
-  async #keepReceipt(id: string, uploaded: UploadedAttachment): Promise<void> {
-    const meta = { contentType: 'application/json', fileName: 'answer.json', disposition: 'attachment' } as const;
-    try {
-      await this.#deps.store.put(completionReceiptKeyFor(id), streamOf([Buffer.from(JSON.stringify(uploaded))]), meta);
-    } catch (error) {
-      const keys: ObjectKey[] = [uploaded.key, ...(uploaded.image?.preview ? [uploaded.image.preview.key] : [])];
-      await Promise.all(keys.map((key) => this.#deps.store.delete(key).catch(() => {})));
-      throw error;
-    }
   }
 }

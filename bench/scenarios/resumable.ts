@@ -1,0 +1,46 @@
+// Resumable uploads (tus) to S3 (the run's Ceph RGW): a 100 MB file in 8 MB pieces with
+// tus-js-client through attache's /v1/chat/upload/resumable/, beside the stock @tus/server +
+// @tus/s3-store on the same RGW (what users would pick instead, which checks nothing of the file).
+import { alternatingRounds, type Load } from '../lib/alternating-rounds.ts';
+import type { BenchContext } from '../lib/bench-context.ts';
+import { formatMB, MB } from '../lib/rows.ts';
+import type { ServerProcess } from '../lib/processes.ts';
+import { tusSubject } from '../lib/tus-upload-client.ts';
+import type { Subject } from '../lib/subjects.ts';
+import { speedRow } from './common.ts';
+
+const PATH = '/v1/chat/upload/resumable/';
+const RECIPE = '@tus/server + @tus/s3-store';
+
+export async function resumableScenario(bench: BenchContext): Promise<void> {
+  const rgw = await bench.rgw();
+  const servers: ServerProcess[] = [await bench.attache('s3', rgw.attacheEnv), await bench.baseline('tus-s3-recipe.ts', rgw.recipeEnv)];
+  const [attache, recipe] = servers as [ServerProcess, ServerProcess];
+  const subjects: Subject[] = [tusSubject('attache s3, tus-js-client', attache, bench.token, PATH, 8 * MB), tusSubject(RECIPE, recipe, bench.token, PATH, 8 * MB)];
+  try {
+    const load: Load = { bytes: 100 * MB, count: 1, concurrency: 1 };
+    const scenario = '11. resumable uploads (tus) via S3, 100 MB in 8 MB pieces';
+    bench.log(`${scenario}: median of ${bench.runs} alternating rounds, each into an emptied bucket`);
+    const results = await alternatingRounds(subjects, load, { rounds: bench.runs, warmUp: load, beforeEach: () => rgw.emptyBucket(), rgwCpuMs: () => rgw.cpuMs() });
+    const measured = (subject: Subject) => ({ label: subject.label, summary: results.get(subject)! });
+    const [ours, theirs] = subjects as [Subject, Subject];
+    bench.rows.push(
+      speedRow({ scenario, subject: measured(theirs), baseline: null, unit: 'large', target: 'what users would pick instead (no checks of the file)' }),
+      speedRow({ scenario, subject: measured(ours), baseline: measured(theirs), unit: 'large', target: 'at least as fast (>= 1.00)', met: (ratio) => ratio >= 1 }),
+    );
+    const peaks = { ours: attache.peakRssBytes(), theirs: recipe.peakRssBytes() };
+    bench.rows.push({
+      scenario: `${scenario}, peak RSS over the rounds`,
+      subject: ours.label,
+      figure: formatMB(peaks.ours),
+      cpu: '—',
+      baseline: `${RECIPE} ${formatMB(peaks.theirs)}`,
+      ratio: peaks.ours / peaks.theirs,
+      target: "attache's peak RSS no higher (<= 1.00)",
+      met: peaks.ours <= peaks.theirs,
+      values: { peakRssBytes: peaks.ours, baselinePeakRssBytes: peaks.theirs },
+    });
+  } finally {
+    await Promise.all(subjects.map((s) => s.stop()));
+  }
+}
