@@ -13,7 +13,7 @@ import { describeFailure, isConflict, isMissingBlob, statusOf } from './azure-er
 import { azureSettingsFrom, createServiceClient, type AzureObjectStoreOptions, type AzureSettings } from './azure-options.ts';
 import { AzureUpload, SHA256_METADATA } from './azure-upload.ts';
 
-export type { AzureObjectStoreOptions } from './azure-options.ts';
+export { ambientCredential, type AzureObjectStoreOptions } from './azure-options.ts';
 
 /** How often a server-side copy that Azure reports pending is polled (same-account copies rarely are). */
 const COPY_POLL_MS = 500;

@@ -65,6 +65,15 @@ const MAX_URL_TTL_SECONDS = 7 * 24 * 3600;
 const RETRY_DELAY_MS = 500;
 const MAX_RETRY_DELAY_MS = 4_000;
 
+/**
+ * @azure/identity's DefaultAzureCredential (environment, workload identity, managed identity, then
+ * developer tools). Loaded only for it: keys and connection strings never need that package.
+ */
+export async function ambientCredential(): Promise<TokenCredential> {
+  const { DefaultAzureCredential } = await import('@azure/identity');
+  return new DefaultAzureCredential();
+}
+
 /** Throws TypeError for options that cannot work. */
 export function azureSettingsFrom(options: AzureObjectStoreOptions): AzureSettings {
   const settings: AzureSettings = {
