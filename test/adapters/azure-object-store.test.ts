@@ -7,7 +7,7 @@ import { ObjectAlreadyExists, StorageUnavailable } from '../../src/domain/errors
 import type { ObjectKey } from '../../src/domain/object-key.ts';
 import { objectStoreContract } from '../contracts/object-store-contract.ts';
 import { azureContainerClient } from '../support/azure/azurite-global-setup.ts';
-import { closedPortEndpoint, startSilentServer } from '../support/gcs/test-servers.ts';
+import { closedPortEndpoint, startRecordingProxy, startSilentServer } from '../support/gcs/test-servers.ts';
 import { generatedStream, readAll, sha256, stallingStream } from '../support/streams.ts';
 
 const server = inject('azureTestServer');
@@ -90,6 +90,25 @@ describe('AzureObjectStore on Azurite', () => {
     await inspector.getBlockBlobClient(key).upload('someone else', 12);
     await expect(upload).rejects.toBeInstanceOf(ObjectAlreadyExists);
     expect((await readAll((await store.read(key))!.body)).toString()).toBe('someone else');
+  });
+
+  it('leaves no request to Azure open when the body fails with blocks in flight', async () => {
+    const proxy = await startRecordingProxy(server.endpoint.replace(/\/[^/]+$/, ''));
+    const proxied = storeAt(`${proxy.endpoint}/${server.account}`);
+    try {
+      const key = newKey();
+      const failure = new Error('client went away');
+      // Fails once 20 MiB are read: two blocks staged or on their way, the third filling.
+      const body: Readable = stallingStream(20 * MiB, () => setTimeout(() => body.destroy(failure), 50));
+      await expect(proxied.put(key, body, meta)).rejects.toBe(failure);
+      expect(proxy.requests.filter((r) => r.url.includes('comp=block')).length).toBeGreaterThan(0);
+      expect(await proxy.waitUntilClosed((r) => r.inFlight, 2_000)).toEqual([]);
+      expect(await blobsAt(key)).toEqual([]);
+    } finally {
+      proxied.close();
+      proxy.destroyConnections();
+      await proxy.close();
+    }
   });
 
   it('hands out read-only SAS URLs in signed mode, which Azurite enforces', async () => {
