@@ -7,7 +7,8 @@ import { ObjectAlreadyExists, StorageUnavailable } from '../../src/domain/errors
 import type { ObjectKey } from '../../src/domain/object-key.ts';
 import { objectStoreContract } from '../contracts/object-store-contract.ts';
 import { azureContainerClient } from '../support/azure/azurite-global-setup.ts';
-import { closedPortEndpoint, startRecordingProxy, startSilentServer } from '../support/gcs/test-servers.ts';
+import { eventually } from '../support/eventually.ts';
+import { closedPortEndpoint, startRecordingProxy, startScriptedServer, startSilentServer } from '../support/gcs/test-servers.ts';
 import { generatedStream, readAll, sha256, stallingStream } from '../support/streams.ts';
 
 const server = inject('azureTestServer');
@@ -98,10 +99,10 @@ describe('AzureObjectStore on Azurite', () => {
     try {
       const key = newKey();
       const failure = new Error('client went away');
-      // Fails once 20 MiB are read: two blocks staged or on their way, the third filling.
-      const body: Readable = stallingStream(20 * MiB, () => setTimeout(() => body.destroy(failure), 50));
+      // Fails once 20 MiB are read and a block has reached Azure: blocks staged or on their way, the third filling.
+      const blockSent = () => proxy.requests.some((r) => r.url.includes('comp=block'));
+      const body: Readable = stallingStream(20 * MiB, () => void eventually(async () => expect(blockSent()).toBe(true), 10_000).then(() => body.destroy(failure)));
       await expect(proxied.put(key, body, meta)).rejects.toBe(failure);
-      expect(proxy.requests.filter((r) => r.url.includes('comp=block')).length).toBeGreaterThan(0);
       expect(await proxy.waitUntilClosed((r) => r.inFlight, 2_000)).toEqual([]);
       expect(await blobsAt(key)).toEqual([]);
     } finally {
@@ -154,6 +155,21 @@ describe('AzureObjectStore when Azure misbehaves', () => {
     await expect(dead.checkReady()).rejects.toMatchObject({ reason: expect.stringMatching(/unreachable/) });
     expect(Date.now() - started).toBeLessThan(5_000);
     dead.close();
+  });
+
+  it('retries a 503 maxRetries times, then reports StorageUnavailable saying so', async () => {
+    const busy = await startScriptedServer((_request, response) => {
+      response.writeHead(503, { 'content-type': 'application/xml', 'x-ms-error-code': 'ServerBusy' });
+      response.end('<?xml version="1.0" encoding="utf-8"?><Error><Code>ServerBusy</Code><Message>busy</Message></Error>');
+    });
+    const store = storeAt(`${busy.endpoint}/${server.account}`, { maxRetries: 2 });
+    try {
+      await expect(store.put(newKey(), Readable.from([Buffer.from('x')]), meta)).rejects.toMatchObject({ reason: expect.stringMatching(/ServerBusy \(HTTP 503\)/) });
+      expect(busy.requests.filter((r) => r.method === 'PUT')).toHaveLength(3);
+    } finally {
+      store.close();
+      await busy.close();
+    }
   });
 
   it('reports StorageUnavailable within the request timeout when the backend accepts connections but never answers', async () => {

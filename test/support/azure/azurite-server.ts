@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 /** Azurite's well-known development account (https://learn.microsoft.com/azure/storage/common/storage-use-azurite). */
 export const AZURITE_ACCOUNT = 'devstoreaccount1';
@@ -46,7 +47,9 @@ export async function startAzurite(port = 0, memoryLimitMb = 2048): Promise<Runn
   const args = [main, '--blobHost', '127.0.0.1', '--blobPort', String(port), '--inMemoryPersistence', '--extentMemoryLimit', String(memoryLimitMb)];
   // --skipApiVersionCheck: the SDK may speak a newer API version than this Azurite knows; what attache uses is older.
   args.push('--skipApiVersionCheck', '--disableTelemetry', '--silent');
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  // stdin stays a pipe we hold: if this process dies, Azurite sees it end and exits (exit-with-parent.mjs).
+  const exitWithParent = fileURLToPath(new URL('./exit-with-parent.mjs', import.meta.url));
+  const child = spawn(process.execPath, ['--import', exitWithParent, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
   const exited = once(child, 'exit');
   let output = '';
   const endpoint = await new Promise<string>((resolve, reject) => {
