@@ -45,7 +45,16 @@ export async function objectStoreFactory(storage: StorageConfig, selfUrl: string
       const { AzureObjectStore, ambientCredential } = await import('../adapters/object-store/azure/azure-object-store.ts');
       const { driver: _driver, ambientIdentity, ...options } = storage;
       const credential = ambientIdentity ? await ambientCredential() : undefined;
-      return () => new AzureObjectStore({ ...options, ...(credential !== undefined && { credential }) });
+      const make = () => new AzureObjectStore({ ...options, ...(credential !== undefined && { credential }) });
+      // Made once now (no request is sent): a connection string the SDK cannot read stops start-up
+      // naming the variable, rather than with a stack trace when the store is first resolved.
+      try {
+        make().close();
+      } catch (error) {
+        if (options.connectionString === undefined) throw error;
+        throw new ConfigError('AZURE_STORAGE_CONNECTION_STRING', `is not one the Azure SDK can read (${(error as Error).message})`);
+      }
+      return make;
     }
   }
 }
