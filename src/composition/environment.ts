@@ -169,7 +169,7 @@ export const ENVIRONMENT = z.object({
     default: '`https://ACCOUNT.blob.core.windows.net`',
     doc: 'Blob service URL, account included (Azurite: `http://127.0.0.1:10000/devstoreaccount1`; a sovereign cloud).',
   }),
-  AZURE_URL_MODE: documented(urlMode.default('public'), { doc: '`public` URLs (container with anonymous blob reads), or `signed` (read-only SAS; needs the account key).' }),
+  AZURE_URL_MODE: documented(urlMode.default('public'), { doc: '`public` URLs (container with anonymous blob reads), or `signed` (read-only SAS: signed with the account key, or a user delegation SAS with the ambient identity).' }),
   AZURE_URL_TTL: documented(integer(1, SIGNED_URL_MAX_TTL).default(86_400), { doc: 'Lifetime of SAS URLs, in seconds (at most 604800).' }),
   AZURE_BLOCK_SIZE_MB: documented(integer(1, 4000).default(8), { doc: 'Staged block size in MiB; files up to one block go in a single Put Blob.' }),
   AZURE_QUEUE_SIZE: documented(integer(1, 64).default(2), { doc: 'Blocks staged in parallel; an upload holds about (queue + 1) × block size in memory.' }),

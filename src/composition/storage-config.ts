@@ -133,9 +133,9 @@ function azureStorageConfig(e: Environment): AzureStorageConfig {
   if (e.AZURE_STORAGE_KEY !== undefined && !e.AZURE_STORAGE_ACCOUNT) throw new ConfigError('AZURE_STORAGE_KEY', 'needs AZURE_STORAGE_ACCOUNT');
   if (e.AZURE_URL_MODE === 'signed') {
     if (e.PUBLIC_BASE_URL) throw new ConfigError('PUBLIC_BASE_URL', 'cannot be combined with AZURE_URL_MODE=signed (a SAS URL points at the blob itself)');
-    // SAS URLs are signed here with the account key; user-delegation SAS (for an identity) is not supported yet.
-    const hasKey = e.AZURE_STORAGE_KEY !== undefined || /(^|;)\s*(AccountKey=|UseDevelopmentStorage=true)/i.test(connectionString ?? '');
-    if (!hasKey) throw new ConfigError('AZURE_URL_MODE', 'signed needs the account key (AZURE_STORAGE_KEY, or a connection string with AccountKey)');
+    // Signed with the account key, or with a user delegation key the identity asks for; a SAS connection string can do neither.
+    const canSign = connectionString === undefined || /(^|;)\s*(AccountKey=|UseDevelopmentStorage=true)/i.test(connectionString);
+    if (!canSign) throw new ConfigError('AZURE_URL_MODE', 'signed needs a connection string with AccountKey (or AZURE_STORAGE_ACCOUNT with a key or an identity)');
   }
   return {
     driver: 'azure',

@@ -190,8 +190,8 @@ describe('AzureObjectStore when Azure misbehaves', () => {
 });
 
 describe('AzureObjectStore options', () => {
-  it('refuses signed mode without an account key to sign with', () => {
-    expect(() => new AzureObjectStore({ container, endpoint: server.endpoint, urlMode: 'signed' })).toThrow(/needs the account key/);
+  it('refuses signed mode with nothing to sign with (anonymous access)', () => {
+    expect(() => new AzureObjectStore({ container, endpoint: server.endpoint, urlMode: 'signed' })).toThrow(/needs the account key or an identity/);
   });
 
   it('refuses blocks Azure would not take', () => {

@@ -67,7 +67,9 @@ describe('the environment table', () => {
     const connectionString = 'UseDevelopmentStorage=true';
     expect(loadConfig({ ...azure, AZURE_STORAGE_CONNECTION_STRING: connectionString, AZURE_URL_MODE: 'signed' }).storage).toMatchObject({ ambientIdentity: false, urlMode: 'signed' });
     expect(() => loadConfig({ ...azure, AZURE_STORAGE_CONNECTION_STRING: connectionString, AZURE_STORAGE_ACCOUNT: 'a' })).toThrow(/^AZURE_STORAGE_ACCOUNT: cannot be combined/);
-    expect(() => loadConfig({ ...azure, AZURE_STORAGE_ACCOUNT: 'a', AZURE_URL_MODE: 'signed' })).toThrow(/^AZURE_URL_MODE: signed needs the account key/);
+    expect(loadConfig({ ...azure, AZURE_STORAGE_ACCOUNT: 'a', AZURE_URL_MODE: 'signed' }).storage).toMatchObject({ ambientIdentity: true, urlMode: 'signed' });
+    const sasConnection = 'BlobEndpoint=https://a.blob.core.windows.net;SharedAccessSignature=sv=2024-08-04&sig=x';
+    expect(() => loadConfig({ ...azure, AZURE_STORAGE_CONNECTION_STRING: sasConnection, AZURE_URL_MODE: 'signed' })).toThrow(/^AZURE_URL_MODE: signed needs a connection string with AccountKey/);
     expect(() => loadConfig({ ...azure, AZURE_STORAGE_ACCOUNT: 'a', AZURE_BLOCK_SIZE_MB: '0' })).toThrow(/^AZURE_BLOCK_SIZE_MB: must be at least 1/);
     expect(loadConfig({ ...azure, AZURE_STORAGE_ACCOUNT: 'a', AZURE_BLOCK_SIZE_MB: '4' }).storage).toMatchObject({ blockSizeBytes: 4 * 1024 * 1024, queueSize: 2, maxRetries: 2, requestTimeoutMs: 30_000 });
   });

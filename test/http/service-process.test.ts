@@ -110,7 +110,7 @@ describe('the service as `npm start` runs it', () => {
     [{ STORAGE_DRIVER: 'gcs' }, 'GCS_BUCKET'],
     [{ STORAGE_DRIVER: 'azure' }, 'AZURE_STORAGE_CONTAINER'],
     [{ STORAGE_DRIVER: 'azure', AZURE_STORAGE_CONTAINER: 'attache', AZURE_STORAGE_CONNECTION_STRING: 'garbage' }, 'AZURE_STORAGE_CONNECTION_STRING'],
-    [{ STORAGE_DRIVER: 'azure', AZURE_STORAGE_CONTAINER: 'attache', AZURE_STORAGE_ACCOUNT: 'a', AZURE_URL_MODE: 'signed' }, 'AZURE_URL_MODE'],
+    [{ STORAGE_DRIVER: 'azure', AZURE_STORAGE_CONTAINER: 'attache', AZURE_STORAGE_CONNECTION_STRING: 'BlobEndpoint=https://a.blob.core.windows.net;SharedAccessSignature=sv=2024-08-04&sig=x', AZURE_URL_MODE: 'signed' }, 'AZURE_URL_MODE'],
     [{ NODE_ENV: 'production' }, 'AUTH_TOKENS_FILE'],
     [{ AUTH_TOKENS_FILE: '/nonexistent/tokens.json' }, 'AUTH_TOKENS_FILE'],
     [{ AUTH_TOKENS_FILE: '/tmp/tokens.json', AUTH_INTROSPECTION_URL: 'http://127.0.0.1:9/me' }, 'AUTH_INTROSPECTION_URL'],

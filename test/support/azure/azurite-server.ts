@@ -4,6 +4,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { TEST_TLS } from '../s3/recording-s3-proxy.ts';
 
 /** Azurite's well-known development account (https://learn.microsoft.com/azure/storage/common/storage-use-azurite). */
 export const AZURITE_ACCOUNT = 'devstoreaccount1';
@@ -39,14 +40,17 @@ function azuriteBlobMain(): string {
 /**
  * Starts Azurite's Blob service on `port` of 127.0.0.1 (0: a free one), in memory (each Azurite starts
  * empty, as a new GCS emulator does), and waits for the line that gives its address. `memoryLimitMb`
- * caps the bytes it holds (default 2 GiB; Azurite's own default is half the machine's memory).
+ * caps the bytes it holds (default 2 GiB; Azurite's own default is half the machine's memory). With
+ * `oauth`, it listens over HTTPS (the tests' certificate: call trustTestCertificate) and takes bearer tokens.
  */
-export async function startAzurite(port = 0, memoryLimitMb = 2048): Promise<RunningAzurite> {
+export async function startAzurite(port = 0, memoryLimitMb = 2048, options: { oauth?: boolean } = {}): Promise<RunningAzurite> {
   const main = azuriteBlobMain();
   const started = Date.now();
   const args = [main, '--blobHost', '127.0.0.1', '--blobPort', String(port), '--inMemoryPersistence', '--extentMemoryLimit', String(memoryLimitMb)];
   // --skipApiVersionCheck: the SDK may speak a newer API version than this Azurite knows; what attache uses is older.
   args.push('--skipApiVersionCheck', '--disableTelemetry', '--silent');
+  // OAuth (bearer tokens, user delegation keys): Azurite takes it only over HTTPS, here with the tests' certificate.
+  if (options.oauth) args.push('--oauth', 'basic', '--cert', TEST_TLS.cert, '--key', TEST_TLS.key);
   // stdin stays a pipe we hold: if this process dies, Azurite sees it end and exits (exit-with-parent.mjs).
   const exitWithParent = fileURLToPath(new URL('./exit-with-parent.mjs', import.meta.url));
   const child = spawn(process.execPath, ['--import', exitWithParent, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
@@ -65,7 +69,7 @@ export async function startAzurite(port = 0, memoryLimitMb = 2048): Promise<Runn
     // Keeps reading after the address too, so that nothing Azurite prints ever fills a pipe.
     const onOutput = (text: string) => {
       output += text;
-      const listening = /successfully listens on (http:\/\/\S+)/.exec(output);
+      const listening = /successfully listens on (https?:\/\/\S+)/.exec(output);
       if (listening) {
         clearTimeout(timer);
         resolve(`${listening[1]!.replace(/\/+$/, '')}/${AZURITE_ACCOUNT}`);

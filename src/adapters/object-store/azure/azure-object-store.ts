@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import { BlobSASPermissions, StorageSharedKeyCredential, type ContainerClient } from '@azure/storage-blob';
+import type { ContainerClient } from '@azure/storage-blob';
 import type { ObjectContent, ObjectMeta, ObjectStore, StoredObject } from '../../../application/ports/object-store.ts';
 import { ObjectAlreadyExists, StorageUnavailable } from '../../../domain/errors.ts';
 import type { ObjectKey } from '../../../domain/object-key.ts';
@@ -11,6 +11,7 @@ import { runPut } from '../put-lifecycle.ts';
 import { publicUrlFor } from '../public-url.ts';
 import { describeFailure, isConflict, isMissingBlob, statusOf } from './azure-errors.ts';
 import { azureSettingsFrom, createServiceClient, type AzureObjectStoreOptions, type AzureSettings } from './azure-options.ts';
+import { BlobReadUrls } from './azure-read-urls.ts';
 import { AzureUpload, SHA256_METADATA } from './azure-upload.ts';
 
 export { ambientCredential, type AzureObjectStoreOptions } from './azure-options.ts';
@@ -34,6 +35,7 @@ export class AzureObjectStore implements ObjectStore {
   readonly #where: string;
   readonly #cleanup: DeferredCleanup;
   readonly #blocks: PartBufferPool;
+  readonly #readUrls: BlobReadUrls;
 
   constructor(options: AzureObjectStoreOptions) {
     const settings = azureSettingsFrom(options);
@@ -42,9 +44,10 @@ export class AzureObjectStore implements ObjectStore {
     this.#container = service.getContainerClient(settings.container);
     // The URL without a SAS a connection string may carry: logs never show credentials.
     this.#where = `Azure container "${settings.container}" at ${service.url.split('?')[0]}`;
-    if (settings.urlMode === 'signed' && !(this.#container.credential instanceof StorageSharedKeyCredential)) {
-      throw new TypeError("AzureObjectStore: urlMode 'signed' needs the account key (accountKey, or a connection string with AccountKey)");
+    if (settings.urlMode === 'signed' && !BlobReadUrls.canSign(service)) {
+      throw new TypeError("AzureObjectStore: urlMode 'signed' needs the account key or an identity's credential, not a SAS or anonymous access");
     }
+    this.#readUrls = new BlobReadUrls(service, this.#container, settings.urlTtlSeconds);
     // Enough idle block buffers for one upload's blocks in flight and the one filling; more come and go.
     this.#blocks = new PartBufferPool(settings.blockSize, settings.queueSize + 1);
     this.#cleanup = new DeferredCleanup({
@@ -88,14 +91,10 @@ export class AzureObjectStore implements ObjectStore {
   }
 
   async urlFor(key: ObjectKey): Promise<string> {
-    const { urlMode, publicBaseUrl, urlTtlSeconds } = this.#settings;
+    const { urlMode, publicBaseUrl } = this.#settings;
     if (urlMode === 'public') return publicUrlFor(publicBaseUrl ?? this.#container.url.split('?')[0]!, key);
     try {
-      // Signed locally with the account key: no request.
-      return await this.#container.getBlobClient(key).generateSasUrl({
-        permissions: BlobSASPermissions.parse('r'),
-        expiresOn: new Date(Date.now() + urlTtlSeconds * 1000),
-      });
+      return await this.#readUrls.urlFor(key);
     } catch (error) {
       throw new StorageUnavailable(this.#describe(`sign a URL for "${key}"`, error), { cause: error });
     }
