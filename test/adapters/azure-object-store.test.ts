@@ -33,10 +33,10 @@ function storeAt(endpoint: string, options: Partial<AzureObjectStoreOptions> = {
   });
 }
 
-/** Committed blobs at `key` (uncommitted blocks make no blob: they are not listed, and Azure drops them after 7 days). */
-async function blobsAt(key: ObjectKey): Promise<string[]> {
+/** Blobs at `key`: committed ones, and with `uncommitted` also names that hold only uncommitted blocks. */
+async function blobsAt(key: ObjectKey, uncommitted = false): Promise<string[]> {
   const names: string[] = [];
-  for await (const blob of inspector.listBlobsFlat({ prefix: key })) names.push(blob.name);
+  for await (const blob of inspector.listBlobsFlat({ prefix: key, includeUncommitedBlobs: uncommitted })) names.push(blob.name);
   return names;
 }
 
@@ -46,7 +46,8 @@ beforeAll(async () => {
 
 objectStoreContract('AzureObjectStore (Azurite)', async () => ({
   store: storeAt(server.endpoint),
-  assertNothingPending: async (key) => expect(await blobsAt(key)).toEqual([]),
+  // Nor uncommitted blocks: a put whose body failed discards them.
+  assertNothingPending: async (key) => expect(await blobsAt(key, true)).toEqual([]),
 }));
 
 describe('AzureObjectStore on Azurite', () => {
@@ -70,7 +71,7 @@ describe('AzureObjectStore on Azurite', () => {
     }
   });
 
-  it('shows no blob until the blocks are committed', async () => {
+  it('shows no blob until the blocks are committed, and discards them when the body fails', async () => {
     const key = newKey();
     let seenWhileStreaming: string[] | undefined;
     const body = stallingStream(10 * MiB, () => {});
@@ -78,10 +79,13 @@ describe('AzureObjectStore on Azurite', () => {
     // Past the first 8 MiB block: blocks are staged, the body still open.
     await new Promise((r) => setTimeout(r, 1_500));
     seenWhileStreaming = await blobsAt(key);
+    const stagedWhileStreaming = await blobsAt(key, true);
     body.destroy(new Error('client gone'));
     expect(await stored).toBeInstanceOf(Error);
     expect(seenWhileStreaming).toEqual([]);
-    expect(await blobsAt(key)).toEqual([]);
+    expect(stagedWhileStreaming).toEqual([key]);
+    // The put discarded its staged blocks: not even an uncommitted blob is left.
+    expect(await blobsAt(key, true)).toEqual([]);
   });
 
   it('refuses to commit staged blocks over a blob that appeared meanwhile (If-None-Match: *, answered 409)', async () => {
@@ -104,7 +108,7 @@ describe('AzureObjectStore on Azurite', () => {
       const body: Readable = stallingStream(20 * MiB, () => void eventually(async () => expect(blockSent()).toBe(true), 10_000).then(() => body.destroy(failure)));
       await expect(proxied.put(key, body, meta)).rejects.toBe(failure);
       expect(await proxy.waitUntilClosed((r) => r.inFlight, 2_000)).toEqual([]);
-      expect(await blobsAt(key)).toEqual([]);
+      expect(await blobsAt(key, true)).toEqual([]);
     } finally {
       proxied.close();
       proxy.destroyConnections();

@@ -25,8 +25,9 @@ const COPY_POLL_MS = 500;
  *
  * Uploads stream (see AzureUpload): one Put Blob for a body within one block, staged blocks committed at
  * the end beyond; never overwriting (`If-None-Match: *`). A failed upload commits nothing, so no blob
- * appears; its staged blocks stay uncommitted until Azure drops them (7 days). What Azure could not
- * confirm undone (a commit it did not answer) is deleted again later (DeferredCleanup).
+ * appears; the blocks it staged are discarded when its body failed, and left for Azure to drop (7 days)
+ * when Azure failed. What Azure could not confirm undone (a commit it did not answer) is deleted again
+ * later (DeferredCleanup).
  */
 export class AzureObjectStore implements ObjectStore {
   readonly #container: ContainerClient;
@@ -66,6 +67,9 @@ export class AzureObjectStore implements ObjectStore {
       translate: (error) =>
         isConflict(error) ? new ObjectAlreadyExists(key, { cause: error }) : new StorageUnavailable(this.#describe(`upload to "${key}"`, error), { cause: error }),
       undoStored: () => upload.undo(),
+      // Not after Azure failed (it would wait on a failing backend; its blocks expire) nor on a taken key.
+      afterFailure: async (error) =>
+        upload.blocksStaged && !(error instanceof StorageUnavailable) && !(error instanceof ObjectAlreadyExists) ? upload.discardStagedBlocks() : true,
     });
   }
 

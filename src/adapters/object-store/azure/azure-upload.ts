@@ -34,15 +34,22 @@ export interface AzureUploadTarget {
  * in one step: before the commit there is no blob, only uncommitted blocks no reader can see.
  *
  * Never overwrites: both requests carry `If-None-Match: *`, which Azure refuses with 409 BlobAlreadyExists
- * when the key is taken (ObjectAlreadyExists). Blocks staged for an upload that fails are left uncommitted:
- * Azure has no call to discard them, and garbage-collects them after 7 days (docs/storage-backends.md).
+ * when the key is taken (ObjectAlreadyExists). Blocks staged for an upload whose body failed are discarded
+ * (discardStagedBlocks); after a failure of Azure they are left uncommitted, and Azure garbage-collects
+ * them after 7 days (docs/storage-backends.md).
  */
 export class AzureUpload {
   readonly #target: AzureUploadTarget;
   readonly #uploadId = randomUUID();
+  #blocksStaged = false;
 
   constructor(target: AzureUploadTarget) {
     this.#target = target;
+  }
+
+  /** Whether a block may have been staged (then a put that fails may discard them: discardStagedBlocks). */
+  get blocksStaged(): boolean {
+    return this.#blocksStaged;
   }
 
   async send(body: Readable, put: PutInProgress): Promise<void> {
@@ -99,6 +106,7 @@ export class AzureUpload {
         if (block === undefined) break;
         const id = this.#blockId(index);
         ids.push(id);
+        this.#blocksStaged = true;
         const sending = blob
           .stageBlock(id, block, block.length, { abortSignal: put.lost })
           .then(
@@ -140,6 +148,25 @@ export class AzureUpload {
     } catch (error) {
       if (isMissingBlob(error)) return undefined;
       throw error;
+    }
+  }
+
+  /**
+   * Discards the blocks this put staged, after a failure of the body (the client gone, the size limit, an
+   * abort), when Azure itself is fine: the REST API has no call for it, but committing an empty block list
+   * drops a blob's uncommitted blocks, so an empty blob is committed (only if none is at the key) and deleted
+   * at once (only that one). It exists for one round trip, at a key whose upload failed, which no one was
+   * given. False when Azure did not confirm it: the deferred cleanup then deletes the key, and Azure drops
+   * any blocks left after 7 days. A blob already at the key is left alone, and the blocks with it.
+   */
+  async discardStagedBlocks(): Promise<boolean> {
+    const { blob } = this.#target;
+    try {
+      const { etag } = await blob.commitBlockList([], { conditions: { ifNoneMatch: '*' }, metadata: { [UPLOAD_ID_METADATA]: this.#uploadId } });
+      await blob.delete({ conditions: { ifMatch: etag } });
+      return true;
+    } catch (error) {
+      return isConflict(error);
     }
   }
 
