@@ -1,49 +1,25 @@
 // Large files to Azure Blob Storage (an Azurite started for the scenario): attache in both field
 // orders against @azure/storage-blob's own uploadStream from the bench, with attache's defaults
-// (8 MiB blocks, 2 in parallel): the ceiling.
+// (8 MiB blocks, 2 in parallel): the ceiling. And the peak RSS of attache taking 8 x 100 MB at once.
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { ContainerClient, StorageSharedKeyCredential } from '@azure/storage-blob';
-import { AZURITE_ACCOUNT, AZURITE_KEY, startAzurite, type RunningAzurite } from '../../test/support/azure/azurite-server.ts';
+import type { ContainerClient } from '@azure/storage-blob';
 import { alternatingRounds, type Load } from '../lib/alternating-rounds.ts';
 import type { BenchContext } from '../lib/bench-context.ts';
-import { processCpuMs } from '../lib/cpu.ts';
+import { startBenchAzurite } from '../lib/azurite-for-bench.ts';
 import { MB } from '../lib/rows.ts';
 import { httpSubject, inProcessSubject, type Subject } from '../lib/subjects.ts';
 import { ORDERS, orderLabel, speedRow } from './common.ts';
+import { peakRow, peakRssRounds, type FreshSubject } from './peak-memory.ts';
 
-const CONTAINER = 'attache-bench';
-/** Azurite holds blobs in memory: one batch at most (8 x 100 MB, or --size-mb), with room to spare. */
-const AZURITE_MEMORY_MB = 4096;
 const BLOCK = randomBytes(MB);
 
 export async function azureLargeScenario(bench: BenchContext): Promise<void> {
-  let azurite: RunningAzurite = await startAzurite(0, AZURITE_MEMORY_MB);
-  const port = Number(new URL(azurite.endpoint).port);
-  const container = () => new ContainerClient(`${azurite.endpoint}/${CONTAINER}`, new StorageSharedKeyCredential(AZURITE_ACCOUNT, AZURITE_KEY));
-  await container().create();
-  // Every batch starts from a new, empty Azurite on the same port: Azurite frees deleted blobs' memory only
-  // in a periodic sweep, so a filling one would favour whichever subject went first.
-  const freshAzurite = async () => {
-    await azurite.stop();
-    azurite = await startAzurite(port, AZURITE_MEMORY_MB);
-    await container().create();
-  };
-  const attacheEnv = {
-    STORAGE_DRIVER: 'azure',
-    AZURE_STORAGE_CONTAINER: CONTAINER,
-    AZURE_STORAGE_ENDPOINT: azurite.endpoint,
-    AZURE_STORAGE_ACCOUNT: AZURITE_ACCOUNT,
-    AZURE_STORAGE_KEY: AZURITE_KEY,
-    // Azurite is one JavaScript process: with 16 blocks of 8 MiB in flight on a busy 2-core machine, one
-    // block was seen to wait over the default 30 s (uploadStream, the baseline, has no timeout at all).
-    // The bench measures speed, not the timeout.
-    AZURE_REQUEST_TIMEOUT_MS: '120000',
-  };
+  const azurite = await startBenchAzurite();
   const spec = { fileName: 'large.pdf', sessionId: '1' } as const;
-  const direct = directUploadStreamSubject(container);
+  const direct = directUploadStreamSubject(() => azurite.container());
   const attache: Subject[] = [];
-  for (const order of ORDERS) attache.push(httpSubject(`attache azure, ${orderLabel(order)}`, await bench.attache('azure', attacheEnv), bench.token, { ...spec, order }));
+  for (const order of ORDERS) attache.push(httpSubject(`attache azure, ${orderLabel(order)}`, await bench.attache('azure', azurite.attacheEnv), bench.token, { ...spec, order }));
   const subjects = [direct, ...attache];
   try {
     for (const [name, load] of [
@@ -52,7 +28,7 @@ export async function azureLargeScenario(bench: BenchContext): Promise<void> {
     ] as [string, Load][]) {
       const scenario = `11. large files via Azure Blob Storage (Azurite), ${name}`;
       bench.log(`${scenario}: median of ${bench.runs} alternating rounds after a warm-up, each upload into a fresh Azurite`);
-      const results = await alternatingRounds(subjects, load, { rounds: bench.runs, warmUp: load, beforeEach: freshAzurite, rgwCpuMs: () => processCpuMs(azurite.pid) });
+      const results = await alternatingRounds(subjects, load, { rounds: bench.runs, warmUp: load, beforeEach: () => azurite.fresh(), rgwCpuMs: () => azurite.cpuMs() });
       const measured = (subject: Subject) => ({ label: subject.label, summary: results.get(subject)! });
       bench.rows.push(speedRow({ scenario, subject: measured(direct), baseline: null, unit: 'large', target: 'the ceiling: uploadStream alone, same block size and concurrency' }));
       for (const subject of attache) {
@@ -81,4 +57,25 @@ function directUploadStreamSubject(container: () => ContainerClient): Subject {
     return performance.now() - started;
   };
   return inProcessSubject('direct @azure/storage-blob uploadStream', uploadOne);
+}
+
+/** Peak RSS of a fresh attache taking 8 x 100 MB at once to Azurite: the block buffers are what an upload holds. */
+export async function azureMemoryScenario(bench: BenchContext): Promise<void> {
+  const scenario = '12. memory via Azure Blob Storage (Azurite), peak RSS, 8 x 100 MB concurrent';
+  bench.log(`${scenario}: a fresh process each, ${bench.runs} alternating rounds`);
+  const azurite = await startBenchAzurite();
+  const load: Load = { bytes: 100 * MB, count: 8, concurrency: 8 };
+  const subjects: FreshSubject[] = ORDERS.map((order) => ({
+    label: `attache azure, ${orderLabel(order)}`,
+    start: () => bench.attache('azure', azurite.attacheEnv),
+    spec: { fileName: 'big.pdf', sessionId: '1', order },
+  }));
+  try {
+    for (const ours of await peakRssRounds(bench, subjects, load, () => azurite.fresh())) {
+      // 8 uploads x (AZURE_QUEUE_SIZE 2 + 1) x 8 MiB of block buffers = 192 MiB, over the service's own.
+      bench.rows.push(peakRow(scenario, load, ours, { target: 'none: idle + 8 x 24 MiB of block buffers, measured', met: null }));
+    }
+  } finally {
+    await azurite.stop();
+  }
 }
