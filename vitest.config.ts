@@ -9,6 +9,7 @@ export default defineConfig({
       // The real servers the adapter tests run against (the run fails when one cannot start).
       'test/support/s3/rgw-global-setup.ts',
       'test/support/gcs/gcs-global-setup.ts',
+      'test/support/azure/azurite-global-setup.ts',
       'test/support/clamd/clamd-global-setup.ts',
     ],
     testTimeout: 60_000,

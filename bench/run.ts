@@ -1,5 +1,5 @@
 // npm run bench [-- --runs 3 --memory-runs 10 --size-mb 200
-//                   --only throughput,memory,small,long-load,photos,photo-memory,malware-scan,limits,s3,s3-tls,s3-small,s3-memory,direct,resumable
+//                   --only throughput,memory,small,long-load,photos,photo-memory,malware-scan,limits,s3,s3-tls,s3-small,s3-memory,direct,resumable,azure,azure-memory
 //                   --long-load-requests 24000 --seed 1 --attache DIR --json]
 // Every figure is measured side by side with its baseline in the same run, on loopback, and
 // printed as a ratio: absolute numbers depend on the machine, ratios much less.
@@ -17,6 +17,7 @@ import { memoryScenario, s3MemoryScenario } from './scenarios/peak-memory.ts';
 import { limitsScenario } from './scenarios/limits.ts';
 import { malwareScanScenario } from './scenarios/malware-scan.ts';
 import { photoMemoryScenario, photosScenario } from './scenarios/photos.ts';
+import { azureLargeScenario, azureMemoryScenario } from './scenarios/azure-large.ts';
 import { s3LargeScenario, s3TlsScenario } from './scenarios/s3-large.ts';
 import { s3SmallScenario } from './scenarios/s3-small.ts';
 import { smallFilesScenario } from './scenarios/small-files.ts';
@@ -35,7 +36,7 @@ const { values: args } = parseArgs({
   },
 });
 
-/** In the order they run: the S3 ones last, so the gateway runs only while they do. */
+/** In the order they run: the S3 ones late, so the gateway runs only while they do; Azure's starts its own Azurite. */
 const SCENARIOS: Record<string, (bench: BenchContext) => Promise<void>> = {
   throughput: throughputScenario,
   memory: memoryScenario,
@@ -51,6 +52,8 @@ const SCENARIOS: Record<string, (bench: BenchContext) => Promise<void>> = {
   's3-memory': s3MemoryScenario,
   direct: directScenario,
   resumable: resumableScenario,
+  azure: azureLargeScenario,
+  'azure-memory': azureMemoryScenario,
 };
 const only = new Set(args.only ? args.only.split(',') : Object.keys(SCENARIOS));
 const unknown = [...only].filter((name) => !(name in SCENARIOS));

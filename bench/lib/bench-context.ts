@@ -21,8 +21,8 @@ export interface BenchContext {
   readonly largeBytes: number;
   readonly rows: Row[];
   log(line: string): void;
-  /** attache with a storage driver; `extra` overrides the environment (S3 settings, MAX_FILE_SIZE). */
-  attache(driver: 'memory' | 'local' | 's3', extra?: Record<string, string>): Promise<ServerProcess>;
+  /** attache with a storage driver; `extra` overrides the environment (S3 or Azure settings, MAX_FILE_SIZE). */
+  attache(driver: 'memory' | 'local' | 's3' | 'azure', extra?: Record<string, string>): Promise<ServerProcess>;
   /** A baseline server from bench/servers/. */
   baseline(script: string, env?: Record<string, string>): Promise<ServerProcess>;
   /** The run's Ceph RGW, started on first use and stopped by close(). */

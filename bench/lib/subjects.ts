@@ -49,6 +49,14 @@ export function directLibStorageSubject(rgw: BenchRgw, client: S3Client = rgw.cl
     await new Upload({ client, params, partSize: 8 * MB, queueSize: 2 }).done();
     return performance.now() - started;
   };
+  return inProcessSubject(label, uploadOne);
+}
+
+/**
+ * A baseline that uploads from inside the bench with `uploadOne` (resolving with its latency in ms), `concurrency`
+ * at a time. Its CPU is the bench process's own, which does nothing else while it runs.
+ */
+export function inProcessSubject(label: string, uploadOne: (bytes: number) => Promise<number>): Subject {
   return {
     label,
     async send(bytes, count, concurrency) {

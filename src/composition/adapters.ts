@@ -25,7 +25,7 @@ import { ConfigError, type Config, type StorageConfig } from './config.ts';
 
 /**
  * Makes the ObjectStore the configuration names. SDKs are loaded only for the driver in use (the
- * AWS and Google SDKs are large, and local installs never need them). `selfUrl` is where the
+ * AWS, Google and Azure SDKs are large, and local installs never need them). `selfUrl` is where the
  * attache service that serves `local`/`memory` files listens; their URLs default to its /files.
  */
 export async function objectStoreFactory(storage: StorageConfig, selfUrl: string): Promise<() => ObjectStore> {
@@ -43,6 +43,21 @@ export async function objectStoreFactory(storage: StorageConfig, selfUrl: string
       const { GcsObjectStore } = await import('../adapters/object-store/gcs/gcs-object-store.ts');
       const { driver: _driver, ...options } = storage;
       return () => new GcsObjectStore(options);
+    }
+    case 'azure': {
+      const { AzureObjectStore, ambientCredential } = await import('../adapters/object-store/azure/azure-object-store.ts');
+      const { driver: _driver, ambientIdentity, ...options } = storage;
+      const credential = ambientIdentity ? await ambientCredential() : undefined;
+      const make = () => new AzureObjectStore({ ...options, ...(credential !== undefined && { credential }) });
+      // Made once now (no request is sent): a connection string the SDK cannot read stops start-up
+      // naming the variable, rather than with a stack trace when the store is first resolved.
+      try {
+        make().close();
+      } catch (error) {
+        if (options.connectionString === undefined) throw error;
+        throw new ConfigError('AZURE_STORAGE_CONNECTION_STRING', `is not one the Azure SDK can read (${(error as Error).message})`);
+      }
+      return make;
     }
   }
 }

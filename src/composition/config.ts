@@ -1,56 +1,15 @@
 import { resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { HttpIntrospectionAuthOptions } from '../adapters/auth/http-introspection-auth.ts';
 import { ConfigError } from './config-error.ts';
 import { directUploadConfig, type DirectUploadConfig } from './direct-upload-config.ts';
 import type { LimitRule } from '../application/upload-limits.ts';
 import { DEFAULT_PREVIEW_MAX_HELD_BYTES, ENVIRONMENT, type Environment } from './environment.ts';
+import { storageConfig, type StorageConfig } from './storage-config.ts';
 
 export { configurationTable, ENVIRONMENT, ENVIRONMENT_VARIABLES } from './environment.ts';
 export { ConfigError } from './config-error.ts';
 export type { DirectUploadConfig } from './direct-upload-config.ts';
-
-/**
- * The `local` driver's folder when LOCAL_STORAGE_DIR is unset: `data/uploads` in attache's own
- * folder, wherever the service or the `attache` command is started from, so that both use one
- * folder and the command's URLs are the service's.
- */
-export const DEFAULT_LOCAL_STORAGE_DIR = fileURLToPath(new URL('../../data/uploads', import.meta.url));
-
-export type UrlMode = 'public' | 'signed';
-
-export type StorageConfig =
-  /** publicBaseUrl undefined: this service's own /files route, wherever it ends up listening. */
-  | { readonly driver: 'local'; readonly dir: string; readonly publicBaseUrl: string | undefined }
-  | { readonly driver: 'memory'; readonly publicBaseUrl: string | undefined }
-  | {
-      readonly driver: 's3';
-      readonly bucket: string;
-      readonly region: string;
-      readonly endpoint: string | undefined;
-      readonly forcePathStyle: boolean;
-      readonly publicBaseUrl: string | undefined;
-      readonly urlMode: UrlMode;
-      readonly urlTtlSeconds: number;
-      readonly partSizeBytes: number;
-      readonly queueSize: number;
-      readonly connectionTimeoutMs: number;
-      readonly requestTimeoutMs: number;
-      readonly maxAttempts: number;
-      readonly payloadSigning: 'auto' | 'unsigned-over-https' | 'always';
-    }
-  | {
-      readonly driver: 'gcs';
-      readonly bucket: string;
-      readonly projectId: string | undefined;
-      readonly apiEndpoint: string | undefined;
-      readonly publicBaseUrl: string | undefined;
-      readonly urlMode: UrlMode;
-      readonly urlTtlSeconds: number;
-      readonly resumableThresholdBytes: number;
-      readonly requestTimeoutMs: number;
-      readonly maxRetries: number;
-    };
+export { DEFAULT_LOCAL_STORAGE_DIR, type StorageConfig, type UrlMode } from './storage-config.ts';
 
 /** The introspection adapter's own options, minus what only tests inject. */
 export type IntrospectionConfig = Omit<HttpIntrospectionAuthOptions, 'now'>;
@@ -232,56 +191,4 @@ function malwareScanConfig(e: Environment, given: Record<string, unknown>): Malw
     return undefined;
   }
   return { host: e.CLAMD_HOST, port: e.CLAMD_PORT, socket: e.CLAMD_SOCKET, timeoutMs: e.CLAMD_TIMEOUT_MS, onError: e.MALWARE_SCAN_ON_ERROR };
-}
-
-function storageConfig(e: Environment): StorageConfig {
-  switch (e.STORAGE_DRIVER) {
-    case 'local':
-      return { driver: 'local', dir: e.LOCAL_STORAGE_DIR ?? DEFAULT_LOCAL_STORAGE_DIR, publicBaseUrl: e.PUBLIC_BASE_URL };
-    case 'memory':
-      return { driver: 'memory', publicBaseUrl: e.PUBLIC_BASE_URL };
-    case 's3':
-      if (!e.S3_BUCKET) throw new ConfigError('S3_BUCKET', 'is required when STORAGE_DRIVER=s3');
-      if (e.S3_URL_MODE === 'signed' && e.PUBLIC_BASE_URL) {
-        throw new ConfigError('PUBLIC_BASE_URL', 'cannot be combined with S3_URL_MODE=signed (a signature is valid only for the bucket\'s own host)');
-      }
-      return {
-        driver: 's3',
-        bucket: e.S3_BUCKET,
-        region: e.S3_REGION,
-        endpoint: e.S3_ENDPOINT,
-        forcePathStyle: e.S3_FORCE_PATH_STYLE ?? e.S3_ENDPOINT !== undefined,
-        publicBaseUrl: e.PUBLIC_BASE_URL,
-        urlMode: e.S3_URL_MODE,
-        urlTtlSeconds: e.S3_URL_TTL,
-        partSizeBytes: e.S3_PART_SIZE_MB * 1024 * 1024,
-        queueSize: e.S3_QUEUE_SIZE,
-        connectionTimeoutMs: e.S3_CONNECT_TIMEOUT_MS,
-        requestTimeoutMs: e.S3_REQUEST_TIMEOUT_MS,
-        maxAttempts: e.S3_MAX_ATTEMPTS,
-        payloadSigning: e.S3_PAYLOAD_SIGNING,
-      };
-    case 'gcs': {
-      if (!e.GCS_BUCKET) throw new ConfigError('GCS_BUCKET', 'is required when STORAGE_DRIVER=gcs');
-      const emulator = e.STORAGE_EMULATOR_HOST;
-      const emulatorUrl = emulator ? (/^https?:\/\//.test(emulator) ? emulator : `http://${emulator}`).replace(/\/+$/, '') : undefined;
-      // The client library sends some calls to STORAGE_EMULATOR_HOST whatever apiEndpoint says:
-      // two different addresses would split one bucket's traffic between two servers.
-      if (e.GCS_API_ENDPOINT && emulatorUrl && e.GCS_API_ENDPOINT !== emulatorUrl) {
-        throw new ConfigError('GCS_API_ENDPOINT', `differs from STORAGE_EMULATOR_HOST (${emulatorUrl}); set one of them`);
-      }
-      return {
-        driver: 'gcs',
-        bucket: e.GCS_BUCKET,
-        projectId: e.GCS_PROJECT_ID,
-        apiEndpoint: e.GCS_API_ENDPOINT ?? emulatorUrl,
-        publicBaseUrl: e.PUBLIC_BASE_URL,
-        urlMode: e.GCS_URL_MODE,
-        urlTtlSeconds: e.GCS_URL_TTL,
-        resumableThresholdBytes: e.GCS_RESUMABLE_THRESHOLD_BYTES,
-        requestTimeoutMs: e.GCS_REQUEST_TIMEOUT_MS,
-        maxRetries: e.GCS_MAX_RETRIES,
-      };
-    }
-  }
 }

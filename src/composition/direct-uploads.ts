@@ -13,12 +13,15 @@ import type { Config, StorageConfig } from './config.ts';
 
 /**
  * Makes the targets the driver hands out: presigned URLs of the bucket for `s3` and `gcs`, URLs of
- * attache itself (`selfUrl`) for `local` and `memory`. SDKs are loaded only for the driver in use.
+ * attache itself (`selfUrl`) for `local`, `memory` and, for now, `azure`. SDKs are loaded only for the driver in use.
  */
 export async function directUploadTargetsFactory(storage: StorageConfig, selfUrl: string): Promise<() => DirectUploadTargets> {
   switch (storage.driver) {
     case 'local':
     case 'memory':
+    // Azure: SAS targets for a single blob are not written yet; its bytes come through attache's own
+    // target (the same protocol, every check the same), not straight to the container.
+    case 'azure':
       return () => new AttacheUploadTargets(selfUrl);
     case 's3': {
       const { S3DirectUploadTargets } = await import('../adapters/object-store/s3/s3-direct-upload-targets.ts');

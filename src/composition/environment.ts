@@ -61,22 +61,22 @@ const originList = z
 export const DEFAULT_PREVIEW_MAX_HELD_BYTES = 64 * 1024 * 1024;
 const urlMode = z.enum(['public', 'signed'], 'must be public or signed');
 const payloadSigning = z.enum(['auto', 'unsigned-over-https', 'always'], 'must be auto, unsigned-over-https or always');
-/** SigV4 and GCS V4 signatures are valid for at most 7 days. */
+/** SigV4 and GCS V4 signatures are valid for at most 7 days (and so, for the same links, Azure SAS here). */
 const SIGNED_URL_MAX_TTL = 604_800;
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 export const ENVIRONMENT = z.object({
   PORT: documented(integer(0, 65535).default(8080), { doc: 'TCP port to listen on.' }),
   HOST: documented(text.default('127.0.0.1'), { doc: 'Address to listen on (`0.0.0.0` for all interfaces).' }),
-  STORAGE_DRIVER: documented(z.enum(['local', 'memory', 's3', 'gcs'], 'must be one of local, memory, s3, gcs').default('local'), {
-    doc: '`local` (files on this machine), `memory` (lost on restart), `s3` or `gcs`.',
+  STORAGE_DRIVER: documented(z.enum(['local', 'memory', 's3', 'gcs', 'azure'], 'must be one of local, memory, s3, gcs, azure').default('local'), {
+    doc: '`local` (files on this machine), `memory` (lost on restart), `s3`, `gcs` or `azure`.',
   }),
   LOCAL_STORAGE_DIR: documented(text.optional(), {
     default: "`data/uploads` in attache's own folder (the checkout, or the installed package)",
     doc: 'Where the `local` driver keeps files, for the service and the `attache` command alike; a relative path is relative to the service\'s working directory (the checkout under `npm start`), and to where the `attache` command was typed.',
   }),
   PUBLIC_BASE_URL: documented(httpUrl.optional(), {
-    default: '`http://localhost:PORT/files` for `local`/`memory`; the bucket URL for `s3`/`gcs`',
+    default: '`http://localhost:PORT/files` for `local`/`memory`; the bucket or container URL for `s3`/`gcs`/`azure`',
     doc: 'Base of returned URLs (a CDN, or the address clients reach attache at). The object key is appended.',
   }),
   MAX_FILE_SIZE: documented(integer(1, Number.MAX_SAFE_INTEGER).default(26_214_400), { doc: 'Largest accepted file, in bytes (25 MiB); larger uploads get 413.' }),
@@ -185,6 +185,25 @@ export const ENVIRONMENT = z.object({
     doc: 'Longest one GCS request may go without an answer (for resumable uploads: without a byte moving).',
   }),
   GCS_MAX_RETRIES: documented(integer(0, 10).default(2), { doc: 'Retries of transient GCS failures (408, 429, 5xx, resets); 0 disables them.' }),
+  AZURE_STORAGE_CONTAINER: documented(optional, { default: '(required for `azure`)', doc: 'Blob container to store attachments in. It must exist.' }),
+  AZURE_STORAGE_CONNECTION_STRING: documented(optional, {
+    default: '(none)',
+    doc: 'Storage account connection string (`AccountName=…;AccountKey=…`, a SAS one, or `UseDevelopmentStorage=true`). Use it or `AZURE_STORAGE_ACCOUNT`, not both.',
+  }),
+  AZURE_STORAGE_ACCOUNT: documented(optional, { default: '(none)', doc: 'Storage account name; with `AZURE_STORAGE_KEY`, or alone for the ambient identity (managed, workload or environment credentials).' }),
+  AZURE_STORAGE_KEY: documented(optional, { default: '(none: ambient identity)', doc: "The account's shared key (base64)." }),
+  AZURE_STORAGE_ENDPOINT: documented(httpUrl.optional(), {
+    default: '`https://ACCOUNT.blob.core.windows.net`',
+    doc: 'Blob service URL, account included (Azurite: `http://127.0.0.1:10000/devstoreaccount1`; a sovereign cloud).',
+  }),
+  AZURE_URL_MODE: documented(urlMode.default('public'), { doc: '`public` URLs (container with anonymous blob reads), or `signed` (read-only SAS: signed with the account key, or a user delegation SAS with the ambient identity).' }),
+  AZURE_URL_TTL: documented(integer(1, SIGNED_URL_MAX_TTL).default(86_400), { doc: 'Lifetime of SAS URLs, in seconds (at most 604800).' }),
+  AZURE_BLOCK_SIZE_MB: documented(integer(1, 4000).default(8), { doc: 'Staged block size in MiB; files up to one block go in a single Put Blob.' }),
+  AZURE_QUEUE_SIZE: documented(integer(1, 64).default(2), { doc: 'Blocks staged in parallel; an upload holds about (queue + 1) × block size in memory.' }),
+  AZURE_REQUEST_TIMEOUT_MS: documented(integer(1, 3_600_000).default(30_000), {
+    doc: 'Longest one Azure request may take until it is answered (a whole block must upload within it); a timed-out request is not retried.',
+  }),
+  AZURE_MAX_RETRIES: documented(integer(0, 10).default(2), { doc: 'Retries of refused or reset connections and 500/503 answers, per request; 0 disables them.' }),
   MALWARE_SCAN: documented(z.enum(['off', 'clamd'], 'must be off or clamd').default('off'), {
     doc: '`clamd`: every upload is scanned by ClamAV’s daemon as it streams, before a URL is handed out (infected: 422 `File rejected`); `off`: no scanning.',
   }),

@@ -39,6 +39,8 @@ export async function expireStagedUploads(config: Config): Promise<string> {
       const outcome = await installS3StagedExpiry(options, days);
       return `${outcome === 'installed' ? 'installed' : 'already in place:'} lifecycle rule "${STAGED_RULE_ID}" of S3 bucket "${storage.bucket}": objects under staged/ expire ${days} day${days === 1 ? '' : 's'} after they were written`;
     }
+    case 'azure':
+      return `not installed: on Azure, add a lifecycle management rule deleting base blobs under ${storage.container}/staged/ ${days} day${days === 1 ? '' : 's'} after creation (docs/storage-backends.md)`;
     case 'gcs': {
       const { installGcsStagedExpiry } = await import('../adapters/object-store/gcs/gcs-staged-expiry.ts');
       const { driver: _driver, ...options } = storage;

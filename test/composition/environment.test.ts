@@ -57,6 +57,23 @@ describe('the environment table', () => {
     expect(() => loadConfig({ ...s3, S3_PAYLOAD_SIGNING: 'never' })).toThrow(/^S3_PAYLOAD_SIGNING: must be auto, unsigned-over-https or always/);
   });
 
+  it('takes Azure credentials from exactly one place, and refuses what would not work, naming the variable', () => {
+    const azure = { STORAGE_DRIVER: 'azure', AZURE_STORAGE_CONTAINER: 'c' };
+    expect(() => loadConfig({ STORAGE_DRIVER: 'azure' })).toThrow(/^AZURE_STORAGE_CONTAINER: is required when STORAGE_DRIVER=azure/);
+    expect(() => loadConfig(azure)).toThrow(/^AZURE_STORAGE_ACCOUNT: or AZURE_STORAGE_CONNECTION_STRING is required/);
+    expect(loadConfig({ ...azure, AZURE_STORAGE_ACCOUNT: 'a' }).storage).toMatchObject({ driver: 'azure', account: 'a', ambientIdentity: true, urlMode: 'public' });
+    expect(loadConfig({ ...azure, AZURE_STORAGE_ACCOUNT: 'a', AZURE_STORAGE_KEY: 'k' }).storage).toMatchObject({ ambientIdentity: false, accountKey: 'k' });
+    expect(() => loadConfig({ ...azure, AZURE_STORAGE_KEY: 'k', AZURE_STORAGE_ENDPOINT: 'http://127.0.0.1:10000/acct' })).toThrow(/^AZURE_STORAGE_KEY: needs AZURE_STORAGE_ACCOUNT/);
+    const connectionString = 'UseDevelopmentStorage=true';
+    expect(loadConfig({ ...azure, AZURE_STORAGE_CONNECTION_STRING: connectionString, AZURE_URL_MODE: 'signed' }).storage).toMatchObject({ ambientIdentity: false, urlMode: 'signed' });
+    expect(() => loadConfig({ ...azure, AZURE_STORAGE_CONNECTION_STRING: connectionString, AZURE_STORAGE_ACCOUNT: 'a' })).toThrow(/^AZURE_STORAGE_ACCOUNT: cannot be combined/);
+    expect(loadConfig({ ...azure, AZURE_STORAGE_ACCOUNT: 'a', AZURE_URL_MODE: 'signed' }).storage).toMatchObject({ ambientIdentity: true, urlMode: 'signed' });
+    const sasConnection = 'BlobEndpoint=https://a.blob.core.windows.net;SharedAccessSignature=sv=2024-08-04&sig=x';
+    expect(() => loadConfig({ ...azure, AZURE_STORAGE_CONNECTION_STRING: sasConnection, AZURE_URL_MODE: 'signed' })).toThrow(/^AZURE_URL_MODE: signed needs a connection string with AccountKey/);
+    expect(() => loadConfig({ ...azure, AZURE_STORAGE_ACCOUNT: 'a', AZURE_BLOCK_SIZE_MB: '0' })).toThrow(/^AZURE_BLOCK_SIZE_MB: must be at least 1/);
+    expect(loadConfig({ ...azure, AZURE_STORAGE_ACCOUNT: 'a', AZURE_BLOCK_SIZE_MB: '4' }).storage).toMatchObject({ blockSizeBytes: 4 * 1024 * 1024, queueSize: 2, maxRetries: 2, requestTimeoutMs: 30_000 });
+  });
+
   it("keeps local files in attache's own data/uploads by default, wherever it is started from", () => {
     expect(DEFAULT_LOCAL_STORAGE_DIR).toBe(fileURLToPath(new URL('../../data/uploads', import.meta.url)));
     expect(loadConfig({}).storage).toMatchObject({ driver: 'local', dir: DEFAULT_LOCAL_STORAGE_DIR });

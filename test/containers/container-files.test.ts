@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { StaticTokenAuth } from '../../src/adapters/auth/static-token-auth.ts';
 import { loadConfig } from '../../src/composition/config.ts';
+import { composeCli, dclint, type ComposeValidator } from '../support/compose-validators.ts';
 
 /**
  * Nothing here can build images or run containers (no Docker engine), so these tests check
@@ -16,39 +17,6 @@ import { loadConfig } from '../../src/composition/config.ts';
 const run = promisify(execFile);
 const root = new URL('../../', import.meta.url).pathname;
 const composePath = join(root, 'docker-compose.yml');
-const DCLINT = join(root, 'node_modules/dclint/bin/dclint.cjs');
-
-interface ComposeValidator {
-  readonly name: string;
-  validate(file: string): Promise<void>;
-}
-
-/** `docker compose` (v2 plugin), else `docker-compose` (v1, Debian's package), when installed. */
-async function composeCli(): Promise<ComposeValidator | undefined> {
-  const candidates: Array<[string, string[]]> = [
-    ['docker', ['compose']],
-    ['docker-compose', []],
-  ];
-  for (const [command, prefix] of candidates) {
-    try {
-      await run(command, [...prefix, 'version']);
-    } catch {
-      continue;
-    }
-    return {
-      name: [command, ...prefix].join(' '),
-      // `config -q` parses, interpolates and validates the file against the Compose schema, offline.
-      validate: async (file) => void (await run(command, [...prefix, '-f', file, 'config', '-q'], { cwd: root })),
-    };
-  }
-  return undefined;
-}
-
-/** dclint (devDependency): the Compose JSON schema plus lint rules; reports errors only. */
-const dclint: ComposeValidator = {
-  name: 'dclint',
-  validate: async (file) => void (await run(process.execPath, [DCLINT, file, '--quiet', '--color', 'false'], { cwd: root })),
-};
 
 describe('docker-compose.yml', () => {
   let validators: ComposeValidator[];

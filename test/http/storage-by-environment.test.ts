@@ -1,11 +1,13 @@
 /**
  * Operators switch storage by configuration alone: the service, run as `npm start` runs it,
- * with nothing but environment variables naming the run's S3 server or GCS emulator.
+ * with nothing but environment variables naming the run's S3 server, GCS emulator or Azurite.
  */
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
 import { afterEach, describe, expect, inject, it } from 'vitest';
+import { azureContainerClient } from '../support/azure/azurite-global-setup.ts';
 import { fileWithText } from '../support/file-heads.ts';
 import { startServiceProcess, type ServiceProcess } from '../support/service-process.ts';
 const TOKENS_FILE_ENTRY = { token: 'env-driver-store-token-0001', role: 'store', id: '77' };
@@ -72,5 +74,38 @@ describe('storage chosen by environment variables alone', () => {
     });
     const fileUrl = await uploadAndDownload(url);
     expect(fileUrl).toContain('/chat/session-env-1/');
+  });
+
+  it('STORAGE_DRIVER=azure with AZURE_STORAGE_ENDPOINT, the account and its key, SAS URLs', async () => {
+    const azure = inject('azureTestServer');
+    if (azure.unusable) throw new Error(azure.unusable);
+    const container = `attache-env-${randomUUID().slice(0, 8)}`;
+    await azureContainerClient(azure, container).create();
+    const url = await startService({
+      STORAGE_DRIVER: 'azure',
+      AZURE_STORAGE_CONTAINER: container,
+      AZURE_STORAGE_ENDPOINT: azure.endpoint,
+      AZURE_STORAGE_ACCOUNT: azure.account,
+      AZURE_STORAGE_KEY: azure.accountKey,
+      AZURE_URL_MODE: 'signed',
+      AZURE_URL_TTL: '600',
+    });
+    const fileUrl = await uploadAndDownload(url);
+    expect(fileUrl.startsWith(`${azure.endpoint}/${container}/chat/session-env-1/`)).toBe(true);
+    expect(new URL(fileUrl).searchParams.get('sp')).toBe('r');
+  });
+
+  it('STORAGE_DRIVER=azure with a connection string, public URLs', async () => {
+    const azure = inject('azureTestServer');
+    if (azure.unusable) throw new Error(azure.unusable);
+    const container = `attache-env-${randomUUID().slice(0, 8)}`;
+    await azureContainerClient(azure, container).create({ access: 'blob' });
+    const url = await startService({
+      STORAGE_DRIVER: 'azure',
+      AZURE_STORAGE_CONTAINER: container,
+      AZURE_STORAGE_CONNECTION_STRING: `DefaultEndpointsProtocol=http;AccountName=${azure.account};AccountKey=${azure.accountKey};BlobEndpoint=${azure.endpoint};`,
+    });
+    const fileUrl = await uploadAndDownload(url);
+    expect(fileUrl.startsWith(`${azure.endpoint}/${container}/chat/session-env-1/`)).toBe(true);
   });
 });

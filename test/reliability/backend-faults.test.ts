@@ -4,7 +4,7 @@
  * timeouts (a hang guard, not a speed target), never a hang or a 500; the service keeps answering; once
  * storage is back the next upload succeeds on the same attache instance, and nothing half-written remains.
  *
- * Each backend here is private to this file (a Ceph RGW, a GCS emulator), since it gets killed.
+ * Each backend here is private to this file (a Ceph RGW, a GCS emulator, an Azurite), since it gets killed.
  */
 import { createHash } from 'node:crypto';
 import { request } from 'node:http';
@@ -21,7 +21,6 @@ import { Storage, type Bucket } from '@google-cloud/storage';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GcsObjectStore } from '../../src/adapters/object-store/gcs/gcs-object-store.ts';
 import { S3ObjectStore } from '../../src/adapters/object-store/s3/s3-object-store.ts';
-import type { ObjectStore } from '../../src/application/ports/object-store.ts';
 import { startAttacheUnderTest, TEST_TOKENS, type AttacheUnderTest } from '../support/attache-under-test.ts';
 import { fileNamed } from '../support/file-heads.ts';
 import { startGcsEmulator, type RunningGcsEmulator } from '../support/gcs/gcs-global-setup.ts';
@@ -29,30 +28,12 @@ import { multipartBody } from '../support/multipart.ts';
 import { publicReadPolicy } from '../support/s3/s3-store-driver.ts';
 import { RGW_ACCESS_KEY, RGW_SECRET_KEY, startRgw, type RunningRgw } from '../support/s3/rgw-server.ts';
 import { eventually } from '../support/eventually.ts';
+import { azuriteBackend } from '../support/azure/faulty-azurite.ts';
+import type { FaultyBackend } from '../support/faulty-backend.ts';
 
 const MiB = 1024 * 1024;
 const MAX_FILE_SIZE = 32 * MiB;
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
-
-/** A storage server this file starts, kills, freezes and brings back. */
-interface FaultyBackend {
-  readonly name: string;
-  /** The store attache uses, with small timeouts. */
-  readonly store: ObjectStore;
-  /** The longest a failing upload may take to be answered, from the store's configured timeouts. */
-  readonly answerBoundMs: number;
-  /** Waits until `count` large uploads have reached the backend (a multipart upload / resumable session is open). */
-  largeUploadsReachedBackend(count: number): Promise<void>;
-  /** SIGKILL, as a crash. */
-  kill(): void;
-  /** Back on the same address with the same configuration. */
-  restart(): Promise<void>;
-  freeze(): void;
-  thaw(): void;
-  /** Everything the backend holds for attache: objects and anything half-written it can show. */
-  leftovers(): Promise<string[]>;
-  close(): Promise<void>;
-}
 
 /** S3ObjectStore's timeouts here: small, so a dead backend shows in seconds. */
 const S3_TIMEOUTS = { requestTimeoutMs: 1_500, connectionTimeoutMs: 500, maxAttempts: 2 };
@@ -215,6 +196,7 @@ function slowUpload(url: string, name: string, content: Buffer, sessionFirst: bo
 describe.each([
   { name: 's3', start: rgwBackend },
   { name: 'gcs', start: gcsBackend },
+  { name: 'azure', start: azuriteBackend },
 ])('when the $name storage server dies or hangs with uploads in flight', ({ start }) => {
   let backend: FaultyBackend;
   let attache: AttacheUnderTest;

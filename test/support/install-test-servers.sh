@@ -6,6 +6,8 @@
 # To add a server: one `need COMMAND DEBIAN_PACKAGE` line below.
 set -euo pipefail
 
+# Azure: nothing here. Azurite is a devDependency (`npm install` installs it); test/support/azure/ starts it.
+
 # GCS: firebase-tools' Storage emulator, npm packages of its own (test/support/gcs/emulator).
 bash "$(dirname "$0")/gcs/install-emulator.sh"
 

@@ -4,6 +4,7 @@ import { join, relative } from 'node:path';
 import type { ObjectStore } from '../../src/application/ports/object-store.ts';
 import { InMemoryObjectStore } from '../../src/adapters/object-store/in-memory/in-memory-object-store.ts';
 import { LocalDiskObjectStore } from '../../src/adapters/object-store/local-disk/local-disk-object-store.ts';
+import { azureDriver } from './azure/azure-store-driver.ts';
 import { gcsDriver } from './gcs/gcs-store-driver.ts';
 import { s3Driver } from './s3/s3-store-driver.ts';
 
@@ -65,4 +66,4 @@ export const localDriver: StoreDriverUnderTest = {
 };
 
 /** The drivers whose stores the HTTP contract runs against, end to end, downloads included. */
-export const httpStoreDrivers: StoreDriverUnderTest[] = [memoryDriver, localDriver, s3Driver, gcsDriver];
+export const httpStoreDrivers: StoreDriverUnderTest[] = [memoryDriver, localDriver, s3Driver, gcsDriver, azureDriver];

@@ -9,7 +9,7 @@ import {
 import { ObjectAlreadyExists } from '../../../domain/errors.ts';
 import type { ObjectKey } from '../../../domain/object-key.ts';
 import type { PutInProgress } from '../put-lifecycle.ts';
-import type { BodyParts } from './body-parts.ts';
+import type { BodyParts } from '../body-parts.ts';
 import type { S3ObjectHeaders } from './s3-copy.ts';
 import { isConflict } from './s3-errors.ts';
 

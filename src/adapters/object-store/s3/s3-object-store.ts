@@ -16,7 +16,7 @@ import { DeferredCleanup } from '../deferred-cleanup.ts';
 import { dispositionFrom } from '../object-headers.ts';
 import { runPut } from '../put-lifecycle.ts';
 import { copyWithinS3 } from './s3-copy.ts';
-import { PartBufferPool } from './body-parts.ts';
+import { PartBufferPool } from '../body-parts.ts';
 import { describeFailure, isConflict, isNotFound, statusOf } from './s3-errors.ts';
 import { createS3Client, s3SettingsFrom, type S3ObjectStoreOptions, type S3Settings } from './s3-options.ts';
 import { S3Upload, SHA256_METADATA } from './s3-upload.ts';

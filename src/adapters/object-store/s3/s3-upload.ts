@@ -6,7 +6,7 @@ import type { ObjectKey } from '../../../domain/object-key.ts';
 import type { ContentDigest } from '../content-digest.ts';
 import { contentDispositionFor, IMMUTABLE_CACHE_CONTROL } from '../object-headers.ts';
 import type { PutInProgress } from '../put-lifecycle.ts';
-import { BodyParts, type PartBufferPool } from './body-parts.ts';
+import { BodyParts, type PartBufferPool } from '../body-parts.ts';
 import { givePayloadHash } from './payload-hash.ts';
 import { copyWithinS3, type S3ObjectHeaders } from './s3-copy.ts';
 import { uploadMultipart } from './s3-multipart.ts';

@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
-import { whenReadableSettles } from '../../../shared/readable-settled.ts';
-import type { ContentDigest } from '../content-digest.ts';
+import { whenReadableSettles } from '../../shared/readable-settled.ts';
+import type { ContentDigest } from './content-digest.ts';
 
 /**
  * Part-size buffers, reused from one part (and one upload) to the next. A buffer per part, freshly
@@ -31,11 +31,12 @@ export class PartBufferPool {
 }
 
 /**
- * A body read for S3, in one pass: each chunk is added to the digest as it arrives, and while the
- * body may still fit in one part it is held as the chunks it came in (a single PutObject); past
- * that, the chunks are copied into pooled part buffers as they arrive, so that each chunk dies young
- * and the parts' memory is reused. The source is paused while a full part waits to be taken, so a
- * body holds at most one part beside those its caller is sending.
+ * A body read for an upload in parts (S3 multipart, Azure staged blocks), in one pass: each chunk
+ * is added to the digest as it arrives, and while the body may still fit in one part it is held as
+ * the chunks it came in (a single request); past that, the chunks are copied into pooled part
+ * buffers as they arrive, so that each chunk dies young and the parts' memory is reused. The source
+ * is paused while a full part waits to be taken, so a body holds at most one part beside those its
+ * caller is sending.
  */
 export class BodyParts {
   readonly #source: Readable;
