@@ -94,7 +94,7 @@ export class AzureUpload {
 
   /**
    * Stages every block, `queueSize` at a time, in order of reading; resolves with their ids for the commit.
-   * Blocks in flight are cancelled once the put is lost; the first backend failure is the put's cause.
+   * Once the put is lost no block is sent, and those in flight are waited for; the first backend failure is the put's cause.
    */
   async #stageBlocks(parts: BodyParts, put: PutInProgress): Promise<string[]> {
     const { blob, queueSize } = this.#target;
@@ -104,11 +104,19 @@ export class AzureUpload {
       for (let index = 0; ; index++) {
         const block = await parts.next();
         if (block === undefined) break;
+        // Lost (the backend failed, the body failed, an abort): stage nothing more.
+        if (put.lost.aborted) {
+          parts.release(block);
+          throw put.backendError ?? new Error('the put was lost');
+        }
         const id = this.#blockId(index);
         ids.push(id);
         this.#blocksStaged = true;
+        // Not cancelled when the put is lost: a cancelled request may still reach Azure and stage its
+        // block after discardStagedBlocks has run, leaving it uncommitted for a week. Each request
+        // is bounded by AZURE_REQUEST_TIMEOUT_MS, and at most queueSize are in flight.
         const sending = blob
-          .stageBlock(id, block, block.length, { abortSignal: put.lost })
+          .stageBlock(id, block, block.length)
           .then(
             () => undefined,
             (error: unknown) => {
@@ -128,7 +136,7 @@ export class AzureUpload {
       }
       await Promise.all(inFlight);
     } catch (error) {
-      // No block is sent after the put failed: wait for those in flight (cancelled by now).
+      // No block is sent after the put failed: wait for those in flight to be answered.
       await Promise.allSettled(inFlight);
       throw error;
     }
