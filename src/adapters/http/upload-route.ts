@@ -34,7 +34,7 @@ export function uploadRoute(deps: { useCase: UploadAttachment }) {
     });
     let started: { upload: AttachmentUpload; sessionIdFollows: boolean } | undefined;
     const startUpload = (part: FilePart) => {
-      started = startFrom(deps.useCase, principal, part, clientGone.signal);
+      started = startFrom(deps.useCase, principal, part, { signal: clientGone.signal, userAgent: ctx.get('User-Agent') });
       return started.upload.received;
     };
     try {
@@ -55,11 +55,12 @@ export function uploadRoute(deps: { useCase: UploadAttachment }) {
  * otherwise (or when it came more than once, which the complete form then refuses) the use case
  * waits for the form's end to learn it.
  */
-function startFrom(useCase: UploadAttachment, principal: Principal, part: FilePart, signal: AbortSignal) {
+function startFrom(useCase: UploadAttachment, principal: Principal, part: FilePart, request: { signal: AbortSignal; userAgent: string }) {
   const sessionIdBefore = part.fieldsBefore['session_id'];
   const sessionIdFollows = typeof sessionIdBefore !== 'string';
-  const request = { principal, fileName: clientFileName(part.fileName), content: part.content, signal };
-  const upload = sessionIdFollows ? useCase.start({ ...request, sessionIdFollows }) : useCase.start({ ...request, sessionId: sessionIdBefore });
+  const fileName = clientFileName(part.fileName, request.userAgent);
+  const started = { principal, fileName, content: part.content, signal: request.signal };
+  const upload = sessionIdFollows ? useCase.start({ ...started, sessionIdFollows }) : useCase.start({ ...started, sessionId: sessionIdBefore });
   return { upload, sessionIdFollows };
 }
 
