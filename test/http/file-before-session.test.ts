@@ -20,6 +20,7 @@ function recordingDriver(calls: string[]): StoreDriverUnderTest {
         delete: (key) => (calls.push(`delete ${key}`), inner.delete(key)),
         urlFor: (key) => inner.urlFor(key),
         read: (key) => inner.read(key),
+        stat: (key) => inner.stat(key),
         checkReady: () => inner.checkReady(),
       };
       return { store, listKeys: async () => inner.keys(), close: async () => {} };
