@@ -27,17 +27,20 @@ export {
   type UploadedAttachment,
 } from './application/upload-attachment.ts';
 export { AttachmentUpload } from './application/attachment-upload.ts';
-export type { Disposition, ObjectContent, ObjectMeta, ObjectStore, StoredObject } from './application/ports/object-store.ts';
+export { DeleteAttachment, type DeleteAttachmentDeps } from './application/delete-attachment.ts';
+export type { Disposition, ObjectContent, ObjectInfo, ObjectMeta, ObjectStore, StoredObject } from './application/ports/object-store.ts';
 export type { AuthPort } from './application/ports/auth-port.ts';
 export type { MimeDetector } from './application/ports/mime-detector.ts';
 
 // The domain: errors with stable codes, principals, the spec's rules.
 export {
+  AttachmentNotFound,
   AuthenticationUnavailable,
   BackendUnavailable,
   DomainError,
   FileRequired,
   FileTooLarge,
+  Forbidden,
   InvalidFileName,
   InvalidSessionId,
   InvalidUpload,
@@ -46,10 +49,10 @@ export {
   Unauthorized,
   UnsupportedFileType,
 } from './domain/errors.ts';
-export { principalFrom, type Identity, type Principal } from './domain/principal.ts';
+export { mayDelete, principalFrom, uploaderOf, type Identity, type Principal } from './domain/principal.ts';
 export { folderFor, parseSessionId, MAX_SESSION_ID_LENGTH } from './domain/folder-policy.ts';
 export { ALLOWED_EXTENSIONS, allowedExtensionOf, type AllowedExtension } from './domain/file-types.ts';
-export { safeFileName, type ObjectKey } from './domain/object-key.ts';
+export { attachmentKeyInUrl, safeFileName, type ObjectKey } from './domain/object-key.ts';
 
 // Adapters, to assemble the use case by hand or to reuse in another transport.
 export { StaticTokenAuth, type TokenEntry } from './adapters/auth/static-token-auth.ts';

@@ -9,6 +9,7 @@ import type { AuthPort } from '../application/ports/auth-port.ts';
 import type { MimeDetector } from '../application/ports/mime-detector.ts';
 import type { ObjectStore } from '../application/ports/object-store.ts';
 import { UploadAttachment, type UploadAttachmentDeps } from '../application/upload-attachment.ts';
+import { DeleteAttachment } from '../application/delete-attachment.ts';
 import type { ImagePreviewer } from '../application/ports/image-previewer.ts';
 import type { MetadataStripper } from '../application/ports/metadata-stripper.ts';
 import {
@@ -32,6 +33,7 @@ export const TOKENS = {
   imagePreviewer: Symbol('ImagePreviewer'),
   metadataStripper: Symbol('MetadataStripper'),
   uploadAttachment: Symbol('UploadAttachment'),
+  deleteAttachment: Symbol('DeleteAttachment'),
 } as const;
 
 export interface ComposedAttache {
@@ -75,6 +77,11 @@ export async function composeAttache(
           previewer: r.resolve<ImagePreviewer | undefined>(TOKENS.imagePreviewer),
           metadataStripper: r.resolve<MetadataStripper | undefined>(TOKENS.metadataStripper),
         }),
+    ),
+  });
+  c.register(TOKENS.deleteAttachment, {
+    useFactory: instanceCachingFactory(
+      (r) => new DeleteAttachment({ store: r.resolve<ObjectStore>(TOKENS.objectStore), auth: r.resolve<AuthPort>(TOKENS.auth) }),
     ),
   });
   return 'developmentTokens' in authSetup && authSetup.developmentTokens

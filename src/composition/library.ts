@@ -7,6 +7,7 @@ import { createAuth, createMalwareScan, createMetadataStripper, createMimeDetect
 import type { AuthPort } from '../application/ports/auth-port.ts';
 import type { MimeDetector } from '../application/ports/mime-detector.ts';
 import type { ObjectStore } from '../application/ports/object-store.ts';
+import { DeleteAttachment } from '../application/delete-attachment.ts';
 import { UploadAttachment } from '../application/upload-attachment.ts';
 import { loadConfig, type Config } from './config.ts';
 
@@ -22,6 +23,8 @@ export interface CreateUploadAttachmentOptions {
 export interface EmbeddedUploadAttachment {
   /** The use case: `authenticate(token)`, then `execute(...)`, or `start(...)` and `complete`/`abandon`. */
   readonly uploadAttachment: UploadAttachment;
+  /** Takes attachments back, as DELETE /v1/chat/files/<key>: `authenticate(token)`, then `execute({ principal, key })`. */
+  readonly deleteAttachment: DeleteAttachment;
   readonly config: Config;
   readonly store: ObjectStore;
   readonly auth: AuthPort;
@@ -69,6 +72,7 @@ export async function createUploadAttachment(
   let closed = false;
   return {
     uploadAttachment,
+    deleteAttachment: new DeleteAttachment({ store, auth: authSetup.auth }),
     config,
     store,
     auth: authSetup.auth,

@@ -11,7 +11,7 @@ import { TEST_TOKENS } from '../support/attache-under-test.ts';
 
 type Document = {
   components: { schemas: Record<string, object> };
-  paths: Record<string, { post: { responses: Record<string, { content: Record<string, { schema: object }> }> } }>;
+  paths: Record<string, Record<'post' | 'delete', { responses: Record<string, { content: Record<string, { schema: object }> }> }>>;
 };
 
 describe('GET /openapi.json', () => {
@@ -60,18 +60,26 @@ describe('GET /openapi.json', () => {
       new errors.MalwareFound('Eicar-Signature'),
       new errors.FileTooLargeToScan('INSTREAM size limit exceeded'),
       new errors.ScannerUnavailable('clamd is down'),
+      new errors.Forbidden('a store token may delete only the attachments it uploaded'),
+      new errors.AttachmentNotFound('no attachment at chat/a/b.jpg'),
     ];
     // Every code the table knows is sampled, so a new error cannot go undocumented.
     expect(samples.map((e) => e.code).sort()).toEqual(Object.keys(STATUS_BY_CODE).sort());
     for (const error of samples) {
       const { status, body } = errorResponse(error);
-      const validate = ajv.compile({ $ref: `openapi.json#/paths/~1v1~1chat~1upload~1/post/responses/${status}/content/application~1json/schema` });
+      // The upload's answers, or for the statuses only deletion answers, the deletion's.
+      const uploadAnswers = String(status) in document.paths['/v1/chat/upload/']!.post.responses;
+      const route = uploadAnswers ? '~1v1~1chat~1upload~1/post' : '~1v1~1chat~1files~1{key}/delete';
+      const validate = ajv.compile({ $ref: `openapi.json#/paths/${route}/responses/${status}/content/application~1json/schema` });
       expect(validate(body), `${error.code}: ${JSON.stringify(body)} ${JSON.stringify(validate.errors)}`).toBe(true);
     }
   });
 
   it('documents every status the error table can answer', () => {
-    const documented = Object.keys(document.paths['/v1/chat/upload/']!.post.responses);
+    const documented = [
+      ...Object.keys(document.paths['/v1/chat/upload/']!.post.responses),
+      ...Object.keys(document.paths['/v1/chat/files/{key}']!.delete.responses),
+    ];
     for (const status of new Set(Object.values(STATUS_BY_CODE))) expect(documented).toContain(String(status));
     expect(documented).toContain('500');
   });

@@ -3,10 +3,12 @@ import Router from '@koa/router';
 import Koa, { type Context } from 'koa';
 import type { AuthPort } from '../../application/ports/auth-port.ts';
 import type { ObjectStore } from '../../application/ports/object-store.ts';
+import type { DeleteAttachment } from '../../application/delete-attachment.ts';
 import type { UploadAttachment } from '../../application/upload-attachment.ts';
 import { DomainError, StorageUnavailable } from '../../domain/errors.ts';
 import { accessLog, type HttpLogger, type RequestState } from './access-log.ts';
 import { answerErrors } from './answer-errors.ts';
+import { ATTACHMENT_FILES_PREFIX, attachmentFilesRoute } from './attachment-files-route.ts';
 import { FILES_PREFIX, filesRoute } from './files-route.ts';
 import { OPENAPI_DOCUMENT } from './openapi-document.ts';
 import { UploadMetrics } from './upload-metrics.ts';
@@ -16,6 +18,8 @@ export type { HttpLogger } from './access-log.ts';
 
 export interface HttpAppDeps {
   readonly useCase: UploadAttachment;
+  /** Takes attachments back: DELETE /v1/chat/files/<key>. */
+  readonly deleteAttachment: DeleteAttachment;
   /** Where the use case stores; checked by /readyz, and served at /files/ when `serveFiles`. */
   readonly store: ObjectStore;
   /** Checked by /readyz when it has a checkReady. */
@@ -49,6 +53,8 @@ export function createHttpApp(deps: HttpAppDeps): Koa & { readonly metrics: Uplo
       return next();
     });
   }
+  const attachmentFile = attachmentFilesRoute({ deleteAttachment: deps.deleteAttachment });
+  app.use(async (ctx, next) => (ctx.path.startsWith(ATTACHMENT_FILES_PREFIX) ? attachmentFile(ctx) : next()));
   const router = routes(deps, metrics);
   app.use(router.routes());
   app.use(router.allowedMethods());
@@ -108,7 +114,7 @@ function corsFor(allowedOrigins: ReadonlySet<string>) {
       const origin = ctx.get('Origin');
       return allowedOrigins.has(origin) ? origin : '';
     },
-    allowMethods: ['GET', 'HEAD', 'POST'],
+    allowMethods: ['GET', 'HEAD', 'POST', 'DELETE'],
     allowHeaders: ['Authorization', 'Content-Type'],
     // So a page can check a download against the upload's sha256 (/files answers both).
     exposeHeaders: ['Repr-Digest', 'X-Checksum-Sha256'],

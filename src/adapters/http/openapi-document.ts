@@ -3,6 +3,7 @@
  * test/http/openapi.test.ts validates real responses against these schemas, and the document
  * against the OpenAPI 3.1 schema, so it cannot drift from what the service answers.
  */
+import { FILES_PATHS, FILES_SCHEMAS } from './openapi-files-paths.ts';
 
 /** An error body with one exact `error` string; `detail` only where the service gives one. */
 function errorBody(error: string, detail: 'optional' | 'never') {
@@ -93,6 +94,7 @@ export const OPENAPI_DOCUMENT = {
           errorBody('Shutting down', 'never'),
         ],
       },
+      ...FILES_SCHEMAS,
     },
   },
   paths: {
@@ -155,5 +157,6 @@ export const OPENAPI_DOCUMENT = {
         },
       },
     },
+    ...FILES_PATHS,
   },
 } as const;
