@@ -18,6 +18,7 @@ import type { ImagePreviewer } from '../application/ports/image-previewer.ts';
 import type { MetadataStripper } from '../application/ports/metadata-stripper.ts';
 import type { MimeDetector } from '../application/ports/mime-detector.ts';
 import type { ObjectStore } from '../application/ports/object-store.ts';
+import { STABLE_LINK_PREFIX } from '../application/open-attachment.ts';
 import { ConfigError, type Config, type StorageConfig } from './config.ts';
 
 /**
@@ -33,15 +34,26 @@ export async function objectStoreFactory(storage: StorageConfig, selfUrl: string
       return () => new InMemoryObjectStore({ publicBaseUrl: storage.publicBaseUrl ?? `${selfUrl}/files` });
     case 's3': {
       const { S3ObjectStore } = await import('../adapters/object-store/s3/s3-object-store.ts');
-      const { driver: _driver, ...options } = storage;
-      return () => new S3ObjectStore(options);
+      const { driver: _driver, redirectBaseUrl, ...options } = storage;
+      const redirect = stableLinkBase(storage.urlMode, redirectBaseUrl, selfUrl);
+      return () => new S3ObjectStore({ ...options, ...(redirect !== undefined && { redirectBaseUrl: redirect }) });
     }
     case 'gcs': {
       const { GcsObjectStore } = await import('../adapters/object-store/gcs/gcs-object-store.ts');
-      const { driver: _driver, ...options } = storage;
-      return () => new GcsObjectStore(options);
+      const { driver: _driver, redirectBaseUrl, ...options } = storage;
+      const redirect = stableLinkBase(storage.urlMode, redirectBaseUrl, selfUrl);
+      return () => new GcsObjectStore({ ...options, ...(redirect !== undefined && { redirectBaseUrl: redirect }) });
     }
   }
+}
+
+/**
+ * With `redirect` URLs, where stable links point: attache's address (PUBLIC_BASE_URL, else where
+ * the service listens) and its /v1/chat/files route.
+ */
+function stableLinkBase(urlMode: string, attacheUrl: string | undefined, selfUrl: string): string | undefined {
+  if (urlMode !== 'redirect') return undefined;
+  return `${(attacheUrl ?? selfUrl).replace(/\/+$/, '')}${STABLE_LINK_PREFIX.slice(0, -1)}`;
 }
 
 /** The ObjectStore the configuration names; see objectStoreFactory. */

@@ -12,7 +12,7 @@ export { configurationTable, ENVIRONMENT, ENVIRONMENT_VARIABLES } from './enviro
  */
 export const DEFAULT_LOCAL_STORAGE_DIR = fileURLToPath(new URL('../../data/uploads', import.meta.url));
 
-export type UrlMode = 'public' | 'signed';
+export type UrlMode = 'public' | 'signed' | 'redirect';
 
 export type StorageConfig =
   /** publicBaseUrl undefined: this service's own /files route, wherever it ends up listening. */
@@ -27,6 +27,8 @@ export type StorageConfig =
       readonly publicBaseUrl: string | undefined;
       readonly urlMode: UrlMode;
       readonly urlTtlSeconds: number;
+      /** With urlMode 'redirect': attache's own address (PUBLIC_BASE_URL); undefined: where the service listens. */
+      readonly redirectBaseUrl: string | undefined;
       readonly partSizeBytes: number;
       readonly queueSize: number;
       readonly connectionTimeoutMs: number;
@@ -42,6 +44,8 @@ export type StorageConfig =
       readonly publicBaseUrl: string | undefined;
       readonly urlMode: UrlMode;
       readonly urlTtlSeconds: number;
+      /** With urlMode 'redirect': attache's own address (PUBLIC_BASE_URL); undefined: where the service listens. */
+      readonly redirectBaseUrl: string | undefined;
       readonly resumableThresholdBytes: number;
       readonly requestTimeoutMs: number;
       readonly maxRetries: number;
@@ -84,6 +88,8 @@ export interface Config {
   readonly host: string;
   readonly production: boolean;
   readonly maxFileSize: number;
+  /** REDIRECT_URL_TTL: life of the presigned URL a stable link (/v1/chat/files/<key>) redirects to. */
+  readonly redirectUrlTtlSeconds: number;
   readonly authTokensFile: string | undefined;
   /** Set when tokens are checked against the platform's API instead of a file. */
   readonly authIntrospection: IntrospectionConfig | undefined;
@@ -133,6 +139,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     host: e.HOST,
     production,
     maxFileSize: e.MAX_FILE_SIZE,
+    redirectUrlTtlSeconds: e.REDIRECT_URL_TTL,
     authTokensFile: e.AUTH_TOKENS_FILE,
     authIntrospection: introspectionConfig(e, present),
     contentCheck: e.CONTENT_CHECK === 'on',
@@ -221,8 +228,7 @@ function storageConfig(e: Environment): StorageConfig {
         region: e.S3_REGION,
         endpoint: e.S3_ENDPOINT,
         forcePathStyle: e.S3_FORCE_PATH_STYLE ?? e.S3_ENDPOINT !== undefined,
-        publicBaseUrl: e.PUBLIC_BASE_URL,
-        urlMode: e.S3_URL_MODE,
+        ...urlSettings(e.S3_URL_MODE, e.PUBLIC_BASE_URL),
         urlTtlSeconds: e.S3_URL_TTL,
         partSizeBytes: e.S3_PART_SIZE_MB * 1024 * 1024,
         queueSize: e.S3_QUEUE_SIZE,
@@ -245,8 +251,7 @@ function storageConfig(e: Environment): StorageConfig {
         bucket: e.GCS_BUCKET,
         projectId: e.GCS_PROJECT_ID,
         apiEndpoint: e.GCS_API_ENDPOINT ?? emulatorUrl,
-        publicBaseUrl: e.PUBLIC_BASE_URL,
-        urlMode: e.GCS_URL_MODE,
+        ...urlSettings(e.GCS_URL_MODE, e.PUBLIC_BASE_URL),
         urlTtlSeconds: e.GCS_URL_TTL,
         resumableThresholdBytes: e.GCS_RESUMABLE_THRESHOLD_BYTES,
         requestTimeoutMs: e.GCS_REQUEST_TIMEOUT_MS,
@@ -254,4 +259,11 @@ function storageConfig(e: Environment): StorageConfig {
       };
     }
   }
+}
+
+/** With `redirect` URLs, PUBLIC_BASE_URL is attache's own address, not the bucket's or a CDN's. */
+function urlSettings(urlMode: UrlMode, publicBaseUrl: string | undefined) {
+  return urlMode === 'redirect'
+    ? { urlMode, publicBaseUrl: undefined, redirectBaseUrl: publicBaseUrl }
+    : { urlMode, publicBaseUrl, redirectBaseUrl: undefined };
 }

@@ -10,6 +10,7 @@ import type { MimeDetector } from '../application/ports/mime-detector.ts';
 import type { ObjectStore } from '../application/ports/object-store.ts';
 import { UploadAttachment, type UploadAttachmentDeps } from '../application/upload-attachment.ts';
 import { DeleteAttachment } from '../application/delete-attachment.ts';
+import { OpenAttachment } from '../application/open-attachment.ts';
 import type { ImagePreviewer } from '../application/ports/image-previewer.ts';
 import type { MetadataStripper } from '../application/ports/metadata-stripper.ts';
 import {
@@ -34,6 +35,7 @@ export const TOKENS = {
   metadataStripper: Symbol('MetadataStripper'),
   uploadAttachment: Symbol('UploadAttachment'),
   deleteAttachment: Symbol('DeleteAttachment'),
+  openAttachment: Symbol('OpenAttachment'),
 } as const;
 
 export interface ComposedAttache {
@@ -82,6 +84,11 @@ export async function composeAttache(
   c.register(TOKENS.deleteAttachment, {
     useFactory: instanceCachingFactory(
       (r) => new DeleteAttachment({ store: r.resolve<ObjectStore>(TOKENS.objectStore), auth: r.resolve<AuthPort>(TOKENS.auth) }),
+    ),
+  });
+  c.register(TOKENS.openAttachment, {
+    useFactory: instanceCachingFactory(
+      (r) => new OpenAttachment({ store: r.resolve<ObjectStore>(TOKENS.objectStore), redirectLifeSeconds: config.redirectUrlTtlSeconds }),
     ),
   });
   return 'developmentTokens' in authSetup && authSetup.developmentTokens

@@ -10,6 +10,7 @@ import { createHttpApp } from '../adapters/http/create-http-app.ts';
 import type { AuthPort } from '../application/ports/auth-port.ts';
 import type { ObjectStore } from '../application/ports/object-store.ts';
 import type { DeleteAttachment } from '../application/delete-attachment.ts';
+import type { OpenAttachment } from '../application/open-attachment.ts';
 import type { UploadAttachment } from '../application/upload-attachment.ts';
 import type { DevelopmentTokens } from './adapters.ts';
 import type { Config } from './config.ts';
@@ -68,6 +69,7 @@ export async function startAttache(config: Config, options: StartOptions = {}): 
   const app = createHttpApp({
     useCase: container.resolve<UploadAttachment>(TOKENS.uploadAttachment),
     deleteAttachment: container.resolve<DeleteAttachment>(TOKENS.deleteAttachment),
+    openAttachment: container.resolve<OpenAttachment>(TOKENS.openAttachment),
     store: container.resolve<ObjectStore>(TOKENS.objectStore),
     auth: container.resolve<AuthPort>(TOKENS.auth),
     serveFiles: options.serveFiles ?? (config.storage.driver === 'local' || config.storage.driver === 'memory'),

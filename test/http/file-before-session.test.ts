@@ -19,6 +19,7 @@ function recordingDriver(calls: string[]): StoreDriverUnderTest {
         move: (from, to) => (calls.push(`move ${from} -> ${to}`), inner.move(from, to)),
         delete: (key) => (calls.push(`delete ${key}`), inner.delete(key)),
         urlFor: (key) => inner.urlFor(key),
+        directUrlFor: (key, life) => inner.directUrlFor(key, life),
         read: (key) => inner.read(key),
         stat: (key) => inner.stat(key),
         checkReady: () => inner.checkReady(),

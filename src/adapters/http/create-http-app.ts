@@ -4,6 +4,7 @@ import Koa, { type Context } from 'koa';
 import type { AuthPort } from '../../application/ports/auth-port.ts';
 import type { ObjectStore } from '../../application/ports/object-store.ts';
 import type { DeleteAttachment } from '../../application/delete-attachment.ts';
+import type { OpenAttachment } from '../../application/open-attachment.ts';
 import type { UploadAttachment } from '../../application/upload-attachment.ts';
 import { DomainError, StorageUnavailable } from '../../domain/errors.ts';
 import { accessLog, type HttpLogger, type RequestState } from './access-log.ts';
@@ -18,7 +19,8 @@ export type { HttpLogger } from './access-log.ts';
 
 export interface HttpAppDeps {
   readonly useCase: UploadAttachment;
-  /** Takes attachments back: DELETE /v1/chat/files/<key>. */
+  /** Answers stable links, GET/HEAD /v1/chat/files/<key>, and takes attachments back (DELETE there). */
+  readonly openAttachment: OpenAttachment;
   readonly deleteAttachment: DeleteAttachment;
   /** Where the use case stores; checked by /readyz, and served at /files/ when `serveFiles`. */
   readonly store: ObjectStore;
@@ -53,7 +55,7 @@ export function createHttpApp(deps: HttpAppDeps): Koa & { readonly metrics: Uplo
       return next();
     });
   }
-  const attachmentFile = attachmentFilesRoute({ deleteAttachment: deps.deleteAttachment });
+  const attachmentFile = attachmentFilesRoute({ openAttachment: deps.openAttachment, deleteAttachment: deps.deleteAttachment });
   app.use(async (ctx, next) => (ctx.path.startsWith(ATTACHMENT_FILES_PREFIX) ? attachmentFile(ctx) : next()));
   const router = routes(deps, metrics);
   app.use(router.routes());
@@ -117,7 +119,7 @@ function corsFor(allowedOrigins: ReadonlySet<string>) {
     allowMethods: ['GET', 'HEAD', 'POST', 'DELETE'],
     allowHeaders: ['Authorization', 'Content-Type'],
     // So a page can check a download against the upload's sha256 (/files answers both).
-    exposeHeaders: ['Repr-Digest', 'X-Checksum-Sha256'],
+    exposeHeaders: ['Repr-Digest', 'X-Checksum-Sha256', 'Location'],
     maxAge: 600,
   });
 }

@@ -1,5 +1,6 @@
 import type { Context } from 'koa';
-import type { ObjectStore } from '../../application/ports/object-store.ts';
+import type { Readable } from 'node:stream';
+import type { ObjectInfo, ObjectStore } from '../../application/ports/object-store.ts';
 import { isAttachmentKey, type ObjectKey } from '../../domain/object-key.ts';
 import { contentDispositionFor, IMMUTABLE_CACHE_CONTROL } from '../object-store/object-headers.ts';
 import { notFound } from './error-responses.ts';
@@ -28,17 +29,26 @@ export function filesRoute(store: ObjectStore) {
       ctx.body = notFound.body;
       return;
     }
-    ctx.set('X-Content-Type-Options', 'nosniff');
-    ctx.set('Content-Disposition', contentDispositionFor(object));
-    ctx.set('Cache-Control', IMMUTABLE_CACHE_CONTROL);
-    if (object.sha256 !== undefined) {
-      // RFC 9530's digest of the representation (the whole object: no ranges are served), and the
-      // same hash in hex, as the upload's answer and sha256sum print it (Artifactory's header name).
-      ctx.set('Repr-Digest', `sha-256=:${Buffer.from(object.sha256, 'hex').toString('base64')}:`);
-      ctx.set('X-Checksum-Sha256', object.sha256);
-    }
-    ctx.type = object.contentType;
-    ctx.length = object.size;
-    ctx.body = object.body;
+    answerWithObject(ctx, object);
   };
+}
+
+/**
+ * Answers a stored object: its bytes (or, given only what is known of it, for a HEAD, its headers)
+ * with the headers every download from attache carries.
+ */
+export function answerWithObject(ctx: Context, object: ObjectInfo & { readonly body?: Readable }): void {
+  ctx.set('X-Content-Type-Options', 'nosniff');
+  ctx.set('Content-Disposition', contentDispositionFor(object));
+  ctx.set('Cache-Control', IMMUTABLE_CACHE_CONTROL);
+  if (object.sha256 !== undefined) {
+    // RFC 9530's digest of the representation (the whole object: no ranges are served), and the
+    // same hash in hex, as the upload's answer and sha256sum print it (Artifactory's header name).
+    ctx.set('Repr-Digest', `sha-256=:${Buffer.from(object.sha256, 'hex').toString('base64')}:`);
+    ctx.set('X-Checksum-Sha256', object.sha256);
+  }
+  ctx.status = 200;
+  ctx.type = object.contentType;
+  ctx.length = object.size;
+  if (object.body !== undefined) ctx.body = object.body;
 }

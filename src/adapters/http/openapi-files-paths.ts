@@ -28,8 +28,34 @@ const keyParameter = {
   schema: { type: 'string' },
 } as const;
 
+const openResponses = {
+  '200': { description: 'Stores attache serves itself (`local`, `memory`): the bytes, with their Content-Type, `nosniff`, Content-Disposition and SHA-256 (`Repr-Digest`).' },
+  '302': {
+    description:
+      'With `S3_URL_MODE`/`GCS_URL_MODE=redirect` (or another mode of a bucket store): to a URL of the bytes at the bucket, presigned for `REDIRECT_URL_TTL` seconds on a private bucket.',
+    headers: {
+      Location: { schema: { type: 'string', format: 'uri' } },
+      'Cache-Control': { schema: { type: 'string' }, description: '`public, max-age=<half of REDIRECT_URL_TTL>`: reused for less than the URL lives.' },
+    },
+  },
+  '404': json('No attachment at this key (never uploaded, or deleted).', 'NotFound'),
+  '503': json('Storage cannot be reached, or the service is shutting down.', 'Unavailable'),
+} as const;
+
 export const FILES_PATHS = {
   '/v1/chat/files/{key}': {
+    get: {
+      operationId: 'openChatAttachment',
+      summary: 'An attachment by its stable link (the `url`/`preview_url` answered in redirect mode); never expires',
+      parameters: [keyParameter],
+      responses: openResponses,
+    },
+    head: {
+      operationId: 'headChatAttachment',
+      summary: 'As GET, without the body',
+      parameters: [keyParameter],
+      responses: openResponses,
+    },
     delete: {
       operationId: 'deleteChatAttachment',
       summary: 'Delete a chat attachment and its preview',

@@ -64,6 +64,15 @@ export interface ObjectStore {
   urlFor(key: ObjectKey): Promise<string>;
 
   /**
+   * A URL of the object's bytes at the backend itself, for attache to redirect a stable link to
+   * (/v1/chat/files/<key>): presigned for `lifeSeconds` where the bucket is private (URL modes
+   * `signed` and `redirect`), the bucket's or CDN's own where it is public; undefined for a store
+   * whose bytes attache serves itself (local, memory). Does not check that the object exists.
+   * Throws StorageUnavailable if a signature cannot be made.
+   */
+  directUrlFor(key: ObjectKey, lifeSeconds: number): Promise<string | undefined>;
+
+  /**
    * The object's bytes, meta and SHA-256 (when it has one), or undefined when nothing is at `key`.
    * Throws StorageUnavailable when the backend cannot be reached.
    */

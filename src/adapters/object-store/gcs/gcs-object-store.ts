@@ -80,13 +80,20 @@ export class GcsObjectStore implements ObjectStore {
   }
 
   async urlFor(key: ObjectKey): Promise<string> {
-    const { urlMode, publicBaseUrl, urlTtlSeconds } = this.#settings;
+    const { urlMode, redirectBaseUrl, urlTtlSeconds } = this.#settings;
+    if (urlMode === 'redirect') return publicUrlFor(redirectBaseUrl!, key);
+    return this.directUrlFor(key, urlTtlSeconds);
+  }
+
+  /** The bucket's (or CDN's) own URL of a public bucket; otherwise a V4 URL signed for `lifeSeconds`. */
+  async directUrlFor(key: ObjectKey, lifeSeconds: number): Promise<string> {
+    const { urlMode, publicBaseUrl } = this.#settings;
     if (urlMode === 'public') return publicUrlFor(publicBaseUrl ?? `${this.#storage.apiEndpoint}/${this.#bucketName}`, key);
     try {
       const [url] = await this.#bucket.file(key).getSignedUrl({
         version: 'v4',
         action: 'read',
-        expires: Date.now() + urlTtlSeconds * 1000,
+        expires: Date.now() + lifeSeconds * 1000,
         ...(publicBaseUrl !== undefined ? { cname: publicBaseUrl } : {}),
       });
       return url;

@@ -66,6 +66,11 @@ export class InMemoryObjectStore implements ObjectStore {
     return publicUrlFor(this.#publicBaseUrl, key);
   }
 
+  /** None: attache serves these bytes itself. */
+  async directUrlFor(_key: ObjectKey, _lifeSeconds: number): Promise<undefined> {
+    return undefined;
+  }
+
   async stat(key: ObjectKey): Promise<ObjectInfo | undefined> {
     const object = this.#objects.get(key);
     if (!object) return undefined;

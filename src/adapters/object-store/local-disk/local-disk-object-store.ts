@@ -147,6 +147,11 @@ export class LocalDiskObjectStore implements ObjectStore {
     return publicUrlFor(this.#publicBaseUrl, key);
   }
 
+  /** None: attache serves these bytes itself. */
+  async directUrlFor(_key: ObjectKey, _lifeSeconds: number): Promise<undefined> {
+    return undefined;
+  }
+
   async stat(key: ObjectKey): Promise<ObjectInfo | undefined> {
     return (await this.#statOf(key))?.info;
   }

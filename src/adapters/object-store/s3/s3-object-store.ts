@@ -20,7 +20,7 @@ import { PartBufferPool } from './body-parts.ts';
 import { describeFailure, isConflict, isNotFound, statusOf } from './s3-errors.ts';
 import { createS3Client, s3SettingsFrom, type S3ObjectStoreOptions, type S3Settings } from './s3-options.ts';
 import { S3Upload, SHA256_METADATA, UPLOADER_METADATA } from './s3-upload.ts';
-import { s3UrlFor } from './s3-urls.ts';
+import { s3DirectUrlFor, s3UrlFor } from './s3-urls.ts';
 
 export type { S3ObjectStoreOptions } from './s3-options.ts';
 
@@ -162,6 +162,14 @@ export class S3ObjectStore implements ObjectStore {
   async urlFor(key: ObjectKey): Promise<string> {
     try {
       return await s3UrlFor(this.#client, this.#settings, key);
+    } catch (error) {
+      throw new StorageUnavailable(this.#describe(`sign a URL for "${key}"`, error), { cause: error });
+    }
+  }
+
+  async directUrlFor(key: ObjectKey, lifeSeconds: number): Promise<string> {
+    try {
+      return await s3DirectUrlFor(this.#client, this.#settings, key, lifeSeconds);
     } catch (error) {
       throw new StorageUnavailable(this.#describe(`sign a URL for "${key}"`, error), { cause: error });
     }
