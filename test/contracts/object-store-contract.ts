@@ -201,6 +201,13 @@ export function objectStoreContract(name: string, makeStore: () => Promise<Objec
       expect((await readAll((await store.read(from))!.body)).toString()).toBe('new');
     });
 
+    it('gives a direct URL of the bytes at the backend, or none when attache serves them', async () => {
+      const key = newKey('Фото_отпуска.jpg');
+      await store.put(key, Readable.from([Buffer.from('x')]), meta);
+      const url = await store.directUrlFor(key, 60);
+      if (url !== undefined) expect(new URL(url).pathname).toContain(key.split('/').map(encodeURIComponent).join('/'));
+    });
+
     it('reads nothing at a key never written', async () => {
       expect(await store.read(newKey())).toBeUndefined();
       expect(await store.stat(newKey())).toBeUndefined();
