@@ -157,6 +157,9 @@ export const ENVIRONMENT = z.object({
   GCS_URL_MODE: documented(urlMode.default('public'), {
     doc: '`public` URLs, `signed` (V4 signed GET, dies after `GCS_URL_TTL`) for private buckets, or `redirect`: links to attache that never expire (`PUBLIC_BASE_URL/v1/chat/files/KEY`), answered with a redirect to a fresh signed URL.',
   }),
+  STORAGE_CHECK: documented(onOff.default('on'), {
+    doc: 'At start, check the bucket does what attache relies on (writable, a write to an existing key refused, a multi-part upload completes, the URL mode serves what was written) and refuse to start, in one line, when not. `off` skips it; `/readyz` checks reachability only.',
+  }),
   REDIRECT_URL_TTL: documented(integer(2, SIGNED_URL_MAX_TTL).default(300), {
     doc: 'With `S3_URL_MODE`/`GCS_URL_MODE=redirect`: life of the presigned URL a link redirects to, in seconds; browsers and CDNs may reuse the redirect for half of it.',
   }),

@@ -16,6 +16,7 @@ import type { DevelopmentTokens } from './adapters.ts';
 import type { Config } from './config.ts';
 import { composeAttache, TOKENS, type ComposedAttache } from './container.ts';
 import { createLogger } from './logger.ts';
+import { checkStorageAtStart } from './storage-check-at-start.ts';
 
 /** How long a shutdown whose grace period is over waits for cut-off uploads to undo their writes. */
 const CLEAN_UP_AFTER_CUT_OFF_MS = 5_000;
@@ -65,6 +66,15 @@ export async function startAttache(config: Config, options: StartOptions = {}): 
     throw error;
   }
   const { container } = composed;
+  // A store the caller built is the caller's to vouch for; one built from configuration is checked.
+  if (config.storageCheck && options.store === undefined) {
+    const started = performance.now();
+    await checkStorageAtStart(container.resolve<ObjectStore>(TOKENS.objectStore), config.storage).catch((error: unknown) => {
+      listening.server.close();
+      throw error;
+    });
+    logger.info({ driver: config.storage.driver, durationMs: Math.round(performance.now() - started) }, 'storage check passed');
+  }
   const shuttingDown = new AbortController();
   const app = createHttpApp({
     useCase: container.resolve<UploadAttachment>(TOKENS.uploadAttachment),
