@@ -6,6 +6,7 @@ import { runAttacheCommand, type CommandSetup } from '../adapters/cli/attache-co
 import { UsageError } from '../adapters/cli/cli-io.ts';
 import { ConfigError, loadConfig, type Config } from './config.ts';
 import { createUploadAttachment } from './library.ts';
+import { openStorageSetup } from './storage-setup.ts';
 
 /** The command's setup for `env`: the same variables, validation and adapters as the service. */
 export function commandSetup(env: NodeJS.ProcessEnv): CommandSetup {
@@ -22,6 +23,7 @@ export function commandSetup(env: NodeJS.ProcessEnv): CommandSetup {
     defaultToken: config.attacheToken,
     localStorageDir: config.storage.driver === 'local' ? config.storage.dir : undefined,
     open: () => createUploadAttachment(config),
+    openStorageSetup: async () => ({ ...(await openStorageSetup(config)), driver: config.storage.driver }),
   };
 }
 

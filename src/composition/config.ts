@@ -88,6 +88,8 @@ export interface Config {
   readonly host: string;
   readonly production: boolean;
   readonly maxFileSize: number;
+  /** RETENTION_DAYS: attachments expire this long after upload (rules `attache storage setup` installs). */
+  readonly retentionDays: number | undefined;
   /** STORAGE_CHECK=on: the storage is checked at start (checkStorage) before uploads are taken. */
   readonly storageCheck: boolean;
   /** REDIRECT_URL_TTL: life of the presigned URL a stable link (/v1/chat/files/<key>) redirects to. */
@@ -143,6 +145,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxFileSize: e.MAX_FILE_SIZE,
     redirectUrlTtlSeconds: e.REDIRECT_URL_TTL,
     storageCheck: e.STORAGE_CHECK === 'on',
+    retentionDays: e.RETENTION_DAYS,
     authTokensFile: e.AUTH_TOKENS_FILE,
     authIntrospection: introspectionConfig(e, present),
     contentCheck: e.CONTENT_CHECK === 'on',

@@ -157,6 +157,10 @@ export const ENVIRONMENT = z.object({
   GCS_URL_MODE: documented(urlMode.default('public'), {
     doc: '`public` URLs, `signed` (V4 signed GET, dies after `GCS_URL_TTL`) for private buckets, or `redirect`: links to attache that never expire (`PUBLIC_BASE_URL/v1/chat/files/KEY`), answered with a redirect to a fresh signed URL.',
   }),
+  RETENTION_DAYS: documented(integer(1, 36_500).optional(), {
+    default: '(none: attachments are kept)',
+    doc: 'With `attache storage setup`: attachments and their previews expire this many days after their upload (a bucket lifecycle rule).',
+  }),
   STORAGE_CHECK: documented(onOff.default('on'), {
     doc: 'At start, check the bucket does what attache relies on (writable, a write to an existing key refused, a multi-part upload completes, the URL mode serves what was written) and refuse to start, in one line, when not. `off` skips it; `/readyz` checks reachability only.',
   }),

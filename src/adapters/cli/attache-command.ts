@@ -1,5 +1,6 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { DeleteAttachment } from '../../application/delete-attachment.ts';
+import type { SetUpStorage } from '../../application/set-up-storage.ts';
 import type { UploadAttachment } from '../../application/upload-attachment.ts';
 import { Unauthorized } from '../../domain/errors.ts';
 import { isSafeIdentifier, MAX_SESSION_ID_LENGTH, parseSessionId } from '../../domain/folder-policy.ts';
@@ -7,6 +8,7 @@ import { principalFrom, type Principal } from '../../domain/principal.ts';
 import { EXIT, isInteractive, UsageError, type CliIO } from './cli-io.ts';
 import { errorReport, errorText } from './error-lines.ts';
 import { deleteAttachments } from './delete-attachments.ts';
+import { runStorageSetup, STORAGE_SETUP_HELP } from './storage-setup-command.ts';
 import { DELETE_HELP, MAIN_HELP, TOKENS_CREATE_HELP, TOKENS_USAGE, UPLOAD_HELP } from './help-texts.ts';
 import { newTokenEntry, TOKEN_ROLES, type TokenRole } from './token-entry.ts';
 import { uploadFiles } from './upload-files.ts';
@@ -23,6 +25,8 @@ export interface CommandSetup {
   readonly localStorageDir: string | undefined;
   /** Builds the use case as the service would; `close` releases what it opened. */
   open(): Promise<{ readonly uploadAttachment: UploadAttachment; readonly deleteAttachment: DeleteAttachment; close(): Promise<void> }>;
+  /** `attache storage setup`: the setup for the configured driver (undefined: it has none), named by `driver`. */
+  openStorageSetup(): Promise<{ readonly setUpStorage: SetUpStorage | undefined; readonly driver: string; close(): void }>;
 }
 
 export interface AttacheCommandDeps {
@@ -52,6 +56,9 @@ async function run(argv: string[], io: CliIO, deps: AttacheCommandDeps): Promise
       return upload(rest, io, deps);
     case 'delete':
       return remove(rest, io, deps);
+    case 'storage':
+      if (rest[0] === 'setup') return storageSetup(rest.slice(1), io, deps);
+      throw new UsageError(`storage: unknown subcommand ${JSON.stringify(rest[0] ?? '')}; try "attache storage setup --help"`);
     case 'tokens':
       if (rest[0] === 'create') return tokensCreate(rest.slice(1), io);
       if (rest[0] === undefined || rest[0] === '--help' || rest[0] === '-h') {
@@ -156,6 +163,20 @@ async function remove(args: string[], io: CliIO, deps: AttacheCommandDeps): Prom
     return await deleteAttachments({ deleteAttachment: opened.deleteAttachment, principal, urls: positionals, json: values.json ?? false }, io);
   } finally {
     await opened.close();
+  }
+}
+
+async function storageSetup(args: string[], io: CliIO, deps: AttacheCommandDeps): Promise<number> {
+  const { values } = parse(args, { 'dry-run': { type: 'boolean' }, json: { type: 'boolean' } }, false);
+  if (values.help) {
+    io.stdout.write(STORAGE_SETUP_HELP);
+    return EXIT.OK;
+  }
+  const opened = await deps.setUp(io.env).openStorageSetup();
+  try {
+    return await runStorageSetup(opened, { dryRun: values['dry-run'] ?? false, json: values.json ?? false }, io);
+  } finally {
+    opened.close();
   }
 }
 

@@ -5,6 +5,7 @@ export const MAIN_HELP = `Usage: attache <command> [options]
 Commands:
   upload FILE...         upload files as chat attachments, print their URLs
   delete URL...          delete attachments (and their previews) by the URLs attache gave
+  storage setup          install the bucket's lifecycle rules (expiry, RETENTION_DAYS)
   tokens create          make a new token and its AUTH_TOKENS_FILE entry
 
 Run "attache <command> --help" for a command's options. Configuration comes from the same

@@ -1,0 +1,45 @@
+import type { LifecycleOutcome } from '../../application/ports/bucket-lifecycle.ts';
+import type { SetUpStorage } from '../../application/set-up-storage.ts';
+import { describeRule } from '../../domain/lifecycle-rules.ts';
+import { EXIT, type CliIO } from './cli-io.ts';
+
+export const STORAGE_SETUP_HELP = `Usage: attache storage setup [--dry-run] [--json]
+
+Installs on the bucket (STORAGE_DRIVER=s3) the lifecycle rules attache relies on, and says what it
+did: provisional uploads (incoming/) expire after a day, incomplete multi-part uploads are aborted
+after a day, and with RETENTION_DAYS attachments and their previews (chat/) expire after that many
+days. Rules of other tools on the bucket are kept. Idempotent: run it again after changing
+RETENTION_DAYS, or at every deployment.
+
+Options:
+  --dry-run      print the rules and the bucket's whole lifecycle configuration; change nothing
+  --json         print {"changed","rules","kept","configuration"} instead
+  -h, --help     show this help
+`;
+
+/** Runs the setup and prints what it did (or would do); resolves with the exit code. */
+export async function runStorageSetup(
+  opened: { setUpStorage: SetUpStorage | undefined; driver: string },
+  options: { dryRun: boolean; json: boolean },
+  io: CliIO,
+): Promise<number> {
+  if (opened.setUpStorage === undefined) {
+    io.stderr.write(`attache: storage setup: the ${opened.driver} driver has no bucket lifecycle rules to install (only s3 has, so far)\n`);
+    return EXIT.FAILED;
+  }
+  const outcome = await opened.setUpStorage.execute({ dryRun: options.dryRun });
+  io.stdout.write(options.json ? `${JSON.stringify(jsonOf(outcome))}\n` : textOf(outcome, options.dryRun));
+  return EXIT.OK;
+}
+
+function jsonOf(outcome: LifecycleOutcome): object {
+  return { changed: outcome.changed, rules: outcome.rules, kept: outcome.kept, configuration: outcome.backendConfiguration };
+}
+
+function textOf(outcome: LifecycleOutcome, dryRun: boolean): string {
+  const verb = !outcome.changed ? 'already installed' : dryRun ? 'would install' : 'installed';
+  const lines = outcome.rules.map((rule) => `${verb}: ${describeRule(rule)}`);
+  for (const id of outcome.kept) lines.push(`kept: ${id} (not attache's)`);
+  if (dryRun) lines.push(`lifecycle configuration ${outcome.changed ? 'to write' : 'on the bucket'}:`, JSON.stringify(outcome.backendConfiguration, null, 2));
+  return `${lines.join('\n')}\n`;
+}
