@@ -54,3 +54,33 @@ describe('S3BucketLifecycle (Ceph RGW)', () => {
     expect((await installed()).find((r) => r.ID === 'attache-retention')?.Expiration?.Days).toBe(90);
   });
 });
+
+/**
+ * The rules at work: the run's RGW has `rgw_lc_debug_interval = 10` (start-rgw.sh), so a rule's day
+ * lasts 10 s and lifecycle processing runs every 10 s.
+ */
+describe('S3BucketLifecycle rules at work (RGW, a "day" of 10 s)', () => {
+  const s3 = inject('s3');
+  const raw = s3ClientFor(s3);
+  afterAll(() => raw.destroy());
+
+  it('expires provisional uploads and, with RETENTION_DAYS, attachments, aborts open multi-part uploads; keeps what no rule covers', async () => {
+    const bucket = `attache-lc-run-${randomUUID().slice(0, 12)}`;
+    await raw.send(new CreateBucketCommand({ Bucket: bucket }));
+    const lifecycle = new S3BucketLifecycle(s3StoreOptionsFor(s3, { bucket }));
+    await lifecycle.apply(lifecycleRulesFor(1), { dryRun: false });
+    lifecycle.close();
+    const { PutObjectCommand, ListObjectsV2Command, CreateMultipartUploadCommand, ListMultipartUploadsCommand } = await import('@aws-sdk/client-s3');
+    await raw.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: 'other/never-completed.pdf' }));
+    const openUploads = async () => ((await raw.send(new ListMultipartUploadsCommand({ Bucket: bucket }))).Uploads ?? []).length;
+    for (const Key of ['incoming/abc-photo.jpg', 'chat/session-1/abc-photo.jpg', 'chat/session-1/abc-photo.jpg.preview.webp', 'other/kept.txt']) {
+      await raw.send(new PutObjectCommand({ Bucket: bucket, Key, Body: 'x' }));
+    }
+    const keys = async () => ((await raw.send(new ListObjectsV2Command({ Bucket: bucket }))).Contents ?? []).map((o) => o.Key).sort();
+    const started = Date.now();
+    while (((await keys()).length > 1 || (await openUploads()) > 0) && Date.now() - started < 90_000) await new Promise((r) => setTimeout(r, 2_000));
+    expect(await keys()).toEqual(['other/kept.txt']);
+    expect(await openUploads()).toBe(0);
+    console.log(`[lifecycle] RGW expired incoming/ and chat/ objects and aborted the open multi-part upload ${Math.round((Date.now() - started) / 1000)} s after upload (a day = 10 s)`);
+  }, 120_000);
+});
