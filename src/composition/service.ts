@@ -17,6 +17,7 @@ import type { Config } from './config.ts';
 import { composeAttache, TOKENS, type ComposedAttache } from './container.ts';
 import { createLogger } from './logger.ts';
 import { checkStorageAtStart } from './storage-check-at-start.ts';
+import { startLocalSweeps } from './storage-setup.ts';
 
 /** How long a shutdown whose grace period is over waits for cut-off uploads to undo their writes. */
 const CLEAN_UP_AFTER_CUT_OFF_MS = 5_000;
@@ -75,6 +76,7 @@ export async function startAttache(config: Config, options: StartOptions = {}): 
     });
     logger.info({ driver: config.storage.driver, durationMs: Math.round(performance.now() - started) }, 'storage check passed');
   }
+  const stopSweeps = options.store === undefined ? startLocalSweeps(config, logger) : () => {};
   const shuttingDown = new AbortController();
   const app = createHttpApp({
     useCase: container.resolve<UploadAttachment>(TOKENS.uploadAttachment),
@@ -96,11 +98,15 @@ export async function startAttache(config: Config, options: StartOptions = {}): 
     container,
     ...(composed.developmentTokens && { developmentTokens: composed.developmentTokens }),
     async close() {
+      stopSweeps();
       listening.server.close();
       listening.server.closeIdleConnections();
       await closed;
     },
-    shutdown: (graceMs) => shutDown(listening.server, closed, inFlight, graceMs, shuttingDown),
+    shutdown: (graceMs) => {
+      stopSweeps();
+      return shutDown(listening.server, closed, inFlight, graceMs, shuttingDown);
+    },
   };
 }
 

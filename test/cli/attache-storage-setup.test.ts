@@ -3,6 +3,9 @@
  */
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CreateBucketCommand, GetBucketLifecycleConfigurationCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -65,6 +68,17 @@ describe('attache storage setup (S3 on Ceph RGW)', () => {
     const retention = await attache(['storage', 'setup'], { ...env, RETENTION_DAYS: '365' });
     expect(retention.stdout).toContain('installed: attache-retention: expire chat/* after 365 days\n');
     expect(await ruleIds()).toEqual(['attache-abort-incomplete-multipart', 'attache-expire-incoming', 'attache-retention']);
+  });
+
+  it('sweeps the local driver’s folder now, and says the service sweeps it every hour', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'attache-setup-local-'));
+    const { code, stdout, stderr } = await attache(['storage', 'setup', '--dry-run'], { LOCAL_STORAGE_DIR: dir, RETENTION_DAYS: '7' });
+    expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
+    expect(stdout).toBe(
+      'swept by the service every hour: attache-expire-incoming: expire incoming/* after 1 day\n' +
+        'swept by the service every hour: attache-abort-incomplete-multipart: abort incomplete multi-part uploads under the whole bucket after 1 day\n' +
+        'swept by the service every hour: attache-retention: expire chat/* after 7 days\n',
+    );
   });
 
   it.each([

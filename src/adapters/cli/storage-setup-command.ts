@@ -9,7 +9,8 @@ Installs on the bucket (STORAGE_DRIVER=s3) the lifecycle rules attache relies on
 did: provisional uploads (incoming/) expire after a day, incomplete multi-part uploads are aborted
 after a day, and with RETENTION_DAYS attachments and their previews (chat/) expire after that many
 days. Rules of other tools on the bucket are kept. Idempotent: run it again after changing
-RETENTION_DAYS, or at every deployment.
+RETENTION_DAYS, or at every deployment. With STORAGE_DRIVER=local the service sweeps its folder by
+the same rules every hour, and this command sweeps it once now.
 
 Options:
   --dry-run      print the rules and the bucket's whole lifecycle configuration; change nothing
@@ -24,7 +25,7 @@ export async function runStorageSetup(
   io: CliIO,
 ): Promise<number> {
   if (opened.setUpStorage === undefined) {
-    io.stderr.write(`attache: storage setup: the ${opened.driver} driver has no bucket lifecycle rules to install (only s3 has, so far)\n`);
+    io.stderr.write(`attache: storage setup: the ${opened.driver} driver has no bucket lifecycle rules to install (s3 and local have, so far)\n`);
     return EXIT.FAILED;
   }
   const outcome = await opened.setUpStorage.execute({ dryRun: options.dryRun });
@@ -37,9 +38,18 @@ function jsonOf(outcome: LifecycleOutcome): object {
 }
 
 function textOf(outcome: LifecycleOutcome, dryRun: boolean): string {
+  const swept = outcome.backendConfiguration as { removed?: string[]; wouldRemove?: string[] };
+  if (swept.removed !== undefined || swept.wouldRemove !== undefined) return sweepText(outcome, swept.removed ?? swept.wouldRemove ?? [], dryRun);
   const verb = !outcome.changed ? 'already installed' : dryRun ? 'would install' : 'installed';
   const lines = outcome.rules.map((rule) => `${verb}: ${describeRule(rule)}`);
   for (const id of outcome.kept) lines.push(`kept: ${id} (not attache's)`);
   if (dryRun) lines.push(`lifecycle configuration ${outcome.changed ? 'to write' : 'on the bucket'}:`, JSON.stringify(outcome.backendConfiguration, null, 2));
+  return `${lines.join('\n')}\n`;
+}
+
+/** The local driver: the rules are swept now (and by the service every hour), not installed. */
+function sweepText(outcome: LifecycleOutcome, paths: readonly string[], dryRun: boolean): string {
+  const lines = outcome.rules.map((rule) => `swept by the service every hour: ${describeRule(rule)}`);
+  for (const path of paths) lines.push(`${dryRun ? 'would remove' : 'removed'}: ${path}`);
   return `${lines.join('\n')}\n`;
 }
