@@ -16,6 +16,11 @@ export async function openStorageSetup(config: Config): Promise<{ setUpStorage: 
     const { driver: _driver, redirectBaseUrl: _links, urlMode: _mode, publicBaseUrl: _base, ...options } = storage;
     lifecycle = new S3BucketLifecycle({ ...options, urlMode: 'public' });
   }
+  if (storage.driver === 'gcs') {
+    const { GcsBucketLifecycle } = await import('../adapters/object-store/gcs/gcs-bucket-lifecycle.ts');
+    const { driver: _driver, redirectBaseUrl: _links, urlMode: _mode, publicBaseUrl: _base, ...options } = storage;
+    lifecycle = new GcsBucketLifecycle({ ...options, urlMode: 'public' });
+  }
   if (storage.driver === 'local') lifecycle = Object.assign(new LocalDiskSweeper({ rootDir: storage.dir }), { close: () => {} });
   if (lifecycle === undefined) return { setUpStorage: undefined, close: () => {} };
   return { setUpStorage: new SetUpStorage({ lifecycle, retentionDays: config.retentionDays }), close: () => lifecycle.close() };

@@ -5,7 +5,7 @@ import { EXIT, type CliIO } from './cli-io.ts';
 
 export const STORAGE_SETUP_HELP = `Usage: attache storage setup [--dry-run] [--json]
 
-Installs on the bucket (STORAGE_DRIVER=s3) the lifecycle rules attache relies on, and says what it
+Installs on the bucket (STORAGE_DRIVER=s3 or gcs) the lifecycle rules attache relies on, and says what it
 did: provisional uploads (incoming/) expire after a day, incomplete multi-part uploads are aborted
 after a day, and with RETENTION_DAYS attachments and their previews (chat/) expire after that many
 days. Rules of other tools on the bucket are kept. Idempotent: run it again after changing
@@ -25,7 +25,7 @@ export async function runStorageSetup(
   io: CliIO,
 ): Promise<number> {
   if (opened.setUpStorage === undefined) {
-    io.stderr.write(`attache: storage setup: the ${opened.driver} driver has no bucket lifecycle rules to install (s3 and local have, so far)\n`);
+    io.stderr.write(`attache: storage setup: the ${opened.driver} driver has no bucket lifecycle rules to install (s3, gcs and local have)\n`);
     return EXIT.FAILED;
   }
   const outcome = await opened.setUpStorage.execute({ dryRun: options.dryRun });
