@@ -86,6 +86,9 @@ describe('the storage check at start (S3 on Ceph RGW)', () => {
   it('starts on a bucket that does what attache relies on, and leaves no probe behind', async () => {
     service = await startServiceProcess(env({}), 30_000);
     expect((await fetch(`${service.url}/readyz`)).status).toBe(200);
+    const took = /"durationMs":(\d+)[^\n]*storage check passed/.exec(service.output());
+    expect(took).not.toBeNull();
+    console.log(`[storage check] passed on RGW in ${took![1]} ms (a multi-part probe of 8 MiB + 1 byte included)`);
     const raw = s3ClientFor(s3);
     const { ListObjectsV2Command } = await import('@aws-sdk/client-s3');
     const listed = await raw.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: 'attache-check/' }));
