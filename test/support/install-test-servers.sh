@@ -20,6 +20,8 @@ need radosgw radosgw
 need radosgw-admin radosgw
 # Malware scanning: ClamAV's daemon (test/support/clamd/start-clamd.sh).
 need clamd clamav-daemon
+# A real browser showing an image through a stable link of a private bucket (test/browser/).
+need chromium chromium
 
 [[ ${#packages[@]} -eq 0 ]] && exit 0
 # One package can provide several commands.
