@@ -109,14 +109,17 @@ describe.each([
     expect((await fetch(answer.preview_url!)).headers.get('content-type')).toBe('image/webp');
   });
 
-  it.runIf(driver === 's3')('serves nothing from the private bucket without a signature', async () => {
-    const attache = await start({});
-    const answer = await upload(attache);
-    const location = new URL((await fetch(answer.url, { redirect: 'manual' })).headers.get('location')!);
-    expect(location.searchParams.get('X-Amz-Expires')).toBe('300');
-    const unsigned = new URL(location.pathname, location.origin);
-    expect((await fetch(unsigned)).status).toBe(403);
-  });
+  // The GCS emulator serves any object to anyone, so only RGW can show the bucket is private.
+  if (driver === 's3') {
+    it('serves nothing from the private bucket without a signature', async () => {
+      const attache = await start({});
+      const answer = await upload(attache);
+      const location = new URL((await fetch(answer.url, { redirect: 'manual' })).headers.get('location')!);
+      expect(location.searchParams.get('X-Amz-Expires')).toBe('300');
+      const unsigned = new URL(location.pathname, location.origin);
+      expect((await fetch(unsigned)).status).toBe(403);
+    });
+  }
 
   it('answers 404 JSON for an unknown key, and for a deleted one', async () => {
     const attache = await start({});

@@ -1,21 +1,18 @@
 import type { Context } from 'koa';
 import type { DeleteAttachment } from '../../application/delete-attachment.ts';
+import { STABLE_LINK_PREFIX, type OpenAttachment } from '../../application/open-attachment.ts';
 import { AttachmentNotFound } from '../../domain/errors.ts';
 import { tokenFromRequest } from './authorization-header.ts';
-import { STABLE_LINK_PREFIX, type OpenAttachment } from '../../application/open-attachment.ts';
 import { methodNotAllowed } from './error-responses.ts';
-import { answerWithObject } from './files-route.ts';
+import { answerWithObject, keyFromPath } from './files-route.ts';
 
 /** `/v1/chat/files/<key>`: an attachment by its key, as in its URL. */
 export const ATTACHMENT_FILES_PREFIX = STABLE_LINK_PREFIX;
 
-/** The key in a request's path: each segment percent-decoded; undefined when one cannot be. */
-export function keyFromPath(path: string, prefix: string): string | undefined {
-  try {
-    return path.slice(prefix.length).split('/').map(decodeURIComponent).join('/');
-  } catch {
-    return undefined;
-  }
+function keyOf(ctx: Context): string {
+  const key = keyFromPath(ctx.path, ATTACHMENT_FILES_PREFIX);
+  if (key === undefined) throw new AttachmentNotFound('the key is not valid percent-encoding');
+  return key;
 }
 
 /**
@@ -36,9 +33,7 @@ export function attachmentFilesRoute(deps: { openAttachment: OpenAttachment; del
 }
 
 async function open(ctx: Context, openAttachment: OpenAttachment): Promise<void> {
-  const key = keyFromPath(ctx.path, ATTACHMENT_FILES_PREFIX);
-  if (key === undefined) throw new AttachmentNotFound('the key is not valid percent-encoding');
-  const opened = await openAttachment.execute({ key, bytes: ctx.method === 'GET' });
+  const opened = await openAttachment.execute({ key: keyOf(ctx), bytes: ctx.method === 'GET' });
   if (opened.kind === 'content') return answerWithObject(ctx, opened.object);
   ctx.status = 302;
   ctx.set('Location', opened.url);
@@ -51,8 +46,6 @@ async function remove(ctx: Context, deleteAttachment: DeleteAttachment): Promise
   // Who asks comes first: an unknown caller learns nothing of which keys exist.
   const principal = await deleteAttachment.authenticate(tokenFromRequest(ctx.req));
   ctx.state.principal = principal;
-  const key = keyFromPath(ctx.path, ATTACHMENT_FILES_PREFIX);
-  if (key === undefined) throw new AttachmentNotFound('the key is not valid percent-encoding');
-  await deleteAttachment.execute({ principal, key });
+  await deleteAttachment.execute({ principal, key: keyOf(ctx) });
   ctx.status = 204;
 }

@@ -15,15 +15,8 @@ export const FILES_PREFIX = '/files/';
  */
 export function filesRoute(store: ObjectStore) {
   return async function serveFile(ctx: Context): Promise<void> {
-    let key: string;
-    try {
-      key = ctx.path.slice(FILES_PREFIX.length).split('/').map(decodeURIComponent).join('/');
-    } catch {
-      ctx.status = notFound.status;
-      ctx.body = notFound.body;
-      return;
-    }
-    const object = isAttachmentKey(key) ? await store.read(key as ObjectKey) : undefined;
+    const key = keyFromPath(ctx.path, FILES_PREFIX);
+    const object = key !== undefined && isAttachmentKey(key) ? await store.read(key as ObjectKey) : undefined;
     if (!object) {
       ctx.status = notFound.status;
       ctx.body = notFound.body;
@@ -31,6 +24,15 @@ export function filesRoute(store: ObjectStore) {
     }
     answerWithObject(ctx, object);
   };
+}
+
+/** The key in a request's path after `prefix`: each segment percent-decoded; undefined when one cannot be. */
+export function keyFromPath(path: string, prefix: string): string | undefined {
+  try {
+    return path.slice(prefix.length).split('/').map(decodeURIComponent).join('/');
+  } catch {
+    return undefined;
+  }
 }
 
 /**
