@@ -13,9 +13,13 @@ const readUrl: UrlReader = async (url) => {
 /**
  * STORAGE_CHECK at start: checkStorage with a multi-part probe one byte over what the configured
  * driver sends in one request (S3's part size, GCS's resumable threshold; local and memory have no
- * multi-part uploads). Throws StorageCheckFailed.
+ * multi-part uploads). The URL is fetched unless it is a PUBLIC_BASE_URL of `public` mode: a CDN's or
+ * a host name for browsers, which this machine may not reach (docker-compose's `localhost:9000`)
+ * although recipients do; presigned URLs and the bucket's own point at the endpoint attache uses.
+ * Throws StorageCheckFailed.
  */
 export function checkStorageAtStart(store: ObjectStore, storage: StorageConfig): Promise<void> {
   const multipartBytes = storage.driver === 's3' ? storage.partSizeBytes + 1 : storage.driver === 'gcs' ? storage.resumableThresholdBytes + 1 : 0;
-  return checkStorage(store, { multipartBytes, readUrl });
+  const urlForBrowsersOnly = (storage.driver === 's3' || storage.driver === 'gcs') && storage.urlMode === 'public' && storage.publicBaseUrl !== undefined;
+  return checkStorage(store, { multipartBytes, ...(!urlForBrowsersOnly && { readUrl }) });
 }
