@@ -29,12 +29,13 @@ export {
   type UploadedAttachment,
 } from './application/upload-attachment.ts';
 export { AttachmentUpload } from './application/attachment-upload.ts';
+export { DeleteAttachment, type DeleteAttachmentDeps } from './application/delete-attachment.ts';
 export { DirectUpload, type DirectUploadDeps, type DirectUploadRequest, type IssuedDirectUpload } from './application/direct/direct-upload.ts';
 export { SignedUploadIds, type DirectUploadClaims } from './application/direct/signed-upload-id.ts';
 export { MAX_PARTS, ResumableUpload, type AppendRequest, type ResumableState, type ResumableUploadDeps } from './application/resumable/resumable-upload.ts';
 export { StagedCompletion } from './application/staged-completion.ts';
 export type { DirectUploadTargets, UploadTarget, UploadTargetRequest } from './application/ports/direct-upload-targets.ts';
-export type { Disposition, ObjectContent, ObjectMeta, ObjectStore, StoredObject } from './application/ports/object-store.ts';
+export type { Disposition, ObjectContent, ObjectInfo, ObjectMeta, ObjectStore, StoredObject } from './application/ports/object-store.ts';
 export type { AuthPort } from './application/ports/auth-port.ts';
 export type { MimeDetector } from './application/ports/mime-detector.ts';
 export { UploadLimits, type LimitRule, type UploadAllowance, type UploadLimitsOptions } from './application/upload-limits.ts';
@@ -43,12 +44,14 @@ export { InProcessUsageCounters } from './adapters/limits/in-process-usage-count
 
 // The domain: errors with stable codes, principals, the spec's rules.
 export {
+  AttachmentNotFound,
   AuthenticationUnavailable,
   BackendUnavailable,
   ChecksumMismatch,
   DomainError,
   FileRequired,
   FileTooLarge,
+  Forbidden,
   InvalidFileName,
   InvalidSessionId,
   InvalidUpload,
@@ -63,10 +66,10 @@ export {
   UploadIncomplete,
   UploadNotFound,
 } from './domain/errors.ts';
-export { principalFrom, type Identity, type Principal } from './domain/principal.ts';
+export { mayDelete, principalFrom, uploaderOf, type Identity, type Principal } from './domain/principal.ts';
 export { folderFor, parseSessionId, MAX_SESSION_ID_LENGTH } from './domain/folder-policy.ts';
 export { ALLOWED_EXTENSIONS, allowedExtensionOf, type AllowedExtension } from './domain/file-types.ts';
-export { safeFileName, type ObjectKey } from './domain/object-key.ts';
+export { attachmentKeyInUrl, safeFileName, type ObjectKey } from './domain/object-key.ts';
 
 // Adapters, to assemble the use case by hand or to reuse in another transport.
 export { StaticTokenAuth, type TokenEntry } from './adapters/auth/static-token-auth.ts';

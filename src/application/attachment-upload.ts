@@ -4,6 +4,7 @@ import { baseNameOf, isImageExtension, type AllowedExtension } from '../domain/f
 import { withoutInvisibleFormatting } from '../domain/format-characters.ts';
 import { folderFor } from '../domain/folder-policy.ts';
 import { objectKeyFor, provisionalKeyFor, type ObjectKey } from '../domain/object-key.ts';
+import { uploaderOf } from '../domain/principal.ts';
 import { firstBytes, readHead, streamOf } from '../shared/stream-head.ts';
 import { checkBeforeBytes } from './check-before-bytes.ts';
 import { putChecked, type BytesReader } from './checked-put.ts';
@@ -204,7 +205,12 @@ export class AttachmentUpload {
     const { mime, store, scan, preview, stripper } = this.#deps;
     const { fileName } = this.#request;
     const contentType = await mime.detect(fileName, extension, firstBytes(head, mime.headBytesFor(extension)));
-    const meta: ObjectMeta = { contentType, fileName: baseNameOf(fileName), disposition: isImageExtension(extension) ? 'inline' : 'attachment' };
+    const meta: ObjectMeta = {
+      contentType,
+      fileName: baseNameOf(fileName),
+      disposition: isImageExtension(extension) ? 'inline' : 'attachment',
+      uploader: uploaderOf(this.#request.principal),
+    };
     const strip = stripper?.transformFor(extension);
     const toStore = strip ? pipeline(bytes, strip, () => {}) : bytes;
 
@@ -223,7 +229,8 @@ export class AttachmentUpload {
 
   async #publishPreview(image: ImageFinding | undefined, key: ObjectKey): Promise<StoredPreview | undefined> {
     if (image?.preview === undefined || this.#deps.preview === undefined) return undefined;
-    return this.#deps.preview.publish(image.preview, key, this.#request.fileName, this.#stop.signal);
+    const original = { name: this.#request.fileName, uploader: uploaderOf(this.#request.principal) };
+    return this.#deps.preview.publish(image.preview, key, original, this.#stop.signal);
   }
 
   #answer(key: ObjectKey, file: Stored, url: string, preview: StoredPreview | undefined): UploadedAttachment {

@@ -51,12 +51,18 @@ export class ImagePreviewStep {
 
   /**
    * Stores the preview beside the original at `key` (never overwriting), with a name derived from
-   * the original's; throws StorageUnavailable or ObjectAlreadyExists, having stored nothing.
+   * the original's and its uploader; throws StorageUnavailable or ObjectAlreadyExists, having stored nothing.
    */
-  async publish(preview: ImagePreview, key: ObjectKey, originalName: string, signal: AbortSignal): Promise<StoredPreview> {
+  async publish(
+    preview: ImagePreview,
+    key: ObjectKey,
+    original: { readonly name: string; readonly uploader: string },
+    signal: AbortSignal,
+  ): Promise<StoredPreview> {
     const previewKey = previewKeyFor(key, preview.extension);
-    const stem = baseNameOf(originalName).replace(/\.[^.]*$/, '');
-    const meta = { contentType: preview.contentType, fileName: `${stem}.preview.${preview.extension}`, disposition: 'inline' } as const;
+    const stem = baseNameOf(original.name).replace(/\.[^.]*$/, '');
+    const fileName = `${stem}.preview.${preview.extension}`;
+    const meta = { contentType: preview.contentType, fileName, disposition: 'inline', uploader: original.uploader } as const;
     await this.#store.put(previewKey, streamOf([preview.bytes]), meta, signal);
     try {
       return { key: previewKey, url: await this.#store.urlFor(previewKey), width: preview.width, height: preview.height };

@@ -3,9 +3,10 @@ import type { Readable } from 'node:stream';
 import { FileRequired, FileTooLarge, Unauthorized } from '../domain/errors.ts';
 import { allowedExtensionOf } from '../domain/file-types.ts';
 import type { ObjectKey } from '../domain/object-key.ts';
-import { principalFrom, type Principal } from '../domain/principal.ts';
+import type { Principal } from '../domain/principal.ts';
 import { AttachmentUpload, type AttachmentUploadDeps } from './attachment-upload.ts';
 import { checkBeforeBytes } from './check-before-bytes.ts';
+import { authenticate } from './authenticate.ts';
 import { ImagePreviewStep, type ImageFinding, type StoredPreview } from './image-preview-step.ts';
 import { MalwareScanStep, type MalwareScanOutcome, type ScanFailurePolicy } from './malware-scan-step.ts';
 import type { AuthPort } from './ports/auth-port.ts';
@@ -160,11 +161,8 @@ export class UploadAttachment {
    * before reading any of the body. Throws Unauthorized for a missing, unknown or
    * non-admin/store token; lets the AuthPort's own failures through.
    */
-  async authenticate(token: string | undefined): Promise<Principal> {
-    if (token === undefined || token.length === 0) throw new Unauthorized('no token');
-    const identity = await this.#auth.identify(token);
-    if (identity === undefined) throw new Unauthorized('unknown token');
-    return principalFrom(identity);
+  authenticate(token: string | undefined): Promise<Principal> {
+    return authenticate(this.#auth, token);
   }
 
   /**

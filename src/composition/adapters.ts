@@ -21,6 +21,7 @@ import type { ObjectStore } from '../application/ports/object-store.ts';
 import type { UsageCounters } from '../application/ports/usage-counters.ts';
 import { UploadLimits } from '../application/upload-limits.ts';
 import { InProcessUsageCounters } from '../adapters/limits/in-process-usage-counters.ts';
+import { STABLE_LINK_PREFIX } from '../application/open-attachment.ts';
 import { ConfigError, type Config, type StorageConfig } from './config.ts';
 
 /**
@@ -36,13 +37,15 @@ export async function objectStoreFactory(storage: StorageConfig, selfUrl: string
       return () => new InMemoryObjectStore({ publicBaseUrl: storage.publicBaseUrl ?? `${selfUrl}/files` });
     case 's3': {
       const { S3ObjectStore } = await import('../adapters/object-store/s3/s3-object-store.ts');
-      const { driver: _driver, ...options } = storage;
-      return () => new S3ObjectStore(options);
+      const { driver: _driver, redirectBaseUrl, ...options } = storage;
+      const redirect = stableLinkBase(storage.urlMode, redirectBaseUrl, selfUrl);
+      return () => new S3ObjectStore({ ...options, ...(redirect !== undefined && { redirectBaseUrl: redirect }) });
     }
     case 'gcs': {
       const { GcsObjectStore } = await import('../adapters/object-store/gcs/gcs-object-store.ts');
-      const { driver: _driver, ...options } = storage;
-      return () => new GcsObjectStore(options);
+      const { driver: _driver, redirectBaseUrl, ...options } = storage;
+      const redirect = stableLinkBase(storage.urlMode, redirectBaseUrl, selfUrl);
+      return () => new GcsObjectStore({ ...options, ...(redirect !== undefined && { redirectBaseUrl: redirect }) });
     }
     case 'azure': {
       const { AzureObjectStore, ambientCredential } = await import('../adapters/object-store/azure/azure-object-store.ts');
@@ -60,6 +63,15 @@ export async function objectStoreFactory(storage: StorageConfig, selfUrl: string
       return make;
     }
   }
+}
+
+/**
+ * With `redirect` URLs, where stable links point: attache's address (PUBLIC_BASE_URL, else where
+ * the service listens) and its /v1/chat/files route.
+ */
+function stableLinkBase(urlMode: string, attacheUrl: string | undefined, selfUrl: string): string | undefined {
+  if (urlMode !== 'redirect') return undefined;
+  return `${(attacheUrl ?? selfUrl).replace(/\/+$/, '')}${STABLE_LINK_PREFIX.slice(0, -1)}`;
 }
 
 /** The ObjectStore the configuration names; see objectStoreFactory. */

@@ -7,6 +7,7 @@ import { UsageError } from '../adapters/cli/cli-io.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import { createUploadAttachment } from './library.ts';
 import { expireStagedUploads } from './staged-expiry.ts';
+import { openStorageSetup } from './storage-setup.ts';
 
 /**
  * The command's setup for `env`: the same variables, validation and adapters as the service,
@@ -23,6 +24,7 @@ export function commandSetup(env: NodeJS.ProcessEnv, cwd: string = process.cwd()
     localStorageDir: config.storage.driver === 'local' ? config.storage.dir : undefined,
     open: () => asUsageError(() => createUploadAttachment(config)),
     expireStagedUploads: () => expireStagedUploads(config),
+    openStorageSetup: async () => ({ ...(await openStorageSetup(config)), driver: config.storage.driver }),
   };
 }
 

@@ -62,6 +62,12 @@ export interface Config {
   readonly maxFileSize: number;
   /** How long a resumable upload takes requests after its creation, in seconds (RESUMABLE_UPLOAD_TTL). */
   readonly resumableUploadTtlSeconds: number;
+  /** RETENTION_DAYS: attachments expire this long after upload (rules `attache storage setup` installs). */
+  readonly retentionDays: number | undefined;
+  /** STORAGE_CHECK=on: the storage is checked at start (checkStorage) before uploads are taken. */
+  readonly storageCheck: boolean;
+  /** REDIRECT_URL_TTL: life of the presigned URL a stable link (/v1/chat/files/<key>) redirects to. */
+  readonly redirectUrlTtlSeconds: number;
   readonly authTokensFile: string | undefined;
   /** Set when tokens are checked against the platform's API instead of a file. */
   readonly authIntrospection: IntrospectionConfig | undefined;
@@ -113,6 +119,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadCo
     production,
     maxFileSize: e.MAX_FILE_SIZE,
     resumableUploadTtlSeconds: e.RESUMABLE_UPLOAD_TTL,
+    redirectUrlTtlSeconds: e.REDIRECT_URL_TTL,
+    storageCheck: e.STORAGE_CHECK === 'on',
+    retentionDays: e.RETENTION_DAYS,
     authTokensFile: e.AUTH_TOKENS_FILE,
     authIntrospection: introspectionConfig(e, present),
     contentCheck: e.CONTENT_CHECK === 'on',

@@ -10,6 +10,8 @@ import type { MimeDetector } from '../application/ports/mime-detector.ts';
 import type { ObjectStore } from '../application/ports/object-store.ts';
 import { UploadAttachment, type UploadAttachmentDeps } from '../application/upload-attachment.ts';
 import { ResumableUpload } from '../application/resumable/resumable-upload.ts';
+import { DeleteAttachment } from '../application/delete-attachment.ts';
+import { OpenAttachment } from '../application/open-attachment.ts';
 import type { ImagePreviewer } from '../application/ports/image-previewer.ts';
 import type { MetadataStripper } from '../application/ports/metadata-stripper.ts';
 import {
@@ -41,6 +43,8 @@ export const TOKENS = {
   usageCounters: Symbol('UsageCounters'),
   /** ResumableUpload: tus uploads over the same use case and store. */
   resumableUpload: Symbol('ResumableUpload'),
+  deleteAttachment: Symbol('DeleteAttachment'),
+  openAttachment: Symbol('OpenAttachment'),
 } as const;
 
 export interface ComposedAttache {
@@ -103,6 +107,16 @@ export async function composeAttache(
           store: r.resolve<ObjectStore>(TOKENS.objectStore),
           ttlSeconds: config.resumableUploadTtlSeconds,
         }),
+    ),
+  });
+  c.register(TOKENS.deleteAttachment, {
+    useFactory: instanceCachingFactory(
+      (r) => new DeleteAttachment({ store: r.resolve<ObjectStore>(TOKENS.objectStore), auth: r.resolve<AuthPort>(TOKENS.auth) }),
+    ),
+  });
+  c.register(TOKENS.openAttachment, {
+    useFactory: instanceCachingFactory(
+      (r) => new OpenAttachment({ store: r.resolve<ObjectStore>(TOKENS.objectStore), redirectLifeSeconds: config.redirectUrlTtlSeconds }),
     ),
   });
   return 'developmentTokens' in authSetup && authSetup.developmentTokens

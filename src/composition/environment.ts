@@ -59,7 +59,7 @@ const originList = z
   .pipe(z.array(origin));
 /** PREVIEW_MAX_HELD_BYTES when neither it nor a larger MAX_FILE_SIZE is set. */
 export const DEFAULT_PREVIEW_MAX_HELD_BYTES = 64 * 1024 * 1024;
-const urlMode = z.enum(['public', 'signed'], 'must be public or signed');
+const urlMode = z.enum(['public', 'signed', 'redirect'], 'must be public, signed or redirect');
 const payloadSigning = z.enum(['auto', 'unsigned-over-https', 'always'], 'must be auto, unsigned-over-https or always');
 /** SigV4 and GCS V4 signatures are valid for at most 7 days (and so, for the same links, Azure SAS here). */
 const SIGNED_URL_MAX_TTL = 604_800;
@@ -76,8 +76,8 @@ export const ENVIRONMENT = z.object({
     doc: 'Where the `local` driver keeps files, for the service and the `attache` command alike; a relative path is relative to the service\'s working directory (the checkout under `npm start`), and to where the `attache` command was typed.',
   }),
   PUBLIC_BASE_URL: documented(httpUrl.optional(), {
-    default: '`http://localhost:PORT/files` for `local`/`memory`; the bucket or container URL for `s3`/`gcs`/`azure`',
-    doc: 'Base of returned URLs (a CDN, or the address clients reach attache at). The object key is appended.',
+    default: '`http://localhost:PORT/files` for `local`/`memory`; the bucket or container URL for `s3`/`gcs`/`azure`; `http://localhost:PORT` with `redirect` URLs',
+    doc: 'Base of returned URLs (a CDN, or the address clients reach attache at). The object key is appended; with `S3_URL_MODE`/`GCS_URL_MODE=redirect`, it is the address clients reach attache at, and `/v1/chat/files/KEY` is appended.',
   }),
   MAX_FILE_SIZE: documented(integer(1, Number.MAX_SAFE_INTEGER).default(26_214_400), { doc: 'Largest accepted file, in bytes (25 MiB); larger uploads get 413.' }),
   AUTH_TOKENS_FILE: documented(optional, {
@@ -157,7 +157,9 @@ export const ENVIRONMENT = z.object({
   S3_REGION: documented(text.default('us-east-1'), { doc: 'Bucket region.' }),
   S3_ENDPOINT: documented(httpUrl.optional(), { default: '(AWS)', doc: 'Endpoint of an S3-compatible service (MinIO, Ceph, R2, B2, Wasabi).' }),
   S3_FORCE_PATH_STYLE: documented(bool.optional(), { default: '`true` when `S3_ENDPOINT` is set', doc: 'Address buckets as `ENDPOINT/BUCKET/KEY`.' }),
-  S3_URL_MODE: documented(urlMode.default('public'), { doc: '`public` URLs, or `signed` (presigned GET) for private buckets.' }),
+  S3_URL_MODE: documented(urlMode.default('public'), {
+    doc: '`public` URLs, `signed` (presigned GET, dies after `S3_URL_TTL`) for private buckets, or `redirect`: links to attache that never expire (`PUBLIC_BASE_URL/v1/chat/files/KEY`), answered with a redirect to a fresh presigned URL.',
+  }),
   S3_URL_TTL: documented(integer(1, SIGNED_URL_MAX_TTL).default(86_400), { doc: 'Lifetime of signed URLs, in seconds (at most 604800).' }),
   S3_PART_SIZE_MB: documented(integer(5, 5 * 1024).default(8), { doc: 'Multipart part size in MiB (at least 5); files up to one part go in a single PutObject.' }),
   S3_QUEUE_SIZE: documented(integer(1, 64).default(2), { doc: 'Parts uploaded in parallel; an upload holds about (queue + 1) × part size in memory.' }),
@@ -176,7 +178,19 @@ export const ENVIRONMENT = z.object({
     default: '(unset)',
     doc: "A GCS emulator's address (`host:port` or a URL), as Google's client libraries read it; attache then sends its GCS requests there. Must agree with `GCS_API_ENDPOINT` when both are set.",
   }),
-  GCS_URL_MODE: documented(urlMode.default('public'), { doc: '`public` URLs, or `signed` (V4 signed GET) for private buckets.' }),
+  GCS_URL_MODE: documented(urlMode.default('public'), {
+    doc: '`public` URLs, `signed` (V4 signed GET, dies after `GCS_URL_TTL`) for private buckets, or `redirect`: links to attache that never expire (`PUBLIC_BASE_URL/v1/chat/files/KEY`), answered with a redirect to a fresh signed URL.',
+  }),
+  RETENTION_DAYS: documented(integer(1, 36_500).optional(), {
+    default: '(none: attachments are kept)',
+    doc: 'Attachments and their previews expire this many days after their upload: a bucket lifecycle rule `attache storage setup` installs (`s3`, `gcs`), or the `local` driver\'s hourly sweep.',
+  }),
+  STORAGE_CHECK: documented(onOff.default('on'), {
+    doc: 'At start, check the bucket does what attache relies on (writable, a write to an existing key refused, a multi-part upload completes, the URL mode serves what was written) and refuse to start, in one line, when not. `off` skips it; `/readyz` checks reachability only.',
+  }),
+  REDIRECT_URL_TTL: documented(integer(2, SIGNED_URL_MAX_TTL).default(300), {
+    doc: 'With `S3_URL_MODE`/`GCS_URL_MODE=redirect`: life of the presigned URL a link redirects to, in seconds; browsers and CDNs may reuse the redirect for half of it.',
+  }),
   GCS_URL_TTL: documented(integer(1, SIGNED_URL_MAX_TTL).default(86_400), { doc: 'Lifetime of signed URLs, in seconds (at most 604800).' }),
   GCS_RESUMABLE_THRESHOLD_BYTES: documented(integer(1, 1024 * 1024 * 1024).default(8 * 1024 * 1024), {
     doc: 'Files up to this size go up in one request; larger ones as a resumable upload. Also the memory an upload holds.',
@@ -196,7 +210,7 @@ export const ENVIRONMENT = z.object({
     default: '`https://ACCOUNT.blob.core.windows.net`',
     doc: 'Blob service URL, account included (Azurite: `http://127.0.0.1:10000/devstoreaccount1`; a sovereign cloud).',
   }),
-  AZURE_URL_MODE: documented(urlMode.default('public'), { doc: '`public` URLs (container with anonymous blob reads), or `signed` (read-only SAS: signed with the account key, or a user delegation SAS with the ambient identity).' }),
+  AZURE_URL_MODE: documented(z.enum(['public', 'signed'], 'must be public or signed').default('public'), { doc: '`public` URLs (container with anonymous blob reads), or `signed` (read-only SAS: signed with the account key, or a user delegation SAS with the ambient identity).' }),
   AZURE_URL_TTL: documented(integer(1, SIGNED_URL_MAX_TTL).default(86_400), { doc: 'Lifetime of SAS URLs, in seconds (at most 604800).' }),
   AZURE_BLOCK_SIZE_MB: documented(integer(1, 4000).default(8), { doc: 'Staged block size in MiB; files up to one block go in a single Put Blob.' }),
   AZURE_QUEUE_SIZE: documented(integer(1, 64).default(2), { doc: 'Blocks staged in parallel; an upload holds about (queue + 1) × block size in memory.' }),

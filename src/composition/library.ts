@@ -16,6 +16,7 @@ import {
 import type { AuthPort } from '../application/ports/auth-port.ts';
 import type { MimeDetector } from '../application/ports/mime-detector.ts';
 import type { ObjectStore } from '../application/ports/object-store.ts';
+import { DeleteAttachment } from '../application/delete-attachment.ts';
 import { UploadAttachment } from '../application/upload-attachment.ts';
 import type { DirectUpload } from '../application/direct/direct-upload.ts';
 import { ResumableUpload } from '../application/resumable/resumable-upload.ts';
@@ -38,6 +39,8 @@ export interface EmbeddedUploadAttachment {
    * `start(...)` and `complete`/`abandon`.
    */
   readonly uploadAttachment: UploadAttachment;
+  /** Takes attachments back, as DELETE /v1/chat/files/<key>: `authenticate(token)`, then `execute({ principal, key })`. */
+  readonly deleteAttachment: DeleteAttachment;
   readonly config: Config;
   readonly store: ObjectStore;
   readonly auth: AuthPort;
@@ -101,6 +104,7 @@ export async function createUploadAttachment(
   let closed = false;
   return {
     uploadAttachment,
+    deleteAttachment: new DeleteAttachment({ store, auth: authSetup.auth }),
     config,
     store,
     auth: authSetup.auth,

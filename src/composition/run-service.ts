@@ -4,6 +4,7 @@
  * gracefully (a second signal: at once).
  */
 import type { Logger } from 'pino';
+import { StorageCheckFailed } from '../application/storage-check.ts';
 import { ConfigError, loadConfig, type Config } from './config.ts';
 import { developmentBanner, SAMPLE_ATTACHMENT_FILE } from './development-banner.ts';
 import { createLogger } from './logger.ts';
@@ -18,6 +19,10 @@ export async function runService(): Promise<void> {
     logger = await createLogger(config);
     running = await startAttache(config, { logger });
   } catch (error) {
+    if (error instanceof StorageCheckFailed) {
+      console.error(`attache: storage check failed (STORAGE_CHECK=off skips it): ${error.detail}`);
+      process.exit(1);
+    }
     if (!(error instanceof ConfigError)) throw error;
     console.error(`attache: invalid configuration: ${error.message}`);
     process.exit(1);

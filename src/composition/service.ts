@@ -13,6 +13,8 @@ import type { DirectUpload } from '../application/direct/direct-upload.ts';
 import type { UsageCounters } from '../application/ports/usage-counters.ts';
 import { AbandonedUploadSweeper } from '../application/abandoned-upload-sweeper.ts';
 import type { ResumableUpload } from '../application/resumable/resumable-upload.ts';
+import type { DeleteAttachment } from '../application/delete-attachment.ts';
+import type { OpenAttachment } from '../application/open-attachment.ts';
 import type { UploadAttachment } from '../application/upload-attachment.ts';
 import type { DevelopmentTokens } from './adapters.ts';
 import type { Config } from './config.ts';
@@ -20,6 +22,8 @@ import { composeAttache, TOKENS, type ComposedAttache } from './container.ts';
 import { createLogger } from './logger.ts';
 import { readinessChecks } from './readiness-checks.ts';
 import { startSweeping } from './sweeping.ts';
+import { checkStorageAtStart } from './storage-check-at-start.ts';
+import { startLocalSweeps } from './storage-setup.ts';
 
 /** How long a shutdown whose grace period is over waits for cut-off uploads to undo their writes. */
 const CLEAN_UP_AFTER_CUT_OFF_MS = 5_000;
@@ -69,11 +73,23 @@ export async function startAttache(config: Config, options: StartOptions = {}): 
     throw error;
   }
   const { container } = composed;
+  // A store the caller built is the caller's to vouch for; one built from configuration is checked.
+  if (config.storageCheck && options.store === undefined) {
+    const started = performance.now();
+    await checkStorageAtStart(container.resolve<ObjectStore>(TOKENS.objectStore), config.storage).catch((error: unknown) => {
+      listening.server.close();
+      throw error;
+    });
+    logger.info({ driver: config.storage.driver, durationMs: Math.round(performance.now() - started) }, 'storage check passed');
+  }
+  const stopSweeps = options.store === undefined ? startLocalSweeps(config, logger) : () => {};
   const shuttingDown = new AbortController();
   const directUpload = container.resolve<DirectUpload | undefined>(TOKENS.directUpload);
   const store = container.resolve<ObjectStore>(TOKENS.objectStore);
   const app = createHttpApp({
     useCase: container.resolve<UploadAttachment>(TOKENS.uploadAttachment),
+    deleteAttachment: container.resolve<DeleteAttachment>(TOKENS.deleteAttachment),
+    openAttachment: container.resolve<OpenAttachment>(TOKENS.openAttachment),
     store,
     auth: container.resolve<AuthPort>(TOKENS.auth),
     readiness: readinessChecks(config, container),
@@ -97,6 +113,7 @@ export async function startAttache(config: Config, options: StartOptions = {}): 
     ...(composed.developmentTokens && { developmentTokens: composed.developmentTokens }),
     async close() {
       stopSweeping();
+      stopSweeps();
       listening.server.close();
       listening.server.closeIdleConnections();
       await closed;
@@ -105,6 +122,7 @@ export async function startAttache(config: Config, options: StartOptions = {}): 
     // The counters stay open while uploads drain: each one settles its reservation when it ends.
     shutdown: (graceMs) => {
       stopSweeping();
+      stopSweeps();
       return shutDown(listening.server, closed, inFlight, graceMs, shuttingDown).finally(() => counters?.close());
     },
   };

@@ -10,7 +10,9 @@ import type { Environment } from './environment.ts';
  */
 export const DEFAULT_LOCAL_STORAGE_DIR = fileURLToPath(new URL('../../data/uploads', import.meta.url));
 
-export type UrlMode = 'public' | 'signed';
+export type UrlMode = 'public' | 'signed' | 'redirect';
+/** Azure has no `redirect` mode yet. */
+export type AzureUrlMode = Exclude<UrlMode, 'redirect'>;
 
 export type StorageConfig =
   /** publicBaseUrl undefined: this service's own /files route, wherever it ends up listening. */
@@ -25,6 +27,8 @@ export type StorageConfig =
       readonly publicBaseUrl: string | undefined;
       readonly urlMode: UrlMode;
       readonly urlTtlSeconds: number;
+      /** With urlMode 'redirect': attache's own address (PUBLIC_BASE_URL); undefined: where the service listens. */
+      readonly redirectBaseUrl: string | undefined;
       readonly partSizeBytes: number;
       readonly queueSize: number;
       readonly connectionTimeoutMs: number;
@@ -40,6 +44,8 @@ export type StorageConfig =
       readonly publicBaseUrl: string | undefined;
       readonly urlMode: UrlMode;
       readonly urlTtlSeconds: number;
+      /** With urlMode 'redirect': attache's own address (PUBLIC_BASE_URL); undefined: where the service listens. */
+      readonly redirectBaseUrl: string | undefined;
       readonly resumableThresholdBytes: number;
       readonly requestTimeoutMs: number;
       readonly maxRetries: number;
@@ -57,7 +63,7 @@ export interface AzureStorageConfig {
   readonly ambientIdentity: boolean;
   readonly endpoint: string | undefined;
   readonly publicBaseUrl: string | undefined;
-  readonly urlMode: UrlMode;
+  readonly urlMode: AzureUrlMode;
   readonly urlTtlSeconds: number;
   readonly blockSizeBytes: number;
   readonly queueSize: number;
@@ -83,8 +89,7 @@ export function storageConfig(e: Environment): StorageConfig {
         region: e.S3_REGION,
         endpoint: e.S3_ENDPOINT,
         forcePathStyle: e.S3_FORCE_PATH_STYLE ?? e.S3_ENDPOINT !== undefined,
-        publicBaseUrl: e.PUBLIC_BASE_URL,
-        urlMode: e.S3_URL_MODE,
+        ...urlSettings(e.S3_URL_MODE, e.PUBLIC_BASE_URL),
         urlTtlSeconds: e.S3_URL_TTL,
         partSizeBytes: e.S3_PART_SIZE_MB * 1024 * 1024,
         queueSize: e.S3_QUEUE_SIZE,
@@ -107,8 +112,7 @@ export function storageConfig(e: Environment): StorageConfig {
         bucket: e.GCS_BUCKET,
         projectId: e.GCS_PROJECT_ID,
         apiEndpoint: e.GCS_API_ENDPOINT ?? emulatorUrl,
-        publicBaseUrl: e.PUBLIC_BASE_URL,
-        urlMode: e.GCS_URL_MODE,
+        ...urlSettings(e.GCS_URL_MODE, e.PUBLIC_BASE_URL),
         urlTtlSeconds: e.GCS_URL_TTL,
         resumableThresholdBytes: e.GCS_RESUMABLE_THRESHOLD_BYTES,
         requestTimeoutMs: e.GCS_REQUEST_TIMEOUT_MS,
@@ -118,6 +122,13 @@ export function storageConfig(e: Environment): StorageConfig {
     case 'azure':
       return azureStorageConfig(e);
   }
+}
+
+/** With `redirect` URLs, PUBLIC_BASE_URL is attache's own address, not the bucket's or a CDN's. */
+function urlSettings(urlMode: UrlMode, publicBaseUrl: string | undefined) {
+  return urlMode === 'redirect'
+    ? { urlMode, publicBaseUrl: undefined, redirectBaseUrl: publicBaseUrl }
+    : { urlMode, publicBaseUrl, redirectBaseUrl: undefined };
 }
 
 function azureStorageConfig(e: Environment): AzureStorageConfig {

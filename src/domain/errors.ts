@@ -24,6 +24,22 @@ export class Unauthorized extends DomainError {
   }
 }
 
+/** The caller is known, but may not do this to this attachment (a store token deleting another's upload). */
+export class Forbidden extends DomainError {
+  readonly code = 'FORBIDDEN';
+  constructor(detail?: string) {
+    super('Forbidden', detail);
+  }
+}
+
+/** No attachment at the key named (never uploaded, or deleted). */
+export class AttachmentNotFound extends DomainError {
+  readonly code = 'ATTACHMENT_NOT_FOUND';
+  constructor(detail?: string) {
+    super('Not found', detail);
+  }
+}
+
 /** The request carries no file to upload. */
 export class FileRequired extends DomainError {
   readonly code = 'FILE_REQUIRED';

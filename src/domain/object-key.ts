@@ -101,6 +101,46 @@ export function isAttachmentKey(key: string): boolean {
 }
 
 /**
+ * The extensions previews are stored with (webp, see SharpImagePreviewer): deleting an attachment
+ * deletes the preview at each, whether or not previews are on now (they may have been then).
+ */
+export const PREVIEW_EXTENSIONS: readonly string[] = ['webp'];
+
+/**
+ * Whether `key` can name an attachment a caller asks for by URL: under `chat/`, with no empty,
+ * `.` or `..` segment (a store could resolve those to another key).
+ */
+export function isRequestableAttachmentKey(key: string): key is ObjectKey {
+  return isAttachmentKey(key) && key.split('/').every((segment) => segment !== '' && segment !== '.' && segment !== '..');
+}
+
+/**
+ * The key of the attachment an attache URL points at, whatever the store's URL shape
+ * (`…/files/chat/…`, `https://bucket.host/chat/…?X-Amz-Signature=…`, `…/v1/chat/files/chat/…`),
+ * or a bare key (`chat/…`) as it is; undefined when there is none. The key starts at the last
+ * `chat` segment followed by a folder and a name (no name segment is `chat`: it starts with its
+ * upload id), and its segments are percent-decoded.
+ */
+export function attachmentKeyInUrl(urlOrKey: string): string | undefined {
+  let path = urlOrKey;
+  if (!urlOrKey.startsWith('chat/')) {
+    try {
+      path = new URL(urlOrKey).pathname;
+    } catch {
+      return undefined;
+    }
+  }
+  const segments = path.split('/');
+  const start = segments.lastIndexOf('chat', segments.length - 3);
+  if (start < 0 || segments.slice(start).includes('')) return undefined;
+  try {
+    return segments.slice(start).map(decodeURIComponent).join('/');
+  } catch {
+    return undefined;
+  }
+}
+
+/**
  * Where the preview of the image at `key` is stored: beside it, its key plus `.preview.<extension>`.
  * No original can have it, as the preview's extension (webp) is not one attache accepts.
  */

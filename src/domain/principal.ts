@@ -18,3 +18,23 @@ export function principalFrom(identity: Identity): Principal {
   const id = identity.id === undefined || identity.id === null || identity.id === '' ? undefined : String(identity.id);
   return id === undefined ? { kind: role } : { kind: role, id };
 }
+
+/**
+ * How a principal is recorded as an object's uploader: `store:42`, `admin:7`, or the bare kind
+ * when it has no id. The id is percent-encoded, so the record is printable ASCII that every
+ * store's metadata takes (S3's user metadata travels as HTTP headers).
+ */
+export function uploaderOf(principal: Principal): string {
+  return principal.id === undefined ? principal.kind : `${principal.kind}:${encodeURIComponent(principal.id)}`;
+}
+
+/**
+ * Whether `principal` may delete an attachment recorded as uploaded by `uploader`: an admin any,
+ * a store only those it uploaded. A store without an id cannot be told from another store, and
+ * an object without a recorded uploader (stored before attache recorded it) has no owner to match:
+ * both are for an admin only.
+ */
+export function mayDelete(principal: Principal, uploader: string | undefined): boolean {
+  if (principal.kind === 'admin') return true;
+  return principal.id !== undefined && uploader === uploaderOf(principal);
+}

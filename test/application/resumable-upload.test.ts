@@ -16,6 +16,7 @@ import type { Principal } from '../../src/domain/principal.ts';
 import { EICAR, FakeMalwareScanner } from '../support/fake-malware-scanner.ts';
 import { fileNamed, jpegHead } from '../support/file-heads.ts';
 import { sha256 } from '../support/streams.ts';
+import { delegatingStore } from '../support/delegating-store.ts';
 
 const store42: Principal = { kind: 'store', id: '42' };
 const admin7: Principal = { kind: 'admin', id: '7' };
@@ -29,7 +30,7 @@ describe('ResumableUpload', () => {
   let attachmentsFail: boolean;
 
   function build(maxParts?: number) {
-    const store: ObjectStore = {
+    const store: ObjectStore = delegatingStore(memory, {
       put: (key, body, meta, signal) => {
         if (attachmentsFail && key.startsWith('chat/')) {
           body.destroy();
@@ -37,14 +38,7 @@ describe('ResumableUpload', () => {
         }
         return memory.put(key, body, meta, signal);
       },
-      urlFor: (key) => memory.urlFor(key),
-      read: (key) => memory.read(key),
-      move: (from, to) => memory.move(from, to),
-      delete: (key) => memory.delete(key),
-      checkReady: () => memory.checkReady(),
-      removeStale: (prefix, olderThan) => memory.removeStale(prefix, olderThan),
-      removeUnfinished: (prefix, olderThan) => memory.removeUnfinished(prefix, olderThan),
-    };
+    });
     const uploads = new UploadAttachment({
       store,
       auth: new StaticTokenAuth([]),

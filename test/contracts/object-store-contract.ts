@@ -201,8 +201,40 @@ export function objectStoreContract(name: string, makeStore: () => Promise<Objec
       expect((await readAll((await store.read(from))!.body)).toString()).toBe('new');
     });
 
+    it('gives a direct URL of the bytes at the backend, or none when attache serves them', async () => {
+      const key = newKey('Фото_отпуска.jpg');
+      await store.put(key, Readable.from([Buffer.from('x')]), meta);
+      const url = await store.directUrlFor(key, 60);
+      if (url !== undefined) expect(new URL(url).pathname).toContain(key.split('/').map(encodeURIComponent).join('/'));
+    });
+
     it('reads nothing at a key never written', async () => {
       expect(await store.read(newKey())).toBeUndefined();
+      expect(await store.stat(newKey())).toBeUndefined();
+    });
+
+    it('keeps the uploader with the object, answers it without the bytes (stat), and moves it along', async () => {
+      const from = newKey('incoming.jpg');
+      const to = newKey();
+      const bytes = Buffer.from('uploaded by store 42');
+      await store.put(from, Readable.from([bytes]), { ...meta, uploader: 'store:42' });
+      expect(await store.stat(from)).toEqual({ ...meta, uploader: 'store:42', size: bytes.length, sha256: sha256(bytes) });
+      await store.move(from, to);
+      expect((await store.read(to))?.uploader).toBe('store:42');
+      expect(await store.stat(to)).toEqual({ ...meta, uploader: 'store:42', size: bytes.length, sha256: sha256(bytes) });
+    });
+
+    it('keeps the uploader of a multi-part object', async () => {
+      const key = newKey('big.pdf');
+      const { stream } = generatedStream(8 * 1024 * 1024 + 1);
+      await store.put(key, stream, { ...meta, uploader: 'admin:7' });
+      expect((await store.stat(key))?.uploader).toBe('admin:7');
+    });
+
+    it('answers no uploader for an object stored without one', async () => {
+      const key = newKey();
+      await store.put(key, Readable.from([Buffer.from('x')]), meta);
+      expect(await store.stat(key)).not.toHaveProperty('uploader');
     });
 
     it('deletes, and deleting what is not there succeeds', async () => {
@@ -210,6 +242,7 @@ export function objectStoreContract(name: string, makeStore: () => Promise<Objec
       await store.put(key, Readable.from([Buffer.from('x')]), meta);
       await store.delete(key);
       expect(await store.read(key)).toBeUndefined();
+      expect(await store.stat(key)).toBeUndefined();
       await expect(store.delete(key)).resolves.toBeUndefined();
     });
 

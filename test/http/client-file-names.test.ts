@@ -16,22 +16,34 @@ import { memoryDriver } from '../support/stores-under-test.ts';
 
 interface Recorded {
   readonly names: string[];
-  readonly clients: Array<{ client: string; producer: string; headers: string[] }>;
+  readonly clients: Array<{ client: string; producer: string; userAgent?: string; headers: string[] }>;
 }
 const recorded = JSON.parse(await readFile(new URL('../fixtures/multipart/file-name-headers.json', import.meta.url), 'utf8')) as Recorded;
 
 /**
- * What attache makes of each name: the name itself, except where aiohttp's encoding cannot be
- * told from a name that really has `%XX` in it (its decoded form is plain ASCII).
+ * What attache makes of each name: the name itself, except where aiohttp's encoding reaches it
+ * without aiohttp's User-Agent (a proxy replaced it) and cannot be told from a name that really
+ * has `%XX` in it (its decoded form is plain ASCII).
  */
-function expectedName(client: string, name: string): string {
-  if (client === 'aiohttp' && name === 'a "quoted" name.pdf') return 'a%20"quoted"%20name.pdf';
-  if (client === 'aiohttp' && name === 'a%20b.pdf') return 'a%2520b.pdf';
+function expectedName(client: string, userAgent: string | undefined, name: string): string {
+  if (client !== 'aiohttp' || userAgent !== undefined) return name;
+  if (name === 'a "quoted" name.pdf') return 'a%20"quoted"%20name.pdf';
+  if (name === 'a%20b.pdf') return 'a%2520b.pdf';
   return name;
 }
 
-const cases = recorded.clients.flatMap(({ client, producer, headers }) =>
-  headers.map((header, i) => ({ client, producer, name: recorded.names[i]!, header: Buffer.from(header, 'base64') })),
+const cases = recorded.clients.flatMap(({ client, producer, userAgent, headers }) =>
+  // A client with a recorded User-Agent is tried with it and without it (fetch's own is sent then).
+  (userAgent === undefined ? [undefined] : [userAgent, undefined]).flatMap((agent) =>
+    headers.map((header, i) => ({
+      client: agent === undefined && userAgent !== undefined ? `${client} without its User-Agent` : client,
+      producer,
+      userAgent: agent,
+      name: recorded.names[i]!,
+      expected: expectedName(client, agent, recorded.names[i]!),
+      header: Buffer.from(header, 'base64'),
+    })),
+  ),
 );
 
 describe('file names as clients send them', () => {
@@ -43,7 +55,7 @@ describe('file names as clients send them', () => {
     await attache?.close();
   });
 
-  async function uploadWithHeader(header: Buffer, fileName: string) {
+  async function uploadWithHeader(header: Buffer, fileName: string, userAgent?: string) {
     const boundary = 'attache-client-names';
     const body = Buffer.concat([
       rawPart(boundary, ['Content-Disposition: form-data; name="session_id"'], 'names'),
@@ -52,19 +64,23 @@ describe('file names as clients send them', () => {
     ]);
     const response = await fetch(attache.uploadUrl, {
       method: 'POST',
-      headers: { Authorization: `Token ${TEST_TOKENS.store}`, 'Content-Type': `multipart/form-data; boundary=${boundary}` },
+      headers: {
+        Authorization: `Token ${TEST_TOKENS.store}`,
+        'Content-Type': `multipart/form-data; boundary=${boundary}`,
+        ...(userAgent !== undefined && { 'User-Agent': userAgent }),
+      },
       body,
     });
     return { status: response.status, json: (await response.json()) as { url?: string; error?: string; detail?: string } };
   }
 
   it('has every client’s header for every name', () => {
-    expect(cases).toHaveLength(recorded.clients.length * recorded.names.length);
+    const withUserAgent = recorded.clients.filter((c) => c.userAgent !== undefined).length;
+    expect(cases).toHaveLength((recorded.clients.length + withUserAgent) * recorded.names.length);
   });
 
-  it.each(cases)('$client ($producer): $name', async ({ client, name, header }) => {
-    const expected = expectedName(client, name);
-    const { status, json } = await uploadWithHeader(header, name);
+  it.each(cases)('$client ($producer): $name', async ({ name, expected, header, userAgent }) => {
+    const { status, json } = await uploadWithHeader(header, name, userAgent);
     expect(status, JSON.stringify(json)).toBe(200);
     expect(decodeURIComponent(new URL(json.url!).pathname)).toMatch(new RegExp(`-${escape(safeFileName(expected))}$`));
     const download = await fetch(json.url!);
@@ -126,6 +142,30 @@ describe('clientFileName', () => {
 
   it('decodes a traversal attempt too, which the domain then refuses like any other', () => {
     expect(clientFileName('..%2F..%2F%D0%A4.jpg')).toBe('../../Ф.jpg');
+  });
+
+  describe('from aiohttp (its User-Agent says so)', () => {
+    const aiohttp = 'Python/3.11 aiohttp/3.8.4';
+    it.each([
+      ['it%27s%20Bob%27s%20sheet.xlsx', 'it\'s Bob\'s sheet.xlsx'],
+      ['%F0%9F%8E%89party.gif', '🎉party.gif'],
+      ['a%2520b.pdf', 'a%20b.pdf'],
+      ['a%20%22quoted%22%20name.pdf', 'a "quoted" name.pdf'],
+      ['%D0%A4%D0%BE%D1%82%D0%BE.jpg', 'Фото.jpg'],
+      ['photo.jpg', 'photo.jpg'],
+      // Escapes that are not valid UTF-8, or a stray `%`: kept as sent.
+      ['%C0%AF.jpg', '%C0%AF.jpg'],
+      ['%D0.jpg', '%D0.jpg'],
+      ['100%.pdf', '100%.pdf'],
+    ])('%s → %s', (sent, meant) => {
+      expect(clientFileName(sent, aiohttp)).toBe(meant);
+    });
+
+    it('is recognised in a longer User-Agent, and only there', () => {
+      expect(clientFileName('it%27s.pdf', 'my-bot/2.0 aiohttp/3.10.9 Python/3.12')).toBe("it's.pdf");
+      expect(clientFileName('it%27s.pdf', 'python-requests/2.31.0')).toBe('it%27s.pdf');
+      expect(clientFileName('it%27s.pdf', 'curl/8.5.0')).toBe('it%27s.pdf');
+    });
   });
 });
 

@@ -11,7 +11,7 @@ import { TEST_TOKENS } from '../support/attache-under-test.ts';
 
 type Document = {
   components: { schemas: Record<string, object> };
-  paths: Record<string, { post: { responses: Record<string, { content: Record<string, { schema: object }> }> } }>;
+  paths: Record<string, Record<'post' | 'delete', { responses: Record<string, { content: Record<string, { schema: object }> }> }>>;
 };
 
 const COMPLETE_PATH = '/v1/chat/upload/direct/{upload_id}/complete';
@@ -77,20 +77,34 @@ describe('GET /openapi.json', () => {
       new errors.UploadOffsetMismatch("the upload's offset is 10"),
       new errors.ProtocolVersionUnsupported('the Tus-Resumable header is missing'),
       new errors.WrongContentType('send the bytes as application/offset+octet-stream'),
+      new errors.Forbidden('a store token may delete only the attachments it uploaded'),
+      new errors.AttachmentNotFound('no attachment at chat/a/b.jpg'),
     ];
     // Every code the table knows is sampled, so a new error cannot go undocumented.
     expect(samples.map((e) => e.code).sort()).toEqual(Object.keys(STATUS_BY_CODE).sort());
     for (const error of samples) {
       const { status, body } = errorResponse(error);
-      // Direct uploads' own errors are answered by their completion, the rest by the upload endpoint too.
-      const [path, method] = RESUMABLE_ONLY.has(error.code) ? [PATCH_PATH.replaceAll('/', '~1'), 'patch'] : [DIRECT_ONLY.has(error.code) ? COMPLETE_POINTER : UPLOAD_POINTER, 'post'];
+      // Direct uploads' own errors are answered by their completion, resumable ones by PATCH, deletion's by DELETE, the rest by the upload endpoint too.
+      const uploadAnswers = String(status) in document.paths['/v1/chat/upload/']!.post.responses;
+      const [path, method] = RESUMABLE_ONLY.has(error.code)
+        ? [PATCH_PATH.replaceAll('/', '~1'), 'patch']
+        : DIRECT_ONLY.has(error.code)
+          ? [COMPLETE_POINTER, 'post']
+          : uploadAnswers
+            ? [UPLOAD_POINTER, 'post']
+            : ['~1v1~1chat~1files~1{key}', 'delete'];
       const validate = ajv.compile({ $ref: `openapi.json#/paths/${path}/${method}/responses/${status}/content/application~1json/schema` });
       expect(validate(body), `${error.code}: ${JSON.stringify(body)} ${JSON.stringify(validate.errors)}`).toBe(true);
     }
   });
 
   it('documents every status the error table can answer', () => {
-    const documented = [...Object.keys(document.paths['/v1/chat/upload/']!.post.responses), ...Object.keys(document.paths[COMPLETE_PATH]!.post.responses), ...Object.keys((document.paths[PATCH_PATH] as unknown as { patch: { responses: object } }).patch.responses)];
+    const documented = [
+      ...Object.keys(document.paths['/v1/chat/upload/']!.post.responses),
+      ...Object.keys(document.paths[COMPLETE_PATH]!.post.responses),
+      ...Object.keys((document.paths[PATCH_PATH] as unknown as { patch: { responses: object } }).patch.responses),
+      ...Object.keys(document.paths['/v1/chat/files/{key}']!.delete.responses),
+    ];
     for (const status of new Set(Object.values(STATUS_BY_CODE))) expect(documented).toContain(String(status));
     expect(documented).toContain('500');
   });

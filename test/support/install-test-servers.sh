@@ -31,6 +31,8 @@ need redis-server redis-server
 need redis-cli redis-tools
 # Several instances behind a load balancer (test/support/cluster/haproxy.ts).
 need haproxy haproxy
+# A real browser showing an image through a stable link of a private bucket (test/browser/).
+need chromium chromium
 
 [[ ${#packages[@]} -eq 0 ]] && exit 0
 # One package can provide several commands.

@@ -1,11 +1,15 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import type { DeleteAttachment } from '../../application/delete-attachment.ts';
+import type { SetUpStorage } from '../../application/set-up-storage.ts';
 import type { UploadAttachment } from '../../application/upload-attachment.ts';
 import { Unauthorized } from '../../domain/errors.ts';
 import { isSafeIdentifier, MAX_SESSION_ID_LENGTH, parseSessionId } from '../../domain/folder-policy.ts';
 import { principalFrom, type Principal } from '../../domain/principal.ts';
 import { EXIT, isInteractive, UsageError, type CliIO } from './cli-io.ts';
 import { errorReport, errorText } from './error-lines.ts';
-import { DIRECT_UPLOADS_EXPIRE_HELP, MAIN_HELP, TOKENS_CREATE_HELP, TOKENS_USAGE, UPLOAD_HELP } from './help-texts.ts';
+import { deleteAttachments } from './delete-attachments.ts';
+import { runStorageSetup, STORAGE_SETUP_HELP } from './storage-setup-command.ts';
+import { DELETE_HELP, DIRECT_UPLOADS_EXPIRE_HELP, MAIN_HELP, TOKENS_CREATE_HELP, TOKENS_USAGE, UPLOAD_HELP } from './help-texts.ts';
 import { newTokenEntry, TOKEN_ROLES, type TokenRole } from './token-entry.ts';
 import { uploadFiles } from './upload-files.ts';
 
@@ -20,7 +24,9 @@ export interface CommandSetup {
   /** With the local driver, the folder files go to (told after uploading). */
   readonly localStorageDir: string | undefined;
   /** Builds the use case as the service would; `close` releases what it opened. */
-  open(): Promise<{ readonly uploadAttachment: UploadAttachment; close(): Promise<void> }>;
+  open(): Promise<{ readonly uploadAttachment: UploadAttachment; readonly deleteAttachment: DeleteAttachment; close(): Promise<void> }>;
+  /** `attache storage setup`: the setup for the configured driver (undefined: it has none), named by `driver`. */
+  openStorageSetup(): Promise<{ readonly setUpStorage: SetUpStorage | undefined; readonly driver: string; close(): void }>;
   /** Removes abandoned direct uploads, or installs what does (a bucket lifecycle rule); says what it did. */
   expireStagedUploads(): Promise<string>;
 }
@@ -52,6 +58,11 @@ async function run(argv: string[], io: CliIO, deps: AttacheCommandDeps): Promise
       return upload(rest, io, deps);
     case 'direct-uploads':
       return directUploads(rest, io, deps);
+    case 'delete':
+      return remove(rest, io, deps);
+    case 'storage':
+      if (rest[0] === 'setup') return storageSetup(rest.slice(1), io, deps);
+      throw new UsageError(`storage: unknown subcommand ${JSON.stringify(rest[0] ?? '')}; try "attache storage setup --help"`);
     case 'tokens':
       if (rest[0] === 'create') return tokensCreate(rest.slice(1), io);
       if (rest[0] === undefined || rest[0] === '--help' || rest[0] === '-h') {
@@ -102,24 +113,10 @@ async function upload(args: string[], io: CliIO, deps: AttacheCommandDeps): Prom
   const setup = deps.setUp(io.env);
   // Checked once: a bad session id would fail every file.
   const sessionId = parseSessionId(values.session);
-  const token = values.token ?? setup.defaultToken;
-
-  let principal: Principal | undefined;
-  if (values.as !== undefined) {
-    if (setup.production) throw new UsageError('--as is refused when NODE_ENV=production; pass a token from AUTH_TOKENS_FILE');
-    if (token !== undefined) throw new UsageError('give either a token (--token or ATTACHE_TOKEN) or --as, not both');
-    if (!(TOKEN_ROLES as readonly string[]).includes(values.as)) throw new UsageError(`--as must be admin or store, got ${JSON.stringify(values.as)}`);
-    principal = principalFrom({ role: values.as, id: checkId(values.id) });
-  } else if (token === undefined) {
-    throw new Unauthorized('no token: pass --token T or set ATTACHE_TOKEN; outside production, --as store --id N');
-  } else if (!setup.tokensFileSet) {
-    // The service's development tokens are made up at each start; nothing here could check one.
-    throw new Unauthorized('AUTH_TOKENS_FILE is not set, so no token can be checked; set it, or outside production use --as store --id N');
-  }
-
+  let principal = principalWithoutToken(values, setup);
   const opened = await setup.open();
   try {
-    principal ??= await opened.uploadAttachment.authenticate(token);
+    principal ??= await opened.uploadAttachment.authenticate(values.token ?? setup.defaultToken);
     const request = { uploadAttachment: opened.uploadAttachment, principal, sessionId, files: positionals, json: values.json ?? false };
     const { exitCode, stored } = await uploadFiles(request, io);
     // Told to a person at a terminal (scripts read the URLs): the service serves the files of
@@ -128,6 +125,62 @@ async function upload(args: string[], io: CliIO, deps: AttacheCommandDeps): Prom
     return exitCode;
   } finally {
     await opened.close();
+  }
+}
+
+/**
+ * The principal `--as ROLE [--id N]` names (outside production only), or undefined when a token
+ * (--token or ATTACHE_TOKEN) is to be checked against AUTH_TOKENS_FILE instead; refuses what
+ * cannot work: both, neither, or a token with no tokens file to check it.
+ */
+function principalWithoutToken(
+  values: { token?: string | undefined; as?: string | undefined; id?: string | undefined },
+  setup: CommandSetup,
+): Principal | undefined {
+  const token = values.token ?? setup.defaultToken;
+  if (values.as !== undefined) {
+    if (setup.production) throw new UsageError('--as is refused when NODE_ENV=production; pass a token from AUTH_TOKENS_FILE');
+    if (token !== undefined) throw new UsageError('give either a token (--token or ATTACHE_TOKEN) or --as, not both');
+    if (!(TOKEN_ROLES as readonly string[]).includes(values.as)) throw new UsageError(`--as must be admin or store, got ${JSON.stringify(values.as)}`);
+    return principalFrom({ role: values.as, id: checkId(values.id) });
+  }
+  if (token === undefined) throw new Unauthorized('no token: pass --token T or set ATTACHE_TOKEN; outside production, --as store --id N');
+  // The service's development tokens are made up at each start; nothing here could check one.
+  if (!setup.tokensFileSet) throw new Unauthorized('AUTH_TOKENS_FILE is not set, so no token can be checked; set it, or outside production use --as store --id N');
+  return undefined;
+}
+
+async function remove(args: string[], io: CliIO, deps: AttacheCommandDeps): Promise<number> {
+  const options = { token: { type: 'string' }, as: { type: 'string' }, id: { type: 'string' }, json: { type: 'boolean' } } as const;
+  const { values, positionals } = parse(args, options, true);
+  if (values.help) {
+    io.stdout.write(DELETE_HELP);
+    return EXIT.OK;
+  }
+  if (positionals.length === 0) throw new UsageError('delete: URL is required (attache delete URL...)');
+  if (values.id !== undefined && values.as === undefined) throw new UsageError('--id goes with --as; a token already names its holder');
+  const setup = deps.setUp(io.env);
+  let principal = principalWithoutToken(values, setup);
+  const opened = await setup.open();
+  try {
+    principal ??= await opened.deleteAttachment.authenticate(values.token ?? setup.defaultToken);
+    return await deleteAttachments({ deleteAttachment: opened.deleteAttachment, principal, urls: positionals, json: values.json ?? false }, io);
+  } finally {
+    await opened.close();
+  }
+}
+
+async function storageSetup(args: string[], io: CliIO, deps: AttacheCommandDeps): Promise<number> {
+  const { values } = parse(args, { 'dry-run': { type: 'boolean' }, json: { type: 'boolean' } }, false);
+  if (values.help) {
+    io.stdout.write(STORAGE_SETUP_HELP);
+    return EXIT.OK;
+  }
+  const opened = await deps.setUp(io.env).openStorageSetup();
+  try {
+    return await runStorageSetup(opened, { dryRun: values['dry-run'] ?? false, json: values.json ?? false }, io);
+  } finally {
+    opened.close();
   }
 }
 

@@ -4,6 +4,8 @@ export const MAIN_HELP = `Usage: attache <command> [options]
 
 Commands:
   upload FILE...         upload files as chat attachments, print their URLs
+  delete URL...          delete attachments (and their previews) by the URLs attache gave
+  storage setup          install the bucket's lifecycle rules (expiry, RETENTION_DAYS)
   tokens create          make a new token and its AUTH_TOKENS_FILE entry
   direct-uploads expire  remove abandoned direct uploads (local), or install the bucket
                          lifecycle rule that does (s3, gcs)
@@ -40,6 +42,25 @@ Output: one line per stored file, "FILE: URL (TYPE)" (an image with a preview ad
 files of 1 MiB and more show a progress bar on stderr, and with STORAGE_DRIVER=local the
 folder the files went to is named at the end (by default data/uploads in attache's own
 folder, the one the service serves, wherever the command is run).
+`;
+
+export const DELETE_HELP = `Usage: attache delete URL... [--token T] [--json]
+       attache delete URL... --as admin|store [--id N] [--json]
+
+Deletes each attachment, and its preview, through the same use case as
+DELETE /v1/chat/files/<key>: an admin may delete any attachment, a store only those it
+uploaded. URL is any URL attache answered for the attachment (or its preview), or its key
+(chat/...). An attachment that is not found or not yours is reported and the next one is
+tried, and the exit code is then 1; unavailable storage stops the run.
+
+Options:
+  --token T      an admin or store token from AUTH_TOKENS_FILE (default: $ATTACHE_TOKEN)
+  --as ROLE      act as an admin or store without a token; refused when NODE_ENV=production
+  --id N         with --as: the admin's or store's id
+  --json         print one JSON object per URL: {"url","deleted"} or {"url","error","code","detail"}
+  -h, --help     show this help
+
+Output: "URL: deleted" per attachment; errors on stderr as "attache: URL: <error> (<detail>)".
 `;
 
 export const TOKENS_CREATE_HELP = `Usage: attache tokens create --role admin|store [--id N] [--json]

@@ -3,12 +3,15 @@ import Router from '@koa/router';
 import Koa, { type Context } from 'koa';
 import type { AuthPort } from '../../application/ports/auth-port.ts';
 import type { ObjectStore } from '../../application/ports/object-store.ts';
+import type { DeleteAttachment } from '../../application/delete-attachment.ts';
 import type { DirectUpload } from '../../application/direct/direct-upload.ts';
+import type { OpenAttachment } from '../../application/open-attachment.ts';
 import type { ResumableUpload } from '../../application/resumable/resumable-upload.ts';
 import type { UploadAttachment, UploadedAttachment } from '../../application/upload-attachment.ts';
 import { DomainError, LimitsUnavailable } from '../../domain/errors.ts';
 import { accessLog, type HttpLogger, type RequestState } from './access-log.ts';
 import { answerErrors } from './answer-errors.ts';
+import { ATTACHMENT_FILES_PREFIX, attachmentFilesRoute } from './attachment-files-route.ts';
 import { trustedProxies } from './client-address.ts';
 import { addDirectRoutes } from './direct/direct-routes.ts';
 import { TUS_EXPOSED_HEADERS, TUS_REQUEST_HEADERS } from './resumable/tus-headers.ts';
@@ -23,6 +26,9 @@ export type { HttpLogger } from './access-log.ts';
 
 export interface HttpAppDeps {
   readonly useCase: UploadAttachment;
+  /** Answers stable links, GET/HEAD /v1/chat/files/<key>, and takes attachments back (DELETE there). */
+  readonly openAttachment: OpenAttachment;
+  readonly deleteAttachment: DeleteAttachment;
   /** Where the use case stores; checked by /readyz, and served at /files/ when `serveFiles`. */
   readonly store: ObjectStore;
   /** Checked by /readyz when it has a checkReady. */
@@ -68,6 +74,8 @@ export function createHttpApp(deps: HttpAppDeps): Koa & { readonly metrics: Uplo
       return next();
     });
   }
+  const attachmentFile = attachmentFilesRoute({ openAttachment: deps.openAttachment, deleteAttachment: deps.deleteAttachment });
+  app.use(async (ctx, next) => (ctx.path.startsWith(ATTACHMENT_FILES_PREFIX) ? attachmentFile(ctx) : next()));
   const router = routes(deps, metrics);
   app.use(router.routes());
   app.use(router.allowedMethods());
@@ -151,7 +159,7 @@ function corsFor(allowedOrigins: ReadonlySet<string>) {
     allowHeaders: ['Authorization', 'Content-Type', ...TUS_REQUEST_HEADERS],
     // So a page can check a download against the upload's sha256 (/files answers both), and a tus
     // client can follow its upload and read the attachment it made.
-    exposeHeaders: ['Repr-Digest', 'X-Checksum-Sha256', ...TUS_EXPOSED_HEADERS],
+    exposeHeaders: ['Repr-Digest', 'X-Checksum-Sha256', 'Location', ...TUS_EXPOSED_HEADERS],
     maxAge: 600,
   });
 }

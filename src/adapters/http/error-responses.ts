@@ -14,6 +14,8 @@ export interface ErrorResponse {
  */
 export const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   UNAUTHORIZED: 401,
+  FORBIDDEN: 403,
+  ATTACHMENT_NOT_FOUND: 404,
   FILE_REQUIRED: 400,
   UNSUPPORTED_FILE_TYPE: 400,
   INVALID_SESSION_ID: 400,

@@ -1,5 +1,6 @@
 import type { Context } from 'koa';
-import type { ObjectStore } from '../../application/ports/object-store.ts';
+import type { Readable } from 'node:stream';
+import type { ObjectInfo, ObjectStore } from '../../application/ports/object-store.ts';
 import { isAttachmentKey, type ObjectKey } from '../../domain/object-key.ts';
 import { contentDispositionFor, IMMUTABLE_CACHE_CONTROL } from '../object-store/object-headers.ts';
 import { notFound } from './error-responses.ts';
@@ -14,31 +15,42 @@ export const FILES_PREFIX = '/files/';
  */
 export function filesRoute(store: ObjectStore) {
   return async function serveFile(ctx: Context): Promise<void> {
-    let key: string;
-    try {
-      key = ctx.path.slice(FILES_PREFIX.length).split('/').map(decodeURIComponent).join('/');
-    } catch {
-      ctx.status = notFound.status;
-      ctx.body = notFound.body;
-      return;
-    }
-    const object = isAttachmentKey(key) ? await store.read(key as ObjectKey) : undefined;
+    const key = keyFromPath(ctx.path, FILES_PREFIX);
+    const object = key !== undefined && isAttachmentKey(key) ? await store.read(key as ObjectKey) : undefined;
     if (!object) {
       ctx.status = notFound.status;
       ctx.body = notFound.body;
       return;
     }
-    ctx.set('X-Content-Type-Options', 'nosniff');
-    ctx.set('Content-Disposition', contentDispositionFor(object));
-    ctx.set('Cache-Control', IMMUTABLE_CACHE_CONTROL);
-    if (object.sha256 !== undefined) {
-      // RFC 9530's digest of the representation (the whole object: no ranges are served), and the
-      // same hash in hex, as the upload's answer and sha256sum print it (Artifactory's header name).
-      ctx.set('Repr-Digest', `sha-256=:${Buffer.from(object.sha256, 'hex').toString('base64')}:`);
-      ctx.set('X-Checksum-Sha256', object.sha256);
-    }
-    ctx.type = object.contentType;
-    ctx.length = object.size;
-    ctx.body = object.body;
+    answerWithObject(ctx, object);
   };
+}
+
+/** The key in a request's path after `prefix`: each segment percent-decoded; undefined when one cannot be. */
+export function keyFromPath(path: string, prefix: string): string | undefined {
+  try {
+    return path.slice(prefix.length).split('/').map(decodeURIComponent).join('/');
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Answers a stored object: its bytes (or, given only what is known of it, for a HEAD, its headers)
+ * with the headers every download from attache carries.
+ */
+export function answerWithObject(ctx: Context, object: ObjectInfo & { readonly body?: Readable }): void {
+  ctx.set('X-Content-Type-Options', 'nosniff');
+  ctx.set('Content-Disposition', contentDispositionFor(object));
+  ctx.set('Cache-Control', IMMUTABLE_CACHE_CONTROL);
+  if (object.sha256 !== undefined) {
+    // RFC 9530's digest of the representation (the whole object: no ranges are served), and the
+    // same hash in hex, as the upload's answer and sha256sum print it (Artifactory's header name).
+    ctx.set('Repr-Digest', `sha-256=:${Buffer.from(object.sha256, 'hex').toString('base64')}:`);
+    ctx.set('X-Checksum-Sha256', object.sha256);
+  }
+  ctx.status = 200;
+  ctx.type = object.contentType;
+  ctx.length = object.size;
+  if (object.body !== undefined) ctx.body = object.body;
 }

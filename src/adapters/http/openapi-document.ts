@@ -3,6 +3,7 @@
  * test/http/openapi.test.ts validates real responses against these schemas, and the document
  * against the OpenAPI 3.1 schema, so it cannot drift from what the service answers.
  */
+import { FILES_PATHS, FILES_SCHEMAS } from './openapi-files-paths.ts';
 
 /** An error body with one exact `error` string; `detail` only where the service gives one. */
 import { DIRECT_UPLOAD_PATHS, DIRECT_UPLOAD_SCHEMAS } from './openapi-direct-paths.ts';
@@ -108,6 +109,7 @@ export const OPENAPI_DOCUMENT = {
       TooManyRequests: errorBody('Too many requests', 'optional'),
       QuotaExceeded: errorBody('Quota exceeded', 'optional'),
       ...RESUMABLE_UPLOAD_SCHEMAS,
+      ...FILES_SCHEMAS,
     },
   },
   paths: {
@@ -182,5 +184,6 @@ export const OPENAPI_DOCUMENT = {
     },
     ...DIRECT_UPLOAD_PATHS,
     ...RESUMABLE_UPLOAD_PATHS,
+    ...FILES_PATHS,
   },
 } as const;

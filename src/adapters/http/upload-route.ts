@@ -46,7 +46,7 @@ export function uploadRoute(deps: { useCase: UploadAttachment; trustedProxies: B
     });
     let started: { upload: AttachmentUpload; sessionIdFollows: boolean } | undefined;
     const startUpload = (part: FilePart) => {
-      started = startFrom(deps.useCase, { principal, allowance, signal: clientGone.signal }, part);
+      started = startFrom(deps.useCase, { principal, allowance, signal: clientGone.signal }, part, ctx.get('User-Agent'));
       return started.upload.received;
     };
     try {
@@ -69,10 +69,10 @@ export function uploadRoute(deps: { useCase: UploadAttachment; trustedProxies: B
  * otherwise (or when it came more than once, which the complete form then refuses) the use case
  * waits for the form's end to learn it.
  */
-function startFrom(useCase: UploadAttachment, caller: Pick<StartRequest, 'principal' | 'allowance' | 'signal'>, part: FilePart) {
+function startFrom(useCase: UploadAttachment, caller: Pick<StartRequest, 'principal' | 'allowance' | 'signal'>, part: FilePart, userAgent: string) {
   const sessionIdBefore = part.fieldsBefore['session_id'];
   const sessionIdFollows = typeof sessionIdBefore !== 'string';
-  const request = { ...caller, fileName: clientFileName(part.fileName), content: part.content };
+  const request = { ...caller, fileName: clientFileName(part.fileName, userAgent), content: part.content };
   const upload = sessionIdFollows ? useCase.start({ ...request, sessionIdFollows }) : useCase.start({ ...request, sessionId: sessionIdBefore });
   return { upload, sessionIdFollows };
 }

@@ -10,6 +10,11 @@ export interface ObjectMeta {
   /** The client's original file name (any Unicode), for Content-Disposition. */
   readonly fileName: string;
   readonly disposition: Disposition;
+  /**
+   * Who uploaded it (see uploaderOf: `store:42`, `admin:7`, printable ASCII), so that a store token
+   * may delete only what it uploaded. Absent on objects stored before attache recorded it, or by other tools.
+   */
+  readonly uploader?: string;
 }
 
 export interface StoredObject {
@@ -20,14 +25,18 @@ export interface StoredObject {
   readonly sha256: string;
 }
 
-export interface ObjectContent extends ObjectMeta {
-  readonly body: Readable;
+/** What a store knows of an object, without its bytes. */
+export interface ObjectInfo extends ObjectMeta {
   readonly size: number;
   /**
    * The SHA-256 (lower-case hex) `put` kept with the object; undefined for an object stored by
    * another tool, which has none.
    */
   readonly sha256?: string;
+}
+
+export interface ObjectContent extends ObjectInfo {
+  readonly body: Readable;
 }
 
 /**
@@ -55,13 +64,28 @@ export interface ObjectStore {
   urlFor(key: ObjectKey): Promise<string>;
 
   /**
+   * A URL of the object's bytes at the backend itself, for attache to redirect a stable link to
+   * (/v1/chat/files/<key>): presigned for `lifeSeconds` where the bucket is private (URL modes
+   * `signed` and `redirect`), the bucket's or CDN's own where it is public; undefined for a store
+   * whose bytes attache serves itself (local, memory). Does not check that the object exists.
+   * Throws StorageUnavailable if a signature cannot be made.
+   */
+  directUrlFor(key: ObjectKey, lifeSeconds: number): Promise<string | undefined>;
+
+  /**
    * The object's bytes, meta and SHA-256 (when it has one), or undefined when nothing is at `key`.
    * Throws StorageUnavailable when the backend cannot be reached.
    */
   read(key: ObjectKey): Promise<ObjectContent | undefined>;
 
   /**
-   * Gives the object at `from` the key `to`, content, meta and SHA-256 unchanged, and removes `from`:
+   * The object's meta (its uploader included), size and SHA-256, without reading its bytes, or
+   * undefined when nothing is at `key`. Throws StorageUnavailable when the backend cannot be reached.
+   */
+  stat(key: ObjectKey): Promise<ObjectInfo | undefined>;
+
+  /**
+   * Gives the object at `from` the key `to`, content, meta (uploader included) and SHA-256 unchanged, and removes `from`:
    * for a file whose final key is known only after its bytes (its session id came after it).
    * Done within the backend (a rename, a server-side copy), not through this process.
    * Never overwrites: throws ObjectAlreadyExists when `to` is taken, and leaves `from` as it was.
@@ -72,7 +96,7 @@ export interface ObjectStore {
 
   /**
    * Removes `key`; succeeds when nothing is there. Used to undo an upload whose request
-   * failed after the bytes were stored. Throws StorageUnavailable when the backend cannot be
+   * failed after the bytes were stored, and to delete an attachment (DeleteAttachment). Throws StorageUnavailable when the backend cannot be
    * reached (a store may then retry the removal later by itself).
    */
   delete(key: ObjectKey): Promise<void>;

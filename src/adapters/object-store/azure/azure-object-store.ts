@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import type { ContainerClient } from '@azure/storage-blob';
-import type { ObjectContent, ObjectMeta, ObjectStore, StoredObject } from '../../../application/ports/object-store.ts';
+import type { ObjectContent, ObjectInfo, ObjectMeta, ObjectStore, StoredObject } from '../../../application/ports/object-store.ts';
 import { ObjectAlreadyExists, StorageUnavailable } from '../../../domain/errors.ts';
 import type { ObjectKey } from '../../../domain/object-key.ts';
 import { PartBufferPool } from '../body-parts.ts';
@@ -12,7 +12,7 @@ import { publicUrlFor } from '../public-url.ts';
 import { describeFailure, isConflict, isMissingBlob, statusOf } from './azure-errors.ts';
 import { azureSettingsFrom, createServiceClient, type AzureObjectStoreOptions, type AzureSettings } from './azure-options.ts';
 import { BlobReadUrls } from './azure-read-urls.ts';
-import { AzureUpload, SHA256_METADATA } from './azure-upload.ts';
+import { AzureUpload, SHA256_METADATA, UPLOADER_METADATA } from './azure-upload.ts';
 
 export { ambientCredential, type AzureObjectStoreOptions } from './azure-options.ts';
 
@@ -104,19 +104,33 @@ export class AzureObjectStore implements ObjectStore {
     }
   }
 
+  /** A SAS URL of `lifeSeconds` in `signed` mode, the container's (or PUBLIC_BASE_URL's) own in `public`. */
+  async directUrlFor(key: ObjectKey, lifeSeconds: number): Promise<string> {
+    const { urlMode, publicBaseUrl } = this.#settings;
+    if (urlMode === 'public') return publicUrlFor(publicBaseUrl ?? this.#container.url.split('?')[0]!, key);
+    try {
+      return await this.#readUrls.urlFor(key, lifeSeconds);
+    } catch (error) {
+      throw new StorageUnavailable(this.#describe(`sign a URL for "${key}"`, error), { cause: error });
+    }
+  }
+
+  async stat(key: ObjectKey): Promise<ObjectInfo | undefined> {
+    try {
+      const properties = await this.#container.getBlobClient(key).getProperties();
+      return infoFrom(properties, key);
+    } catch (error) {
+      if (isMissingBlob(error)) return undefined;
+      throw new StorageUnavailable(this.#describe(`look at "${key}"`, error), { cause: error });
+    }
+  }
+
   async read(key: ObjectKey): Promise<ObjectContent | undefined> {
     try {
       const blob = await this.#container.getBlobClient(key).download();
       const body = blob.readableStreamBody;
       if (!(body instanceof Readable)) throw new TypeError('Azure download returned no Node.js stream');
-      const sha256 = sha256From(blob.metadata?.[SHA256_METADATA]);
-      return {
-        contentType: blob.contentType ?? 'application/octet-stream',
-        ...dispositionFrom(blob.contentDisposition, key),
-        size: blob.contentLength ?? 0,
-        ...(sha256 !== undefined && { sha256 }),
-        body,
-      };
+      return { ...infoFrom(blob, key), body };
     } catch (error) {
       if (isMissingBlob(error)) return undefined;
       throw new StorageUnavailable(this.#describe(`read "${key}"`, error), { cause: error });
@@ -177,4 +191,20 @@ export class AzureObjectStore implements ObjectStore {
   #describe(action: string, error: unknown): string {
     return describeFailure(this.#where, action, error);
   }
+}
+
+/** What a blob's properties (or download answer) say of it: meta, uploader, size and SHA-256. */
+function infoFrom(
+  blob: { contentType?: string; contentDisposition?: string; contentLength?: number; metadata?: Record<string, string> },
+  key: ObjectKey,
+): ObjectInfo {
+  const sha256 = sha256From(blob.metadata?.[SHA256_METADATA]);
+  const uploader = blob.metadata?.[UPLOADER_METADATA];
+  return {
+    contentType: blob.contentType ?? 'application/octet-stream',
+    ...dispositionFrom(blob.contentDisposition, key),
+    size: blob.contentLength ?? 0,
+    ...(sha256 !== undefined && { sha256 }),
+    ...(uploader !== undefined && { uploader }),
+  };
 }

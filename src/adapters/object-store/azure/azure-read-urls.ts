@@ -30,9 +30,11 @@ export class BlobReadUrls {
     return credential instanceof StorageSharedKeyCredential || 'getToken' in credential;
   }
 
-  async urlFor(key: string): Promise<string> {
+  /** A read-only SAS URL living AZURE_URL_TTL, or `lifeSeconds` when given (a stable link's redirect). */
+  async urlFor(key: string, lifeSeconds?: number): Promise<string> {
     const blob = this.#container.getBlobClient(key);
-    const options = { permissions: BlobSASPermissions.parse('r'), expiresOn: new Date(Date.now() + this.#ttlMs) };
+    const lifeMs = lifeSeconds === undefined ? this.#ttlMs : lifeSeconds * 1000;
+    const options = { permissions: BlobSASPermissions.parse('r'), expiresOn: new Date(Date.now() + lifeMs) };
     if (this.#service.credential instanceof StorageSharedKeyCredential) return blob.generateSasUrl(options);
     return blob.generateUserDelegationSasUrl(options, await this.#keyValidUntil(options.expiresOn));
   }

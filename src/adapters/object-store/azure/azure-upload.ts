@@ -12,6 +12,8 @@ import { isConflict, isMissingBlob } from './azure-errors.ts';
 export const SHA256_METADATA = 'sha256';
 /** Blob metadata naming the put that wrote a blob, so a conflict on a retry of our own write is not taken for someone else's blob. */
 export const UPLOAD_ID_METADATA = 'attacheuploadid';
+/** Blob metadata (`x-ms-meta-uploader`) keeping who uploaded a blob (printable ASCII, see uploaderOf). */
+export const UPLOADER_METADATA = 'uploader';
 
 export function blobHeadersFor(meta: ObjectMeta): BlobHTTPHeaders {
   return { blobContentType: meta.contentType, blobContentDisposition: contentDispositionFor(meta), blobCacheControl: IMMUTABLE_CACHE_CONTROL };
@@ -74,7 +76,11 @@ export class AzureUpload {
   #createOptions(sha256: string) {
     return {
       blobHTTPHeaders: blobHeadersFor(this.#target.meta),
-      metadata: { [SHA256_METADATA]: sha256, [UPLOAD_ID_METADATA]: this.#uploadId },
+      metadata: {
+        [SHA256_METADATA]: sha256,
+        [UPLOAD_ID_METADATA]: this.#uploadId,
+        ...(this.#target.meta.uploader !== undefined && { [UPLOADER_METADATA]: this.#target.meta.uploader }),
+      },
       conditions: { ifNoneMatch: '*' },
     };
   }

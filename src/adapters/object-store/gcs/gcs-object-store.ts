@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import type { Bucket, FileMetadata, Storage } from '@google-cloud/storage';
-import type { ObjectContent, ObjectMeta, ObjectStore, StoredObject } from '../../../application/ports/object-store.ts';
+import type { ObjectContent, ObjectInfo, ObjectMeta, ObjectStore, StoredObject } from '../../../application/ports/object-store.ts';
 import { ObjectAlreadyExists, StorageUnavailable } from '../../../domain/errors.ts';
 import type { ObjectKey } from '../../../domain/object-key.ts';
 import { sha256From } from '../content-digest.ts';
@@ -10,7 +10,7 @@ import { runPut } from '../put-lifecycle.ts';
 import { publicUrlFor } from '../public-url.ts';
 import { describeError, isMissingBucket, statusOf } from './gcs-errors.ts';
 import { createStorage, gcsSettingsFrom, type GcsObjectStoreOptions, type GcsSettings } from './gcs-options.ts';
-import { GcsUpload, SHA256_FIELD } from './gcs-upload.ts';
+import { GcsUpload, SHA256_FIELD, UPLOADER_FIELD } from './gcs-upload.ts';
 
 export { DEFAULT_MAX_RETRIES, DEFAULT_REQUEST_TIMEOUT_MS, DEFAULT_RESUMABLE_THRESHOLD_BYTES, type GcsObjectStoreOptions } from './gcs-options.ts';
 
@@ -80,13 +80,20 @@ export class GcsObjectStore implements ObjectStore {
   }
 
   async urlFor(key: ObjectKey): Promise<string> {
-    const { urlMode, publicBaseUrl, urlTtlSeconds } = this.#settings;
+    const { urlMode, redirectBaseUrl, urlTtlSeconds } = this.#settings;
+    if (urlMode === 'redirect') return publicUrlFor(redirectBaseUrl!, key);
+    return this.directUrlFor(key, urlTtlSeconds);
+  }
+
+  /** The bucket's (or CDN's) own URL of a public bucket; otherwise a V4 URL signed for `lifeSeconds`. */
+  async directUrlFor(key: ObjectKey, lifeSeconds: number): Promise<string> {
+    const { urlMode, publicBaseUrl } = this.#settings;
     if (urlMode === 'public') return publicUrlFor(publicBaseUrl ?? `${this.#storage.apiEndpoint}/${this.#bucketName}`, key);
     try {
       const [url] = await this.#bucket.file(key).getSignedUrl({
         version: 'v4',
         action: 'read',
-        expires: Date.now() + urlTtlSeconds * 1000,
+        expires: Date.now() + lifeSeconds * 1000,
         ...(publicBaseUrl !== undefined ? { cname: publicBaseUrl } : {}),
       });
       return url;
@@ -95,25 +102,28 @@ export class GcsObjectStore implements ObjectStore {
     }
   }
 
+  async stat(key: ObjectKey): Promise<ObjectInfo | undefined> {
+    const metadata = await this.#metadataOf(key);
+    return metadata && infoFrom(metadata, key);
+  }
+
   async read(key: ObjectKey): Promise<ObjectContent | undefined> {
-    let metadata: FileMetadata;
+    const metadata = await this.#metadataOf(key);
+    if (metadata === undefined) return undefined;
+    // Read the generation just described, so bytes and meta belong together.
+    const generation = metadata.generation === undefined ? undefined : Number(metadata.generation);
+    const body = this.#bucket.file(key, generation === undefined ? {} : { generation }).createReadStream();
+    return { ...infoFrom(metadata, key), body };
+  }
+
+  async #metadataOf(key: ObjectKey): Promise<FileMetadata | undefined> {
     try {
-      [metadata] = await this.#bucket.file(key).getMetadata();
+      const [metadata] = await this.#bucket.file(key).getMetadata();
+      return metadata;
     } catch (error) {
       if (statusOf(error) === 404 && !isMissingBucket(error)) return undefined;
       throw new StorageUnavailable(`cannot read gs://${this.#bucketName}/${key}: ${describeError(error)}`, { cause: error });
     }
-    // Read the generation just described, so bytes and meta belong together.
-    const generation = metadata.generation === undefined ? undefined : Number(metadata.generation);
-    const body = this.#bucket.file(key, generation === undefined ? {} : { generation }).createReadStream();
-    const sha256 = sha256From(metadata.metadata?.[SHA256_FIELD]);
-    return {
-      ...dispositionFrom(metadata.contentDisposition, key),
-      contentType: metadata.contentType ?? 'application/octet-stream',
-      size: Number(metadata.size ?? 0),
-      ...(sha256 !== undefined && { sha256 }),
-      body,
-    };
   }
 
   async delete(key: ObjectKey): Promise<void> {
@@ -163,4 +173,17 @@ export class GcsObjectStore implements ObjectStore {
       throw new StorageUnavailable(`${why}: ${describeError(error)}`, { cause: error });
     }
   }
+}
+
+/** Meta, size and SHA-256 back from an object's metadata; objects stored by other tools get safe defaults. */
+function infoFrom(metadata: FileMetadata, key: ObjectKey): ObjectInfo {
+  const sha256 = sha256From(metadata.metadata?.[SHA256_FIELD]);
+  const uploader = metadata.metadata?.[UPLOADER_FIELD];
+  return {
+    ...dispositionFrom(metadata.contentDisposition, key),
+    contentType: metadata.contentType ?? 'application/octet-stream',
+    ...(typeof uploader === 'string' && { uploader }),
+    size: Number(metadata.size ?? 0),
+    ...(sha256 !== undefined && { sha256 }),
+  };
 }

@@ -17,8 +17,14 @@ export interface GcsObjectStoreOptions {
    * under its own domain. Default: the object's own GCS URL, `<endpoint>/<bucket>/<key>`.
    */
   readonly publicBaseUrl?: string;
-  /** `public`: plain URLs (the bucket or CDN must allow anonymous reads); `signed`: V4 signed read URLs. */
-  readonly urlMode: 'public' | 'signed';
+  /**
+   * `public`: plain URLs (the bucket or CDN must allow anonymous reads); `signed`: V4 signed read URLs;
+   * `redirect`: `redirectBaseUrl/KEY`, a link to attache that never expires, which attache answers
+   * with a redirect to a freshly signed URL (directUrlFor).
+   */
+  readonly urlMode: 'public' | 'signed' | 'redirect';
+  /** With urlMode 'redirect': where attache serves /v1/chat/files (`https://chat.example/v1/chat/files`). */
+  readonly redirectBaseUrl?: string;
   /** How long a signed URL stays valid, in seconds: 1 to 604800 (7 days, the V4 maximum). */
   readonly urlTtlSeconds: number;
   /**
@@ -58,7 +64,8 @@ const MAX_SIGNED_URL_TTL_SECONDS = 7 * 24 * 60 * 60;
 /** The options with their defaults applied, checked. */
 export interface GcsSettings {
   readonly bucket: string;
-  readonly urlMode: 'public' | 'signed';
+  readonly urlMode: 'public' | 'signed' | 'redirect';
+  readonly redirectBaseUrl: string | undefined;
   readonly urlTtlSeconds: number;
   readonly publicBaseUrl: string | undefined;
   readonly resumableThresholdBytes: number;
@@ -69,8 +76,11 @@ export interface GcsSettings {
 /** Throws RangeError for options that cannot work. */
 export function gcsSettingsFrom(options: GcsObjectStoreOptions): GcsSettings {
   if (!options.bucket) throw new RangeError('GcsObjectStore: bucket is required');
-  if (options.urlMode !== 'public' && options.urlMode !== 'signed') {
-    throw new RangeError(`GcsObjectStore: urlMode must be 'public' or 'signed', not ${JSON.stringify(options.urlMode)}`);
+  if (options.urlMode !== 'public' && options.urlMode !== 'signed' && options.urlMode !== 'redirect') {
+    throw new RangeError(`GcsObjectStore: urlMode must be 'public', 'signed' or 'redirect', not ${JSON.stringify(options.urlMode)}`);
+  }
+  if ((options.urlMode === 'redirect') !== (options.redirectBaseUrl !== undefined)) {
+    throw new RangeError("GcsObjectStore: redirectBaseUrl goes with urlMode 'redirect', and only with it");
   }
   const ttl = options.urlTtlSeconds;
   if (options.urlMode === 'signed' && !(Number.isInteger(ttl) && ttl >= 1 && ttl <= MAX_SIGNED_URL_TTL_SECONDS)) {
@@ -92,6 +102,7 @@ export function gcsSettingsFrom(options: GcsObjectStoreOptions): GcsSettings {
   return {
     bucket: options.bucket,
     urlMode: options.urlMode,
+    redirectBaseUrl: options.redirectBaseUrl,
     urlTtlSeconds: ttl,
     publicBaseUrl: options.publicBaseUrl,
     resumableThresholdBytes: threshold,

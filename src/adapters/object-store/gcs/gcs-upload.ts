@@ -14,6 +14,8 @@ import { uploadResumable } from './gcs-resumable-upload.ts';
 export const UPLOAD_ID_FIELD = 'attacheUploadId';
 /** Custom metadata keeping the object's SHA-256. */
 export const SHA256_FIELD = 'sha256';
+/** The custom metadata field that keeps who uploaded an object (see uploaderOf). */
+export const UPLOADER_FIELD = 'uploader';
 
 /** What one upload needs from its store. */
 export interface GcsUploadTarget {
@@ -68,7 +70,11 @@ export class GcsUpload {
         contentType: meta.contentType,
         contentDisposition: contentDispositionFor(meta),
         cacheControl: IMMUTABLE_CACHE_CONTROL,
-        metadata: { [UPLOAD_ID_FIELD]: this.#uploadId, ...(sha256 !== undefined && { [SHA256_FIELD]: sha256 }) },
+        metadata: {
+          [UPLOAD_ID_FIELD]: this.#uploadId,
+          ...(meta.uploader !== undefined && { [UPLOADER_FIELD]: meta.uploader }),
+          ...(sha256 !== undefined && { [SHA256_FIELD]: sha256 }),
+        },
       },
       preconditionOpts: { ifGenerationMatch: 0 },
     };

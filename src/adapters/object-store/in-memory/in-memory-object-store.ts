@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import type { ObjectContent, ObjectMeta, ObjectStore, StoredObject } from '../../../application/ports/object-store.ts';
+import type { ObjectContent, ObjectInfo, ObjectMeta, ObjectStore, StoredObject } from '../../../application/ports/object-store.ts';
 import { ObjectAlreadyExists, StorageUnavailable } from '../../../domain/errors.ts';
 import type { ObjectKey } from '../../../domain/object-key.ts';
 import { readableSettled } from '../../../shared/readable-settled.ts';
@@ -66,6 +66,18 @@ export class InMemoryObjectStore implements ObjectStore {
 
   async urlFor(key: ObjectKey): Promise<string> {
     return publicUrlFor(this.#publicBaseUrl, key);
+  }
+
+  /** None: attache serves these bytes itself. */
+  async directUrlFor(_key: ObjectKey, _lifeSeconds: number): Promise<undefined> {
+    return undefined;
+  }
+
+  async stat(key: ObjectKey): Promise<ObjectInfo | undefined> {
+    const object = this.#objects.get(key);
+    if (!object) return undefined;
+    const { chunks: _bytes, ...info } = object;
+    return info;
   }
 
   async read(key: ObjectKey): Promise<ObjectContent | undefined> {

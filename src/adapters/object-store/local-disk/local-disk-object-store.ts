@@ -5,7 +5,7 @@ import { access, link, mkdir, readFile, rename, stat, unlink, writeFile } from '
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { ObjectContent, ObjectMeta, ObjectStore, StoredObject } from '../../../application/ports/object-store.ts';
+import type { ObjectContent, ObjectInfo, ObjectMeta, ObjectStore, StoredObject } from '../../../application/ports/object-store.ts';
 import { ObjectAlreadyExists, StorageUnavailable } from '../../../domain/errors.ts';
 import type { ObjectKey } from '../../../domain/object-key.ts';
 import { sha256From } from '../content-digest.ts';
@@ -148,14 +148,28 @@ export class LocalDiskObjectStore implements ObjectStore {
     return publicUrlFor(this.#publicBaseUrl, key);
   }
 
+  /** None: attache serves these bytes itself. */
+  async directUrlFor(_key: ObjectKey, _lifeSeconds: number): Promise<undefined> {
+    return undefined;
+  }
+
+  async stat(key: ObjectKey): Promise<ObjectInfo | undefined> {
+    return (await this.#statOf(key))?.info;
+  }
+
   async read(key: ObjectKey): Promise<ObjectContent | undefined> {
+    const found = await this.#statOf(key);
+    return found && { ...found.info, body: createReadStream(found.path) };
+  }
+
+  async #statOf(key: ObjectKey): Promise<{ path: string; info: ObjectInfo } | undefined> {
     const path = this.#pathOf(key);
     if (path === undefined) return undefined;
     try {
       const info = await stat(path);
       if (!info.isFile()) return undefined;
       const meta = await this.#readMeta(path);
-      return { ...meta, size: info.size, body: createReadStream(path) };
+      return { path, info: { ...meta, size: info.size } };
     } catch (error) {
       if (isErrno(error, 'ENOENT') || isErrno(error, 'ENOTDIR')) return undefined;
       throw new StorageUnavailable(`cannot read ${path}`, { cause: error });
@@ -170,6 +184,7 @@ export class LocalDiskObjectStore implements ObjectStore {
         contentType: sidecar.contentType ?? 'application/octet-stream',
         fileName: sidecar.fileName ?? basename(path),
         disposition: sidecar.disposition === 'inline' ? 'inline' : 'attachment',
+        ...(typeof sidecar.uploader === 'string' && { uploader: sidecar.uploader }),
         ...(sha256 !== undefined && { sha256 }),
       };
     } catch {

@@ -8,7 +8,7 @@ import {
   ListMultipartUploadsCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import type { ObjectContent, ObjectMeta, ObjectStore, StoredObject } from '../../../application/ports/object-store.ts';
+import type { ObjectContent, ObjectInfo, ObjectMeta, ObjectStore, StoredObject } from '../../../application/ports/object-store.ts';
 import { ObjectAlreadyExists, StorageUnavailable } from '../../../domain/errors.ts';
 import type { ObjectKey } from '../../../domain/object-key.ts';
 import { sha256From } from '../content-digest.ts';
@@ -19,9 +19,9 @@ import { copyWithinS3 } from './s3-copy.ts';
 import { PartBufferPool } from '../body-parts.ts';
 import { describeFailure, isConflict, isNotFound, statusOf } from './s3-errors.ts';
 import { createS3Client, s3SettingsFrom, type S3ObjectStoreOptions, type S3Settings } from './s3-options.ts';
-import { S3Upload, SHA256_METADATA } from './s3-upload.ts';
+import { S3Upload, SHA256_METADATA, UPLOADER_METADATA } from './s3-upload.ts';
 import { abortStaleMultipartUploads, removeStaleObjects } from './s3-sweep.ts';
-import { s3UrlFor } from './s3-urls.ts';
+import { s3DirectUrlFor, s3UrlFor } from './s3-urls.ts';
 
 export type { S3ObjectStoreOptions } from './s3-options.ts';
 
@@ -168,18 +168,30 @@ export class S3ObjectStore implements ObjectStore {
     }
   }
 
+  async directUrlFor(key: ObjectKey, lifeSeconds: number): Promise<string> {
+    try {
+      return await s3DirectUrlFor(this.#client, this.#settings, key, lifeSeconds);
+    } catch (error) {
+      throw new StorageUnavailable(this.#describe(`sign a URL for "${key}"`, error), { cause: error });
+    }
+  }
+
+  async stat(key: ObjectKey): Promise<ObjectInfo | undefined> {
+    try {
+      const object = await this.#client.send(new HeadObjectCommand({ Bucket: this.#settings.bucket, Key: key }));
+      return infoFrom(object, key);
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw new StorageUnavailable(this.#describe(`look at "${key}"`, error), { cause: error });
+    }
+  }
+
   async read(key: ObjectKey): Promise<ObjectContent | undefined> {
     try {
       const object = await this.#client.send(new GetObjectCommand({ Bucket: this.#settings.bucket, Key: key }));
       const body = object.Body;
       if (!(body instanceof Readable)) throw new TypeError('S3 GetObject returned no Node.js stream');
-      const sha256 = sha256From(object.Metadata?.[SHA256_METADATA]);
-      return {
-        ...metaFrom(object.ContentType, object.ContentDisposition, key),
-        size: object.ContentLength ?? 0,
-        ...(sha256 !== undefined && { sha256 }),
-        body,
-      };
+      return { ...infoFrom(object, key), body };
     } catch (error) {
       if (isNotFound(error)) return undefined;
       throw new StorageUnavailable(this.#describe(`read "${key}"`, error), { cause: error });
@@ -237,7 +249,22 @@ export class S3ObjectStore implements ObjectStore {
   }
 }
 
-/** Meta back from an object's headers; objects stored by other tools get safe defaults. */
-function metaFrom(contentType: string | undefined, contentDisposition: string | undefined, key: ObjectKey): ObjectMeta {
-  return { contentType: contentType ?? 'application/octet-stream', ...dispositionFrom(contentDisposition, key) };
+interface S3ObjectHeadersRead {
+  readonly ContentType?: string | undefined;
+  readonly ContentDisposition?: string | undefined;
+  readonly ContentLength?: number | undefined;
+  readonly Metadata?: Record<string, string> | undefined;
+}
+
+/** Meta, size and SHA-256 back from an object's headers; objects stored by other tools get safe defaults. */
+function infoFrom(object: S3ObjectHeadersRead, key: ObjectKey): ObjectInfo {
+  const sha256 = sha256From(object.Metadata?.[SHA256_METADATA]);
+  const uploader = object.Metadata?.[UPLOADER_METADATA];
+  return {
+    contentType: object.ContentType ?? 'application/octet-stream',
+    ...dispositionFrom(object.ContentDisposition, key),
+    ...(uploader !== undefined && { uploader }),
+    size: object.ContentLength ?? 0,
+    ...(sha256 !== undefined && { sha256 }),
+  };
 }

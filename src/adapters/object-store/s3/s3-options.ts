@@ -17,8 +17,14 @@ export interface S3ObjectStoreOptions {
   readonly credentials?: S3ClientConfig['credentials'];
   /** A CDN or custom domain in front of the bucket; `urlFor` returns `publicBaseUrl/KEY`. Only with urlMode 'public'. */
   readonly publicBaseUrl?: string;
-  /** 'public': a plain URL (the bucket or CDN must allow anonymous reads). 'signed': a presigned GET URL. */
-  readonly urlMode: 'public' | 'signed';
+  /**
+   * 'public': a plain URL (the bucket or CDN must allow anonymous reads). 'signed': a presigned GET URL.
+   * 'redirect': `redirectBaseUrl/KEY`, a link to attache that never expires; attache answers it with a
+   * redirect to a freshly presigned URL (directUrlFor).
+   */
+  readonly urlMode: 'public' | 'signed' | 'redirect';
+  /** With urlMode 'redirect': where attache serves /v1/chat/files (`https://chat.example/v1/chat/files`). */
+  readonly redirectBaseUrl?: string;
   /** How long a signed URL stays valid. Default 86400 s (as S3_URL_TTL); at most 604800 s (7 days, the SigV4 limit). */
   readonly urlTtlSeconds?: number;
   /**
@@ -62,7 +68,8 @@ export interface S3Settings {
   readonly endpoint: string | undefined;
   readonly forcePathStyle: boolean;
   readonly publicBaseUrl: string | undefined;
-  readonly urlMode: 'public' | 'signed';
+  readonly urlMode: 'public' | 'signed' | 'redirect';
+  readonly redirectBaseUrl: string | undefined;
   readonly urlTtlSeconds: number;
   readonly partSize: number;
   readonly queueSize: number;
@@ -86,6 +93,7 @@ export function s3SettingsFrom(options: S3ObjectStoreOptions): S3Settings {
     forcePathStyle: options.forcePathStyle ?? options.endpoint !== undefined,
     publicBaseUrl: options.publicBaseUrl,
     urlMode: options.urlMode,
+    redirectBaseUrl: options.redirectBaseUrl,
     urlTtlSeconds: options.urlTtlSeconds ?? 86_400,
     partSize: options.partSizeBytes ?? 8 * MIB,
     queueSize: options.queueSize ?? 2,
@@ -94,9 +102,12 @@ export function s3SettingsFrom(options: S3ObjectStoreOptions): S3Settings {
   };
   if (!settings.bucket) throw new TypeError('S3ObjectStore needs a bucket');
   if (!settings.region) throw new TypeError('S3ObjectStore needs a region');
-  if (settings.urlMode === 'signed' && settings.publicBaseUrl !== undefined) {
+  if ((settings.urlMode === 'redirect') !== (settings.redirectBaseUrl !== undefined)) {
+    throw new TypeError("S3ObjectStore: redirectBaseUrl goes with urlMode 'redirect', and only with it");
+  }
+  if (settings.urlMode !== 'public' && settings.publicBaseUrl !== undefined) {
     // A presigned URL is signed for the bucket's host; served through another host it no longer verifies.
-    throw new TypeError("S3ObjectStore: publicBaseUrl is for urlMode 'public'; signed URLs point at the bucket itself");
+    throw new TypeError("S3ObjectStore: publicBaseUrl is for urlMode 'public'; presigned URLs point at the bucket itself");
   }
   const ttl = settings.urlTtlSeconds;
   if (!Number.isInteger(ttl) || ttl < 1 || ttl > MAX_URL_TTL_SECONDS) {

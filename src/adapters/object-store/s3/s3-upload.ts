@@ -13,13 +13,18 @@ import { uploadMultipart } from './s3-multipart.ts';
 
 /** The user metadata (`x-amz-meta-sha256`) that keeps an object's SHA-256. */
 export const SHA256_METADATA = 'sha256';
+/** The user metadata (`x-amz-meta-uploader`) that keeps who uploaded an object (printable ASCII, see uploaderOf). */
+export const UPLOADER_METADATA = 'uploader';
 
 export function s3HeadersFor(meta: ObjectMeta, sha256: string | undefined): S3ObjectHeaders {
   return {
     ContentType: meta.contentType,
     ContentDisposition: contentDispositionFor(meta),
     CacheControl: IMMUTABLE_CACHE_CONTROL,
-    Metadata: sha256 === undefined ? {} : { [SHA256_METADATA]: sha256 },
+    Metadata: {
+      ...(meta.uploader !== undefined && { [UPLOADER_METADATA]: meta.uploader }),
+      ...(sha256 !== undefined && { [SHA256_METADATA]: sha256 }),
+    },
   };
 }
 

@@ -4,12 +4,21 @@ import type { ObjectKey } from '../../../domain/object-key.ts';
 import { publicUrlFor } from '../public-url.ts';
 import type { S3Settings } from './s3-options.ts';
 
-/** The URL a recipient fetches `key` from: presigned, the CDN's, or the bucket's own. Signing may throw. */
+/** The URL a recipient fetches `key` from: presigned, the CDN's, the bucket's own, or attache's redirecting one. Signing may throw. */
 export async function s3UrlFor(client: S3Client, settings: S3Settings, key: ObjectKey): Promise<string> {
-  if (settings.urlMode === 'signed') {
-    return getSignedUrl(client, new GetObjectCommand({ Bucket: settings.bucket, Key: key }), { expiresIn: settings.urlTtlSeconds });
-  }
+  if (settings.urlMode === 'signed') return presignedUrlFor(client, settings, key, settings.urlTtlSeconds);
+  if (settings.urlMode === 'redirect') return publicUrlFor(settings.redirectBaseUrl!, key);
   return publicUrlFor(settings.publicBaseUrl ?? objectBaseUrl(settings), key);
+}
+
+/** The URL of the bytes at the bucket (or CDN) itself, presigned for `lifeSeconds` unless the bucket is public. Signing may throw. */
+export async function s3DirectUrlFor(client: S3Client, settings: S3Settings, key: ObjectKey, lifeSeconds: number): Promise<string> {
+  if (settings.urlMode === 'public') return publicUrlFor(settings.publicBaseUrl ?? objectBaseUrl(settings), key);
+  return presignedUrlFor(client, settings, key, lifeSeconds);
+}
+
+function presignedUrlFor(client: S3Client, settings: S3Settings, key: ObjectKey, lifeSeconds: number): Promise<string> {
+  return getSignedUrl(client, new GetObjectCommand({ Bucket: settings.bucket, Key: key }), { expiresIn: lifeSeconds });
 }
 
 /** Where the bucket's objects are, addressed the way the client addresses them. */

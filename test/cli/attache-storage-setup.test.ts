@@ -1,0 +1,94 @@
+/**
+ * `attache storage setup` as installed (`node dist/cli.js`), against a bucket of the run's Ceph RGW.
+ */
+import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { CreateBucketCommand, GetBucketLifecycleConfigurationCommand } from '@aws-sdk/client-s3';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { s3ClientFor } from '../support/s3/rgw-global-setup.ts';
+
+const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
+
+function attache(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [CLI, ...args], { env: { PATH: process.env.PATH, ...env } }, (error, stdout, stderr) => {
+      resolve({ code: error ? ((error as { code?: number }).code ?? -1) : 0, stdout, stderr });
+    });
+  });
+}
+
+describe('attache storage setup (S3 on Ceph RGW)', () => {
+  const s3 = inject('s3');
+  const raw = s3ClientFor(s3);
+  let env: Record<string, string>;
+
+  beforeAll(async () => {
+    const bucket = `attache-setup-${randomUUID().slice(0, 12)}`;
+    await raw.send(new CreateBucketCommand({ Bucket: bucket }));
+    env = {
+      STORAGE_DRIVER: 's3',
+      S3_BUCKET: bucket,
+      S3_REGION: s3.region,
+      S3_ENDPOINT: s3.endpoint,
+      AWS_ACCESS_KEY_ID: s3.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: s3.secretAccessKey,
+    };
+  });
+  afterAll(() => raw.destroy());
+
+  const ruleIds = async () =>
+    ((await raw.send(new GetBucketLifecycleConfigurationCommand({ Bucket: env.S3_BUCKET })).catch(() => ({ Rules: [] }))).Rules ?? []).map((r) => r.ID).sort();
+
+  it('prints the rules with --dry-run and changes nothing', async () => {
+    const { code, stdout, stderr } = await attache(['storage', 'setup', '--dry-run'], { ...env, RETENTION_DAYS: '30' });
+    expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
+    expect(stdout).toMatch(/^would install: attache-expire-incoming: expire incoming\/\* after 1 day\n/);
+    expect(stdout).toContain('would install: attache-abort-incomplete-multipart: abort incomplete multi-part uploads under the whole bucket after 1 day\n');
+    expect(stdout).toContain('would install: attache-retention: expire chat/* after 30 days\n');
+    expect(stdout).toContain('"AbortIncompleteMultipartUpload"');
+    expect(await ruleIds()).toEqual([]);
+  });
+
+  it('installs them, says so, and is idempotent; RETENTION_DAYS adds the retention rule', async () => {
+    const first = await attache(['storage', 'setup'], env);
+    expect(first).toEqual({
+      code: 0,
+      stdout:
+        'installed: attache-expire-incoming: expire incoming/* after 1 day\n' +
+        'installed: attache-abort-incomplete-multipart: abort incomplete multi-part uploads under the whole bucket after 1 day\n',
+      stderr: '',
+    });
+    expect(await ruleIds()).toEqual(['attache-abort-incomplete-multipart', 'attache-expire-incoming']);
+    const again = await attache(['storage', 'setup', '--json'], env);
+    expect(JSON.parse(again.stdout)).toMatchObject({ changed: false, kept: [] });
+    const retention = await attache(['storage', 'setup'], { ...env, RETENTION_DAYS: '365' });
+    expect(retention.stdout).toContain('installed: attache-retention: expire chat/* after 365 days\n');
+    expect(await ruleIds()).toEqual(['attache-abort-incomplete-multipart', 'attache-expire-incoming', 'attache-retention']);
+  });
+
+  it('sweeps the local driver’s folder now, and says the service sweeps it every hour', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'attache-setup-local-'));
+    const { code, stdout, stderr } = await attache(['storage', 'setup', '--dry-run'], { LOCAL_STORAGE_DIR: dir, RETENTION_DAYS: '7' });
+    expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
+    expect(stdout).toBe(
+      'swept by the service every hour: attache-expire-incoming: expire incoming/* after 1 day\n' +
+        'swept by the service every hour: attache-abort-incomplete-multipart: abort incomplete multi-part uploads under the whole bucket after 1 day\n' +
+        'swept by the service every hour: attache-retention: expire chat/* after 7 days\n',
+    );
+  });
+
+  it.each([
+    [['storage', 'setup'], { STORAGE_DRIVER: 'memory' }, 1, /^attache: storage setup: the memory driver has no bucket lifecycle rules to install/],
+    [['storage', 'frobnicate'], {}, 2, /^attache: storage: unknown subcommand "frobnicate"/],
+    [['storage', 'setup'], { STORAGE_DRIVER: 'memory', RETENTION_DAYS: '0' }, 2, /RETENTION_DAYS/],
+  ])('answers %j with %j: exit %i and one line', async (args, extra, exit, message) => {
+    const { code, stderr } = await attache(args, extra);
+    expect(code).toBe(exit);
+    expect(stderr).toMatch(message);
+    expect(stderr.trim().split('\n')).toHaveLength(1);
+  });
+});
