@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import { FileRequired, FileTooLarge, Unauthorized } from '../domain/errors.ts';
+import { FileRequired, FileTooLarge, InvalidIdempotencyKey, Unauthorized } from '../domain/errors.ts';
 import type { ObjectKey } from '../domain/object-key.ts';
 import { principalFrom, type Principal } from '../domain/principal.ts';
 import { AttachmentUpload, type AttachmentUploadDeps } from './attachment-upload.ts';
 import { checkBeforeBytes } from './check-before-bytes.ts';
+import { IdempotentUploads, type ClaimedKey, type IdempotencySettings } from './idempotency/idempotent-uploads.ts';
 import { ImagePreviewStep, type ImageFinding, type StoredPreview } from './image-preview-step.ts';
 import { MalwareScanStep, type MalwareScanOutcome, type ScanFailurePolicy } from './malware-scan-step.ts';
 import type { AuthPort } from './ports/auth-port.ts';
@@ -33,6 +34,8 @@ export interface UploadAttachmentDeps {
   readonly metadataStripper?: MetadataStripper | undefined;
   /** Uploads and bytes per principal, refused tokens per client address; none when left out. */
   readonly limits?: UploadLimits | undefined;
+  /** Where Idempotency-Key claims and answers are kept; without it, a key is refused (InvalidIdempotencyKey). */
+  readonly idempotency?: IdempotencySettings | undefined;
 }
 
 /**
@@ -139,6 +142,7 @@ export class UploadAttachment {
     this.#auth = deps.auth;
     this.#limits = deps.limits;
     this.#maxFileSize = deps.maxFileSize;
+    this.#idempotent = deps.idempotency && new IdempotentUploads(this, deps.idempotency);
     this.#deps = {
       store: deps.store,
       mime: deps.mime,
@@ -153,6 +157,7 @@ export class UploadAttachment {
   readonly #auth: AuthPort;
   readonly #limits: UploadLimits | undefined;
   readonly #maxFileSize: number;
+  readonly #idempotent: IdempotentUploads | undefined;
 
   /**
    * The principal behind a token. Separate from the upload so a transport can refuse a caller
@@ -228,6 +233,16 @@ export class UploadAttachment {
    */
   start(request: StartRequest): AttachmentUpload {
     return new AttachmentUpload(request, this.#deps);
+  }
+
+  /**
+   * Claims the client's Idempotency-Key for `principal`'s upload (authenticated with `token`),
+   * before reading any of the body; `start` the upload through it (see IdempotentUploads).
+   * Throws InvalidIdempotencyKey, UploadInProgress, IdempotencyUnavailable.
+   */
+  claimIdempotencyKey(principal: Principal, token: string, key: string): Promise<ClaimedKey> {
+    if (this.#idempotent === undefined) throw new InvalidIdempotencyKey('Idempotency-Key is not supported here');
+    return this.#idempotent.claim(limitKeyOf(principal, token).key, key);
   }
 
   /**
