@@ -18,6 +18,7 @@ import {
   createMimeDetector,
   imagePreviewerFactory,
   createUploadLimits,
+  createIdempotency,
   objectStoreFactory,
   type DevelopmentTokens,
 } from './adapters.ts';
@@ -38,6 +39,8 @@ export const TOKENS = {
   directUpload: Symbol('DirectUpload'),
   /** The limits' counters (or undefined), for the service to close when it stops. */
   usageCounters: Symbol('UsageCounters'),
+  /** Where Idempotency-Key claims and answers are kept, for the service to close when it stops. */
+  idempotencyRecords: Symbol('IdempotencyRecords'),
 } as const;
 
 export interface ComposedAttache {
@@ -62,6 +65,7 @@ export async function composeAttache(
   const makePreviewer = await imagePreviewerFactory(config);
   const makeDirectUpload = await directUploadFactory(config, parts.selfUrl);
   const limits = await createUploadLimits(config, parts.logger);
+  const idempotency = await createIdempotency(config);
   const c = rootContainer.createChildContainer();
   c.register(TOKENS.config, { useValue: config });
   c.register(TOKENS.logger, { useValue: parts.logger });
@@ -72,6 +76,7 @@ export async function composeAttache(
   c.register(TOKENS.imagePreviewer, { useFactory: instanceCachingFactory(makePreviewer) });
   c.register(TOKENS.metadataStripper, { useFactory: instanceCachingFactory(() => createMetadataStripper(config)) });
   c.register(TOKENS.usageCounters, { useFactory: () => limits?.counters });
+  c.register(TOKENS.idempotencyRecords, { useValue: idempotency.records });
   c.register(TOKENS.uploadAttachment, {
     useFactory: instanceCachingFactory(
       (r) =>
@@ -84,6 +89,7 @@ export async function composeAttache(
           previewer: r.resolve<ImagePreviewer | undefined>(TOKENS.imagePreviewer),
           metadataStripper: r.resolve<MetadataStripper | undefined>(TOKENS.metadataStripper),
           limits: limits?.limits,
+          idempotency,
         }),
     ),
   });

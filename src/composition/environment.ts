@@ -149,6 +149,9 @@ export const ENVIRONMENT = z.object({
   RATE_LIMIT_ON_ERROR: documented(z.enum(['allow', 'reject'], 'must be allow or reject').default('allow'), {
     doc: 'When `REDIS_URL` cannot answer: `allow` (until it is back, each instance counts its share of each limit alone: the limit divided by the instances last seen) or `reject` (503 `Limits unavailable`). `/readyz`, metrics and logs say so either way.',
   }),
+  IDEMPOTENCY_TTL: documented(integer(1, 30 * 86_400).default(86_400), {
+    doc: 'Seconds an upload sent with an `Idempotency-Key` header is remembered (24 hours): a retry with the same key and file gets the first answer, nothing stored again. Kept in `REDIS_URL` when set (every instance sees it), else in the process.',
+  }),
   TRUSTED_PROXIES: documented(addressList.default([]), {
     default: '(none: the peer address is the client)',
     doc: 'Comma-separated addresses or CIDR ranges of proxies (a load balancer) whose `X-Forwarded-For` is believed, so that `AUTH_FAILURE_LIMIT` counts clients, not the balancer.',

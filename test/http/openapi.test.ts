@@ -71,6 +71,10 @@ describe('GET /openapi.json', () => {
       new errors.TooManyRequests({ policy: 'uploads', limit: 120, windowSeconds: 60, remaining: 0, resetSeconds: 42 }),
       new errors.QuotaExceeded({ policy: 'quota', limit: 5e9, windowSeconds: 86_400, remaining: 1000, resetSeconds: 600 }),
       new errors.LimitsUnavailable('Valkey did not answer'),
+      new errors.InvalidIdempotencyKey('the key is empty'),
+      new errors.UploadInProgress(),
+      new errors.IdempotencyKeyReused(),
+      new errors.IdempotencyUnavailable('Valkey did not answer'),
     ];
     // Every code the table knows is sampled, so a new error cannot go undocumented.
     expect(samples.map((e) => e.code).sort()).toEqual(Object.keys(STATUS_BY_CODE).sort());

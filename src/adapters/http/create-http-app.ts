@@ -131,7 +131,7 @@ function corsFor(allowedOrigins: ReadonlySet<string>) {
     },
     // PUT and DELETE: direct uploads' bytes (local, memory) and their cancellation.
     allowMethods: ['GET', 'HEAD', 'POST', 'PUT', 'DELETE'],
-    allowHeaders: ['Authorization', 'Content-Type'],
+    allowHeaders: ['Authorization', 'Content-Type', 'Idempotency-Key'],
     // So a page can check a download against the upload's sha256 (/files answers both).
     exposeHeaders: ['Repr-Digest', 'X-Checksum-Sha256'],
     maxAge: 600,

@@ -33,6 +33,10 @@ export const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   TOO_MANY_REQUESTS: 429,
   QUOTA_EXCEEDED: 429,
   LIMITS_UNAVAILABLE: 503,
+  INVALID_IDEMPOTENCY_KEY: 400,
+  UPLOAD_IN_PROGRESS: 409,
+  IDEMPOTENCY_KEY_REUSED: 422,
+  IDEMPOTENCY_UNAVAILABLE: 503,
 };
 
 /** Details that would help an attacker probe tokens (or direct uploads' ids) are not returned. */
@@ -42,6 +46,7 @@ const HIDE_DETAIL: ReadonlySet<string> = new Set([
   'AUTHENTICATION_UNAVAILABLE',
   'SCANNER_UNAVAILABLE',
   'LIMITS_UNAVAILABLE',
+  'IDEMPOTENCY_UNAVAILABLE',
   'UPLOAD_NOT_FOUND',
   'UPLOAD_INCOMPLETE',
 ]);
