@@ -175,7 +175,10 @@ export async function createIdempotency(config: Pick<Config, 'limits' | 'idempot
   let records: IdempotencyRecords = new InProcessIdempotencyRecords();
   if (redisUrl !== undefined) {
     const { ValkeyIdempotencyRecords } = await import('../adapters/idempotency/valkey-idempotency-records.ts');
-    records = new ValkeyIdempotencyRecords({ url: redisUrl });
+    const valkey = new ValkeyIdempotencyRecords({ url: redisUrl });
+    // As for the limits: a server still away at start answers 503 to keyed uploads, it does not stop the start.
+    await valkey.connected(2000);
+    records = valkey;
   }
   return { records, ttlSeconds: config.idempotencyTtlSeconds, inFlightMs: config.http.requestTimeoutMs + COMPLETION_MARGIN_MS };
 }

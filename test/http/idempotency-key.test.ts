@@ -9,6 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAttacheUnderTest, TEST_TOKENS, type AttacheUnderTest } from '../support/attache-under-test.ts';
 import { fileNamed, fileWithText } from '../support/file-heads.ts';
 import { multipartBody } from '../support/multipart.ts';
+import { eventually } from '../support/eventually.ts';
+import { startRedis, type RunningRedis } from '../support/redis/redis-server.ts';
 import { memoryDriver } from '../support/stores-under-test.ts';
 
 const photo = fileWithText('photo.jpg', 'the first photo');
@@ -100,5 +102,37 @@ describe('Idempotency-Key on the upload endpoint', () => {
     const answer = await post(key, formOf(photo));
     expect(answer).toEqual({ status: 400, json: { error: 'Invalid Idempotency-Key', detail: expect.any(String) } });
     expect((await attache.storedKeys()).length).toBe(before);
+  });
+});
+
+describe('Idempotency-Key kept in Valkey (REDIS_URL), when Valkey goes away', () => {
+  let redis: RunningRedis;
+  let attache: AttacheUnderTest;
+  beforeAll(async () => {
+    redis = await startRedis();
+    attache = await startAttacheUnderTest(memoryDriver, { REDIS_URL: redis.url });
+  });
+  afterAll(async () => {
+    await attache?.close();
+    await redis?.stop();
+  });
+
+  const post = async (key: string | undefined) => {
+    const form = formOf(photo);
+    const headers: Record<string, string> = { Authorization: `Token ${TEST_TOKENS.store}`, 'Content-Type': form.contentType };
+    if (key !== undefined) headers['Idempotency-Key'] = key;
+    const response = await fetch(attache.uploadUrl, { method: 'POST', headers, body: form.body });
+    return { status: response.status, json: (await response.json()) as Record<string, unknown> };
+  };
+
+  it('answers a keyed upload 503 Idempotency unavailable (it cannot promise once), takes unkeyed ones, and keys again once it is back', async () => {
+    const first = await post('"valkey-1"');
+    expect(first.status).toBe(200);
+    expect(await post('"valkey-1"')).toEqual(first);
+    await redis.kill();
+    expect(await post('"valkey-2"')).toEqual({ status: 503, json: { error: 'Idempotency unavailable' } });
+    expect((await post(undefined)).status).toBe(200);
+    await redis.restart();
+    await eventually(async () => expect((await post('"valkey-3"')).status).toBe(200), 10_000);
   });
 });
