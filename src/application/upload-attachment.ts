@@ -5,7 +5,7 @@ import type { ObjectKey } from '../domain/object-key.ts';
 import { principalFrom, type Principal } from '../domain/principal.ts';
 import { AttachmentUpload, type AttachmentUploadDeps } from './attachment-upload.ts';
 import { checkBeforeBytes } from './check-before-bytes.ts';
-import { IdempotentUploads, type ClaimedKey, type IdempotencySettings } from './idempotency/idempotent-uploads.ts';
+import { IdempotentUploads, type AnswerCodec, type ClaimedKey, type IdempotencySettings, type IdempotentRequest } from './idempotency/idempotent-uploads.ts';
 import { ImagePreviewStep, type ImageFinding, type StoredPreview } from './image-preview-step.ts';
 import { MalwareScanStep, type MalwareScanOutcome, type ScanFailurePolicy } from './malware-scan-step.ts';
 import type { AuthPort } from './ports/auth-port.ts';
@@ -240,9 +240,18 @@ export class UploadAttachment {
    * before reading any of the body; `start` the upload through it (see IdempotentUploads).
    * Throws InvalidIdempotencyKey, UploadInProgress, IdempotencyUnavailable.
    */
-  claimIdempotencyKey(principal: Principal, token: string, key: string): Promise<ClaimedKey> {
+  async claimIdempotencyKey(principal: Principal, token: string, key: string): Promise<ClaimedKey> {
+    return this.#idempotency().claim(limitKeyOf(principal, token).key, key);
+  }
+
+  /** IdempotentUploads.once for `principal`'s request (a direct upload's ticket), authenticated with `token`. */
+  async once<T>(request: IdempotentRequest, who: { principal: Principal; token: string; key: string }, fingerprint: string, run: () => Promise<T>, codec: AnswerCodec<T>): Promise<T> {
+    return this.#idempotency().once(request, limitKeyOf(who.principal, who.token).key, who.key, fingerprint, run, codec);
+  }
+
+  #idempotency(): IdempotentUploads {
     if (this.#idempotent === undefined) throw new InvalidIdempotencyKey('Idempotency-Key is not supported here');
-    return this.#idempotent.claim(limitKeyOf(principal, token).key, key);
+    return this.#idempotent;
   }
 
   /**

@@ -4,6 +4,8 @@ import { InProcessIdempotencyRecords } from '../../src/adapters/idempotency/in-p
 import { StaticTokenAuth } from '../../src/adapters/auth/static-token-auth.ts';
 import { ExtensionMimeDetector } from '../../src/adapters/mime/extension-mime-detector.ts';
 import { InMemoryObjectStore } from '../../src/adapters/object-store/in-memory/in-memory-object-store.ts';
+import { DirectUpload } from '../../src/application/direct/direct-upload.ts';
+import { SignedUploadIds } from '../../src/application/direct/signed-upload-id.ts';
 import type { ClaimedKey } from '../../src/application/idempotency/idempotent-uploads.ts';
 import type { MetadataStripper } from '../../src/application/ports/metadata-stripper.ts';
 import { UploadAttachment } from '../../src/application/upload-attachment.ts';
@@ -114,5 +116,44 @@ describe('Idempotency-Key on UploadAttachment', () => {
 
   it.each([['', 'empty'], ['x'.repeat(256), 'longer than 255']])('refuses a key that is %#: %s', async (key) => {
     await expect(useCase.claimIdempotencyKey(store42, TOKEN, key)).rejects.toBeInstanceOf(InvalidIdempotencyKey);
+  });
+});
+
+describe('Idempotency-Key on a direct upload ticket (DirectUpload.issueOnce)', () => {
+  const selfTargets = {
+    viaAttache: true,
+    targetFor: async ({ uploadId }: { uploadId: string }) => ({ method: 'PUT' as const, url: `http://attache.test/direct/${uploadId}`, headers: {} }),
+  };
+  function build() {
+    const store = new InMemoryObjectStore({ publicBaseUrl: 'https://cdn.example' });
+    const uploads = new UploadAttachment({
+      store,
+      auth: new StaticTokenAuth([]),
+      mime: new ExtensionMimeDetector(),
+      maxFileSize: 1024,
+      idempotency: { records: new InProcessIdempotencyRecords(), ttlSeconds: 3600, inFlightMs: 60_000 },
+    });
+    const ids = new SignedUploadIds(['a-secret-of-at-least-32-characters-0001']);
+    return new DirectUpload({ uploads, store, targets: selfTargets, ids, ttlSeconds: 900 });
+  }
+  const announced = { principal: store42, fileName: 'a.pdf', size: 100, sessionId: '1' };
+
+  it('issues once: a retry gets the same ticket (its expiry a Date again), and the count runs once', async () => {
+    const direct = build();
+    let counted = 0;
+    const count = async () => void counted++;
+    const first = await direct.issueOnce(announced, { token: TOKEN, key: 'k1' }, count);
+    const again = await direct.issueOnce(announced, { token: TOKEN, key: 'k1' }, count);
+    expect(again).toEqual(first);
+    expect(again.expiresAt).toBeInstanceOf(Date);
+    expect(counted).toBe(1);
+  });
+
+  it('refuses another announcement under the key, and frees the key when counting refuses the first', async () => {
+    const direct = build();
+    await direct.issueOnce(announced, { token: TOKEN, key: 'k1' }, async () => {});
+    await expect(direct.issueOnce({ ...announced, size: 101 }, { token: TOKEN, key: 'k1' }, async () => {})).rejects.toBeInstanceOf(IdempotencyKeyReused);
+    await expect(direct.issueOnce(announced, { token: TOKEN, key: 'k2' }, async () => { throw new Error('over the limit'); })).rejects.toThrow('over the limit');
+    expect((await direct.issueOnce(announced, { token: TOKEN, key: 'k2' }, async () => {})).uploadId).toEqual(expect.any(String));
   });
 });

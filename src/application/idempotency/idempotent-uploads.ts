@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { InvalidIdempotencyKey, UploadInProgress } from '../../domain/errors.ts';
+import { IdempotencyKeyReused, InvalidIdempotencyKey, UploadInProgress } from '../../domain/errors.ts';
 import type { IdempotencyRecord, IdempotencyRecords } from '../ports/idempotency-records.ts';
 import type { ReceivedAttachment, StartRequest, UploadedAttachment } from '../upload-attachment.ts';
 import { FingerprintingStream } from './file-fingerprint.ts';
@@ -38,6 +38,15 @@ export interface ClaimedKey extends UploadStarter {
   release(): Promise<void>;
 }
 
+/** How a request's answer is kept between its first run and its retries. */
+export interface AnswerCodec<T> {
+  serialize(answer: T): string;
+  parse(kept: string): T;
+}
+
+/** Keys of different requests (an upload, a direct upload's ticket) never meet. */
+export type IdempotentRequest = 'upload' | 'direct-upload-ticket';
+
 /**
  * The Idempotency-Key rule (draft-ietf-httpapi-idempotency-key-header): the same key from the
  * same caller within IDEMPOTENCY_TTL runs the upload once. While the first runs, another is
@@ -60,9 +69,7 @@ export class IdempotentUploads {
    * while another request holds it, IdempotencyUnavailable when the records cannot answer.
    */
   async claim(caller: string, key: string): Promise<ClaimedKey> {
-    if (key.length === 0) throw new InvalidIdempotencyKey('the key is empty');
-    if (key.length > IDEMPOTENCY_KEY_MAX_LENGTH) throw new InvalidIdempotencyKey(`the key is longer than ${IDEMPOTENCY_KEY_MAX_LENGTH} characters`);
-    const id = createHash('sha256').update(caller).update('\u0000').update(key).digest('hex');
+    const id = idOf('upload', caller, key);
     const { records, inFlightMs } = this.#settings;
     const claim = await records.claim(id, inFlightMs);
     if (claim.state === 'in-flight') throw new UploadInProgress();
@@ -72,6 +79,32 @@ export class IdempotentUploads {
       start: (request) => this.#first(request, (record) => records.finish(id, claim.claimId, record, this.#settings.ttlSeconds * 1000), release),
       release,
     };
+  }
+
+  /**
+   * Runs a request that stores nothing but must answer the same to its retries (a direct upload's
+   * ticket) once per `caller` and `key`: `run` on the first, its answer again for a retry with the
+   * same `fingerprint` (what the request asked for), IdempotencyKeyReused for another one. Throws
+   * what `claim` throws, and what `run` throws (the key is then freed).
+   */
+  async once<T>(request: IdempotentRequest, caller: string, key: string, fingerprint: string, run: () => Promise<T>, codec: AnswerCodec<T>): Promise<T> {
+    const id = idOf(request, caller, key);
+    const { records, inFlightMs, ttlSeconds } = this.#settings;
+    const claim = await records.claim(id, inFlightMs);
+    if (claim.state === 'in-flight') throw new UploadInProgress();
+    if (claim.state === 'finished') {
+      if (claim.record.fingerprint !== fingerprint) throw new IdempotencyKeyReused('this Idempotency-Key was used for another announcement; use a new key for a new upload');
+      return codec.parse(claim.record.answer);
+    }
+    let answer: T;
+    try {
+      answer = await run();
+    } catch (error) {
+      await records.release(id, claim.claimId).catch(() => {});
+      throw error;
+    }
+    await records.finish(id, claim.claimId, { fingerprint, answer: codec.serialize(answer) }, ttlSeconds * 1000).catch(() => {});
+    return answer;
   }
 
   /** The first upload under a key: stored as any other, its answer kept when it succeeds, the key freed when it fails. */
@@ -100,4 +133,11 @@ export class IdempotentUploads {
       },
     };
   }
+}
+
+/** The records' key: the request's kind, the caller and the client's key, hashed (none of them kept readable). */
+function idOf(request: IdempotentRequest, caller: string, key: string): string {
+  if (key.length === 0) throw new InvalidIdempotencyKey('the key is empty');
+  if (key.length > IDEMPOTENCY_KEY_MAX_LENGTH) throw new InvalidIdempotencyKey(`the key is longer than ${IDEMPOTENCY_KEY_MAX_LENGTH} characters`);
+  return createHash('sha256').update(request).update('\u0000').update(caller).update('\u0000').update(key).digest('hex');
 }
