@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import { FileRequired, FileTooLarge, InvalidIdempotencyKey, Unauthorized } from '../domain/errors.ts';
+import { FileRequired, FileTooLarge, Unauthorized } from '../domain/errors.ts';
 import type { ObjectKey } from '../domain/object-key.ts';
 import { principalFrom, type Principal } from '../domain/principal.ts';
 import { AttachmentUpload, type AttachmentUploadDeps } from './attachment-upload.ts';
 import { checkBeforeBytes } from './check-before-bytes.ts';
-import { IdempotentUploads, type AnswerCodec, type ClaimedKey, type IdempotencySettings, type IdempotentRequest } from './idempotency/idempotent-uploads.ts';
+import { IdempotentUploads, type IdempotencySettings } from './idempotency/idempotent-uploads.ts';
 import { ImagePreviewStep, type ImageFinding, type StoredPreview } from './image-preview-step.ts';
 import { MalwareScanStep, type MalwareScanOutcome, type ScanFailurePolicy } from './malware-scan-step.ts';
 import type { AuthPort } from './ports/auth-port.ts';
@@ -142,7 +142,7 @@ export class UploadAttachment {
     this.#auth = deps.auth;
     this.#limits = deps.limits;
     this.#maxFileSize = deps.maxFileSize;
-    this.#idempotent = deps.idempotency && new IdempotentUploads(this, deps.idempotency);
+    this.idempotency = new IdempotentUploads(this, deps.idempotency);
     this.#deps = {
       store: deps.store,
       mime: deps.mime,
@@ -157,7 +157,8 @@ export class UploadAttachment {
   readonly #auth: AuthPort;
   readonly #limits: UploadLimits | undefined;
   readonly #maxFileSize: number;
-  readonly #idempotent: IdempotentUploads | undefined;
+  /** Uploads (and direct uploads' tickets) under an Idempotency-Key: run once per key and caller. */
+  readonly idempotency: IdempotentUploads;
 
   /**
    * The principal behind a token. Separate from the upload so a transport can refuse a caller
@@ -233,25 +234,6 @@ export class UploadAttachment {
    */
   start(request: StartRequest): AttachmentUpload {
     return new AttachmentUpload(request, this.#deps);
-  }
-
-  /**
-   * Claims the client's Idempotency-Key for `principal`'s upload (authenticated with `token`),
-   * before reading any of the body; `start` the upload through it (see IdempotentUploads).
-   * Throws InvalidIdempotencyKey, UploadInProgress, IdempotencyUnavailable.
-   */
-  async claimIdempotencyKey(principal: Principal, token: string, key: string): Promise<ClaimedKey> {
-    return this.#idempotency().claim(limitKeyOf(principal, token).key, key);
-  }
-
-  /** IdempotentUploads.once for `principal`'s request (a direct upload's ticket), authenticated with `token`. */
-  async once<T>(request: IdempotentRequest, who: { principal: Principal; token: string; key: string }, fingerprint: string, run: () => Promise<T>, codec: AnswerCodec<T>): Promise<T> {
-    return this.#idempotency().once(request, limitKeyOf(who.principal, who.token).key, who.key, fingerprint, run, codec);
-  }
-
-  #idempotency(): IdempotentUploads {
-    if (this.#idempotent === undefined) throw new InvalidIdempotencyKey('Idempotency-Key is not supported here');
-    return this.#idempotent;
   }
 
   /**

@@ -35,5 +35,4 @@ describe('ValkeyIdempotencyRecords when the server goes away', () => {
     expect(await records.connected(5000)).toBe(true);
     expect((await records.claim('k', 60_000)).state).toBe('claimed');
   });
-
 });

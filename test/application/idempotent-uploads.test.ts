@@ -49,73 +49,73 @@ describe('Idempotency-Key on UploadAttachment', () => {
   });
 
   it('answers a retry of a finished upload with its first answer, storing nothing again', async () => {
-    const first = await upload(await useCase.claimIdempotencyKey(store42, TOKEN, 'k1'), 'jpeg bytes');
-    const again = await upload(await useCase.claimIdempotencyKey(store42, TOKEN, 'k1'), 'jpeg bytes');
+    const first = await upload(await useCase.idempotency.claim({ principal: store42, token: TOKEN }, 'k1'), 'jpeg bytes');
+    const again = await upload(await useCase.idempotency.claim({ principal: store42, token: TOKEN }, 'k1'), 'jpeg bytes');
     expect(again).toEqual(first);
     expect(store.keys()).toEqual([first.key]);
   });
 
   it('refuses the same key with another file (another size, or the same size and another SHA-256), storing nothing', async () => {
-    await upload(await useCase.claimIdempotencyKey(store42, TOKEN, 'k1'), 'jpeg bytes');
-    await expect(upload(await useCase.claimIdempotencyKey(store42, TOKEN, 'k1'), 'other jpeg bytes')).rejects.toBeInstanceOf(IdempotencyKeyReused);
-    await expect(upload(await useCase.claimIdempotencyKey(store42, TOKEN, 'k1'), 'JPEG BYTES')).rejects.toBeInstanceOf(IdempotencyKeyReused);
-    await expect(upload(await useCase.claimIdempotencyKey(store42, TOKEN, 'k1'), 'jpeg')).rejects.toBeInstanceOf(IdempotencyKeyReused);
+    await upload(await useCase.idempotency.claim({ principal: store42, token: TOKEN }, 'k1'), 'jpeg bytes');
+    await expect(upload(await useCase.idempotency.claim({ principal: store42, token: TOKEN }, 'k1'), 'other jpeg bytes')).rejects.toBeInstanceOf(IdempotencyKeyReused);
+    await expect(upload(await useCase.idempotency.claim({ principal: store42, token: TOKEN }, 'k1'), 'JPEG BYTES')).rejects.toBeInstanceOf(IdempotencyKeyReused);
+    await expect(upload(await useCase.idempotency.claim({ principal: store42, token: TOKEN }, 'k1'), 'jpeg')).rejects.toBeInstanceOf(IdempotencyKeyReused);
     expect(store.keys()).toHaveLength(1);
   });
 
   it('refuses a second request while the first is in flight', async () => {
-    const claimed = await useCase.claimIdempotencyKey(store42, TOKEN, 'k1');
-    await expect(useCase.claimIdempotencyKey(store42, TOKEN, 'k1')).rejects.toBeInstanceOf(UploadInProgress);
+    const claimed = await useCase.idempotency.claim({ principal: store42, token: TOKEN }, 'k1');
+    await expect(useCase.idempotency.claim({ principal: store42, token: TOKEN }, 'k1')).rejects.toBeInstanceOf(UploadInProgress);
     await upload(claimed, 'jpeg bytes');
   });
 
   it('keeps principals apart: the same key from another caller is another upload', async () => {
-    const first = await upload(await useCase.claimIdempotencyKey(store42, TOKEN, 'k1'), 'jpeg bytes');
-    const other = await upload(await useCase.claimIdempotencyKey(store43, TOKEN, 'k1'), 'jpeg bytes', store43);
+    const first = await upload(await useCase.idempotency.claim({ principal: store42, token: TOKEN }, 'k1'), 'jpeg bytes');
+    const other = await upload(await useCase.idempotency.claim({ principal: store43, token: TOKEN }, 'k1'), 'jpeg bytes', store43);
     expect(other.key).not.toBe(first.key);
     expect(store.keys()).toHaveLength(2);
   });
 
   it('frees the key when the first upload fails (a refused file), so that a retry runs', async () => {
-    const claimed = await useCase.claimIdempotencyKey(store42, TOKEN, 'k1');
+    const claimed = await useCase.idempotency.claim({ principal: store42, token: TOKEN }, 'k1');
     const refused = claimed.start({ principal: store42, sessionId: '1', fileName: 'a.exe', content: bytes('MZ') });
     await expect(refused.complete()).rejects.toBeInstanceOf(UnsupportedFileType);
-    const retried = await upload(await useCase.claimIdempotencyKey(store42, TOKEN, 'k1'), 'jpeg bytes');
+    const retried = await upload(await useCase.idempotency.claim({ principal: store42, token: TOKEN }, 'k1'), 'jpeg bytes');
     expect(retried.size).toBe(10);
   });
 
   it('frees the key when the upload is abandoned or never started', async () => {
-    const claimed = await useCase.claimIdempotencyKey(store42, TOKEN, 'k1');
+    const claimed = await useCase.idempotency.claim({ principal: store42, token: TOKEN }, 'k1');
     await claimed.start({ principal: store42, sessionId: '1', fileName: 'a.jpg', content: bytes('jpeg bytes') }).abandon();
-    await (await useCase.claimIdempotencyKey(store42, TOKEN, 'k1')).release();
-    await upload(await useCase.claimIdempotencyKey(store42, TOKEN, 'k1'), 'jpeg bytes');
+    await (await useCase.idempotency.claim({ principal: store42, token: TOKEN }, 'k1')).release();
+    await upload(await useCase.idempotency.claim({ principal: store42, token: TOKEN }, 'k1'), 'jpeg bytes');
     expect(store.keys()).toHaveLength(1);
   });
 
   it('compares the file as sent, not as stored, when metadata is stripped', async () => {
     useCase = build({ stripper: upperCasing });
-    const first = await upload(await useCase.claimIdempotencyKey(store42, TOKEN, 'k1'), 'jpeg bytes');
+    const first = await upload(await useCase.idempotency.claim({ principal: store42, token: TOKEN }, 'k1'), 'jpeg bytes');
     expect(first.sha256).toBe(sha256(Buffer.from('JPEG BYTES')));
-    expect(await upload(await useCase.claimIdempotencyKey(store42, TOKEN, 'k1'), 'jpeg bytes')).toEqual(first);
-    await expect(upload(await useCase.claimIdempotencyKey(store42, TOKEN, 'k1'), 'JPEG BYTES')).rejects.toBeInstanceOf(IdempotencyKeyReused);
+    expect(await upload(await useCase.idempotency.claim({ principal: store42, token: TOKEN }, 'k1'), 'jpeg bytes')).toEqual(first);
+    await expect(upload(await useCase.idempotency.claim({ principal: store42, token: TOKEN }, 'k1'), 'JPEG BYTES')).rejects.toBeInstanceOf(IdempotencyKeyReused);
   });
 
   it('answers a replay for bytes given at once (the library) as for a stream', async () => {
-    const first = await upload(await useCase.claimIdempotencyKey(store42, TOKEN, 'k1'), 'jpeg bytes');
-    const claimed = await useCase.claimIdempotencyKey(store42, TOKEN, 'k1');
+    const first = await upload(await useCase.idempotency.claim({ principal: store42, token: TOKEN }, 'k1'), 'jpeg bytes');
+    const claimed = await useCase.idempotency.claim({ principal: store42, token: TOKEN }, 'k1');
     const again = await claimed.start({ principal: store42, sessionId: '1', fileName: 'a.jpg', content: Buffer.from('jpeg bytes') }).complete();
     expect(again).toEqual(first);
   });
 
   it('lets a claim whose instance died lapse after its time in flight', async () => {
     useCase = build({ inFlightMs: 100 });
-    await useCase.claimIdempotencyKey(store42, TOKEN, 'k1');
+    await useCase.idempotency.claim({ principal: store42, token: TOKEN }, 'k1');
     await new Promise((resolve) => setTimeout(resolve, 150));
-    await upload(await useCase.claimIdempotencyKey(store42, TOKEN, 'k1'), 'jpeg bytes');
+    await upload(await useCase.idempotency.claim({ principal: store42, token: TOKEN }, 'k1'), 'jpeg bytes');
   });
 
   it.each([['', 'empty'], ['x'.repeat(256), 'longer than 255']])('refuses a key that is %#: %s', async (key) => {
-    await expect(useCase.claimIdempotencyKey(store42, TOKEN, key)).rejects.toBeInstanceOf(InvalidIdempotencyKey);
+    await expect(useCase.idempotency.claim({ principal: store42, token: TOKEN }, key)).rejects.toBeInstanceOf(InvalidIdempotencyKey);
   });
 });
 

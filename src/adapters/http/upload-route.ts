@@ -43,7 +43,7 @@ export function uploadRoute(deps: { useCase: UploadAttachment; trustedProxies: B
     try {
       if (!ctx.is('multipart/form-data')) throw new FileRequired('send the file as multipart/form-data in the field "file"');
       const key = idempotencyKeyOf(ctx.req);
-      if (key !== undefined) claimed = await deps.useCase.claimIdempotencyKey(principal, token!, key);
+      if (key !== undefined) claimed = await deps.useCase.idempotency.claim({ principal, token: token! }, key);
     } catch (error) {
       await allowance?.release();
       throw error;

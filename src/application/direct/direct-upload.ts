@@ -113,7 +113,7 @@ export class DirectUpload {
       await afterIssue();
       return issued;
     };
-    return this.#deps.uploads.once('direct-upload-ticket', { principal, ...who }, fingerprint, first, ISSUED_CODEC);
+    return this.#deps.uploads.idempotency.once('direct-upload-ticket', { principal, token: who.token }, who.key, fingerprint, first, ISSUED_CODEC);
   }
 
   /**

@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto';
 import { IdempotencyKeyReused, InvalidIdempotencyKey, UploadInProgress } from '../../domain/errors.ts';
+import type { Principal } from '../../domain/principal.ts';
 import type { IdempotencyRecord, IdempotencyRecords } from '../ports/idempotency-records.ts';
 import type { ReceivedAttachment, StartRequest, UploadedAttachment } from '../upload-attachment.ts';
+import { limitKeyOf } from '../upload-limits.ts';
 import { FingerprintingStream } from './file-fingerprint.ts';
 import { ReplayedUpload } from './replayed-upload.ts';
 
@@ -56,27 +58,29 @@ export type IdempotentRequest = 'upload' | 'direct-upload-ticket';
  */
 export class IdempotentUploads {
   readonly #uploads: UploadStarter;
-  readonly #settings: IdempotencySettings;
+  readonly #settings: IdempotencySettings | undefined;
 
-  constructor(uploads: UploadStarter, settings: IdempotencySettings) {
+  /** Without `settings` (nowhere to keep keys), every key is refused with InvalidIdempotencyKey. */
+  constructor(uploads: UploadStarter, settings: IdempotencySettings | undefined) {
     this.#uploads = uploads;
     this.#settings = settings;
   }
 
   /**
-   * Claims `key` for `caller` (a stable name of the principal; hashed with the key, so neither is
-   * kept readable). Throws InvalidIdempotencyKey for an empty or too long key, UploadInProgress
-   * while another request holds it, IdempotencyUnavailable when the records cannot answer.
+   * Claims the client's `key` for `who`'s upload (a principal, authenticated with `token`), before
+   * any of the body is read. Throws InvalidIdempotencyKey for an empty or too long key,
+   * UploadInProgress while another request holds it, IdempotencyUnavailable when the records
+   * cannot answer.
    */
-  async claim(caller: string, key: string): Promise<ClaimedKey> {
-    const id = idOf('upload', caller, key);
-    const { records, inFlightMs } = this.#settings;
+  async claim(who: Caller, key: string): Promise<ClaimedKey> {
+    const { records, inFlightMs, ttlSeconds } = this.#settingsFor(key);
+    const id = idOf('upload', who, key);
     const claim = await records.claim(id, inFlightMs);
     if (claim.state === 'in-flight') throw new UploadInProgress();
     if (claim.state === 'finished') return { start: (request) => new ReplayedUpload(request, claim.record), release: async () => {} };
     const release = () => records.release(id, claim.claimId).catch(() => {});
     return {
-      start: (request) => this.#first(request, (record) => records.finish(id, claim.claimId, record, this.#settings.ttlSeconds * 1000), release),
+      start: (request) => this.#first(request, (record) => records.finish(id, claim.claimId, record, ttlSeconds * 1000), release),
       release,
     };
   }
@@ -87,9 +91,9 @@ export class IdempotentUploads {
    * same `fingerprint` (what the request asked for), IdempotencyKeyReused for another one. Throws
    * what `claim` throws, and what `run` throws (the key is then freed).
    */
-  async once<T>(request: IdempotentRequest, caller: string, key: string, fingerprint: string, run: () => Promise<T>, codec: AnswerCodec<T>): Promise<T> {
-    const id = idOf(request, caller, key);
-    const { records, inFlightMs, ttlSeconds } = this.#settings;
+  async once<T>(request: IdempotentRequest, who: Caller, key: string, fingerprint: string, run: () => Promise<T>, codec: AnswerCodec<T>): Promise<T> {
+    const { records, inFlightMs, ttlSeconds } = this.#settingsFor(key);
+    const id = idOf(request, who, key);
     const claim = await records.claim(id, inFlightMs);
     if (claim.state === 'in-flight') throw new UploadInProgress();
     if (claim.state === 'finished') {
@@ -105,6 +109,13 @@ export class IdempotentUploads {
     }
     await records.finish(id, claim.claimId, { fingerprint, answer: codec.serialize(answer) }, ttlSeconds * 1000).catch(() => {});
     return answer;
+  }
+
+  #settingsFor(key: string): IdempotencySettings {
+    if (this.#settings === undefined) throw new InvalidIdempotencyKey('Idempotency-Key is not supported here');
+    if (key.length === 0) throw new InvalidIdempotencyKey('the key is empty');
+    if (key.length > IDEMPOTENCY_KEY_MAX_LENGTH) throw new InvalidIdempotencyKey(`the key is longer than ${IDEMPOTENCY_KEY_MAX_LENGTH} characters`);
+    return this.#settings;
   }
 
   /** The first upload under a key: stored as any other, its answer kept when it succeeds, the key freed when it fails. */
@@ -135,9 +146,17 @@ export class IdempotentUploads {
   }
 }
 
-/** The records' key: the request's kind, the caller and the client's key, hashed (none of them kept readable). */
-function idOf(request: IdempotentRequest, caller: string, key: string): string {
-  if (key.length === 0) throw new InvalidIdempotencyKey('the key is empty');
-  if (key.length > IDEMPOTENCY_KEY_MAX_LENGTH) throw new InvalidIdempotencyKey(`the key is longer than ${IDEMPOTENCY_KEY_MAX_LENGTH} characters`);
+/** Who sends a key: a principal, and the token it was authenticated with (what names a principal without id). */
+export interface Caller {
+  readonly principal: Principal;
+  readonly token: string;
+}
+
+/**
+ * The records' key: the request's kind, the caller (as the limits name it: `store:42`, or a hash
+ * of the token) and the client's key, hashed: none of them is kept readable.
+ */
+function idOf(request: IdempotentRequest, who: Caller, key: string): string {
+  const caller = limitKeyOf(who.principal, who.token).key;
   return createHash('sha256').update(request).update('\u0000').update(caller).update('\u0000').update(key).digest('hex');
 }
