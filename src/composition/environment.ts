@@ -131,8 +131,8 @@ export const ENVIRONMENT = z.object({
     doc: 'On SIGTERM/SIGINT, how long uploads in flight may take to finish before their connections are closed.',
   }),
   REDIS_URL: documented(z.url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL' }).optional(), {
-    default: '(none: limits are counted in each process)',
-    doc: 'A Valkey or Redis server (`redis://[user:password@]host:port[/db]`, `rediss://` for TLS) where every instance counts the limits below; needed when more than one instance runs.',
+    default: '(none: limits and `Idempotency-Key`s are kept in each process)',
+    doc: 'A Valkey or Redis server (`redis://[user:password@]host:port[/db]`, `rediss://` for TLS) where every instance counts the limits below and keeps `Idempotency-Key`s; needed when more than one instance runs.',
   }),
   UPLOAD_RATE_LIMIT: documented(rateLimit.optional(), {
     default: '(none)',
