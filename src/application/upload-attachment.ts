@@ -124,6 +124,8 @@ export interface UploadedAttachment {
     readonly preview: StoredPreview | undefined;
     readonly noPreview: ImageFinding['noPreview'];
   };
+  /** True for the answer kept for an earlier upload under the same Idempotency-Key: nothing was stored now. */
+  readonly replayed?: true;
 }
 
 /**

@@ -49,6 +49,9 @@ describe('Idempotency-Key on the upload endpoint', () => {
     expect(bare).toEqual(first);
     expect((await attache.storedKeys()).length).toBe(before + 1);
     expect((await fetch(first.json['url'] as string)).status).toBe(200);
+    // Counted apart in the metrics: the retries stored nothing.
+    const metrics = await (await fetch(`${attache.url}/metrics`)).text();
+    expect(metrics).toMatch(/attache_uploads_total\{outcome="replayed",type="none"[^}]*\} 2\b/);
   });
 
   it('refuses the same key with another file: 422, nothing stored', async () => {

@@ -85,6 +85,8 @@ function routes(deps: HttpAppDeps, metrics: UploadMetrics): Router {
       state.uploaded = uploaded;
       if (state.limitsCountedLocally !== undefined) metrics.limitsCounted(state.limitsCountedLocally ? 'fallback' : 'primary');
       ctx.body = uploadAnswer(uploaded);
+      // A retry answered from its Idempotency-Key stored nothing, scanned nothing: counted apart.
+      if (uploaded.replayed) return uploadEnded('replayed');
       uploadEnded('ok', { type: uploaded.type, bytes: uploaded.size });
       if (uploaded.malwareScan) metrics.scanned(uploaded.malwareScan.verdict === 'clean' ? 'clean' : 'not_scanned');
       if (uploaded.image) metrics.previewed(uploaded.image.preview ? 'made' : (uploaded.image.noPreview?.reason ?? 'undecodable'));

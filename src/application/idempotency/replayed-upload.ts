@@ -34,7 +34,7 @@ export class ReplayedUpload {
   async complete(): Promise<UploadedAttachment> {
     try {
       await this.received;
-      return JSON.parse(this.#record.answer) as UploadedAttachment;
+      return { ...(JSON.parse(this.#record.answer) as UploadedAttachment), replayed: true };
     } finally {
       await this.#request.allowance?.release();
     }
