@@ -128,13 +128,14 @@ describe('Idempotency-Key kept in Valkey (REDIS_URL), when Valkey goes away', ()
     return { status: response.status, json: (await response.json()) as Record<string, unknown> };
   };
 
-  it('answers a keyed upload 503 Idempotency unavailable (it cannot promise once), takes unkeyed ones, and keys again once it is back', async () => {
+  it('answers a keyed upload 503 Idempotency unavailable (it cannot promise once), takes unkeyed ones, stays ready naming it, and keys again once it is back', async () => {
     const first = await post('"valkey-1"');
     expect(first.status).toBe(200);
     expect(await post('"valkey-1"')).toEqual(first);
     await redis.kill();
     expect(await post('"valkey-2"')).toEqual({ status: 503, json: { error: 'Idempotency unavailable' } });
     expect((await post(undefined)).status).toBe(200);
+    expect(await (await fetch(`${attache.url}/readyz`)).json()).toEqual({ status: 'ready', unavailable: ['idempotency'] });
     await redis.restart();
     await eventually(async () => expect((await post('"valkey-3"')).status).toBe(200), 10_000);
   });
