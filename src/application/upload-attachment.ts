@@ -7,6 +7,7 @@ import type { Principal } from '../domain/principal.ts';
 import { AttachmentUpload, type AttachmentUploadDeps } from './attachment-upload.ts';
 import { checkBeforeBytes } from './check-before-bytes.ts';
 import { authenticate } from './authenticate.ts';
+import { IdempotentUploads, type IdempotencySettings } from './idempotency/idempotent-uploads.ts';
 import { ImagePreviewStep, type ImageFinding, type StoredPreview } from './image-preview-step.ts';
 import { MalwareScanStep, type MalwareScanOutcome, type ScanFailurePolicy } from './malware-scan-step.ts';
 import type { AuthPort } from './ports/auth-port.ts';
@@ -35,6 +36,8 @@ export interface UploadAttachmentDeps {
   readonly metadataStripper?: MetadataStripper | undefined;
   /** Uploads and bytes per principal, refused tokens per client address; none when left out. */
   readonly limits?: UploadLimits | undefined;
+  /** Where Idempotency-Key claims and answers are kept; without it, a key is refused (InvalidIdempotencyKey). */
+  readonly idempotency?: IdempotencySettings | undefined;
 }
 
 /**
@@ -123,6 +126,8 @@ export interface UploadedAttachment {
     readonly preview: StoredPreview | undefined;
     readonly noPreview: ImageFinding['noPreview'];
   };
+  /** True for the answer kept for an earlier upload under the same Idempotency-Key: nothing was stored now. */
+  readonly replayed?: true;
 }
 
 /**
@@ -141,6 +146,7 @@ export class UploadAttachment {
     this.#auth = deps.auth;
     this.#limits = deps.limits;
     this.#maxFileSize = deps.maxFileSize;
+    this.idempotency = new IdempotentUploads(this, deps.idempotency);
     this.#deps = {
       store: deps.store,
       mime: deps.mime,
@@ -155,6 +161,8 @@ export class UploadAttachment {
   readonly #auth: AuthPort;
   readonly #limits: UploadLimits | undefined;
   readonly #maxFileSize: number;
+  /** Uploads (and direct uploads' tickets) under an Idempotency-Key: run once per key and caller. */
+  readonly idempotency: IdempotentUploads;
 
   /**
    * The principal behind a token. Separate from the upload so a transport can refuse a caller

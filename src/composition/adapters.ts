@@ -22,6 +22,9 @@ import type { UsageCounters } from '../application/ports/usage-counters.ts';
 import { UploadLimits } from '../application/upload-limits.ts';
 import { InProcessUsageCounters } from '../adapters/limits/in-process-usage-counters.ts';
 import { STABLE_LINK_PREFIX } from '../application/open-attachment.ts';
+import { InProcessIdempotencyRecords } from '../adapters/idempotency/in-process-idempotency-records.ts';
+import type { IdempotencySettings } from '../application/idempotency/idempotent-uploads.ts';
+import type { IdempotencyRecords } from '../application/ports/idempotency-records.ts';
 import { ConfigError, type Config, type StorageConfig } from './config.ts';
 
 /**
@@ -183,6 +186,28 @@ export async function createUploadLimits(config: Pick<Config, 'limits'>, log: Li
   }
   const limits = new UploadLimits({ counters, fallback: new InProcessUsageCounters(), onError, uploads, authFailures, quota });
   return { limits, counters };
+}
+
+/** How much longer than the request's timeout an upload's claim lasts: its completion (a move, a preview) after the last byte. */
+const COMPLETION_MARGIN_MS = 60_000;
+
+/**
+ * Where Idempotency-Key claims and answers are kept: in Valkey when REDIS_URL is set (ioredis is
+ * loaded only then), so that a retry reaching another instance finds them; else in this process.
+ * A claim lasts as long as an upload can (HTTP_REQUEST_TIMEOUT_MS, and its completion): past that,
+ * the instance that held it died, and a retry runs. `records` is for whoever closes the connection.
+ */
+export async function createIdempotency(config: Pick<Config, 'limits' | 'idempotencyTtlSeconds' | 'http'>): Promise<IdempotencySettings> {
+  const { redisUrl } = config.limits;
+  let records: IdempotencyRecords = new InProcessIdempotencyRecords();
+  if (redisUrl !== undefined) {
+    const { ValkeyIdempotencyRecords } = await import('../adapters/idempotency/valkey-idempotency-records.ts');
+    const valkey = new ValkeyIdempotencyRecords({ url: redisUrl });
+    // As for the limits: a server still away at start answers 503 to keyed uploads, it does not stop the start.
+    await valkey.connected(2000);
+    records = valkey;
+  }
+  return { records, ttlSeconds: config.idempotencyTtlSeconds, inFlightMs: config.http.requestTimeoutMs + COMPLETION_MARGIN_MS };
 }
 
 /**

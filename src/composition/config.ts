@@ -90,6 +90,8 @@ export interface Config {
   /** Set when direct uploads are on. */
   readonly directUploads: DirectUploadConfig | undefined;
   readonly limits: LimitsConfig;
+  /** Idempotency-Key: how long a finished upload's answer is kept (IDEMPOTENCY_TTL), where (REDIS_URL: limits.redisUrl). */
+  readonly idempotencyTtlSeconds: number;
 }
 
 
@@ -154,6 +156,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadCo
     stripMetadata: e.STRIP_METADATA === 'on',
     directUploads: directUploadConfig(e, production),
     limits: { redisUrl: e.REDIS_URL, uploads: e.UPLOAD_RATE_LIMIT, authFailures: e.AUTH_FAILURE_LIMIT, quota: e.UPLOAD_QUOTA, onError: e.RATE_LIMIT_ON_ERROR },
+    idempotencyTtlSeconds: e.IDEMPOTENCY_TTL,
   };
 }
 

@@ -21,6 +21,7 @@ import {
   createMimeDetector,
   imagePreviewerFactory,
   createUploadLimits,
+  createIdempotency,
   objectStoreFactory,
   type DevelopmentTokens,
 } from './adapters.ts';
@@ -45,6 +46,8 @@ export const TOKENS = {
   resumableUpload: Symbol('ResumableUpload'),
   deleteAttachment: Symbol('DeleteAttachment'),
   openAttachment: Symbol('OpenAttachment'),
+  /** Where Idempotency-Key claims and answers are kept, for the service to close when it stops. */
+  idempotencyRecords: Symbol('IdempotencyRecords'),
 } as const;
 
 export interface ComposedAttache {
@@ -69,6 +72,7 @@ export async function composeAttache(
   const makePreviewer = await imagePreviewerFactory(config);
   const makeDirectUpload = await directUploadFactory(config, parts.selfUrl);
   const limits = await createUploadLimits(config, parts.logger);
+  const idempotency = await createIdempotency(config);
   const c = rootContainer.createChildContainer();
   c.register(TOKENS.config, { useValue: config });
   c.register(TOKENS.logger, { useValue: parts.logger });
@@ -79,6 +83,7 @@ export async function composeAttache(
   c.register(TOKENS.imagePreviewer, { useFactory: instanceCachingFactory(makePreviewer) });
   c.register(TOKENS.metadataStripper, { useFactory: instanceCachingFactory(() => createMetadataStripper(config)) });
   c.register(TOKENS.usageCounters, { useFactory: () => limits?.counters });
+  c.register(TOKENS.idempotencyRecords, { useValue: idempotency.records });
   c.register(TOKENS.uploadAttachment, {
     useFactory: instanceCachingFactory(
       (r) =>
@@ -91,6 +96,7 @@ export async function composeAttache(
           previewer: r.resolve<ImagePreviewer | undefined>(TOKENS.imagePreviewer),
           metadataStripper: r.resolve<MetadataStripper | undefined>(TOKENS.metadataStripper),
           limits: limits?.limits,
+          idempotency,
         }),
     ),
   });

@@ -131,8 +131,8 @@ export const ENVIRONMENT = z.object({
     doc: 'On SIGTERM/SIGINT, how long uploads in flight may take to finish before their connections are closed.',
   }),
   REDIS_URL: documented(z.url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL' }).optional(), {
-    default: '(none: limits are counted in each process)',
-    doc: 'A Valkey or Redis server (`redis://[user:password@]host:port[/db]`, `rediss://` for TLS) where every instance counts the limits below; needed when more than one instance runs.',
+    default: '(none: limits and `Idempotency-Key`s are kept in each process)',
+    doc: 'A Valkey or Redis server (`redis://[user:password@]host:port[/db]`, `rediss://` for TLS) where every instance counts the limits below and keeps `Idempotency-Key`s; needed when more than one instance runs.',
   }),
   UPLOAD_RATE_LIMIT: documented(rateLimit.optional(), {
     default: '(none)',
@@ -148,6 +148,9 @@ export const ENVIRONMENT = z.object({
   }),
   RATE_LIMIT_ON_ERROR: documented(z.enum(['allow', 'reject'], 'must be allow or reject').default('allow'), {
     doc: 'When `REDIS_URL` cannot answer: `allow` (until it is back, each instance counts its share of each limit alone: the limit divided by the instances last seen) or `reject` (503 `Limits unavailable`). `/readyz`, metrics and logs say so either way.',
+  }),
+  IDEMPOTENCY_TTL: documented(integer(1, 30 * 86_400).default(86_400), {
+    doc: 'Seconds an upload sent with an `Idempotency-Key` header is remembered (24 hours): a retry with the same key and file gets the first answer, nothing stored again. Kept in `REDIS_URL` when set (every instance sees it), else in the process.',
   }),
   TRUSTED_PROXIES: documented(addressList.default([]), {
     default: '(none: the peer address is the client)',

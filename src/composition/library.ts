@@ -10,6 +10,7 @@ import {
   createMimeDetector,
   createObjectStore,
   createUploadLimits,
+  createIdempotency,
   defaultSelfUrl,
   imagePreviewerFactory,
 } from './adapters.ts';
@@ -88,6 +89,7 @@ export async function createUploadAttachment(
   const mime = options.mime ?? createMimeDetector(config);
   // The same limits as the service's (admit), counted in the same Valkey: every way in counts.
   const limits = await createUploadLimits(config, { warn: (fields, message) => process.emitWarning(`attache: ${message} ${JSON.stringify(fields)}`), info: () => {} });
+  const idempotency = await createIdempotency(config);
   const uploadAttachment = new UploadAttachment({
     store,
     auth: authSetup.auth,
@@ -97,6 +99,7 @@ export async function createUploadAttachment(
     previewer: (await imagePreviewerFactory(config))(),
     metadataStripper: createMetadataStripper(config),
     limits: limits?.limits,
+    idempotency,
   });
   const directUpload = (await directUploadFactory(config, defaultSelfUrl(config)))?.({ uploads: uploadAttachment, store });
   const resumableUpload = new ResumableUpload({ uploads: uploadAttachment, store, ttlSeconds: config.resumableUploadTtlSeconds });
@@ -118,6 +121,7 @@ export async function createUploadAttachment(
       // SDK-backed stores hold connection pools; local and memory stores have nothing to close.
       await (ownedStore as { close?: () => Promise<void> } | undefined)?.close?.();
       await limits?.counters.close();
+      await idempotency.records.close();
     },
   };
 }

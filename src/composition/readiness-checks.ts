@@ -4,6 +4,7 @@
  * every instance shares from a folder on this machine.
  */
 import type { AuthPort } from '../application/ports/auth-port.ts';
+import type { IdempotencyRecords } from '../application/ports/idempotency-records.ts';
 import type { ObjectStore } from '../application/ports/object-store.ts';
 import type { UploadAttachment } from '../application/upload-attachment.ts';
 import type { Config } from './config.ts';
@@ -12,7 +13,7 @@ import { TOKENS, type ComposedAttache } from './container.ts';
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
 
 /** adapters/http's ReadinessCheck, which only service.ts may import (test/architecture.test.ts); service.ts checks that the two agree. */
-type ReadinessCheck = { readonly dependency: 'storage' | 'auth' | 'scanner' | 'limits'; readonly own: boolean; check(): Promise<void> };
+type ReadinessCheck = { readonly dependency: 'storage' | 'auth' | 'scanner' | 'limits' | 'idempotency'; readonly own: boolean; check(): Promise<void> };
 
 export function readinessChecks(config: Config, container: ComposedAttache['container']): ReadinessCheck[] {
   const store = container.resolve<ObjectStore>(TOKENS.objectStore);
@@ -29,5 +30,10 @@ export function readinessChecks(config: Config, container: ComposedAttache['cont
   // says, an instance stays ready while they are down: with `allow` it counts alone, with `reject`
   // it answers each upload its JSON 503 `Limits unavailable`, as for a bucket that is down.
   if (useCase.limitsOnError !== undefined) checks.push({ dependency: 'limits', own: false, check: () => useCase.checkLimitsReady() });
+  // Idempotency-Keys kept in Valkey: shared too; while it is down, only uploads sending a key are refused (503).
+  if (config.limits.redisUrl !== undefined) {
+    const records = container.resolve<IdempotencyRecords>(TOKENS.idempotencyRecords);
+    checks.push({ dependency: 'idempotency', own: false, check: () => records.checkReady() });
+  }
   return checks;
 }

@@ -11,6 +11,7 @@ import type { AuthPort } from '../application/ports/auth-port.ts';
 import type { ObjectStore } from '../application/ports/object-store.ts';
 import type { DirectUpload } from '../application/direct/direct-upload.ts';
 import type { UsageCounters } from '../application/ports/usage-counters.ts';
+import type { IdempotencyRecords } from '../application/ports/idempotency-records.ts';
 import { AbandonedUploadSweeper } from '../application/abandoned-upload-sweeper.ts';
 import type { ResumableUpload } from '../application/resumable/resumable-upload.ts';
 import type { DeleteAttachment } from '../application/delete-attachment.ts';
@@ -103,6 +104,8 @@ export async function startAttache(config: Config, options: StartOptions = {}): 
     resumable: { upload: container.resolve<ResumableUpload>(TOKENS.resumableUpload), maxFileSize: config.maxFileSize },
   });
   const counters = container.resolve<UsageCounters | undefined>(TOKENS.usageCounters);
+  const idempotencyRecords = container.resolve<IdempotencyRecords>(TOKENS.idempotencyRecords);
+  const closeShared = () => Promise.all([counters?.close(), idempotencyRecords.close()]);
   const stopSweeping = startSweeping(new AbandonedUploadSweeper({ store, longestUploadMs: config.http.requestTimeoutMs }), logger);
   const inFlight = listening.serve(app.callback());
   const closed = new Promise<void>((resolve) => listening.server.once('close', resolve));
@@ -117,13 +120,13 @@ export async function startAttache(config: Config, options: StartOptions = {}): 
       listening.server.close();
       listening.server.closeIdleConnections();
       await closed;
-      await counters?.close();
+      await closeShared();
     },
-    // The counters stay open while uploads drain: each one settles its reservation when it ends.
+    // The counters stay open while uploads drain: each one settles its reservation (and keeps its answer) when it ends.
     shutdown: (graceMs) => {
       stopSweeping();
       stopSweeps();
-      return shutDown(listening.server, closed, inFlight, graceMs, shuttingDown).finally(() => counters?.close());
+      return shutDown(listening.server, closed, inFlight, graceMs, shuttingDown).finally(closeShared);
     },
   };
 }

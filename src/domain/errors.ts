@@ -267,3 +267,35 @@ export class WrongContentType extends DomainError {
     super('Unsupported media type', detail);
   }
 }
+
+/** The `Idempotency-Key` header is not one key: empty, longer than 255 characters, or not a string. */
+export class InvalidIdempotencyKey extends DomainError {
+  readonly code = 'INVALID_IDEMPOTENCY_KEY';
+  constructor(detail?: string) {
+    super('Invalid Idempotency-Key', detail);
+  }
+}
+
+/** A request with the same Idempotency-Key, from the same caller, is still being answered. */
+export class UploadInProgress extends DomainError {
+  readonly code = 'UPLOAD_IN_PROGRESS';
+  constructor() {
+    super('Upload in progress', 'a request with this Idempotency-Key has not finished; retry once it has');
+  }
+}
+
+/** An Idempotency-Key already used for another file (another size or SHA-256) by the same caller. */
+export class IdempotencyKeyReused extends DomainError {
+  readonly code = 'IDEMPOTENCY_KEY_REUSED';
+  constructor(detail?: string) {
+    super('Idempotency key reused', detail ?? 'this Idempotency-Key was used for another file; use a new key for a new upload');
+  }
+}
+
+/** The shared records behind Idempotency-Key (Valkey) cannot answer: a request carrying one cannot be run once and only once. */
+export class IdempotencyUnavailable extends BackendUnavailable {
+  readonly code = 'IDEMPOTENCY_UNAVAILABLE';
+  constructor(reason: string, options?: ErrorOptions) {
+    super('Idempotency unavailable', reason, options);
+  }
+}

@@ -49,7 +49,7 @@ describe('limits shared by three instances behind HAProxy (RATE_LIMIT_ON_ERROR=a
     for (const instance of cluster.instances) {
       const ready = await fetch(`${instance.url}/readyz`);
       expect(ready.status).toBe(200);
-      expect(await ready.json()).toEqual({ status: 'ready', unavailable: ['limits'] });
+      expect(await ready.json()).toEqual({ status: 'ready', unavailable: ['limits', 'idempotency'] });
     }
     expect(cluster.instances.some((i) => i.process.output().includes('Valkey (REDIS_URL) cannot answer'))).toBe(true);
     // Each of the three takes its share of 12, 4: together, still 12.
@@ -79,7 +79,7 @@ describe('RATE_LIMIT_ON_ERROR=reject across three instances', () => {
     const during = await upload(cluster, storeToken(5));
     expect(during.status).toBe(503);
     expect(during.body).toEqual({ error: 'Limits unavailable' });
-    for (const instance of cluster.instances) expect(await (await fetch(`${instance.url}/readyz`)).json()).toEqual({ status: 'ready', unavailable: ['limits'] });
+    for (const instance of cluster.instances) expect(await (await fetch(`${instance.url}/readyz`)).json()).toEqual({ status: 'ready', unavailable: ['limits', 'idempotency'] });
     await cluster.redis.restart();
     await eventually(async () => expect((await upload(cluster, storeToken(5))).status).toBe(200), 15_000);
   });

@@ -37,6 +37,10 @@ describe('readiness checks', () => {
     expect(await checksFor({ STORAGE_DRIVER: 'memory', MALWARE_SCAN: 'clamd', ...env })).toContainEqual({ dependency: 'scanner', own });
   });
 
+  it('checks the Valkey keeping Idempotency-Keys as shared when REDIS_URL is set (the in-process records need no check)', async () => {
+    expect(await checksFor({ STORAGE_DRIVER: 'memory', REDIS_URL: 'redis://127.0.0.1:1' })).toEqual([{ dependency: 'storage', own: true }, { dependency: 'idempotency', own: false }]);
+  });
+
   it('checks the token backend as shared, and a tokens file not at all', async () => {
     const backend: AuthPort = { identify: async () => undefined, checkReady: async () => {} };
     expect(await checksFor({ STORAGE_DRIVER: 'memory' }, backend)).toEqual([{ dependency: 'storage', own: true }, { dependency: 'auth', own: false }]);

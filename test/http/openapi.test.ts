@@ -79,6 +79,10 @@ describe('GET /openapi.json', () => {
       new errors.WrongContentType('send the bytes as application/offset+octet-stream'),
       new errors.Forbidden('a store token may delete only the attachments it uploaded'),
       new errors.AttachmentNotFound('no attachment at chat/a/b.jpg'),
+      new errors.InvalidIdempotencyKey('the key is empty'),
+      new errors.UploadInProgress(),
+      new errors.IdempotencyKeyReused(),
+      new errors.IdempotencyUnavailable('Valkey did not answer'),
     ];
     // Every code the table knows is sampled, so a new error cannot go undocumented.
     expect(samples.map((e) => e.code).sort()).toEqual(Object.keys(STATUS_BY_CODE).sort());

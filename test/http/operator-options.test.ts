@@ -26,12 +26,13 @@ describe('CORS with CORS_ORIGINS set', () => {
     return fetch(attache.uploadUrl, { method: 'POST', headers: { Origin: origin, Authorization: `Token ${token}` }, body: form });
   };
 
-  it('answers the preflight of an allowed origin, allowing POST and the Authorization header', async () => {
+  it('answers the preflight of an allowed origin, allowing POST and the Authorization and Idempotency-Key headers', async () => {
     const response = await preflight(ALLOWED);
     expect(response.status).toBe(204);
     expect(response.headers.get('access-control-allow-origin')).toBe(ALLOWED);
     expect(response.headers.get('access-control-allow-methods')).toContain('POST');
     expect(response.headers.get('access-control-allow-headers')?.toLowerCase()).toContain('authorization');
+    expect(response.headers.get('access-control-allow-headers')?.toLowerCase()).toContain('idempotency-key');
     expect(response.headers.get('vary')).toContain('Origin');
   });
 

@@ -112,7 +112,7 @@ describe('limits whose Valkey cannot answer', () => {
       expect((await upload(attache, TEST_TOKENS.store)).status).toBe(429);
       const ready = await fetch(`${attache.url}/readyz`);
       expect(ready.status).toBe(200);
-      expect(await ready.json()).toEqual({ status: 'ready', unavailable: ['limits'] });
+      expect(await ready.json()).toEqual({ status: 'ready', unavailable: ['limits', 'idempotency'] });
       const metrics = await (await fetch(`${attache.url}/metrics`)).text();
       expect(metrics).toMatch(/attache_limit_checks_total\{counted="fallback",driver="memory"\} 1/);
       expect(metrics).toMatch(/attache_limit_counters_up\{driver="memory"\} 0/);
@@ -127,7 +127,7 @@ describe('limits whose Valkey cannot answer', () => {
       const refused = await upload(attache, TEST_TOKENS.store);
       expect(refused.status).toBe(503);
       expect(await refused.json()).toEqual({ error: 'Limits unavailable' });
-      expect(await (await fetch(`${attache.url}/readyz`)).json()).toEqual({ status: 'ready', unavailable: ['limits'] });
+      expect(await (await fetch(`${attache.url}/readyz`)).json()).toEqual({ status: 'ready', unavailable: ['limits', 'idempotency'] });
     } finally {
       await attache.close();
     }

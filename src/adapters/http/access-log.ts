@@ -83,6 +83,7 @@ function writeLine(logger: HttpLogger, ctx: Context, state: RequestState, facts:
     ...(state.error instanceof Unauthorized && state.error.detail !== undefined ? { reason: state.error.detail } : {}),
     ...checksOf(state),
     ...(state.limitsCountedLocally && { limits: 'counted by this instance alone: Valkey cannot answer' }),
+    ...(state.uploaded?.replayed && { replayed: 'the answer kept for this Idempotency-Key; nothing stored' }),
   };
   const error = state.error;
   if (error instanceof BackendUnavailable) logger.warn({ ...line, reason: error.reason }, error.message.toLowerCase());

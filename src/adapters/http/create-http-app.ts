@@ -108,6 +108,11 @@ function routes(deps: HttpAppDeps, metrics: UploadMetrics): Router {
         return undefined;
       }
       state.uploaded = uploaded;
+      // A retry answered from its Idempotency-Key stored nothing, scanned nothing: counted apart.
+      if (uploaded.replayed) {
+        uploadEnded('replayed');
+        return uploaded;
+      }
       uploadEnded('ok', { type: uploaded.type, bytes: uploaded.size });
       if (uploaded.malwareScan) metrics.scanned(uploaded.malwareScan.verdict === 'clean' ? 'clean' : 'not_scanned');
       if (uploaded.image) metrics.previewed(uploaded.image.preview ? 'made' : (uploaded.image.noPreview?.reason ?? 'undecodable'));
@@ -156,7 +161,7 @@ function corsFor(allowedOrigins: ReadonlySet<string>) {
     },
     // PUT and DELETE: direct uploads' bytes (local, memory) and their cancellation; PATCH: tus.
     allowMethods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'],
-    allowHeaders: ['Authorization', 'Content-Type', ...TUS_REQUEST_HEADERS],
+    allowHeaders: ['Authorization', 'Content-Type', 'Idempotency-Key', ...TUS_REQUEST_HEADERS],
     // So a page can check a download against the upload's sha256 (/files answers both), and a tus
     // client can follow its upload and read the attachment it made.
     exposeHeaders: ['Repr-Digest', 'X-Checksum-Sha256', 'Location', ...TUS_EXPOSED_HEADERS],

@@ -38,6 +38,10 @@ export const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   UPLOAD_OFFSET_MISMATCH: 409,
   PROTOCOL_VERSION_UNSUPPORTED: 412,
   WRONG_CONTENT_TYPE: 415,
+  INVALID_IDEMPOTENCY_KEY: 400,
+  UPLOAD_IN_PROGRESS: 409,
+  IDEMPOTENCY_KEY_REUSED: 422,
+  IDEMPOTENCY_UNAVAILABLE: 503,
 };
 
 /** Details that would help an attacker probe tokens (or direct uploads' ids) are not returned. */
@@ -47,6 +51,7 @@ const HIDE_DETAIL: ReadonlySet<string> = new Set([
   'AUTHENTICATION_UNAVAILABLE',
   'SCANNER_UNAVAILABLE',
   'LIMITS_UNAVAILABLE',
+  'IDEMPOTENCY_UNAVAILABLE',
   'UPLOAD_NOT_FOUND',
   'UPLOAD_INCOMPLETE',
 ]);

@@ -70,11 +70,16 @@ export const DIRECT_UPLOAD_PATHS = {
       operationId: 'startDirectUpload',
       summary: 'Get where to send a file’s bytes straight to storage (DIRECT_UPLOADS=on)',
       security: [{ token: [] }],
+      parameters: [{ $ref: '#/components/parameters/IdempotencyKey' }],
       requestBody: { required: true, content: { 'application/json': { schema: ref('DirectUploadRequest') } } },
       responses: {
-        '200': jsonResponse('Send the bytes as told, then complete.', ref('DirectUploadTarget')),
-        '400': jsonResponse('What the upload endpoint refuses before reading a byte, or a malformed JSON body.', { oneOf: refusedBeforeBytes }),
+        '200': jsonResponse('Send the bytes as told, then complete. With an Idempotency-Key, the same answer (the same upload_id) to a retry of the same announcement.', ref('DirectUploadTarget')),
+        '400': jsonResponse('What the upload endpoint refuses before reading a byte, a malformed JSON body, or an invalid Idempotency-Key.', {
+          oneOf: [...refusedBeforeBytes, ref('InvalidIdempotencyKey')],
+        }),
+        '409': jsonResponse('A request with the same Idempotency-Key is still being answered.', ref('UploadInProgress')),
         '413': jsonResponse('`size` is over MAX_FILE_SIZE.', ref('FileTooLarge')),
+        '422': jsonResponse('The Idempotency-Key was used for another announcement (name, size, session_id or sha256).', ref('IdempotencyKeyReused')),
         ...common,
       },
     },

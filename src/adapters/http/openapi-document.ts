@@ -48,6 +48,16 @@ export const OPENAPI_DOCUMENT = {
         description: 'An admin or store token, sent as `Authorization: Token <token>` (`Bearer <token>` is accepted too).',
       },
     },
+    parameters: {
+      IdempotencyKey: {
+        name: 'Idempotency-Key',
+        in: 'header',
+        required: false,
+        description:
+          'draft-ietf-httpapi-idempotency-key-header: a key of your choosing (a UUID), as a quoted string (`"8e03978e-…"`) or a bare token, at most 255 characters. The same key from the same caller within IDEMPOTENCY_TTL answers the first upload’s answer, storing nothing again; while the first is running, 409 `Upload in progress`; with another file (size or SHA-256 as sent), 422 `Idempotency key reused`. A failed first upload frees the key.',
+        schema: { type: 'string', minLength: 1 },
+      },
+    },
     schemas: {
       UploadResult: {
         type: 'object',
@@ -95,6 +105,9 @@ export const OPENAPI_DOCUMENT = {
         description: 'The malware scanner found something; `detail` names the signature (e.g. `Heuristics.OLE2.ContainsMacros`).',
       },
       UploadConflict: errorBody('Upload conflict', 'optional'),
+      InvalidIdempotencyKey: errorBody('Invalid Idempotency-Key', 'optional'),
+      UploadInProgress: errorBody('Upload in progress', 'optional'),
+      IdempotencyKeyReused: errorBody('Idempotency key reused', 'optional'),
       InternalError: errorBody('Internal server error', 'never'),
       Unavailable: {
         oneOf: [
@@ -103,6 +116,7 @@ export const OPENAPI_DOCUMENT = {
           errorBody('Scanner unavailable', 'never'),
           errorBody('Shutting down', 'never'),
           errorBody('Limits unavailable', 'never'),
+          errorBody('Idempotency unavailable', 'never'),
         ],
       },
       ...DIRECT_UPLOAD_SCHEMAS,
@@ -118,6 +132,7 @@ export const OPENAPI_DOCUMENT = {
         operationId: 'uploadChatAttachment',
         summary: 'Upload a chat attachment',
         security: [{ token: [] }],
+        parameters: [{ $ref: '#/components/parameters/IdempotencyKey' }],
         requestBody: {
           required: true,
           content: {
@@ -153,6 +168,7 @@ export const OPENAPI_DOCUMENT = {
               { $ref: '#/components/schemas/InvalidSessionId' },
               { $ref: '#/components/schemas/InvalidFileName' },
               { $ref: '#/components/schemas/InvalidUpload' },
+              { $ref: '#/components/schemas/InvalidIdempotencyKey' },
             ],
           }),
           '401': {
@@ -161,12 +177,14 @@ export const OPENAPI_DOCUMENT = {
             }),
             headers: { 'WWW-Authenticate': { schema: { const: 'Token' } } },
           },
-          '409': jsonResponse('The generated key was taken (practically never); retry.', { $ref: '#/components/schemas/UploadConflict' }),
+          '409': jsonResponse('The generated key was taken (practically never; retry), or a request with the same Idempotency-Key is still running (retry once it has finished).', {
+            oneOf: [{ $ref: '#/components/schemas/UploadConflict' }, { $ref: '#/components/schemas/UploadInProgress' }],
+          }),
           '413': jsonResponse('Larger than MAX_FILE_SIZE, or than the malware scanner reads; nothing is kept.', {
             oneOf: [{ $ref: '#/components/schemas/FileTooLarge' }, { $ref: '#/components/schemas/FileTooLargeToScan' }],
           }),
-          '422': jsonResponse('MALWARE_SCAN=clamd found malware (or, with AlertOLE2Macros, an Office macro); nothing is kept.', {
-            $ref: '#/components/schemas/FileRejected',
+          '422': jsonResponse('MALWARE_SCAN=clamd found malware (or, with AlertOLE2Macros, an Office macro), or the Idempotency-Key was used for another file (size or SHA-256); nothing is kept.', {
+            oneOf: [{ $ref: '#/components/schemas/FileRejected' }, { $ref: '#/components/schemas/IdempotencyKeyReused' }],
           }),
           '429': {
             ...jsonResponse(
@@ -176,7 +194,7 @@ export const OPENAPI_DOCUMENT = {
             headers: RATE_LIMIT_HEADERS,
           },
           '500': jsonResponse('A bug; the cause is logged, not returned.', { $ref: '#/components/schemas/InternalError' }),
-          '503': jsonResponse('Storage, the token backend, the malware scanner or (RATE_LIMIT_ON_ERROR=reject) the limits’ Valkey cannot be reached, or the service is shutting down.', {
+          '503': jsonResponse('Storage, the token backend, the malware scanner, (RATE_LIMIT_ON_ERROR=reject) the limits’ Valkey or, for a request with an Idempotency-Key, the Valkey keeping them cannot be reached, or the service is shutting down.', {
             $ref: '#/components/schemas/Unavailable',
           }),
         },

@@ -4,7 +4,7 @@ import type { UploadMetrics } from './upload-metrics.ts';
 
 /** What /readyz checks: one dependency, and whether it is this instance's own. */
 export interface ReadinessCheck {
-  readonly dependency: 'storage' | 'auth' | 'scanner' | 'limits';
+  readonly dependency: 'storage' | 'auth' | 'scanner' | 'limits' | 'idempotency';
   /**
    * True for what belongs to this instance alone (the local driver's disk, a clamd beside it on
    * loopback or a Unix socket): when it fails, another instance may still serve. False for what

@@ -1,12 +1,13 @@
 import type { BlockList } from 'node:net';
 import type { Context } from 'koa';
-import type { AttachmentUpload } from '../../application/attachment-upload.ts';
+import type { ClaimedKey, Upload, UploadStarter } from '../../application/idempotency/idempotent-uploads.ts';
 import type { StartRequest, UploadAttachment, UploadedAttachment } from '../../application/upload-attachment.ts';
 import { FileRequired } from '../../domain/errors.ts';
 import { tokenFromRequest } from './authorization-header.ts';
 import { clientAddressOf } from './client-address.ts';
 import { rateLimitHeaders } from './rate-limit-headers.ts';
 import { clientFileName } from './client-file-name.ts';
+import { idempotencyKeyOf } from './idempotency-key-header.ts';
 import { readUploadForm, singleField, type FilePart } from './upload-form.ts';
 
 export class ClientGone extends Error {
@@ -20,12 +21,15 @@ export class ClientGone extends Error {
  * POST /v1/chat/upload/: authenticates from the header before reading any body, then hands the
  * form's file to the use case as it streams in, and completes the upload with the session id
  * once the form has been read (the spec's own examples send `session_id` after the file).
- * Answers as soon as the use case refuses the file, without reading the rest of the body.
+ * Answers as soon as the use case refuses the file, without reading the rest of the body. With an
+ * Idempotency-Key, the upload starts through the key the use case claimed (a retry is answered
+ * the first upload's answer).
  */
 export function uploadRoute(deps: { useCase: UploadAttachment; trustedProxies: BlockList }) {
   return async function upload(ctx: Context): Promise<UploadedAttachment> {
+    const token = tokenFromRequest(ctx.req);
     const { principal, allowance } = await deps.useCase.admit({
-      token: tokenFromRequest(ctx.req),
+      token,
       clientAddress: clientAddressOf(ctx.req, deps.trustedProxies),
       declaredBytes: declaredLength(ctx),
     });
@@ -35,18 +39,23 @@ export function uploadRoute(deps: { useCase: UploadAttachment; trustedProxies: B
       // For the access log and the metrics (RequestState.limitsCountedLocally).
       ctx.state.limitsCountedLocally = allowance.countedLocally;
     }
-    if (!ctx.is('multipart/form-data')) {
+    let claimed: ClaimedKey | undefined;
+    try {
+      if (!ctx.is('multipart/form-data')) throw new FileRequired('send the file as multipart/form-data in the field "file"');
+      const key = idempotencyKeyOf(ctx.req);
+      if (key !== undefined) claimed = await deps.useCase.idempotency.claim({ principal, token: token! }, key);
+    } catch (error) {
       await allowance?.release();
-      throw new FileRequired('send the file as multipart/form-data in the field "file"');
+      throw error;
     }
 
     const clientGone = new AbortController();
     ctx.res.once('close', () => {
       if (!ctx.res.writableFinished) clientGone.abort(new ClientGone());
     });
-    let started: { upload: AttachmentUpload; sessionIdFollows: boolean } | undefined;
+    let started: { upload: Upload; sessionIdFollows: boolean } | undefined;
     const startUpload = (part: FilePart) => {
-      started = startFrom(deps.useCase, { principal, allowance, signal: clientGone.signal }, part, ctx.get('User-Agent'));
+      started = startFrom(claimed ?? deps.useCase, { principal, allowance, signal: clientGone.signal }, part, ctx.get('User-Agent'));
       return started.upload.received;
     };
     try {
@@ -56,9 +65,9 @@ export function uploadRoute(deps: { useCase: UploadAttachment; trustedProxies: B
       return await started.upload.complete(started.sessionIdFollows ? sessionId : undefined);
     } catch (error) {
       // A refused file, a malformed form, a session id sent twice: nothing of it stays stored,
-      // and nothing of it counts against the quota.
+      // nothing of it counts against the quota, and its Idempotency-Key is free for a retry.
       if (started) await started.upload.abandon();
-      else await allowance?.release();
+      else await Promise.all([allowance?.release(), claimed?.release()]);
       throw error;
     }
   };
@@ -69,7 +78,7 @@ export function uploadRoute(deps: { useCase: UploadAttachment; trustedProxies: B
  * otherwise (or when it came more than once, which the complete form then refuses) the use case
  * waits for the form's end to learn it.
  */
-function startFrom(useCase: UploadAttachment, caller: Pick<StartRequest, 'principal' | 'allowance' | 'signal'>, part: FilePart, userAgent: string) {
+function startFrom(useCase: UploadStarter, caller: Pick<StartRequest, 'principal' | 'allowance' | 'signal'>, part: FilePart, userAgent: string) {
   const sessionIdBefore = part.fieldsBefore['session_id'];
   const sessionIdFollows = typeof sessionIdBefore !== 'string';
   const request = { ...caller, fileName: clientFileName(part.fileName, userAgent), content: part.content };

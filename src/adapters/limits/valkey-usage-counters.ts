@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import rateLimiterFlexible from 'rate-limiter-flexible';
 import type { Count, CountingRule, UsageCounters } from '../../application/ports/usage-counters.ts';
 import { LimitsUnavailable } from '../../domain/errors.ts';
+import { answersPing, valkeyClient } from '../valkey/valkey-client.ts';
 
 const { RateLimiterRedis, RateLimiterRes } = rateLimiterFlexible;
 type Limiter = InstanceType<typeof RateLimiterRedis>;
@@ -49,10 +50,9 @@ const INSTANCES_KEY = 'attache:instances';
 
 /**
  * UsageCounters in Valkey (or Redis), shared by every instance: rate-limiter-flexible's
- * RateLimiterRedis over ioredis, with the script above. Commands are never queued while the
- * server is away (enableOfflineQueue: false) and time out after `commandTimeoutMs`, so an
- * upload waits at most that long before the caller's RATE_LIMIT_ON_ERROR policy applies;
- * ioredis keeps reconnecting in the background.
+ * RateLimiterRedis over ioredis (valkeyClient: no offline queue, commands time out after
+ * `commandTimeoutMs`), with the script above: an upload waits at most that long before the
+ * caller's RATE_LIMIT_ON_ERROR policy applies.
  */
 export class ValkeyUsageCounters implements UsageCounters {
   readonly #client: Redis;
@@ -65,13 +65,7 @@ export class ValkeyUsageCounters implements UsageCounters {
 
   constructor(options: ValkeyUsageCountersOptions) {
     const timeout = options.commandTimeoutMs ?? 1000;
-    this.#client = new Redis(options.url, {
-      enableOfflineQueue: false,
-      commandTimeout: timeout,
-      connectTimeout: Math.max(timeout, 1000),
-      maxRetriesPerRequest: 0,
-      retryStrategy: (attempt) => Math.min(attempt * 100, 2000),
-    });
+    this.#client = valkeyClient(options.url, timeout);
     let up = false;
     this.#client.on('ready', () => {
       up = true;
@@ -91,18 +85,9 @@ export class ValkeyUsageCounters implements UsageCounters {
     });
   }
 
-  /**
-   * Resolves true once the server answers a PING, or false after `timeoutMs` whatever happened:
-   * a server still away is the policy's business. (The client's own status can say `ready` for a
-   * moment after its server died, before it has noticed.)
-   */
-  async connected(timeoutMs: number): Promise<boolean> {
-    const deadline = Date.now() + timeoutMs;
-    while (Date.now() < deadline) {
-      if (this.#client.status === 'ready' && (await this.#client.ping().then(() => true, () => false))) return true;
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-    return false;
+  /** Resolves true once the server answers a PING, or false after `timeoutMs` (see answersPing). */
+  connected(timeoutMs: number): Promise<boolean> {
+    return answersPing(this.#client, timeoutMs);
   }
 
   async add(rule: CountingRule, key: string, amount: number): Promise<Count> {

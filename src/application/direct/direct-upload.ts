@@ -5,6 +5,7 @@ import { completionReceiptKeyFor, stagedKeyFor } from '../../domain/object-key.t
 import type { Principal } from '../../domain/principal.ts';
 import type { DirectUploadTargets, UploadTarget } from '../ports/direct-upload-targets.ts';
 import type { ObjectStore } from '../ports/object-store.ts';
+import type { AnswerCodec } from '../idempotency/idempotent-uploads.ts';
 import type { UploadAttachment, UploadedAttachment } from '../upload-attachment.ts';
 import { exactSize } from './exact-size.ts';
 import { StagedCompletion } from '../staged-completion.ts';
@@ -41,6 +42,15 @@ export interface IssuedDirectUpload {
 }
 
 const SHA256_HEX = /^[0-9a-f]{64}$/i;
+
+/** An issued upload as kept for its ticket's retries (its expiry as an ISO date). */
+const ISSUED_CODEC: AnswerCodec<IssuedDirectUpload> = {
+  serialize: (issued) => JSON.stringify(issued),
+  parse: (kept) => {
+    const issued = JSON.parse(kept) as Omit<IssuedDirectUpload, 'expiresAt'> & { expiresAt: string };
+    return { ...issued, expiresAt: new Date(issued.expiresAt) };
+  },
+};
 
 /**
  * Direct uploads: the client sends its bytes straight to storage, then asks for its attachment.
@@ -88,6 +98,24 @@ export class DirectUpload {
     const uploadId = this.#deps.ids.sign(claims);
     const target = await this.#deps.targets.targetFor({ key: stagedKeyFor(id), size, expiresAt: new Date(expiresAt * 1000), uploadId });
     return { uploadId, target, expiresAt: new Date(expiresAt * 1000) };
+  }
+
+  /**
+   * `issue`, once per Idempotency-Key (`key`, sent by `principal` with `token`): the first issue
+   * runs `issue` then `afterIssue` (counting the upload; what it throws frees the key, and the id
+   * is never handed out); a retry with the same announcement (name, size, session id, SHA-256)
+   * gets the same `upload_id` and target, counted once; another announcement, IdempotencyKeyReused;
+   * while the first runs, UploadInProgress.
+   */
+  issueOnce(request: DirectUploadRequest, who: { token: string; key: string }, afterIssue: () => Promise<void>): Promise<IssuedDirectUpload> {
+    const { principal, fileName, size, sessionId, sha256 } = request;
+    const fingerprint = JSON.stringify([fileName, size, sessionId ?? null, sha256?.toLowerCase() ?? null]);
+    const first = async () => {
+      const issued = await this.issue(request);
+      await afterIssue();
+      return issued;
+    };
+    return this.#deps.uploads.idempotency.once('direct-upload-ticket', { principal, token: who.token }, who.key, fingerprint, first, ISSUED_CODEC);
   }
 
   /**

@@ -9,6 +9,7 @@ import { clientAddressOf } from '../client-address.ts';
 import { rateLimitHeaders } from '../rate-limit-headers.ts';
 import { ClientGone } from '../upload-route.ts';
 import { readAnnouncement } from './announcement.ts';
+import { idempotencyKeyOf } from '../idempotency-key-header.ts';
 import { DIRECT_UPLOAD_PATH } from '../../upload-targets/attache-upload-targets.ts';
 
 export interface DirectRoutesDeps {
@@ -35,18 +36,27 @@ export function addDirectRoutes(router: Router, deps: DirectRoutesDeps): void {
   // starts: one upload, and its announced size against the quota, once everything that refuses an
   // announcement has passed (a refusal counts nothing). Kept when the upload is later refused or
   // cancelled: the completion may reach another instance, and nothing waits in memory to give it back.
+  // With an Idempotency-Key, a retried announcement gets the same upload_id, counted once.
   const issue = async (ctx: Context) => {
     const { token, clientAddress } = caller(ctx);
     const principal = await useCase.authenticateCounted({ token, clientAddress });
     ctx.state.principal = principal;
-    const { fileName, size, sessionId, sha256 } = await readAnnouncement(ctx);
+    const key = idempotencyKeyOf(ctx.req);
+    const announced = { principal, ...(await readAnnouncement(ctx)) };
     // Issuing stores nothing (a signed id and URL): if the limits refuse, the id is simply never handed out.
-    const issued = await direct.issue({ principal, fileName, size, sessionId, sha256 });
-    const allowance = await useCase.countUpload(principal, token!, size);
-    if (allowance) {
-      ctx.set(rateLimitHeaders(allowance.limits));
-      await allowance.settle(size);
+    const count = async () => {
+      const allowance = await useCase.countUpload(principal, token!, announced.size);
+      if (allowance) {
+        ctx.set(rateLimitHeaders(allowance.limits));
+        await allowance.settle(announced.size);
+      }
+    };
+    if (key !== undefined) {
+      ctx.body = issueAnswer(await direct.issueOnce(announced, { token: token!, key }, count));
+      return;
     }
+    const issued = await direct.issue(announced);
+    await count();
     ctx.body = issueAnswer(issued);
   };
   router.post(DIRECT_UPLOAD_PATH, issue);
