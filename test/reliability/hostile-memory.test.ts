@@ -168,8 +168,10 @@ describe('a photo drip-fed one byte per TCP segment', () => {
       console.log(`[hostile memory] ${sizeMb(photo).toFixed(1)} MB JPEG: peak RSS idle ${idle}, sent at once ${atOnce}, a byte per segment ${dripped} MB`);
       expect(response).toMatchObject({ status: 200, json: { type: 'image/jpeg', preview_url: expect.any(String) } });
       // Before the fix, the same photo drip-fed raised the peak by ~17 bytes per byte here (~40 MB),
-      // and by ~100 per byte under Node's default young generation.
-      expect(dripped).toBeLessThanOrEqual(atOnce + 10);
+      // and by ~100 per byte under Node's default young generation. Measured since: +7 to +11 MB on
+      // a busy machine (the 20 s of dripping leave time for the service's own timers to allocate);
+      // half the old cost is the bar, so noise passes and a regression does not.
+      expect(dripped).toBeLessThanOrEqual(atOnce + 20);
       expect(dripped).toBeLessThanOrEqual(150 + sizeMb(photo));
     } finally {
       await stop(service);
