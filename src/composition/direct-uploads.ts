@@ -26,14 +26,23 @@ export async function directUploadTargetsFactory(storage: StorageConfig, selfUrl
     case 's3': {
       const { S3DirectUploadTargets } = await import('../adapters/object-store/s3/s3-direct-upload-targets.ts');
       const { driver: _driver, ...options } = storage;
-      return () => new S3DirectUploadTargets(options);
+      return () => new S3DirectUploadTargets(withoutRedirect(options));
     }
     case 'gcs': {
       const { GcsDirectUploadTargets } = await import('../adapters/object-store/gcs/gcs-direct-upload-targets.ts');
       const { driver: _driver, ...options } = storage;
-      return () => new GcsDirectUploadTargets(options);
+      return () => new GcsDirectUploadTargets(withoutRedirect(options));
     }
   }
+}
+
+/**
+ * Targets sign uploads, not reads: a bucket behind stable links (`redirect`) is a private one, whose
+ * targets are signed as in `signed` mode; the stable links' base is the store's business, not theirs.
+ */
+function withoutRedirect<T extends { urlMode: string; redirectBaseUrl: string | undefined }>(options: T): Omit<T, 'redirectBaseUrl'> & { urlMode: Exclude<T['urlMode'], 'redirect'> } {
+  const { redirectBaseUrl: _base, ...rest } = options;
+  return { ...rest, urlMode: (options.urlMode === 'redirect' ? 'signed' : options.urlMode) as Exclude<T['urlMode'], 'redirect'> };
 }
 
 /** What makes DirectUpload once the use case and the store exist; undefined when direct uploads are off. */

@@ -76,7 +76,7 @@ export class InMemoryObjectStore implements ObjectStore {
   async stat(key: ObjectKey): Promise<ObjectInfo | undefined> {
     const object = this.#objects.get(key);
     if (!object) return undefined;
-    const { chunks: _bytes, ...info } = object;
+    const { chunks: _bytes, storedAt: _storedAt, ...info } = object;
     return info;
   }
 
