@@ -9,14 +9,17 @@ import type { BucketLifecycle, LifecycleOutcome } from './ports/bucket-lifecycle
 export class SetUpStorage {
   readonly #lifecycle: BucketLifecycle;
   readonly #retentionDays: number | undefined;
+  readonly #stagedDays: number;
 
-  constructor(deps: { readonly lifecycle: BucketLifecycle; readonly retentionDays: number | undefined }) {
+  /** `stagedDays`: how long staged uploads may live, in whole days (1 when not given). */
+  constructor(deps: { readonly lifecycle: BucketLifecycle; readonly retentionDays: number | undefined; readonly stagedDays?: number }) {
     this.#lifecycle = deps.lifecycle;
     this.#retentionDays = deps.retentionDays;
+    this.#stagedDays = deps.stagedDays ?? 1;
   }
 
   /** Installs the rules (or, `dryRun`, only says what it would); idempotent. Throws StorageUnavailable. */
   execute(options: { readonly dryRun: boolean }): Promise<LifecycleOutcome> {
-    return this.#lifecycle.apply(lifecycleRulesFor(this.#retentionDays), options);
+    return this.#lifecycle.apply(lifecycleRulesFor(this.#retentionDays, this.#stagedDays), options);
   }
 }

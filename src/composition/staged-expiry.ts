@@ -21,9 +21,14 @@ export function stagedLifetimeSeconds(config: Pick<Config, 'directUploads' | 're
  * days as buckets count them. local: removes now what is older than the staged lifetime (run it
  * periodically). memory: nothing outlives the process. Resolves with a sentence saying what was done.
  */
+/** The staged lifetime in whole days, as buckets count them (at least 1). */
+export function stagedLifetimeDays(config: Pick<Config, 'directUploads' | 'resumableUploadTtlSeconds'>): number {
+  return Math.max(1, Math.ceil(stagedLifetimeSeconds(config) / DAY_SECONDS));
+}
+
 export async function expireStagedUploads(config: Config): Promise<string> {
   const lifetime = stagedLifetimeSeconds(config);
-  const days = Math.max(1, Math.ceil(lifetime / DAY_SECONDS));
+  const days = stagedLifetimeDays(config);
   const storage = config.storage;
   switch (storage.driver) {
     case 'memory':

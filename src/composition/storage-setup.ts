@@ -3,6 +3,7 @@ import { LocalDiskSweeper } from '../adapters/object-store/local-disk/local-disk
 import type { BucketLifecycle } from '../application/ports/bucket-lifecycle.ts';
 import { SetUpStorage } from '../application/set-up-storage.ts';
 import type { Config } from './config.ts';
+import { stagedLifetimeDays } from './staged-expiry.ts';
 
 /**
  * `attache storage setup` for the configured driver: its bucket's lifecycle adapter (loaded only
@@ -23,7 +24,7 @@ export async function openStorageSetup(config: Config): Promise<{ setUpStorage: 
   }
   if (storage.driver === 'local') lifecycle = Object.assign(new LocalDiskSweeper({ rootDir: storage.dir }), { close: () => {} });
   if (lifecycle === undefined) return { setUpStorage: undefined, close: () => {} };
-  return { setUpStorage: new SetUpStorage({ lifecycle, retentionDays: config.retentionDays }), close: () => lifecycle.close() };
+  return { setUpStorage: new SetUpStorage({ lifecycle, retentionDays: config.retentionDays, stagedDays: stagedLifetimeDays(config) }), close: () => lifecycle.close() };
 }
 
 /** How often the service sweeps the `local` driver's folder as a bucket's lifecycle rules would. */
@@ -35,7 +36,7 @@ export const LOCAL_SWEEP_INTERVAL_MS = 60 * 60 * 1000;
  */
 export function startLocalSweeps(config: Config, logger: Logger): () => void {
   if (config.storage.driver !== 'local') return () => {};
-  const setUp = new SetUpStorage({ lifecycle: new LocalDiskSweeper({ rootDir: config.storage.dir }), retentionDays: config.retentionDays });
+  const setUp = new SetUpStorage({ lifecycle: new LocalDiskSweeper({ rootDir: config.storage.dir }), retentionDays: config.retentionDays, stagedDays: stagedLifetimeDays(config) });
   const sweep = () =>
     void setUp.execute({ dryRun: false }).then(
       (outcome) => {

@@ -12,16 +12,21 @@ export interface LifecycleRule {
 }
 
 export const ATTACHE_RULE_PREFIX = 'attache-';
+/** The rule expiring direct and resumable uploads' staged objects: also what `attache direct-uploads expire` installs. */
+export const STAGED_RULE_ID = 'attache-staged-direct-uploads';
 
 /**
  * The rules for a bucket: provisional uploads (`incoming/`, files whose folder never came) and
- * incomplete multi-part uploads go after a day; with `retentionDays`, attachments and their
- * previews (`chat/`) go after that many days.
+ * incomplete multi-part uploads go after a day; direct and resumable uploads' staged objects
+ * (`staged/`) after `stagedDays` (their longest life, in whole days); with `retentionDays`,
+ * attachments and their previews (`chat/`) go after that many days. One list, so that installing
+ * it (which replaces every `attache-` rule) never drops a rule another command put there.
  */
-export function lifecycleRulesFor(retentionDays: number | undefined): LifecycleRule[] {
+export function lifecycleRulesFor(retentionDays: number | undefined, stagedDays = 1): LifecycleRule[] {
   const rules: LifecycleRule[] = [
     { id: 'attache-expire-incoming', prefix: 'incoming/', action: 'expire', days: 1 },
     { id: 'attache-abort-incomplete-multipart', prefix: '', action: 'abort-multipart', days: 1 },
+    { id: STAGED_RULE_ID, prefix: 'staged/', action: 'expire', days: stagedDays },
   ];
   if (retentionDays !== undefined) rules.push({ id: 'attache-retention', prefix: 'chat/', action: 'expire', days: retentionDays });
   return rules;

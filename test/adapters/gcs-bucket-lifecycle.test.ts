@@ -45,10 +45,11 @@ describe('GcsBucketLifecycle', () => {
       theirs,
       { action: { type: 'Delete' }, condition: { age: 1, matchesPrefix: ['incoming/'] } },
       { action: { type: 'AbortIncompleteMultipartUpload' }, condition: { age: 1 } },
+      { action: { type: 'Delete' }, condition: { age: 1, matchesPrefix: ['staged/'] } },
       { action: { type: 'Delete' }, condition: { age: 30, matchesPrefix: ['chat/'] } },
     ]);
     expect((await lifecycle.apply(lifecycleRulesFor(30), { dryRun: false })).changed).toBe(false);
     await lifecycle.apply(lifecycleRulesFor(undefined), { dryRun: false });
-    expect(rules().map((r) => r.condition)).toEqual([theirs.condition, { age: 1, matchesPrefix: ['incoming/'] }, { age: 1 }]);
+    expect(rules().map((r) => r.condition)).toEqual([theirs.condition, { age: 1, matchesPrefix: ['incoming/'] }, { age: 1 }, { age: 1, matchesPrefix: ['staged/'] }]);
   });
 });

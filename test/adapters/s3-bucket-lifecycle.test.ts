@@ -30,7 +30,7 @@ describe('S3BucketLifecycle (Ceph RGW)', () => {
   it('writes nothing on a dry run, and says what it would install', async () => {
     const outcome = await lifecycle.apply(lifecycleRulesFor(30), { dryRun: true });
     expect(outcome).toMatchObject({ changed: true, kept: [] });
-    expect(outcome.backendConfiguration).toMatchObject({ Rules: [{ ID: 'attache-expire-incoming' }, { ID: 'attache-abort-incomplete-multipart' }, { ID: 'attache-retention' }] });
+    expect(outcome.backendConfiguration).toMatchObject({ Rules: [{ ID: 'attache-expire-incoming' }, { ID: 'attache-abort-incomplete-multipart' }, { ID: 'attache-staged-direct-uploads' }, { ID: 'attache-retention' }] });
     await expect(raw.send(new GetBucketLifecycleConfigurationCommand({ Bucket: bucket }))).rejects.toMatchObject({ $metadata: { httpStatusCode: 404 } });
   });
 
@@ -40,6 +40,7 @@ describe('S3BucketLifecycle (Ceph RGW)', () => {
     expect(rules.sort()).toEqual([
       ['attache-abort-incomplete-multipart', '', undefined, 1],
       ['attache-expire-incoming', 'incoming/', 1, undefined],
+      ['attache-staged-direct-uploads', 'staged/', 1, undefined],
     ]);
     expect((await lifecycle.apply(lifecycleRulesFor(undefined), { dryRun: false })).changed).toBe(false);
   });
@@ -50,7 +51,7 @@ describe('S3BucketLifecycle (Ceph RGW)', () => {
     const outcome = await lifecycle.apply(lifecycleRulesFor(90), { dryRun: false });
     expect(outcome).toMatchObject({ changed: true, kept: ['logs-expire'] });
     const ids = (await installed()).map((r) => r.ID).sort();
-    expect(ids).toEqual(['attache-abort-incomplete-multipart', 'attache-expire-incoming', 'attache-retention', 'logs-expire']);
+    expect(ids).toEqual(['attache-abort-incomplete-multipart', 'attache-expire-incoming', 'attache-retention', 'attache-staged-direct-uploads', 'logs-expire']);
     expect((await installed()).find((r) => r.ID === 'attache-retention')?.Expiration?.Days).toBe(90);
   });
 });

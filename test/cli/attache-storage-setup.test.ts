@@ -59,15 +59,16 @@ describe('attache storage setup (S3 on Ceph RGW)', () => {
       code: 0,
       stdout:
         'installed: attache-expire-incoming: expire incoming/* after 1 day\n' +
-        'installed: attache-abort-incomplete-multipart: abort incomplete multi-part uploads under the whole bucket after 1 day\n',
+        'installed: attache-abort-incomplete-multipart: abort incomplete multi-part uploads under the whole bucket after 1 day\n' +
+        'installed: attache-staged-direct-uploads: expire staged/* after 1 day\n',
       stderr: '',
     });
-    expect(await ruleIds()).toEqual(['attache-abort-incomplete-multipart', 'attache-expire-incoming']);
+    expect(await ruleIds()).toEqual(['attache-abort-incomplete-multipart', 'attache-expire-incoming', 'attache-staged-direct-uploads']);
     const again = await attache(['storage', 'setup', '--json'], env);
     expect(JSON.parse(again.stdout)).toMatchObject({ changed: false, kept: [] });
     const retention = await attache(['storage', 'setup'], { ...env, RETENTION_DAYS: '365' });
     expect(retention.stdout).toContain('installed: attache-retention: expire chat/* after 365 days\n');
-    expect(await ruleIds()).toEqual(['attache-abort-incomplete-multipart', 'attache-expire-incoming', 'attache-retention']);
+    expect(await ruleIds()).toEqual(['attache-abort-incomplete-multipart', 'attache-expire-incoming', 'attache-retention', 'attache-staged-direct-uploads']);
   });
 
   it('sweeps the local driver’s folder now, and says the service sweeps it every hour', async () => {
@@ -77,6 +78,7 @@ describe('attache storage setup (S3 on Ceph RGW)', () => {
     expect(stdout).toBe(
       'swept by the service every hour: attache-expire-incoming: expire incoming/* after 1 day\n' +
         'swept by the service every hour: attache-abort-incomplete-multipart: abort incomplete multi-part uploads under the whole bucket after 1 day\n' +
+        'swept by the service every hour: attache-staged-direct-uploads: expire staged/* after 1 day\n' +
         'swept by the service every hour: attache-retention: expire chat/* after 7 days\n',
     );
   });

@@ -4,8 +4,9 @@ import { STAGED_PREFIX } from '../../../domain/object-key.ts';
 import { describeFailure, statusOf } from './s3-errors.ts';
 import { createS3Client, s3SettingsFrom, type S3ObjectStoreOptions } from './s3-options.ts';
 
-/** The rule's ID: how attache finds its own rule again among the bucket's. */
-export const STAGED_RULE_ID = 'attache-staged-direct-uploads';
+/** The rule's ID (the one `attache storage setup` installs too): how attache finds its own rule again among the bucket's. */
+export { STAGED_RULE_ID } from '../../../domain/lifecycle-rules.ts';
+import { STAGED_RULE_ID } from '../../../domain/lifecycle-rules.ts';
 
 /**
  * Makes the bucket expire direct uploads' staged objects `days` after they were written (S3 counts
