@@ -50,7 +50,8 @@ function gcsRuleOf(rule: LifecycleRule): GcsRule {
     : { action: { type: 'AbortIncompleteMultipartUpload' }, condition: { age: rule.days } };
 }
 
-const ATTACHE_PREFIXES = new Set(['incoming/', 'chat/']);
+/** The prefixes of attache's Delete rules (lifecycle-rules.ts): a rule of that shape on one of them is attache's. */
+const ATTACHE_PREFIXES = new Set(['incoming/', 'chat/', 'staged/']);
 
 function isAttacheRule(rule: GcsRule): boolean {
   const condition = (rule.condition ?? {}) as Record<string, unknown>;
