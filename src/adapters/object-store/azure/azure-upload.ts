@@ -6,6 +6,7 @@ import { ObjectAlreadyExists } from '../../../domain/errors.ts';
 import { BodyParts, type PartBufferPool } from '../body-parts.ts';
 import { contentDispositionFor, IMMUTABLE_CACHE_CONTROL } from '../object-headers.ts';
 import type { PutInProgress } from '../put-lifecycle.ts';
+import { sendParts } from '../send-parts.ts';
 import { isConflict, isMissingBlob } from './azure-errors.ts';
 
 /** The blob metadata (`x-ms-meta-sha256`) that keeps a blob's SHA-256. */
@@ -105,47 +106,15 @@ export class AzureUpload {
   async #stageBlocks(parts: BodyParts, put: PutInProgress): Promise<string[]> {
     const { blob, queueSize } = this.#target;
     const ids: string[] = [];
-    const inFlight = new Set<Promise<void>>();
-    try {
-      for (let index = 0; ; index++) {
-        const block = await parts.next();
-        if (block === undefined) break;
-        // Lost (the backend failed, the body failed, an abort): stage nothing more.
-        if (put.lost.aborted) {
-          parts.release(block);
-          throw put.backendError ?? new Error('the put was lost');
-        }
-        const id = this.#blockId(index);
-        ids.push(id);
-        this.#blocksStaged = true;
-        // Not cancelled when the put is lost: a cancelled request may still reach Azure and stage its
-        // block after discardStagedBlocks has run, leaving it uncommitted for a week. Each request
-        // is bounded by AZURE_REQUEST_TIMEOUT_MS, and at most queueSize are in flight.
-        const sending = blob
-          .stageBlock(id, block, block.length)
-          .then(
-            () => undefined,
-            (error: unknown) => {
-              // A block cancelled because the put was lost anyway is a consequence, not a cause.
-              if (!put.lost.aborted) put.backendFailed(error);
-              throw error;
-            },
-          )
-          .finally(() => {
-            inFlight.delete(sending);
-            parts.release(block);
-          });
-        // Heard here; the first failure is thrown by the race below or by the final wait.
-        sending.catch(() => {});
-        inFlight.add(sending);
-        if (inFlight.size >= queueSize) await Promise.race(inFlight);
-      }
-      await Promise.all(inFlight);
-    } catch (error) {
-      // No block is sent after the put failed: wait for those in flight to be answered.
-      await Promise.allSettled(inFlight);
-      throw error;
-    }
+    await sendParts(parts, put, queueSize, async (block, index) => {
+      const id = this.#blockId(index);
+      ids.push(id);
+      this.#blocksStaged = true;
+      // Not cancelled when the put is lost: a cancelled request may still reach Azure and stage its
+      // block after discardStagedBlocks has run, leaving it uncommitted for a week. Each request
+      // is bounded by AZURE_REQUEST_TIMEOUT_MS, and at most queueSize are in flight.
+      await blob.stageBlock(id, block, block.length);
+    });
     return ids;
   }
 

@@ -10,6 +10,7 @@ import { ObjectAlreadyExists } from '../../../domain/errors.ts';
 import type { ObjectKey } from '../../../domain/object-key.ts';
 import type { PutInProgress } from '../put-lifecycle.ts';
 import type { BodyParts } from '../body-parts.ts';
+import { sendParts } from '../send-parts.ts';
 import type { S3ObjectHeaders } from './s3-copy.ts';
 import { isConflict } from './s3-errors.ts';
 
@@ -72,37 +73,12 @@ export async function uploadMultipart(target: MultipartTarget, parts: BodyParts,
 async function uploadParts(target: MultipartTarget, UploadId: string, parts: BodyParts, put: PutInProgress): Promise<CompletedPart[]> {
   const { client, bucket, key, queueSize } = target;
   const completed: CompletedPart[] = [];
-  const inFlight = new Set<Promise<void>>();
-  try {
-    for (let PartNumber = 1; ; PartNumber++) {
-      const part = await parts.next();
-      if (part === undefined) break;
-      const command = new UploadPartCommand({ Bucket: bucket, Key: key, UploadId, PartNumber, Body: part });
-      const sending = client
-        .send(command, { abortSignal: put.lost })
-        .then(
-          ({ ETag }) => void completed.push({ PartNumber, ETag }),
-          (error: unknown) => {
-            // A part cancelled because the put was lost anyway is a consequence, not a cause.
-            if (!put.lost.aborted) put.backendFailed(error);
-            throw error;
-          },
-        )
-        .finally(() => {
-          inFlight.delete(sending);
-          parts.release(part);
-        });
-      // Heard here; the first failure is thrown by the race below or by the final wait.
-      sending.catch(() => {});
-      inFlight.add(sending);
-      if (inFlight.size >= queueSize) await Promise.race(inFlight);
-    }
-    await Promise.all(inFlight);
-  } catch (error) {
-    // No part may land after the upload is aborted: wait for those in flight (cancelled by now).
-    await Promise.allSettled(inFlight);
-    throw error;
-  }
+  await sendParts(parts, put, queueSize, async (part, index) => {
+    const PartNumber = index + 1;
+    // Cancelled once the put is lost: S3 keeps no part of an aborted multipart upload.
+    const { ETag } = await client.send(new UploadPartCommand({ Bucket: bucket, Key: key, UploadId, PartNumber, Body: part }), { abortSignal: put.lost });
+    completed.push({ PartNumber, ETag });
+  });
   return completed.sort((a, b) => a.PartNumber! - b.PartNumber!);
 }
 
