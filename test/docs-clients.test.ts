@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAttacheUnderTest, TEST_TOKENS, type AttacheUnderTest } from './support/attache-under-test.ts';
 import { localDriver } from './support/stores-under-test.ts';
+import { blocksUnder as blocksFrom } from './support/docs-blocks.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const page = await readFile(join(root, 'docs/clients.md'), 'utf8');
@@ -18,13 +19,7 @@ const PATH = [join(root, 'node_modules', '.bin'), process.env.PATH].join(delimit
 const PRINTED_ADDRESS = 'http://localhost:8080';
 const PRINTED_TOKEN = 'dev-store-3c84…';
 
-/** The fenced blocks of `language` under the heading `heading`, before the next heading of its level. */
-function blocksUnder(heading: string, language: string): string[] {
-  const start = page.indexOf(`\n${heading}\n`);
-  const end = page.indexOf('\n## ', start + heading.length + 2);
-  const section = page.slice(start, end < 0 ? undefined : end);
-  return [...section.matchAll(new RegExp('```' + language + '\\n([\\s\\S]*?)```', 'g'))].map((m) => m[1]!);
-}
+const blocksUnder = (heading: string, language: string) => blocksFrom(page, heading, language);
 
 function run(command: string, args: string[]): Promise<string> {
   return new Promise((resolve, reject) =>

@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAttacheUnderTest, TEST_TOKENS, type AttacheUnderTest } from './support/attache-under-test.ts';
 import { localDriver } from './support/stores-under-test.ts';
+import { blockUnder as blockFrom } from './support/docs-blocks.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const page = await readFile(join(root, 'docs/direct-uploads.md'), 'utf8');
@@ -17,13 +18,7 @@ const sample = await readFile(join(root, 'docs/sample-attachment.jpg'));
 const PATH = [join(root, 'node_modules', '.bin'), process.env.PATH].join(delimiter);
 const PRINTED_ADDRESS = 'http://localhost:8080';
 
-/** The first fenced block of `language` under the heading `heading`. */
-function blockUnder(heading: string, language: string): string {
-  const section = page.slice(page.indexOf(`\n${heading}\n`));
-  const match = new RegExp('```' + language + '\\n([\\s\\S]*?)```').exec(section);
-  if (!match) throw new Error(`no ${language} block under ${heading}`);
-  return match[1]!;
-}
+const blockUnder = (heading: string, language: string) => blockFrom(page, heading, language);
 
 describe('docs/direct-uploads.md, as printed', () => {
   let attache: AttacheUnderTest;

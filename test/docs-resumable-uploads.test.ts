@@ -10,18 +10,14 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAttacheUnderTest, TEST_TOKENS, type AttacheUnderTest } from './support/attache-under-test.ts';
 import { localDriver } from './support/stores-under-test.ts';
+import { blockUnder as blockFrom } from './support/docs-blocks.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const page = await readFile(join(root, 'docs/resumable-uploads.md'), 'utf8');
 const sample = await readFile(join(root, 'docs/sample-attachment.jpg'));
 const PRINTED_ADDRESS = 'http://localhost:8080';
 
-function blockUnder(heading: string, language: string): string {
-  const section = page.slice(page.indexOf(`\n${heading}\n`));
-  const match = new RegExp('```' + language + '\\n([\\s\\S]*?)```').exec(section);
-  if (!match) throw new Error(`no ${language} block under ${heading}`);
-  return match[1]!;
-}
+const blockUnder = (heading: string, language: string) => blockFrom(page, heading, language);
 
 describe('docs/resumable-uploads.md, as printed', () => {
   let attache: AttacheUnderTest;
