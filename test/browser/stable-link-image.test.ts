@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { FIXTURES_DIR } from '../support/fixtures.ts';
-import { s3ClientFor } from '../support/s3/rgw-global-setup.ts';
+import { s3ClientFor, s3ServiceEnv } from '../support/s3/rgw-global-setup.ts';
 import { startServiceProcess, type ServiceProcess } from '../support/service-process.ts';
 
 const CHROMIUM = process.env.CHROMIUM_BIN ?? '/usr/bin/chromium';
@@ -49,12 +49,7 @@ describe('an image through a stable link of a private bucket, in Chromium', () =
     service = await startServiceProcess(
       {
         AUTH_TOKENS_FILE: join(dir, 'tokens.json'),
-        STORAGE_DRIVER: 's3',
-        S3_BUCKET: bucket,
-        S3_REGION: s3.region,
-        S3_ENDPOINT: s3.endpoint,
-        AWS_ACCESS_KEY_ID: s3.accessKeyId,
-        AWS_SECRET_ACCESS_KEY: s3.secretAccessKey,
+        ...s3ServiceEnv(s3, bucket),
         S3_URL_MODE: 'redirect',
       },
       30_000,

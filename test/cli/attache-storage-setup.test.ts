@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CreateBucketCommand, GetBucketLifecycleConfigurationCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { s3ClientFor } from '../support/s3/rgw-global-setup.ts';
+import { s3ClientFor, s3ServiceEnv } from '../support/s3/rgw-global-setup.ts';
 
 const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
 
@@ -30,12 +30,7 @@ describe('attache storage setup (S3 on Ceph RGW)', () => {
     const bucket = `attache-setup-${randomUUID().slice(0, 12)}`;
     await raw.send(new CreateBucketCommand({ Bucket: bucket }));
     env = {
-      STORAGE_DRIVER: 's3',
-      S3_BUCKET: bucket,
-      S3_REGION: s3.region,
-      S3_ENDPOINT: s3.endpoint,
-      AWS_ACCESS_KEY_ID: s3.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: s3.secretAccessKey,
+      ...s3ServiceEnv(s3, bucket),
     };
   });
   afterAll(() => raw.destroy());

@@ -6,7 +6,7 @@ import { slowUpload } from '../support/cluster/slow-upload.ts';
 import { eventually } from '../support/eventually.ts';
 import { fileNamed } from '../support/file-heads.ts';
 import { multipartBody } from '../support/multipart.ts';
-import { s3ClientFor } from '../support/s3/rgw-global-setup.ts';
+import { s3ClientFor, s3ServiceEnv } from '../support/s3/rgw-global-setup.ts';
 
 const s3 = inject('s3');
 const MIB = 1024 * 1024;
@@ -22,12 +22,7 @@ describe('an instance killed mid-upload, on S3 (the run’s Ceph RGW)', () => {
     await client.send(new CreateBucketCommand({ Bucket: bucket }));
     cluster = await startAttacheCluster({
       env: {
-        STORAGE_DRIVER: 's3',
-        S3_ENDPOINT: s3.endpoint,
-        S3_REGION: s3.region,
-        S3_BUCKET: bucket,
-        AWS_ACCESS_KEY_ID: s3.accessKeyId,
-        AWS_SECRET_ACCESS_KEY: s3.secretAccessKey,
+        ...s3ServiceEnv(s3, bucket),
         S3_PART_SIZE_MB: '5',
         // Uploads may take at most 4 s, so what a dead instance left is swept once 8 s old.
         HTTP_REQUEST_TIMEOUT_MS: '4000',

@@ -15,7 +15,7 @@ import { directClient, type IssuedTarget } from '../support/direct-client.ts';
 import { EICAR } from '../support/fake-malware-scanner.ts';
 import { fileNamed, fileWithText } from '../support/file-heads.ts';
 import { FIXTURES_DIR } from '../support/fixtures.ts';
-import { s3ClientFor } from '../support/s3/rgw-global-setup.ts';
+import { s3ClientFor, s3ServiceEnv } from '../support/s3/rgw-global-setup.ts';
 import { startServiceProcess, type ServiceProcess } from '../support/service-process.ts';
 import { sha256 } from '../support/streams.ts';
 
@@ -44,12 +44,7 @@ describe('direct uploads to Ceph RGW, issued on one process and completed on ano
     const env = {
       NODE_ENV: 'production',
       AUTH_TOKENS_FILE: tokensFile,
-      STORAGE_DRIVER: 's3',
-      S3_BUCKET: bucket,
-      S3_REGION: s3.region,
-      S3_ENDPOINT: s3.endpoint,
-      AWS_ACCESS_KEY_ID: s3.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: s3.secretAccessKey,
+      ...s3ServiceEnv(s3, bucket),
       DIRECT_UPLOADS: 'on',
       DIRECT_UPLOAD_SECRET: 'shared-by-both-processes-0123456789',
       // The test's bucket is private and its public URLs are not what these tests look at: the

@@ -14,7 +14,7 @@ import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command } from '@aw
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { fileNamed } from '../support/file-heads.ts';
 import { forwardRequest } from '../support/forward-request.ts';
-import { s3ClientFor } from '../support/s3/rgw-global-setup.ts';
+import { s3ClientFor, s3ServiceEnv } from '../support/s3/rgw-global-setup.ts';
 import { startServiceProcess, type ServiceProcess } from '../support/service-process.ts';
 import { filesUnder } from '../support/stores-under-test.ts';
 import { sha256 } from '../support/streams.ts';
@@ -47,7 +47,7 @@ async function sharedBucket(): Promise<SharedStorage> {
   await raw.send(new CreateBucketCommand({ Bucket: bucket }));
   return {
     // STORAGE_CHECK=off: the bucket is private, and the public URLs the start-up check would rightly refuse are not what this test looks at.
-    env: { STORAGE_DRIVER: 's3', S3_BUCKET: bucket, S3_REGION: s3.region, S3_ENDPOINT: s3.endpoint, AWS_ACCESS_KEY_ID: s3.accessKeyId, AWS_SECRET_ACCESS_KEY: s3.secretAccessKey, STORAGE_CHECK: 'off' },
+    env: { ...s3ServiceEnv(s3, bucket), STORAGE_CHECK: 'off' },
     keys: async () => ((await raw.send(new ListObjectsV2Command({ Bucket: bucket }))).Contents ?? []).map((o) => o.Key!).sort(),
     bytesAt: async (key) => Buffer.from(await (await raw.send(new GetObjectCommand({ Bucket: bucket, Key: key }))).Body!.transformToByteArray()),
     close: async () => raw.destroy(),

@@ -10,6 +10,7 @@ import { afterEach, describe, expect, inject, it } from 'vitest';
 import { azureContainerClient } from '../support/azure/azurite-global-setup.ts';
 import { fileWithText } from '../support/file-heads.ts';
 import { startServiceProcess, type ServiceProcess } from '../support/service-process.ts';
+import { s3ServiceEnv } from '../support/s3/rgw-global-setup.ts';
 const TOKENS_FILE_ENTRY = { token: 'env-driver-store-token-0001', role: 'store', id: '77' };
 
 let service: ServiceProcess | undefined;
@@ -49,12 +50,7 @@ describe('storage chosen by environment variables alone', () => {
   it('STORAGE_DRIVER=s3 with S3_ENDPOINT and AWS_* credentials, signed URLs', async () => {
     const s3 = inject('s3');
     const url = await startService({
-      STORAGE_DRIVER: 's3',
-      S3_BUCKET: s3.bucket,
-      S3_REGION: s3.region,
-      S3_ENDPOINT: s3.endpoint,
-      AWS_ACCESS_KEY_ID: s3.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: s3.secretAccessKey,
+      ...s3ServiceEnv(s3),
       S3_URL_MODE: 'signed',
       S3_URL_TTL: '600',
     });

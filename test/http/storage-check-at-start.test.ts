@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
-import { s3ClientFor } from '../support/s3/rgw-global-setup.ts';
+import { s3ClientFor, s3ServiceEnv } from '../support/s3/rgw-global-setup.ts';
 import { startServiceProcess, type ServiceProcess } from '../support/service-process.ts';
 
 /** Forwards to `target` as is, except that a 412 (a conditional write refused) comes back as a 200. */
@@ -60,12 +60,7 @@ describe('the storage check at start (S3 on Ceph RGW)', () => {
 
   const env = (overrides: Record<string, string>) => ({
     AUTH_TOKENS_FILE: tokensFile,
-    STORAGE_DRIVER: 's3',
-    S3_BUCKET: bucket,
-    S3_REGION: s3.region,
-    S3_ENDPOINT: s3.endpoint,
-    AWS_ACCESS_KEY_ID: s3.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: s3.secretAccessKey,
+    ...s3ServiceEnv(s3, bucket),
     S3_URL_MODE: 'signed',
     ...overrides,
   });

@@ -83,6 +83,18 @@ export function rgwServer(rgw: RunningRgw, bucket: string): S3TestServer {
   };
 }
 
+/** What attache's environment needs to use `bucket` (the run's own by default) on `server`. */
+export function s3ServiceEnv(server: S3TestServer, bucket: string = server.bucket): Record<string, string> {
+  return {
+    STORAGE_DRIVER: 's3',
+    S3_BUCKET: bucket,
+    S3_REGION: server.region,
+    S3_ENDPOINT: server.endpoint,
+    AWS_ACCESS_KEY_ID: server.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: server.secretAccessKey,
+  };
+}
+
 /** A plain SDK client for the run's S3 server, to look at buckets behind the adapter's back. */
 export function s3ClientFor(server: S3TestServer, extra: Partial<S3ClientConfig> = {}): S3Client {
   return new S3Client({
