@@ -6,7 +6,6 @@ import { runAttacheCommand, type CommandSetup } from '../adapters/cli/attache-co
 import { UsageError } from '../adapters/cli/cli-io.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import { createUploadAttachment } from './library.ts';
-import { expireStagedUploads } from './staged-expiry.ts';
 import { openStorageSetup } from './storage-setup.ts';
 
 /**
@@ -23,7 +22,6 @@ export function commandSetup(env: NodeJS.ProcessEnv, cwd: string = process.cwd()
     defaultToken: config.attacheToken,
     localStorageDir: config.storage.driver === 'local' ? config.storage.dir : undefined,
     open: () => asUsageError(() => createUploadAttachment(config)),
-    expireStagedUploads: () => expireStagedUploads(config),
     openStorageSetup: async () => ({ ...(await openStorageSetup(config)), driver: config.storage.driver }),
   };
 }

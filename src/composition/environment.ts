@@ -268,7 +268,7 @@ export const ENVIRONMENT = z.object({
     doc: "Seconds a direct upload's storage URL accepts bytes (15 minutes); its `upload_id` can be completed for as long again after that.",
   }),
   RESUMABLE_UPLOAD_TTL: documented(integer(60, 30 * 86_400).default(86_400), {
-    doc: "Seconds a resumable upload (`/v1/chat/upload/resumable/`) takes requests after its creation (24 hours, its `Upload-Expires`); what was sent and never finished is then swept with the staged prefix (`attache direct-uploads expire`).",
+    doc: "Seconds a resumable upload (`/v1/chat/upload/resumable/`) takes requests after its creation (24 hours, its `Upload-Expires`); what was sent and never finished is then swept with the staged prefix (`attache storage setup`).",
   }),
   ATTACHE_TOKEN: documented(optional, { default: '(none)', doc: 'The token `attache upload` uses when `--token` is not given.', cliOnly: true }),
   INIT_CWD: documented(optional, {

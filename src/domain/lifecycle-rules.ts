@@ -12,7 +12,7 @@ export interface LifecycleRule {
 }
 
 export const ATTACHE_RULE_PREFIX = 'attache-';
-/** The rule expiring direct and resumable uploads' staged objects: also what `attache direct-uploads expire` installs. */
+/** The rule expiring direct and resumable uploads' staged objects. */
 export const STAGED_RULE_ID = 'attache-staged-direct-uploads';
 
 /**

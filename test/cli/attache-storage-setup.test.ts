@@ -66,6 +66,13 @@ describe('attache storage setup (S3 on Ceph RGW)', () => {
     expect(await ruleIds()).toEqual(['attache-abort-incomplete-multipart', 'attache-expire-incoming', 'attache-retention', 'attache-staged-direct-uploads']);
   });
 
+  it('direct-uploads expire is another name for it: the same rules, the same lines', async () => {
+    const setup = await attache(['storage', 'setup', '--dry-run'], env);
+    const expire = await attache(['direct-uploads', 'expire', '--dry-run'], env);
+    expect(expire).toEqual(setup);
+    expect(expire.stdout).toContain('would install: attache-staged-direct-uploads: expire staged/* after 1 day\n');
+  });
+
   it('sweeps the local driver’s folder now, and says the service sweeps it every hour', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'attache-setup-local-'));
     const { code, stdout, stderr } = await attache(['storage', 'setup', '--dry-run'], { LOCAL_STORAGE_DIR: dir, RETENTION_DAYS: '7' });

@@ -27,8 +27,6 @@ export interface CommandSetup {
   open(): Promise<{ readonly uploadAttachment: UploadAttachment; readonly deleteAttachment: DeleteAttachment; close(): Promise<void> }>;
   /** `attache storage setup`: the setup for the configured driver (undefined: it has none), named by `driver`. */
   openStorageSetup(): Promise<{ readonly setUpStorage: SetUpStorage | undefined; readonly driver: string; close(): void }>;
-  /** Removes abandoned direct uploads, or installs what does (a bucket lifecycle rule); says what it did. */
-  expireStagedUploads(): Promise<string>;
 }
 
 export interface AttacheCommandDeps {
@@ -204,6 +202,7 @@ async function tokensCreate(args: string[], io: CliIO): Promise<number> {
   return EXIT.OK;
 }
 
+/** `attache direct-uploads expire`: kept as another name for `attache storage setup`, which installs the staged rule with the others. */
 async function directUploads(args: string[], io: CliIO, deps: AttacheCommandDeps): Promise<number> {
   const [subcommand, ...rest] = args;
   if (subcommand === undefined || subcommand === '--help' || subcommand === '-h') {
@@ -211,11 +210,9 @@ async function directUploads(args: string[], io: CliIO, deps: AttacheCommandDeps
     return subcommand === undefined ? EXIT.USAGE : EXIT.OK;
   }
   if (subcommand !== 'expire') throw new UsageError(`direct-uploads: unknown subcommand ${JSON.stringify(subcommand)}; try "attache direct-uploads --help"`);
-  const { values } = parse(rest, {}, false);
-  if (values.help) {
+  if (rest.includes('--help') || rest.includes('-h')) {
     io.stdout.write(DIRECT_UPLOADS_EXPIRE_HELP);
     return EXIT.OK;
   }
-  io.stdout.write(`${await deps.setUp(io.env).expireStagedUploads()}\n`);
-  return EXIT.OK;
+  return storageSetup(rest, io, deps);
 }

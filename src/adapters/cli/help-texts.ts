@@ -7,8 +7,8 @@ Commands:
   delete URL...          delete attachments (and their previews) by the URLs attache gave
   storage setup          install the bucket's lifecycle rules (expiry, RETENTION_DAYS)
   tokens create          make a new token and its AUTH_TOKENS_FILE entry
-  direct-uploads expire  remove abandoned direct uploads (local), or install the bucket
-                         lifecycle rule that does (s3, gcs)
+  direct-uploads expire  another name for "storage setup" (its rules include the one
+                         removing abandoned direct and resumable uploads)
 
 Run "attache <command> --help" for a command's options. Configuration comes from the same
 environment variables as the service (STORAGE_DRIVER, LOCAL_STORAGE_DIR, S3_*, GCS_*,
@@ -78,20 +78,14 @@ Options:
 
 export const TOKENS_USAGE = 'Usage: attache tokens create --role admin|store [--id N] [--json]\n\nRun "attache tokens create --help" for details.\n';
 
-export const DIRECT_UPLOADS_EXPIRE_HELP = `Usage: attache direct-uploads expire
+export const DIRECT_UPLOADS_EXPIRE_HELP = `Usage: attache direct-uploads expire [--dry-run] [--json]
 
-Direct uploads that were sent but never completed (or cancelled), and resumable uploads never
-finished, stay under staged/ in the storage until something removes them. Each upload_id can be
-completed for 2 x DIRECT_UPLOAD_TTL after it was issued, a resumable upload takes requests for
-RESUMABLE_UPLOAD_TTL after its creation; what is older than the longer of the two is abandoned.
+Another name for "attache storage setup", kept for the scripts that use it: direct uploads sent
+and never completed, and resumable uploads never finished, stay under staged/ until the staged
+rule removes them, and that rule is one of the rules "storage setup" installs (s3, gcs) or
+sweeps by (local; the service also sweeps by them every hour). Each upload_id can be completed
+for 2 x DIRECT_UPLOAD_TTL after it was issued, a resumable upload takes requests for
+RESUMABLE_UPLOAD_TTL after its creation: the rule's age is the longer of the two, in whole days.
 
-  s3, gcs  installs the bucket's lifecycle rule deleting objects under staged/ at that age,
-           rounded up to whole days (buckets count in days); the bucket's other rules are
-           kept. Run it once per bucket; running it again changes nothing.
-  local    removes the abandoned staged files now. Run it periodically, e.g. from cron:
-           */30 * * * *  cd /srv/attache && npm run attache -- direct-uploads expire
-  memory   nothing to do.
-
-Configuration comes from the service's environment variables (STORAGE_DRIVER, S3_*, GCS_*,
-LOCAL_STORAGE_DIR, DIRECT_UPLOAD_TTL, RESUMABLE_UPLOAD_TTL).
+Run "attache storage setup --help" for what it prints and its options.
 `;
