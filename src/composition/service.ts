@@ -103,6 +103,7 @@ export async function startAttache(config: Config, options: StartOptions = {}): 
     direct: directUpload && { upload: directUpload, acceptsBytes: directUpload.acceptsBytes },
     resumable: { upload: container.resolve<ResumableUpload>(TOKENS.resumableUpload), maxFileSize: config.maxFileSize },
   });
+  app.metrics.watchConnections(listening.connections);
   const counters = container.resolve<UsageCounters | undefined>(TOKENS.usageCounters);
   const idempotencyRecords = container.resolve<IdempotencyRecords>(TOKENS.idempotencyRecords);
   const closeShared = () => Promise.all([counters?.close(), idempotencyRecords.close()]);
@@ -150,7 +151,7 @@ async function listen(config: Config) {
     (req, res) => handle(req, res),
   );
   server.on('clientError', answerClientError);
-  capConnections(server, config.http.maxConnections);
+  const connections = capConnections(server, config.http.maxConnections);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, () => {
@@ -163,6 +164,7 @@ async function listen(config: Config) {
   const bracketed = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   return {
     server,
+    connections,
     url: `http://${bracketed}:${address.port}`,
     /** How clients reach it: the base of the default /files URLs. */
     selfUrl: `http://${isLoopback ? 'localhost' : bracketed}:${address.port}`,

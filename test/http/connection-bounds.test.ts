@@ -196,5 +196,9 @@ describe('MAX_CONNECTIONS', () => {
     next.socket.write('GET /healthz HTTP/1.1\r\nHost: attache\r\nConnection: close\r\n\r\n');
     await next.closed;
     expect(next.response()?.status).toBe(200);
+
+    const metrics = await (await fetch(`${attache.url}/metrics`)).text();
+    expect(metrics).toMatch(/^attache_connections_refused_total\{driver="memory"\} 1$/m);
+    expect(metrics).toMatch(/^attache_connections_open\{driver="memory"\} [1-3]$/m);
   });
 });

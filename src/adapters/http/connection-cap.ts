@@ -3,6 +3,12 @@ import type { Socket } from 'node:net';
 import type { ErrorResponse } from './error-responses.ts';
 import { rawJsonAnswer } from './raw-answer.ts';
 
+/** Connections open now, and how many were refused over the cap since the server started. */
+export interface ConnectionCounts {
+  readonly open: number;
+  readonly refused: number;
+}
+
 /** What a connection over the cap is answered, before its request is read. */
 export const OVER_CAPACITY: ErrorResponse = { status: 503, body: { error: 'Service unavailable', detail: 'too many connections; retry shortly' } };
 /** What such a connection may still send (its request) before it is closed: read and thrown away. */
@@ -14,23 +20,26 @@ const REFUSED_DISCARD_MAX_MS = 1000;
  * and 1,000 clients trickling bytes would otherwise hold 1,000). A connection over the cap gets
  * a JSON 503 with `Retry-After` and is closed, instead of Node's `maxConnections`, which closes it
  * without a word (clients then see "connection reset" and cannot tell overload from a crash).
+ * Returns the live counts, for the metrics.
  */
-export function capConnections(server: Server, max: number): void {
+export function capConnections(server: Server, max: number): ConnectionCounts {
   const [serveConnection] = server.listeners('connection') as Array<(socket: Socket) => void>;
   if (serveConnection === undefined) throw new Error('capConnections: the HTTP server has no connection listener');
   server.removeListener('connection', serveConnection);
-  let open = 0;
+  const counts = { open: 0, refused: 0 };
   server.on('connection', (socket: Socket) => {
-    if (open >= max) {
+    if (counts.open >= max) {
+      counts.refused += 1;
       refuse(socket);
       return;
     }
-    open += 1;
+    counts.open += 1;
     socket.once('close', () => {
-      open -= 1;
+      counts.open -= 1;
     });
     serveConnection.call(server, socket);
   });
+  return counts;
 }
 
 function refuse(socket: Socket): void {

@@ -1,4 +1,5 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { ConnectionCounts } from './connection-cap.ts';
 
 /** What an upload ended as: `ok`, or the DomainError code it failed with (`INTERNAL` for a bug, `CLIENT_GONE`). */
 export type UploadOutcome = string;
@@ -73,6 +74,28 @@ export class UploadMetrics {
       name: 'attache_limit_counters_up',
       help: '1 while the counters behind the limits (Valkey with REDIS_URL) answer, 0 once an upload or a readiness check found them unable to; 0 without limits.',
       registers,
+    });
+  }
+
+  /** Exposes the HTTP server's connections: open now, and refused over MAX_CONNECTIONS, read at each scrape. */
+  watchConnections(counts: ConnectionCounts): void {
+    const registers = [this.registry];
+    new Gauge({
+      name: 'attache_connections_open',
+      help: 'HTTP connections open now (at most MAX_CONNECTIONS).',
+      registers,
+      collect() {
+        this.set(counts.open);
+      },
+    });
+    new Counter({
+      name: 'attache_connections_refused_total',
+      help: 'Connections answered 503 and closed because MAX_CONNECTIONS were open.',
+      registers,
+      collect() {
+        this.reset();
+        this.inc(counts.refused);
+      },
     });
   }
 
