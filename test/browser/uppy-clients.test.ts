@@ -36,6 +36,8 @@ describe('docs/clients.md, the Uppy recipes in Chromium', { timeout: 180_000 }, 
   let forwarder: RecordingForwarder;
   /** In front of the same attache, cutting the connection of the second PATCH it sees after 2 MB of its body. */
   let cuttingForwarder: RecordingForwarder;
+  /** In front of the same attache, losing the answer of the first PATCH it sees (attache does get all of it). */
+  let losingForwarder: RecordingForwarder;
   let pages: PageServer;
   let scratch: string;
   const served: Record<string, string> = {};
@@ -48,6 +50,8 @@ describe('docs/clients.md, the Uppy recipes in Chromium', { timeout: 180_000 }, 
     forwarder = await recordingForwarder(attache.url);
     let patches = 0;
     cuttingForwarder = await recordingForwarder(attache.url, { cutBody: ({ method }) => (method === 'PATCH' && ++patches === 2 ? 2 * MB : undefined) });
+    let answersLost = 0;
+    losingForwarder = await recordingForwarder(attache.url, { loseAnswer: ({ method }) => method === 'PATCH' && ++answersLost === 1 });
     scratch = await mkdtemp(join(tmpdir(), 'attache-uppy-'));
     pdfNamedJpg = join(scratch, 'scan.jpg');
     await copyFile(`${FIXTURES_DIR}pdf-ghostscript.pdf`, pdfNamedJpg);
@@ -72,10 +76,13 @@ describe('docs/clients.md, the Uppy recipes in Chromium', { timeout: 180_000 }, 
     }
     served['/tus-cut/page.html'] = html;
     served['/tus-cut/upload.js'] = await bundleForBrowser(asHere(recipes.tus, cuttingForwarder.url), 'upload.js');
+    served['/tus-lost-answer/page.html'] = html;
+    served['/tus-lost-answer/upload.js'] = await bundleForBrowser(asHere(recipes.tus, losingForwarder.url), 'upload.js');
   });
   afterAll(async () => {
     await forwarder?.close();
     await cuttingForwarder?.close();
+    await losingForwarder?.close();
     await attache?.close();
     await pages?.close();
     if (scratch) await rm(scratch, { recursive: true, force: true });
@@ -156,5 +163,17 @@ describe('docs/clients.md, the Uppy recipes in Chromium', { timeout: 180_000 }, 
     expect(resumed[0]!.method).toBe('PATCH');
     expect(offsetOf(resumed[0]!)).toBeGreaterThan(PIECE);
     expect(offsetOf(resumed[0]!)).toBeLessThanOrEqual(PIECE + 2 * MB);
+  });
+
+  it('@uppy/tus: the final PATCH’s answer lost on the way back, the page still shows the attachment', async () => {
+    const { shown, requests } = await chooseIn('tus-lost-answer', PHOTO, losingForwarder);
+    const [url, type] = shown.split(' ');
+    expect(type, shown).toBe('image/jpeg');
+    await expectBytesAt(url!, photo);
+    // After the lost answer, tus-js-client asks with a HEAD (once Chromium has resent the PATCH by
+    // itself, a reset of a reused connection), and the HEAD of a stored file carries the Attache-*
+    // headers the page shows.
+    const sent = requests.filter((line) => !line.startsWith('OPTIONS '));
+    expect(sent.at(-1), sent.join('\n')).toMatch(/^HEAD /);
   });
 });

@@ -14,6 +14,8 @@ export interface RecordingForwarderOptions {
    * the target's), as a network failure would in the middle of a request; undefined: all of it.
    */
   readonly cutBody?: (request: RecordedRequest) => number | undefined;
+  /** Whether to pass `request` on whole but drop the client's connection instead of relaying the answer: an answer lost on the way back. */
+  readonly loseAnswer?: (request: RecordedRequest) => boolean;
 }
 
 export interface RecordingForwarder {
@@ -27,12 +29,21 @@ export interface RecordingForwarder {
 /** `METHOD /path` of each request: the short form tests compare. */
 export const requestLines = (requests: readonly RecordedRequest[]): string[] => requests.map(({ method, path }) => `${method} ${path}`);
 
-/** A loopback proxy in front of `target` that records each request before forwarding it, or cutting it. */
+/** A loopback proxy in front of `target` that records each request before forwarding it (or cutting it, or losing its answer). */
 export async function recordingForwarder(target: string, options: RecordingForwarderOptions = {}): Promise<RecordingForwarder> {
   const requests: RecordedRequest[] = [];
   const server = createServer((incoming, outgoing) => {
     const recorded = { method: incoming.method ?? 'GET', path: incoming.url ?? '/', headers: incoming.headers };
     requests.push(recorded);
+    if (options.loseAnswer?.(recorded)) {
+      const upstream = request(new URL(recorded.path, target), { method: recorded.method, headers: incoming.headers }, (answer) => {
+        answer.resume();
+        answer.on('end', () => incoming.socket.destroy());
+      });
+      upstream.on('error', () => incoming.socket.destroy());
+      incoming.pipe(upstream);
+      return;
+    }
     const cutAt = options.cutBody?.(recorded);
     if (cutAt === undefined) return forwardRequest(target, incoming, outgoing);
     const upstream = request(new URL(recorded.path, target), { method: recorded.method, headers: incoming.headers });
