@@ -89,9 +89,9 @@ describe('docs/clients.md, the Uppy recipes in Chromium', { timeout: 180_000 }, 
   });
 
   /** What the recipe's page shows once `file` is chosen, and the requests the browser sent for it. */
-  async function chooseIn(recipe: string, file: string, through = forwarder): Promise<{ shown: string; requests: string[] }> {
+  async function chooseIn(recipe: string, file: string, through = forwarder, origin = pages.origin): Promise<{ shown: string; requests: string[] }> {
     const before = through.requests.length;
-    const page = await openInChromium(`${pages.origin}/${recipe}/page.html`);
+    const page = await openInChromium(`${origin}/${recipe}/page.html`);
     try {
       await page.chooseFiles('input[type=file]', [file]);
       const shown = await page.waitForText("document.querySelector('output').textContent");
@@ -126,6 +126,19 @@ describe('docs/clients.md, the Uppy recipes in Chromium', { timeout: 180_000 }, 
     const { shown, requests } = await chooseIn('xhr-stock', pdfNamedJpg);
     expect(shown).toMatch(/^400 Unsupported file type/);
     expect(requests.filter((request) => request.startsWith('POST '))).toHaveLength(4);
+  });
+
+  it('XHRUpload on a page whose origin is not in CORS_ORIGINS: no answer reaches the page, nothing is uploaded', async () => {
+    const elsewhere = await servePages(served);
+    try {
+      const { shown, requests } = await chooseIn('xhr', PHOTO, forwarder, elsewhere.origin);
+      expect(shown).toBe('0 no answer from attache');
+      // The browser stops at each preflight (the recipe retries a status 0): the file is never sent.
+      expect(requests.length).toBeGreaterThan(0);
+      expect(requests.every((line) => line === 'OPTIONS /v1/chat/upload/')).toBe(true);
+    } finally {
+      await elsewhere.close();
+    }
   });
 
   it('@uppy/tus: a photo shows the URL of the final PATCH’s Attache-Url, where the photo is stored', async () => {
