@@ -1,4 +1,4 @@
-import { ATTACHMENT_PREFIX, PROVISIONAL_PREFIX } from '../domain/object-key.ts';
+import { ATTACHMENT_PREFIX, PROVISIONAL_PREFIX, STAGED_PREFIX } from '../domain/object-key.ts';
 import type { ObjectStore } from './ports/object-store.ts';
 
 /** What one sweep removed. */
@@ -37,7 +37,9 @@ export class AbandonedUploadSweeper {
     const olderThan = new Date(this.#now() - this.#maxAgeMs);
     const provisional = await this.#store.removeStale(PROVISIONAL_PREFIX, olderThan);
     let unfinished = 0;
-    for (const prefix of [PROVISIONAL_PREFIX, ATTACHMENT_PREFIX]) unfinished += await this.#store.removeUnfinished(prefix, olderThan);
+    // staged/ too: a resumable upload's piece whose instance was killed mid-PATCH (a temp file, an
+    // open multipart upload), which no bucket lifecycle rule and no other process knows of.
+    for (const prefix of [PROVISIONAL_PREFIX, ATTACHMENT_PREFIX, STAGED_PREFIX]) unfinished += await this.#store.removeUnfinished(prefix, olderThan);
     return { provisional, unfinished };
   }
 }

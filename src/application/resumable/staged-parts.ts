@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import { StorageUnavailable } from '../../domain/errors.ts';
 import { resumablePartEndKeyFor, resumablePartKeyFor, type ObjectKey } from '../../domain/object-key.ts';
 import { streamOf } from '../../shared/stream-head.ts';
-import type { ObjectStore } from '../ports/object-store.ts';
+import type { ObjectContent, ObjectStore } from '../ports/object-store.ts';
 
 /** One part of a resumable upload: the bytes one request stored, from `start` to `end`. */
 export interface StoredPart {
@@ -42,20 +42,36 @@ export async function storedParts(store: ObjectStore, id: string, length: number
 /**
  * The parts' bytes as one stream, read one part after the other, each found as the walk finds it
  * (no walk before): what a store without compose (Ceph RGW, the GCS emulator) can still give, with
- * no copy. `parts` lists those read so far, for their removal. A part missing before `length`
- * (swept, removed by a termination) fails the stream with StorageUnavailable.
+ * no copy. The next part's read is asked for while this one's bytes stream (its size gives the next
+ * key), so that the stream does not wait for a request's first byte at every part. `parts` lists
+ * those read so far, for their removal. A part missing before `length` (swept, removed by a
+ * termination) fails the stream with StorageUnavailable.
  */
 export function partsContent(store: ObjectStore, id: string, length: number): { content: Readable; parts: StoredPart[] } {
   const parts: StoredPart[] = [];
+  const readAt = (offset: number) => {
+    const reading = store.read(resumablePartKeyFor(id, offset));
+    // Awaited when its turn comes; until then a failure must not be an unhandled rejection.
+    reading.catch(() => {});
+    return reading;
+  };
   async function* bytes(): AsyncGenerator<Buffer> {
     let offset = 0;
-    while (offset < length) {
-      const key = resumablePartKeyFor(id, offset);
-      const part = await store.read(key);
-      if (part === undefined || part.size === 0) throw new StorageUnavailable(`the staged part at ${offset} of upload ${id} is gone`);
-      parts.push({ key, start: offset, end: offset + part.size });
-      for await (const chunk of part.body) yield chunk as Buffer;
-      offset += part.size;
+    let next: Promise<ObjectContent | undefined> | undefined = length > 0 ? readAt(0) : undefined;
+    try {
+      while (offset < length) {
+        const part = await next!;
+        next = undefined;
+        if (part === undefined || part.size === 0) throw new StorageUnavailable(`the staged part at ${offset} of upload ${id} is gone`);
+        const end = offset + part.size;
+        parts.push({ key: resumablePartKeyFor(id, offset), start: offset, end });
+        if (end < length) next = readAt(end);
+        for await (const chunk of part.body) yield chunk as Buffer;
+        offset = end;
+      }
+    } finally {
+      // The stream ended early (a refusal, a failure): the part asked for ahead is not read.
+      if (next !== undefined) void next.then((part) => part?.body.destroy(), () => {});
     }
   }
   return { content: Readable.from(bytes(), { objectMode: false }), parts };
@@ -78,12 +94,22 @@ export async function partsEndingAt(store: ObjectStore, id: string, end: number)
   return typeof parts === 'number' ? parts : undefined;
 }
 
+/** How many removals are asked for at once. */
+const REMOVALS_AT_ONCE = 8;
+
 /**
  * Removes the parts and their end markers: every marker first (so no request takes a shortcut to
- * an offset being removed), then the parts, the first one first (a walk meanwhile finds none rather
- * than a gap).
+ * an offset being removed), then the first part (from then on a walk finds none rather than a
+ * gap), then the others; each group a few requests at a time, not one after another (the last
+ * PATCH's answer waits for them).
  */
 export async function removeParts(store: ObjectStore, id: string, parts: readonly StoredPart[]): Promise<void> {
-  for (const part of parts) await store.delete(resumablePartEndKeyFor(id, part.end));
-  for (const part of parts) await store.delete(part.key);
+  await removeAll(store, parts.map((part) => resumablePartEndKeyFor(id, part.end)));
+  if (parts.length === 0) return;
+  await store.delete(parts[0]!.key);
+  await removeAll(store, parts.slice(1).map((part) => part.key));
+}
+
+async function removeAll(store: ObjectStore, keys: readonly ObjectKey[]): Promise<void> {
+  for (let i = 0; i < keys.length; i += REMOVALS_AT_ONCE) await Promise.all(keys.slice(i, i + REMOVALS_AT_ONCE).map((key) => store.delete(key)));
 }

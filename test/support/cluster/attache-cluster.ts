@@ -3,7 +3,7 @@
  * for a bucket or a shared volume), one Valkey-compatible redis-server for their limits, and
  * HAProxy in front; every part on a free loopback port, started and stopped by the tests.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../free-port.ts';
@@ -19,6 +19,11 @@ export interface ClusterInstance {
   readonly port: number;
   readonly url: string;
   readonly process: ServiceProcess;
+  /**
+   * Bytes the process has read so far (the kernel's `rchar` in /proc/<pid>/io: its sockets and
+   * files), counted as they are read: how far into a request's body an instance is.
+   */
+  bytesRead(): Promise<number>;
 }
 
 export interface AttacheCluster {
@@ -26,6 +31,8 @@ export interface AttacheCluster {
   readonly url: string;
   readonly uploadUrl: string;
   readonly instances: readonly ClusterInstance[];
+  /** HAProxy itself: which instance is serving what now. */
+  readonly balancer: RunningHaproxy;
   readonly redis: RunningRedis;
   /** When every instance was up (Date.now()). */
   readonly startedAt: number;
@@ -67,11 +74,16 @@ export async function startAttacheCluster(options: { instances?: number; env?: R
       ...options.env,
     };
     const processes = await Promise.all(ports.map((port) => startServiceProcess({ ...env, PORT: String(port) }, 60_000)));
-    processes.forEach((process, i) => started.push({ name: `attache${i + 1}`, port: ports[i]!, url: process.url, process }));
+    processes.forEach((process, i) => started.push({ name: `attache${i + 1}`, port: ports[i]!, url: process.url, process, bytesRead: () => bytesReadBy(process.child.pid!) }));
     balancer = await startHaproxy(balancerPort, started);
   } catch (error) {
     await stop();
     throw error;
   }
-  return { url: balancer.url, uploadUrl: `${balancer.url}/v1/chat/upload/`, instances: started, redis, startedAt: Date.now(), storageDir, stop };
+  return { url: balancer.url, uploadUrl: `${balancer.url}/v1/chat/upload/`, instances: started, balancer, redis, startedAt: Date.now(), storageDir, stop };
+}
+
+async function bytesReadBy(pid: number): Promise<number> {
+  const io = await readFile(`/proc/${pid}/io`, 'utf8');
+  return Number(/^rchar: (\d+)$/m.exec(io)![1]);
 }

@@ -7,6 +7,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -22,23 +23,39 @@ export interface BalancedServer {
 
 export interface RunningHaproxy {
   readonly url: string;
+  /** What HAProxy's runtime API (`show stat`) says of each instance now. */
+  serverStats(): Promise<ServerStats[]>;
   stop(): Promise<void>;
 }
 
-export function haproxyConfig(port: number, servers: readonly BalancedServer[]): string {
+/** One instance as the balancer sees it. (Its byte counters move only when a request ends: see ClusterInstance.bytesRead.) */
+export interface ServerStats {
+  readonly name: string;
+  /** Requests being served now (`scur`): health checks are not counted. */
+  readonly current: number;
+  /** `UP`, `DOWN`, … */
+  readonly status: string;
+}
+
+export function haproxyConfig(port: number, servers: readonly BalancedServer[], statsSocket?: string): string {
   return `global
   maxconn 2000
-defaults
+${statsSocket ? `  stats socket ${statsSocket} mode 600 level operator\n` : ''}defaults
   mode http
   timeout connect 1s
   timeout client 60s
   timeout server 60s
   timeout http-request 30s
+  # A /readyz slower than this fails its check. Without it the check's timeout is \`inter\` (200 ms),
+  # and on a loaded machine every instance was marked down in turn (HAProxy's own 503s).
+  timeout check 2s
   option forwardfor
   # An instance gone (refused, reset before answering) or draining (503): try another.
   retries 3
   option redispatch 1
   retry-on conn-failure empty-response 503
+  # Waits for a request's first buffer (16 kB), not its whole body: a larger body is streamed to
+  # the instance as it arrives (the resumable test checks it with a client stalled mid-PATCH).
   option http-buffer-request
 frontend attache
   bind 127.0.0.1:${port}
@@ -57,7 +74,8 @@ export async function startHaproxy(port: number, servers: readonly BalancedServe
   if (spawnSync('sh', ['-c', 'command -v haproxy']).status !== 0) throw new Error(INSTALL_HINT);
   const dir = mkdtempSync(join(tmpdir(), 'attache-haproxy-'));
   const config = join(dir, 'haproxy.cfg');
-  writeFileSync(config, haproxyConfig(port, servers));
+  const socket = join(dir, 'stats.sock');
+  writeFileSync(config, haproxyConfig(port, servers, socket));
   const check = spawnSync('haproxy', ['-c', '-f', config], { encoding: 'utf8' });
   if (check.status !== 0) throw new Error(`haproxy refused its configuration:\n${check.stdout}${check.stderr}`);
   const child: ChildProcess = spawn('haproxy', ['-db', '-f', config], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -86,5 +104,22 @@ export async function startHaproxy(port: number, servers: readonly BalancedServe
     if (served) seen.add(served);
     else await new Promise((r) => setTimeout(r, 100));
   }
-  return { url, stop };
+  return { url, serverStats: () => serverStatsAt(socket), stop };
+}
+
+/** `show stat` over the runtime API's socket, one line per instance of the backend. */
+async function serverStatsAt(socket: string): Promise<ServerStats[]> {
+  const csv = await new Promise<string>((resolve, reject) => {
+    let answer = '';
+    const connection = createConnection(socket, () => connection.end('show stat\n'));
+    connection.setEncoding('utf8');
+    connection.on('data', (d: string) => (answer += d));
+    connection.on('end', () => resolve(answer));
+    connection.on('error', reject);
+  });
+  const [header, ...rows] = csv.replace(/^# /, '').trim().split('\n').map((line) => line.split(','));
+  const column = (name: string) => header!.indexOf(name);
+  return rows
+    .filter((row) => row[column('pxname')] === 'instances' && !['FRONTEND', 'BACKEND'].includes(row[column('svname')]!))
+    .map((row) => ({ name: row[column('svname')]!, current: Number(row[column('scur')]), status: row[column('status')]! }));
 }
