@@ -1,6 +1,6 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
-import type { S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { ownCpuMs } from './cpu.ts';
 import type { ServerProcess } from './processes.ts';
@@ -74,4 +74,52 @@ export function inProcessSubject(label: string, uploadOne: (bytes: number) => Pr
     cpuMs: ownCpuMs,
     stop: async () => {},
   };
+}
+
+/**
+ * What a completion's checks must read, at the least: a GetObject of each file from the same RGW,
+ * every byte hashed with SHA-256, from inside the bench. The files are PutObject first, uncounted:
+ * `cpuMs` advances only while they are read back (the bench process does nothing else then).
+ */
+export function getAndHashSubject(rgw: BenchRgw, label = 'bare GetObject + SHA-256 of the same files'): Subject {
+  let countedMs = 0;
+  let sequence = 0;
+  const Bucket = rgw.server.bucket;
+  const workers = <T>(count: number, concurrency: number, one: (i: number) => Promise<T>) => {
+    let next = 0;
+    const results: T[] = [];
+    const worker = async () => {
+      while (next < count) results.push(await one(next++));
+    };
+    return Promise.all(Array.from({ length: concurrency }, worker)).then(() => results);
+  };
+  return {
+    label,
+    async send(bytes, count, concurrency) {
+      const keys = Array.from({ length: count }, () => `bench/read-${sequence++}.pdf`);
+      await workers(count, concurrency, async (i) => {
+        const body = Buffer.concat([BLOCK.subarray(0, Math.min(MB, bytes))], bytes);
+        await rgw.client.send(new PutObjectCommand({ Bucket, Key: keys[i]!, Body: bytes <= MB ? body : Readable.from(blocksOf(bytes)), ContentLength: bytes }));
+      });
+      const before = ownCpuMs();
+      try {
+        return await workers(count, concurrency, async (i) => {
+          const started = performance.now();
+          const object = await rgw.client.send(new GetObjectCommand({ Bucket, Key: keys[i]! }));
+          const hash = createHash('sha256');
+          for await (const chunk of object.Body as Readable) hash.update(chunk as Buffer);
+          hash.digest();
+          return performance.now() - started;
+        });
+      } finally {
+        countedMs += ownCpuMs() - before;
+      }
+    },
+    cpuMs: () => countedMs,
+    stop: async () => {},
+  };
+}
+
+function* blocksOf(bytes: number) {
+  for (let sent = 0; sent < bytes; sent += MB) yield BLOCK.subarray(0, Math.min(MB, bytes - sent));
 }

@@ -4,7 +4,7 @@ import { alternatingRounds, type Load } from '../lib/alternating-rounds.ts';
 import type { BenchContext } from '../lib/bench-context.ts';
 import { directUploadSubject } from '../lib/direct-upload-client.ts';
 import { MB } from '../lib/rows.ts';
-import { httpSubject, type Subject } from '../lib/subjects.ts';
+import { getAndHashSubject, httpSubject, type Subject } from '../lib/subjects.ts';
 import { speedRow } from './common.ts';
 
 const DIRECT_ENV = { DIRECT_UPLOADS: 'on', DIRECT_UPLOAD_SECRET: 'bench-direct-upload-secret-0123456789' };
@@ -18,7 +18,8 @@ export async function directScenario(bench: BenchContext): Promise<void> {
     order: 'session-first',
   });
   const direct = directUploadSubject('attache s3, direct (announce, PUT to RGW, complete)', await bench.attache('s3', env), bench.token);
-  const subjects: Subject[] = [multipart, direct];
+  const read = getAndHashSubject(rgw);
+  const subjects: Subject[] = [multipart, direct, read];
   try {
     for (const [name, load, unit] of [
       [`${bench.largeBytes / MB} MB PDF`, { bytes: bench.largeBytes, count: 1, concurrency: 1 }, 'large'],
@@ -38,6 +39,14 @@ export async function directScenario(bench: BenchContext): Promise<void> {
           unit,
           target: "attache's CPU <= 1/3 of the multipart path's (cpuRatio)",
           met: (_ratio, subject, baseline) => subject.cpu.msPerUpload <= baseline.cpu.msPerUpload / 3,
+        }),
+        speedRow({
+          scenario,
+          subject: measured(direct),
+          baseline: measured(read),
+          unit,
+          target: "attache's CPU <= what its checks must read: a bare GetObject + SHA-256 of the same bytes (cpuRatio)",
+          met: (_ratio, subject, baseline) => subject.cpu.msPerUpload <= baseline.cpu.msPerUpload,
         }),
       );
     }

@@ -4,10 +4,11 @@ import { baseNameOf, isImageExtension, type AllowedExtension } from '../domain/f
 import { withoutInvisibleFormatting } from '../domain/format-characters.ts';
 import { folderFor } from '../domain/folder-policy.ts';
 import { objectKeyFor, provisionalKeyFor, type ObjectKey } from '../domain/object-key.ts';
-import { uploaderOf } from '../domain/principal.ts';
+import { uploaderOf, type Principal } from '../domain/principal.ts';
 import { firstBytes, readHead, streamOf } from '../shared/stream-head.ts';
 import { checkBeforeBytes } from './check-before-bytes.ts';
 import { putChecked, type BytesReader } from './checked-put.ts';
+import { copyingTarget } from './stored-copy.ts';
 import type { ImageFinding, ImagePreviewStep, StoredPreview } from './image-preview-step.ts';
 import type { MalwareScanOutcome, MalwareScanStep } from './malware-scan-step.ts';
 import type { MetadataStripper } from './ports/metadata-stripper.ts';
@@ -143,7 +144,7 @@ export class AttachmentUpload {
   async #place(received: Received, sessionId: string | undefined, stored: ObjectKey[]): Promise<{ key: ObjectKey; file: Stored }> {
     if (received.kind === 'stored') stored.push(received.key);
     if (received.kind === 'stored' && !received.provisional) return { key: received.key, file: received };
-    const key = objectKeyFor(folderFor(this.#request.principal, sessionId), this.#uploadId, this.#request.fileName);
+    const key = finalKeyOf(this.#request.principal, sessionId, this.#uploadId, this.#request.fileName);
     if (received.kind === 'held') {
       const file = await this.#store(key, received.extension, received.chunks, streamOf(received.chunks));
       stored.push(key);
@@ -217,7 +218,10 @@ export class AttachmentUpload {
     const steps: Array<[keyof Findings, BytesReader<Findings[keyof Findings]>]> = [];
     if (scan) steps.push(['scan', (branch, signal) => scan.read(branch, signal)]);
     if (preview?.wants(extension)) steps.push(['image', (branch, signal) => preview.read(branch, extension, signal)]);
-    const checked = await putChecked(store, key, toStore, meta, steps.map(([, read]) => read), this.#stop.signal);
+    // Bytes stored already and left as they are: copied within the store, read only as far as the checks need.
+    const source = strip ? undefined : this.#request.storedAt;
+    const target = source ? copyingTarget(store, source, steps.length === 0) : store;
+    const checked = await putChecked(target, key, toStore, meta, steps.map(([, read]) => read), this.#stop.signal);
     const expected = this.#request.expectedSha256;
     if (expected !== undefined && checked.stored.sha256 !== expected.toLowerCase()) {
       await store.delete(key).catch(() => {});
@@ -245,6 +249,14 @@ export class AttachmentUpload {
       ...(image && { image: { width: image.width, height: image.height, preview, noPreview: image.noPreview } }),
     };
   }
+}
+
+/**
+ * The key an upload's attachment gets: its folder (from the principal and session id, which must be
+ * valid), its upload id and its file name (invisible format characters removed, as for every check).
+ */
+export function finalKeyOf(principal: Principal, sessionId: string | undefined, uploadId: string, fileName: string): ObjectKey {
+  return objectKeyFor(folderFor(principal, sessionId), uploadId, withoutInvisibleFormatting(fileName));
 }
 
 /**

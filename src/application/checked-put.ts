@@ -1,7 +1,8 @@
 import type { Readable } from 'node:stream';
 import type { ObjectKey } from '../domain/object-key.ts';
 import { tee } from '../shared/stream-tee.ts';
-import type { ObjectMeta, ObjectStore, StoredObject } from './ports/object-store.ts';
+import type { ObjectMeta, StoredObject } from './ports/object-store.ts';
+import type { PutTarget } from './stored-copy.ts';
 
 /**
  * A reader of an upload's bytes beside the store (a malware scan, an image preview): it reads
@@ -11,12 +12,13 @@ import type { ObjectMeta, ObjectStore, StoredObject } from './ports/object-store
 export type BytesReader<Finding> = (bytes: Readable, signal: AbortSignal) => Promise<Finding>;
 
 /**
- * Streams `bytes` to `key` while each reader reads the same bytes (no second pass, no spool).
+ * Streams `bytes` to `key` (or, for bytes already stored, copies them there: copyingTarget) while
+ * each reader reads the same bytes (no second pass, no spool).
  * The first failure, the store's or a reader's, stops the others and is thrown; nothing of the
  * file then stays stored. Resolves once the store and every reader are done.
  */
 export async function putChecked<Findings extends unknown[]>(
-  store: ObjectStore,
+  store: PutTarget,
   key: ObjectKey,
   bytes: Readable,
   meta: ObjectMeta,

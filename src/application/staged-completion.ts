@@ -3,7 +3,9 @@ import { BackendUnavailable, DomainError, ObjectAlreadyExists } from '../domain/
 import { completionReceiptKeyFor, type ObjectKey } from '../domain/object-key.ts';
 import type { Principal } from '../domain/principal.ts';
 import { streamOf } from '../shared/stream-head.ts';
+import { finalKeyOf } from './attachment-upload.ts';
 import type { ObjectStore } from './ports/object-store.ts';
+import type { StoredSource } from './stored-copy.ts';
 import type { UploadAttachment, UploadedAttachment } from './upload-attachment.ts';
 
 /** A staged upload whose bytes are all stored, ready to become an attachment. */
@@ -16,6 +18,15 @@ export interface StagedFile {
   readonly sha256?: string | undefined;
   /** The staged bytes, as one stream. */
   readonly content: Readable;
+  /** The one object `content` is the read of, when it is one: a file left as it is is then copied from it, not stored again. */
+  readonly storedAt?: StoredSource | undefined;
+  /**
+   * Whether a retry may rebuild the answer from the attachment itself (its key, meta, size and
+   * SHA-256), so that a receipt is kept only for what those cannot say (an image's size and
+   * preview, a scan's verdict). Left out: a receipt is always kept (an upload whose transport asks
+   * for it by id alone, as a resumable upload's HEAD does).
+   */
+  readonly rebuildable?: boolean;
   readonly signal?: AbortSignal | undefined;
 }
 
@@ -47,34 +58,59 @@ export class StagedCompletion {
    * and won: its answer is this one's.
    */
   async complete(file: StagedFile, cleanup: StagedCleanup): Promise<UploadedAttachment> {
-    const { principal, id, fileName, sessionId, sha256, content, signal } = file;
+    const { principal, id, fileName, sessionId, sha256, content, storedAt, signal } = file;
     let uploaded: UploadedAttachment;
     try {
-      const upload = this.#uploads.start({ principal, fileName, sessionId, content, uploadId: id, signal, ...(sha256 && { expectedSha256: sha256 }) });
+      const upload = this.#uploads.start({ principal, fileName, sessionId, content, uploadId: id, signal, storedAt, ...(sha256 && { expectedSha256: sha256 }) });
       uploaded = await upload.complete();
     } catch (error) {
       // A backend that failed may work on a retry: the staged bytes stay for it.
       if (!(error instanceof DomainError) || error instanceof BackendUnavailable) throw error;
       // Completed already, by a request racing this one, or before the bytes were sent again (which
       // staged a second copy): the first completion's answer is this one's, whatever the copy holds.
-      const completed = await this.receipt(id).catch(() => undefined);
+      const completed = await this.receipt(id, file.rebuildable ? this.#finalKey(file) : undefined).catch(() => undefined);
       if (completed || !(error instanceof ObjectAlreadyExists)) await cleanup.afterRefusal().catch(() => {});
       if (completed) return completed;
       throw error;
     }
-    await this.#keepReceipt(id, uploaded);
+    if (!file.rebuildable || uploaded.image !== undefined || uploaded.malwareScan !== undefined) await this.#keepReceipt(id, uploaded);
     // Best effort: what stays is swept with the staged prefix.
     await cleanup.afterCompletion().catch(() => {});
     return uploaded;
   }
 
-  /** The answer of the upload's completion, or undefined when it has not completed. Throws StorageUnavailable. */
-  async receipt(id: string): Promise<UploadedAttachment | undefined> {
+  /**
+   * The answer of the upload's completion, or undefined when it has not completed: its receipt, or,
+   * with `finalKey` (the upload's attachment, for a `rebuildable` one), the answer rebuilt from the
+   * attachment there. Throws StorageUnavailable.
+   */
+  async receipt(id: string, finalKey?: ObjectKey): Promise<UploadedAttachment | undefined> {
     const receipt = await this.#store.read(completionReceiptKeyFor(id));
-    if (receipt === undefined) return undefined;
+    if (receipt === undefined) return finalKey && this.#rebuilt(finalKey);
     const chunks: Buffer[] = [];
     for await (const chunk of receipt.body) chunks.push(chunk as Buffer);
     return JSON.parse(Buffer.concat(chunks).toString('utf8')) as UploadedAttachment;
+  }
+
+  /** The key `file`'s attachment has (or gets); undefined for a session id no completion accepts. */
+  #finalKey(file: Pick<StagedFile, 'principal' | 'sessionId' | 'id' | 'fileName'>): ObjectKey | undefined {
+    try {
+      return finalKeyOf(file.principal, file.sessionId, file.id, file.fileName);
+    } catch {
+      return undefined;
+    }
+  }
+
+  /**
+   * The answer the upload endpoint gave for the attachment at `key`, from what the store keeps with
+   * it; nothing for an object without attache's SHA-256. (An image's size and preview, which only
+   * its receipt keeps, are missing from it only for a retry racing the completion itself, between
+   * its copy and its receipt.)
+   */
+  async #rebuilt(key: ObjectKey): Promise<UploadedAttachment | undefined> {
+    const info = await this.#store.stat(key);
+    if (info?.sha256 === undefined) return undefined;
+    return { url: await this.#store.urlFor(key), type: info.contentType, key, size: info.size, sha256: info.sha256 };
   }
 
   /** Keeps the answer for a retry; without it a retry would be a conflict, so a failure takes the attachment back. */

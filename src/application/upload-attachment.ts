@@ -16,6 +16,7 @@ import type { MalwareScanner } from './ports/malware-scanner.ts';
 import type { MetadataStripper } from './ports/metadata-stripper.ts';
 import type { MimeDetector } from './ports/mime-detector.ts';
 import type { ObjectStore } from './ports/object-store.ts';
+import type { StoredSource } from './stored-copy.ts';
 import { limitKeyOf, type UploadAllowance, type UploadLimits } from './upload-limits.ts';
 
 export interface UploadAttachmentDeps {
@@ -93,6 +94,12 @@ export interface StartRequest extends UploadRequest {
   readonly uploadId?: string;
   /** The SHA-256 (hex) the client declared: bytes with another one are refused (ChecksumMismatch), nothing kept. */
   readonly expectedSha256?: string;
+  /**
+   * Where `content`'s bytes are stored already (a direct upload's staged object, `content` being
+   * its read): every check reads them as for any file, but a file the upload does not change (no
+   * metadata stripped) gets its key by a copy within the store instead of being stored again.
+   */
+  readonly storedAt?: StoredSource;
 }
 
 /** What the use case knows of a file once all of its bytes are in, before it has its folder. */

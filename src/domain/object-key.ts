@@ -85,7 +85,7 @@ export function stagedKeyFor(uploadId: string): ObjectKey {
   return `${STAGED_PREFIX}${uploadId}` as ObjectKey;
 }
 
-/** Where a completed direct upload's answer is kept, beside its staged object, for a completion retried from any instance. */
+/** Where a completed upload's answer is kept, beside its staged object, for a completion retried from any instance (a direct upload's only when the attachment cannot say it all: StagedCompletion). */
 export function completionReceiptKeyFor(uploadId: string): ObjectKey {
   return `${STAGED_PREFIX}${uploadId}.answer.json` as ObjectKey;
 }

@@ -201,6 +201,61 @@ export function objectStoreContract(name: string, makeStore: () => Promise<Objec
       expect((await readAll((await store.read(from))!.body)).toString()).toBe('new');
     });
 
+    // copy: a staged object (stored with a placeholder meta) becomes an attachment without its bytes going through attache.
+    const staged: ObjectMeta = { contentType: 'application/octet-stream', fileName: 'staged', disposition: 'attachment' };
+    const copiedMeta: ObjectMeta = { contentType: 'application/pdf', fileName: 'Отчёт 2026.pdf', disposition: 'attachment', uploader: 'store:42' };
+
+    for (const [what, size] of [
+      ['a small object', 100_000],
+      ['a multi-part object', 8 * 1024 * 1024 + 1],
+    ] as const) {
+      it(`copies ${what} to a new key with the meta and SHA-256 given, leaving the source as it was`, async () => {
+        const from = newKey('staged.bin');
+        const to = newKey('copied.pdf');
+        const { stream, digest } = generatedStream(size);
+        const stored = await store.put(from, stream, staged);
+        await store.copy(from, to, copiedMeta, { size, sha256: stored.sha256 });
+        expect(await store.stat(to)).toEqual({ ...copiedMeta, size, sha256: await digest });
+        const copied = await store.read(to);
+        expect(copied).toMatchObject({ ...copiedMeta, size, sha256: await digest });
+        expect(sha256(await readAll(copied!.body))).toBe(await digest);
+        expect(await store.stat(from)).toEqual({ ...staged, size, sha256: stored.sha256 });
+      });
+    }
+
+    it('keeps the SHA-256 it is given with the copy, for bytes stored without one being read back', async () => {
+      const from = newKey('staged.bin');
+      const to = newKey('copied.pdf');
+      const bytes = Buffer.from('bytes whose SHA-256 the caller read');
+      await store.put(from, Readable.from([bytes]), staged);
+      await store.copy(from, to, { ...copiedMeta, uploader: 'admin:7' }, { size: bytes.length, sha256: sha256(bytes) });
+      expect(await store.stat(to)).toEqual({ ...copiedMeta, uploader: 'admin:7', size: bytes.length, sha256: sha256(bytes) });
+    });
+
+    it('refuses to copy onto a taken key, and keeps both objects as they were', async () => {
+      const from = newKey();
+      const to = newKey();
+      const stored = await store.put(from, Readable.from([Buffer.from('new')]), staged);
+      await store.put(to, Readable.from([Buffer.from('kept')]), meta);
+      await expect(store.copy(from, to, copiedMeta, { size: 3, sha256: stored.sha256 })).rejects.toBeInstanceOf(ObjectAlreadyExists);
+      expect(await store.stat(to)).toMatchObject({ ...meta, size: 4 });
+      expect((await readAll((await store.read(to))!.body)).toString()).toBe('kept');
+      expect((await readAll((await store.read(from))!.body)).toString()).toBe('new');
+    });
+
+    it('fails to copy what is not there, with no DomainError, and makes nothing', async () => {
+      const from = newKey();
+      const to = newKey();
+      const failure = await store.copy(from, to, copiedMeta, { size: 1, sha256: sha256(Buffer.from('x')) }).then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+      expect(failure).toBeInstanceOf(Error);
+      expect(failure).not.toBeInstanceOf(ObjectAlreadyExists);
+      expect(failure).not.toHaveProperty('code');
+      await expectNothingAt(to);
+    });
+
     it('gives a direct URL of the bytes at the backend, or none when attache serves them', async () => {
       const key = newKey('Фото_отпуска.jpg');
       await store.put(key, Readable.from([Buffer.from('x')]), meta);

@@ -17,6 +17,7 @@ function recordingDriver(calls: string[]): StoreDriverUnderTest {
       const store: ObjectStore = {
         put: (key, body, meta, signal) => (calls.push(`put ${key}`), inner.put(key, body, meta, signal)),
         move: (from, to) => (calls.push(`move ${from} -> ${to}`), inner.move(from, to)),
+        copy: (from, to, meta, bytes) => (calls.push(`copy ${from} -> ${to}`), inner.copy(from, to, meta, bytes)),
         delete: (key) => (calls.push(`delete ${key}`), inner.delete(key)),
         urlFor: (key) => inner.urlFor(key),
         directUrlFor: (key, life) => inner.directUrlFor(key, life),

@@ -13,6 +13,7 @@ export function delegatingStore(inner: ObjectStore, overrides: Partial<ObjectSto
     read: (key) => inner.read(key),
     stat: (key) => inner.stat(key),
     move: (from, to) => inner.move(from, to),
+    copy: (from, to, meta, bytes) => inner.copy(from, to, meta, bytes),
     delete: (key) => inner.delete(key),
     checkReady: () => inner.checkReady(),
     removeStale: (prefix, olderThan) => inner.removeStale(prefix, olderThan),

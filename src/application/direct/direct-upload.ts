@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { pipeline, type Readable } from 'node:stream';
 import { FileTooLarge, InvalidUpload, ObjectAlreadyExists, UploadIncomplete, UploadNotFound } from '../../domain/errors.ts';
-import { completionReceiptKeyFor, stagedKeyFor } from '../../domain/object-key.ts';
+import { stagedKeyFor, type ObjectKey } from '../../domain/object-key.ts';
+import { finalKeyOf } from '../attachment-upload.ts';
 import type { Principal } from '../../domain/principal.ts';
 import type { DirectUploadTargets, UploadTarget } from '../ports/direct-upload-targets.ts';
 import type { ObjectStore } from '../ports/object-store.ts';
@@ -129,9 +130,10 @@ export class DirectUpload {
     const claims = this.#claimsFor(principal, uploadId);
     const stagedKey = stagedKeyFor(claims.id);
     // The staged object first: a first completion (the usual case) then costs no look for a receipt.
+    const finalKey = finalKeyFor(claims);
     const staged = await this.#deps.store.read(stagedKey);
     if (staged === undefined) {
-      const done = await this.#completion.receipt(claims.id);
+      const done = await this.#completion.receipt(claims.id, finalKey);
       if (done) return done;
       throw new UploadIncomplete('nothing has been uploaded for this upload_id yet');
     }
@@ -139,14 +141,18 @@ export class DirectUpload {
       staged.body.destroy();
       await this.#deps.store.delete(stagedKey).catch(() => {});
       // A second copy sent after the completion: the completion's answer stands.
-      const done = await this.#completion.receipt(claims.id).catch(() => undefined);
+      const done = await this.#completion.receipt(claims.id, finalKey).catch(() => undefined);
       if (done) return done;
       throw new InvalidUpload(`${staged.size} bytes were stored, not the ${claims.size} announced`);
     }
     const { fileName, sessionId, sha256 } = claims;
     const removeStaged = () => this.#deps.store.delete(stagedKey);
+    // Bytes that came through attache (acceptBytes) were stored by its own put, which computed their
+    // SHA-256; a bucket's presigned PUT vouches for none (see docs/direct-uploads.md).
+    const verifiedSha256 = this.#deps.targets.viaAttache ? staged.sha256 : undefined;
+    const storedAt = { key: stagedKey, size: staged.size, verifiedSha256 };
     return this.#completion.complete(
-      { principal, id: claims.id, fileName, sessionId, sha256, content: staged.body, signal },
+      { principal, id: claims.id, fileName, sessionId, sha256, content: staged.body, storedAt, rebuildable: true, signal },
       { afterCompletion: removeStaged, afterRefusal: removeStaged },
     );
   }
@@ -174,13 +180,18 @@ export class DirectUpload {
       throw error;
     }
     // Completed already: the URL's second use would only leave a stray object behind.
-    if (await this.#deps.store.read(completionReceiptKeyFor(claims.id)).then((r) => (r?.body.destroy(), r !== undefined))) {
+    if (await this.#completed(claims)) {
       content.destroy();
       throw new ObjectAlreadyExists(stagedKeyFor(claims.id));
     }
     const body = pipeline(content, exactSize(claims.size), () => {});
     const meta = { contentType: 'application/octet-stream', fileName: 'staged', disposition: 'attachment' } as const;
     await this.#deps.store.put(stagedKeyFor(claims.id), body, meta, signal);
+  }
+
+  /** Whether the upload has completed: its receipt, or its attachment. */
+  async #completed(claims: DirectUploadClaims): Promise<boolean> {
+    return (await this.#completion.receipt(claims.id, finalKeyFor(claims))) !== undefined;
   }
 
   /** The claims of `principal`'s id, while it can still be completed (its URL's life, then as long again). */
@@ -190,5 +201,14 @@ export class DirectUpload {
     if (claims === undefined || owner?.kind !== principal.kind || owner.id !== principal.id) throw new UploadNotFound();
     if (this.#now() / 1000 > claims.expiresAt + this.#deps.ttlSeconds) throw new UploadNotFound('the upload_id has expired');
     return claims;
+  }
+}
+
+/** The key the upload's attachment has (or gets); undefined for claims no completion accepts (their session id). */
+function finalKeyFor(claims: DirectUploadClaims): ObjectKey | undefined {
+  try {
+    return finalKeyOf(claims.principal, claims.sessionId, claims.id, claims.fileName);
+  } catch {
+    return undefined;
   }
 }

@@ -95,6 +95,19 @@ export interface ObjectStore {
   move(from: ObjectKey, to: ObjectKey): Promise<void>;
 
   /**
+   * Makes an object at `to` of the bytes at `from`, with `meta` (uploader included) and the bytes'
+   * SHA-256 as `put` would have kept them, within the backend (a server-side copy, a link), not through
+   * this process; `from` stays as it is. For bytes stored before their checks ran (a direct
+   * upload's staged object), which the checks read but need not be stored again. `bytes` is what
+   * the caller knows of them: their size (which may decide how the backend copies) and their
+   * SHA-256, read by the caller or verified by the backend, which `read` answers afterwards.
+   * Never overwrites: throws ObjectAlreadyExists when `to` is taken. Throws an Error (not a
+   * DomainError) when nothing is at `from`; StorageUnavailable when the backend cannot be
+   * reached, and then nothing is at `to` (a store may retry removing it later by itself).
+   */
+  copy(from: ObjectKey, to: ObjectKey, meta: ObjectMeta, bytes: { readonly size: number; readonly sha256: string }): Promise<void>;
+
+  /**
    * Removes `key`; succeeds when nothing is there. Used to undo an upload whose request
    * failed after the bytes were stored, and to delete an attachment (DeleteAttachment). Throws StorageUnavailable when the backend cannot be
    * reached (a store may then retry the removal later by itself).

@@ -12,7 +12,7 @@ import { publicUrlFor } from '../public-url.ts';
 import { describeFailure, isConflict, isMissingBlob, statusOf } from './azure-errors.ts';
 import { azureSettingsFrom, createServiceClient, type AzureObjectStoreOptions, type AzureSettings } from './azure-options.ts';
 import { BlobReadUrls } from './azure-read-urls.ts';
-import { AzureUpload, SHA256_METADATA, UPLOADER_METADATA } from './azure-upload.ts';
+import { AzureUpload, blobHeadersFor, SHA256_METADATA, UPLOADER_METADATA } from './azure-upload.ts';
 
 export { ambientCredential, type AzureObjectStoreOptions } from './azure-options.ts';
 
@@ -92,6 +92,34 @@ export class AzureObjectStore implements ObjectStore {
       throw new StorageUnavailable(this.#describe(`copy "${from}" to "${to}"`, error), { cause: error });
     }
     await this.delete(from).catch(() => this.#cleanup.schedule(from));
+  }
+
+  /**
+   * A Copy Blob that only creates (`If-None-Match: *`) with put's metadata; a copy keeps the source's
+   * HTTP headers, so put's are set next, only on the copy just made (its ETag). A copy whose headers
+   * could not be set is removed: served with the staged object's headers, it would be another file.
+   */
+  async copy(from: ObjectKey, to: ObjectKey, meta: ObjectMeta, bytes: { size: number; sha256: string }): Promise<void> {
+    const source = this.#container.getBlobClient(from);
+    const target = this.#container.getBlobClient(to);
+    const metadata = { [SHA256_METADATA]: bytes.sha256, ...(meta.uploader !== undefined && { [UPLOADER_METADATA]: meta.uploader }) };
+    let etag: string | undefined;
+    try {
+      const poller = await target.beginCopyFromURL(source.url, { metadata, conditions: { ifNoneMatch: '*' }, intervalInMs: COPY_POLL_MS });
+      etag = (await poller.pollUntilDone()).etag;
+    } catch (error) {
+      if (isConflict(error)) throw new ObjectAlreadyExists(to, { cause: error });
+      if (isMissingBlob(error)) throw new Error(`nothing to copy at ${from}`, { cause: error });
+      const status = statusOf(error);
+      if (status === undefined || status >= 500) this.#cleanup.schedule(to);
+      throw new StorageUnavailable(this.#describe(`copy "${from}" to "${to}"`, error), { cause: error });
+    }
+    try {
+      await target.setHTTPHeaders(blobHeadersFor(meta), { conditions: etag === undefined ? {} : { ifMatch: etag } });
+    } catch (error) {
+      await this.delete(to).catch(() => {});
+      throw new StorageUnavailable(this.#describe(`set the headers of "${to}"`, error), { cause: error });
+    }
   }
 
   async urlFor(key: ObjectKey): Promise<string> {

@@ -5,7 +5,7 @@ import { ObjectAlreadyExists, StorageUnavailable } from '../../../domain/errors.
 import type { ObjectKey } from '../../../domain/object-key.ts';
 import { sha256From } from '../content-digest.ts';
 import { DeferredCleanup } from '../deferred-cleanup.ts';
-import { dispositionFrom } from '../object-headers.ts';
+import { contentDispositionFor, dispositionFrom, IMMUTABLE_CACHE_CONTROL } from '../object-headers.ts';
 import { runPut } from '../put-lifecycle.ts';
 import { publicUrlFor } from '../public-url.ts';
 import { describeError, isMissingBucket, statusOf } from './gcs-errors.ts';
@@ -77,6 +77,26 @@ export class GcsObjectStore implements ObjectStore {
       throw new StorageUnavailable(`cannot copy gs://${this.#bucketName}/${from} to ${to}: ${describeError(error)}`, { cause: error });
     }
     await source.delete({ ignoreNotFound: true }).catch(() => this.#cleanup.schedule(from));
+  }
+
+  /** A server-side rewrite that only creates (`ifGenerationMatch: 0`), carrying the headers and custom metadata put sets. */
+  async copy(from: ObjectKey, to: ObjectKey, meta: ObjectMeta, bytes: { size: number; sha256: string }): Promise<void> {
+    try {
+      await this.#bucket.file(from).copy(this.#bucket.file(to), {
+        contentType: meta.contentType,
+        contentDisposition: contentDispositionFor(meta),
+        cacheControl: IMMUTABLE_CACHE_CONTROL,
+        metadata: { [SHA256_FIELD]: bytes.sha256, ...(meta.uploader !== undefined && { [UPLOADER_FIELD]: meta.uploader }) },
+        preconditionOpts: { ifGenerationMatch: 0 },
+      });
+    } catch (error) {
+      const status = statusOf(error);
+      if (status === 412) throw new ObjectAlreadyExists(to, { cause: error });
+      if (status === 404 && !isMissingBucket(error)) throw new Error(`nothing to copy at ${from}`, { cause: error });
+      // A copy GCS did not answer may still be carried out: undo it again later.
+      if (status === undefined || status >= 500) this.#cleanup.schedule(to);
+      throw new StorageUnavailable(`cannot copy gs://${this.#bucketName}/${from} to ${to}: ${describeError(error)}`, { cause: error });
+    }
   }
 
   async urlFor(key: ObjectKey): Promise<string> {

@@ -64,6 +64,14 @@ export class InMemoryObjectStore implements ObjectStore {
     this.#objects.delete(from);
   }
 
+  /** The same chunks under a second key (objects never change, so they can be shared), with `meta` and `sha256`. */
+  async copy(from: ObjectKey, to: ObjectKey, meta: ObjectMeta, { sha256 }: { size: number; sha256: string }): Promise<void> {
+    const object = this.#objects.get(from);
+    if (!object) throw new Error(`nothing to copy at ${from}`);
+    if (this.#objects.has(to) || this.#writing.has(to)) throw new ObjectAlreadyExists(to);
+    this.#objects.set(to, { ...meta, chunks: object.chunks, size: object.size, sha256, storedAt: Date.now() });
+  }
+
   async urlFor(key: ObjectKey): Promise<string> {
     return publicUrlFor(this.#publicBaseUrl, key);
   }

@@ -144,6 +144,28 @@ export class LocalDiskObjectStore implements ObjectStore {
     await unlink(fromPath).catch(() => {});
   }
 
+  /**
+   * A second name for the file (link(): the same bytes on disk, EEXIST instead of replacing), then
+   * its own sidecar, as put writes them. Objects never change, so sharing the bytes is safe.
+   */
+  async copy(from: ObjectKey, to: ObjectKey, meta: ObjectMeta, { sha256 }: { size: number; sha256: string }): Promise<void> {
+    const fromPath = this.#pathOf(from);
+    const toPath = this.#pathOf(to);
+    if (fromPath === undefined || toPath === undefined) throw new TypeError(`not a valid object key: ${JSON.stringify(fromPath === undefined ? from : to)}`);
+    try {
+      await mkdir(dirname(toPath), { recursive: true });
+      await link(fromPath, toPath);
+    } catch (error) {
+      if (isErrno(error, 'EEXIST')) throw new ObjectAlreadyExists(to, { cause: error });
+      if (isErrno(error, 'ENOENT')) throw new Error(`nothing to copy at ${from}`, { cause: error });
+      throw new StorageUnavailable(`cannot copy ${fromPath} to ${toPath}`, { cause: error });
+    }
+    await this.#writeSidecar(toPath, { ...meta, sha256 }).catch(async (error: unknown) => {
+      await unlink(toPath).catch(() => {});
+      throw new StorageUnavailable(`cannot write the meta of ${toPath}`, { cause: error });
+    });
+  }
+
   async urlFor(key: ObjectKey): Promise<string> {
     return publicUrlFor(this.#publicBaseUrl, key);
   }

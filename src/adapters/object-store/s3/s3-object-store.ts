@@ -19,7 +19,7 @@ import { copyWithinS3 } from './s3-copy.ts';
 import { PartBufferPool } from '../body-parts.ts';
 import { describeFailure, isConflict, isNotFound, statusOf } from './s3-errors.ts';
 import { createS3Client, s3SettingsFrom, type S3ObjectStoreOptions, type S3Settings } from './s3-options.ts';
-import { S3Upload, SHA256_METADATA, UPLOADER_METADATA } from './s3-upload.ts';
+import { s3HeadersFor, S3Upload, SHA256_METADATA, UPLOADER_METADATA } from './s3-upload.ts';
 import { abortStaleMultipartUploads, removeStaleObjects } from './s3-sweep.ts';
 import { s3DirectUrlFor, s3UrlFor } from './s3-urls.ts';
 
@@ -158,6 +158,27 @@ export class S3ObjectStore implements ObjectStore {
       throw new StorageUnavailable(this.#describe(`copy "${from}" to "${to}"`, error), { cause: error });
     }
     await this.delete(from).catch(() => this.#cleanup.schedule(from));
+  }
+
+  /**
+   * A server-side copy with the headers and user metadata put sets (MetadataDirective REPLACE): one
+   * CopyObject up to 5 GiB, a multipart copy beyond (copyWithinS3). A HeadObject guards against
+   * overwriting, as for put and move (RGW ignores If-None-Match).
+   */
+  async copy(from: ObjectKey, to: ObjectKey, meta: ObjectMeta, bytes: { size: number; sha256: string }): Promise<void> {
+    const taken = await this.#exists(to).catch((error: unknown) => {
+      throw new StorageUnavailable(this.#describe(`look at "${to}"`, error), { cause: error });
+    });
+    if (taken) throw new ObjectAlreadyExists(to);
+    const copy = { bucket: this.#settings.bucket, from, to, size: bytes.size, headers: s3HeadersFor(meta, bytes.sha256), replaceHeaders: true };
+    try {
+      await copyWithinS3(this.#client, copy);
+    } catch (error) {
+      if (isNotFound(error)) throw new Error(`nothing to copy at ${from}`, { cause: error });
+      // A copy the backend did not answer may still be carried out: undo it again later.
+      this.#cleanup.schedule(to);
+      throw new StorageUnavailable(this.#describe(`copy "${from}" to "${to}"`, error), { cause: error });
+    }
   }
 
   async urlFor(key: ObjectKey): Promise<string> {

@@ -1,0 +1,66 @@
+import { createHash } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import type { ObjectKey } from '../domain/object-key.ts';
+import { readableSettled } from '../shared/readable-settled.ts';
+import type { ObjectMeta, ObjectStore, StoredObject } from './ports/object-store.ts';
+
+/** Where a file's bytes already are in the store, before its checks ran (a direct upload's staged object). */
+export interface StoredSource {
+  readonly key: ObjectKey;
+  /** Bytes at `key`. */
+  readonly size: number;
+  /**
+   * The bytes' SHA-256 when the backend itself vouches for it (attache computed it as they were
+   * stored, or the backend verified it): then a file no step must read whole need not be read past
+   * its type check. Undefined when nobody vouches (a presigned PUT straight to a bucket).
+   */
+  readonly verifiedSha256?: string | undefined;
+}
+
+/** What the checked put stores through: `put`, and `delete` to take a refused file back. */
+export type PutTarget = Pick<ObjectStore, 'put' | 'delete'>;
+
+/**
+ * The checked put's target for a file already stored at `source`, whose bytes the upload does not
+ * change: its `put` stores nothing, it reads the bytes it is given (size and SHA-256, as a put
+ * would) and makes the object by a copy within the store, so that no byte is sent to the store
+ * again. With `headOnly` (the source's SHA-256 vouched for, and no step reading the bytes), it
+ * reads none of them: the type check has had the first bytes already.
+ */
+export function copyingTarget(store: ObjectStore, source: StoredSource, headOnly: boolean): PutTarget {
+  return {
+    delete: (key) => store.delete(key),
+    put: async (key: ObjectKey, body: Readable, meta: ObjectMeta, signal?: AbortSignal): Promise<StoredObject> => {
+      const read = headOnly && source.verifiedSha256 !== undefined ? skipped(body, source) : await digestOf(body, signal);
+      await store.copy(source.key, key, meta, read);
+      return { key, ...read };
+    },
+  };
+}
+
+function skipped(body: Readable, source: StoredSource): { size: number; sha256: string } {
+  body.on('error', () => {});
+  body.destroy();
+  return { size: source.size, sha256: source.verifiedSha256! };
+}
+
+/** Size and SHA-256 of every byte of `body`, read to its end; `signal` stops the reading with its reason. */
+async function digestOf(body: Readable, signal?: AbortSignal): Promise<{ size: number; sha256: string }> {
+  const hash = createHash('sha256');
+  let size = 0;
+  const stop = () => body.destroy(signal?.reason instanceof Error ? signal.reason : new Error('aborted', { cause: signal?.reason }));
+  if (signal?.aborted) stop();
+  else signal?.addEventListener('abort', stop, { once: true });
+  body.on('data', (chunk: Buffer) => {
+    size += chunk.length;
+    hash.update(chunk);
+  });
+  try {
+    await readableSettled(body);
+  } catch (error) {
+    throw signal?.aborted ? signal.reason : error;
+  } finally {
+    signal?.removeEventListener('abort', stop);
+  }
+  return { size, sha256: hash.digest('hex') };
+}
