@@ -21,6 +21,8 @@ export interface RequestState {
   error?: unknown;
   /** True when the shared counters could not answer and this instance counted the upload's limits alone. */
   limitsCountedLocally?: boolean;
+  /** True on routes whose clients show a refusal's `message` (Uppy's Companion client): the answer repeats it there. */
+  answerMessage?: boolean;
 }
 
 /**
