@@ -1,7 +1,8 @@
 /**
  * docs/clients.md's recipes work as printed on the embedded default (the `local` driver): each
  * block is read from the page and run by its own client (Node's fetch, bash and curl, Python's
- * requests), only the address and the development token changed to the test service's.
+ * requests, node with tus-js-client), only the address and the development token changed to the
+ * test service's. The browser recipes (Uppy) run in Chromium: test/browser/uppy-clients.test.ts.
  */
 import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
@@ -21,9 +22,11 @@ const PRINTED_TOKEN = 'dev-store-3c84…';
 
 const blocksUnder = (heading: string, language: string) => blocksFrom(page, heading, language);
 
-function run(command: string, args: string[]): Promise<string> {
+function run(command: string, args: string[], env: Record<string, string> = {}): Promise<{ stdout: string; stderr: string }> {
   return new Promise((resolve, reject) =>
-    execFile(command, args, { cwd: root, env: { PATH, HOME: process.env.HOME ?? '/tmp' } }, (error, out, err) => (error ? reject(new Error(`${error.message}\n${err}`)) : resolve(out))),
+    execFile(command, args, { cwd: root, env: { PATH, HOME: process.env.HOME ?? '/tmp', ...env } }, (error, stdout, stderr) =>
+      error ? reject(new Error(`${error.message}\n${stderr}`)) : resolve({ stdout, stderr }),
+    ),
   );
 }
 
@@ -54,7 +57,7 @@ describe('docs/clients.md, as printed', () => {
 
   it('curl', async () => {
     const [code] = blocksUnder('## curl', 'sh');
-    const [body, status] = (await run('bash', ['-c', asHere(code!)])).trim().split('\n');
+    const [body, status] = (await run('bash', ['-c', asHere(code!)])).stdout.trim().split('\n');
     expect(status).toBe('200');
     await expectSampleAt((JSON.parse(body!) as { url: string }).url);
   });
@@ -63,7 +66,7 @@ describe('docs/clients.md, as printed', () => {
     const blocks = blocksUnder('## Python requests', 'python');
     expect(blocks).toHaveLength(2);
     for (const code of blocks) {
-      const [url, type] = (await run('python3', ['-c', asHere(code)])).trim().split(' ');
+      const [url, type] = (await run('python3', ['-c', asHere(code)])).stdout.trim().split(' ');
       expect(type).toBe('image/jpeg');
       await expectSampleAt(url!);
     }
@@ -73,5 +76,24 @@ describe('docs/clients.md, as printed', () => {
     const [code] = blocksUnder('## Python requests', 'python');
     const refused = asHere(code!).replace("('sample-attachment.jpg', f)", "('setup.exe', f)");
     await expect(run('python3', ['-c', refused])).rejects.toThrow('400 Unsupported file type');
+  });
+
+  it('tus-js-client, run by node in the checkout: the attachment at the logged URL', async () => {
+    const [code] = blocksUnder('## tus-js-client', 'js');
+    expect(code).toContain(PRINTED_ADDRESS);
+    const { stdout, stderr } = await run(process.execPath, ['--input-type=module', '--eval', asHere(code!)], { TOKEN: TEST_TOKENS.store });
+    expect(stderr).toBe('');
+    const [url, type] = stdout.trim().split(' ');
+    expect(type).toBe('image/jpeg');
+    expect(url).toMatch(/\/files\/chat\/session-1\/[0-9a-f-]{36}-sample-attachment\.jpg$/);
+    await expectSampleAt(url!);
+  });
+
+  it('tus-js-client: a refusal shows attache’s error', async () => {
+    const [code] = blocksUnder('## tus-js-client', 'js');
+    const refused = asHere(code!).replace("filename: 'sample-attachment.jpg'", "filename: 'setup.exe'");
+    const { stdout, stderr } = await run(process.execPath, ['--input-type=module', '--eval', refused], { TOKEN: TEST_TOKENS.store });
+    expect(stdout).toBe('');
+    expect(stderr).toContain('refused: {"error":"Unsupported file type"');
   });
 });

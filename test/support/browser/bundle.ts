@@ -1,0 +1,22 @@
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+
+const root = fileURLToPath(new URL('../../..', import.meta.url));
+
+/**
+ * `source` (an ES module, as a page's author writes it, importing packages by name) bundled for a
+ * browser with esbuild, its packages resolved from the checkout's node_modules: what a page's
+ * bundler (Vite, webpack, esbuild) would serve.
+ */
+export async function bundleForBrowser(source: string, name = 'page.js'): Promise<string> {
+  const result = await build({
+    stdin: { contents: source, resolveDir: root, sourcefile: name, loader: 'js' },
+    bundle: true,
+    format: 'esm',
+    platform: 'browser',
+    target: 'es2022',
+    write: false,
+    logLevel: 'silent',
+  });
+  return result.outputFiles[0]!.text;
+}
