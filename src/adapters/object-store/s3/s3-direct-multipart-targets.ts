@@ -2,6 +2,7 @@ import {
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
   CreateMultipartUploadCommand,
+  HeadObjectCommand,
   ListPartsCommand,
   UploadPartCommand,
   type Part,
@@ -12,7 +13,7 @@ import type { DirectMultipartTargets, MultipartRef, SentPart, StoredPart } from 
 import type { UploadTarget } from '../../../application/ports/direct-upload-targets.ts';
 import { InvalidUpload, ObjectAlreadyExists, StorageUnavailable, UploadNotFound } from '../../../domain/errors.ts';
 import { createS3Client, s3SettingsFrom, type S3ObjectStoreOptions, type S3Settings } from './s3-options.ts';
-import { describeFailure, facts, isConflict, statusOf } from './s3-errors.ts';
+import { describeFailure, facts, isConflict, isNotFound, statusOf } from './s3-errors.ts';
 
 /**
  * S3 multipart uploads whose parts the client sends straight to the bucket: presigned UploadPart
@@ -63,13 +64,38 @@ export class S3DirectMultipartTargets implements DirectMultipartTargets {
     return parts.map((part) => ({ partNumber: part.PartNumber ?? 0, etag: part.ETag ?? '', size: part.Size ?? 0 }));
   }
 
-  async finish({ key, multipartId }: MultipartRef, parts: readonly SentPart[]): Promise<void> {
+  async finish(upload: MultipartRef, parts: readonly SentPart[]): Promise<void> {
+    const { key, multipartId } = upload;
     const Parts = parts.map((part) => ({ PartNumber: part.partNumber, ETag: part.etag }));
-    await this.#send('complete the multipart upload', () =>
-      this.#client.send(
-        new CompleteMultipartUploadCommand({ Bucket: this.#settings.bucket, Key: key, UploadId: multipartId, MultipartUpload: { Parts }, IfNoneMatch: '*' }),
-      ),
-    );
+    try {
+      // Ceph RGW 16.2 ignores If-None-Match on CompleteMultipartUpload (see s3-multipart.ts): looked
+      // for first, so an object there is never replaced but in the moment between the two requests.
+      if (await this.#exists(key)) throw new ObjectAlreadyExists(key);
+      await this.#send('complete the multipart upload', () =>
+        this.#client.send(
+          new CompleteMultipartUploadCommand({ Bucket: this.#settings.bucket, Key: key, UploadId: multipartId, MultipartUpload: { Parts }, IfNoneMatch: '*' }),
+        ),
+      );
+    } catch (error) {
+      if (error instanceof InvalidUpload || error instanceof UploadNotFound) throw error;
+      // Finished already (its object is the one at the key), or aborted: RGW then answers a
+      // completion with 500 "This multipart completion is already in progress" when one had failed.
+      if (await this.#gone(upload)) throw new UploadNotFound('the multipart upload is gone');
+      throw error;
+    }
+  }
+
+  /** True when the upload no longer exists (finished or aborted). */
+  async #gone(upload: MultipartRef): Promise<boolean> {
+    try {
+      await this.#send('list the parts', () =>
+        this.#client.send(new ListPartsCommand({ Bucket: this.#settings.bucket, Key: upload.key, UploadId: upload.multipartId, MaxParts: 1 })),
+      );
+      return false;
+    } catch (error) {
+      if (error instanceof UploadNotFound) return true;
+      throw error;
+    }
   }
 
   async abort({ key, multipartId }: MultipartRef): Promise<void> {
@@ -79,6 +105,16 @@ export class S3DirectMultipartTargets implements DirectMultipartTargets {
       );
     } catch (error) {
       if (!(error instanceof UploadNotFound)) throw error;
+    }
+  }
+
+  async #exists(key: string): Promise<boolean> {
+    try {
+      await this.#client.send(new HeadObjectCommand({ Bucket: this.#settings.bucket, Key: key }));
+      return true;
+    } catch (error) {
+      if (isNotFound(error)) return false;
+      throw new StorageUnavailable(describeFailure(this.#where(), `look for "${key}"`, error), { cause: error });
     }
   }
 
