@@ -175,6 +175,36 @@ describe('@uppy/aws-s3 signing routes on Ceph RGW', () => {
   });
 });
 
+describe('@uppy/aws-s3 signing routes under UPLOAD_RATE_LIMIT', () => {
+  it('count one upload at the start; one over the limit is 429, and leaves no multipart upload behind', async () => {
+    const s3 = inject('s3');
+    const bucket = `attache-uppy-limit-${randomUUID().slice(0, 8)}`;
+    const raw = s3ClientFor(s3);
+    const dir = await mkdtemp(join(tmpdir(), 'attache-uppy-limit-'));
+    let service: ServiceProcess | undefined;
+    try {
+      await raw.send(new CreateBucketCommand({ Bucket: bucket }));
+      await writeFile(join(dir, 'tokens.json'), JSON.stringify({ tokens: [{ token: TOKEN, role: 'store', id: '42' }] }));
+      service = await startServiceProcess(
+        { AUTH_TOKENS_FILE: join(dir, 'tokens.json'), ...s3ServiceEnv(s3, bucket), DIRECT_UPLOADS: 'on', STORAGE_CHECK: 'off', UPLOAD_RATE_LIMIT: '1/1h' },
+        60_000,
+      );
+      const uppy = uppyClient(`${service.url}/v1/chat/upload/uppy`, TOKEN);
+      expect((await uppy('POST', 's3/multipart', { filename: 'a.jpg', metadata: {} })).status).toBe(200);
+      const refused = await uppy('POST', 's3/multipart', { filename: 'b.jpg', metadata: {} });
+      expect(refused.status).toBe(429);
+      expect(refused.json).toMatchObject({ error: 'Too many requests', message: expect.any(String) });
+      const open = (await raw.send(new ListMultipartUploadsCommand({ Bucket: bucket }))).Uploads ?? [];
+      expect(open).toHaveLength(1);
+    } finally {
+      service?.child.kill('SIGTERM');
+      await service?.exited;
+      raw.destroy();
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 90_000);
+});
+
 describe('@uppy/aws-s3 signing routes on a driver without presigned parts', () => {
   it('answer 501 in JSON, naming the driver they need', async () => {
     const attache = await startAttacheUnderTest(memoryDriver);

@@ -60,10 +60,16 @@ export function addUppyS3Routes(router: Router, deps: UppyS3RoutesDeps): void {
     const { filename, metadata } = await readJsonObject(ctx, MAX_BODY_BYTES);
     if (typeof filename !== 'string') throw new InvalidUpload('"filename" is required, a string');
     const started = await multipart.start({ principal, fileName: filename, sessionId: sessionIdOf(metadata) });
-    const allowance = await useCase.countUpload(principal, tokenFromRequest(ctx.req)!, 0);
-    if (allowance) {
-      ctx.set(rateLimitHeaders(allowance.limits));
-      await allowance.settle(0);
+    try {
+      const allowance = await useCase.countUpload(principal, tokenFromRequest(ctx.req)!, 0);
+      if (allowance) {
+        ctx.set(rateLimitHeaders(allowance.limits));
+        await allowance.settle(0);
+      }
+    } catch (error) {
+      // Refused by the limits: the upload just started in the bucket is dropped, never handed out.
+      await multipart.abort(principal, started.uploadId).catch(() => {});
+      throw error;
     }
     ctx.body = { uploadId: started.uploadId, key: started.key };
   });
