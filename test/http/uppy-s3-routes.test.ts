@@ -206,12 +206,29 @@ describe('@uppy/aws-s3 signing routes under UPLOAD_RATE_LIMIT', () => {
 });
 
 describe('@uppy/aws-s3 signing routes on a driver without presigned parts', () => {
-  it('answer 501 in JSON, naming the driver they need', async () => {
+  it('answer 501 in JSON, naming the driver they need; malformed bodies 400', async () => {
     const attache = await startAttacheUnderTest(memoryDriver);
     try {
       const started = await uppyClient(`${attache.url}/v1/chat/upload/uppy`, TEST_TOKENS.store)('POST', 's3/multipart', { filename: 'a.jpg', metadata: {} });
       expect(started.status).toBe(501);
       expect(started.json).toMatchObject({ error: 'Not implemented', detail: expect.stringContaining('STORAGE_DRIVER=s3') });
+      // Bodies that are not Uppy's: a JSON refusal each, the connection left usable.
+      const send = (path: string, body: string | Uint8Array, type = 'application/json') =>
+        fetch(`${attache.url}/v1/chat/upload/uppy/${path}`, { method: 'POST', headers: { Authorization: `Token ${TEST_TOKENS.store}`, 'Content-Type': type }, body });
+      for (const [path, body, type] of [
+        ['s3/multipart', '{"filename":', 'application/json'],
+        ['s3/multipart', 'filename=a.jpg', 'application/x-www-form-urlencoded'],
+        ['s3/multipart', '[1,2]', 'application/json'],
+        ['s3/multipart/x.y/complete', new Uint8Array(2 * 1024 * 1024).fill(32), 'application/json'],
+        // The direct announcement's reader is the same; its access-log line once threw (a null socket) here.
+        ['../direct/', new Uint8Array(2 * 1024 * 1024).fill(32), 'application/json'],
+      ] as const) {
+        const answer = await send(path, body, type);
+        expect(answer.status, `${path} ${String(body).slice(0, 20)}`).toBe(400);
+        const json = (await answer.json()) as { error: string; message?: string };
+        expect(json).toMatchObject({ error: 'Invalid upload' });
+        if (path.startsWith('s3/')) expect(json.message).toMatch(/^Invalid upload: /);
+      }
     } finally {
       await attache.close();
     }
