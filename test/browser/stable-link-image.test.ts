@@ -4,38 +4,36 @@
  * `<img src="<attache>/v1/chat/files/<key>">`, attache answers 302 to a presigned URL of the run's Ceph
  * RGW, and the image decodes at the size the upload answered.
  */
-import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import { afterAll, describe, expect, inject, it } from 'vitest';
+import { openInChromium } from '../support/browser/chromium.ts';
+import { servePages, type PageServer } from '../support/browser/page-server.ts';
 import { FIXTURES_DIR } from '../support/fixtures.ts';
 import { s3ClientFor, s3ServiceEnv } from '../support/s3/rgw-global-setup.ts';
 import { startServiceProcess, type ServiceProcess } from '../support/service-process.ts';
 
-const CHROMIUM = process.env.CHROMIUM_BIN ?? '/usr/bin/chromium';
 const STORE = { token: 'browser-store-token-00000001', role: 'store', id: '42' };
 
-/** The page's DOM once loaded (`--dump-dom`), with Chromium's own error output when it failed. */
-function dumpDom(url: string): Promise<string> {
-  const args = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--virtual-time-budget=15000', '--dump-dom', url];
-  return new Promise((resolve, reject) => {
-    execFile(CHROMIUM, args, { timeout: 60_000, maxBuffer: 10 * 1024 * 1024 }, (error, stdout, stderr) => {
-      if (error) reject(new Error(`${CHROMIUM} failed (run test/support/install-test-servers.sh to install it): ${error.message}\n${stderr}`));
-      else resolve(stdout);
-    });
-  });
+/** What the page reports in its title once both images settled (test/support/browser/ drives Chromium). */
+async function shownIn(url: string): Promise<{ original?: string; preview?: string }> {
+  const page = await openInChromium(url);
+  try {
+    return JSON.parse(await page.waitForText("document.title === 'waiting' ? '' : document.title")) as { original?: string; preview?: string };
+  } finally {
+    await page.close();
+  }
 }
 
 describe('an image through a stable link of a private bucket, in Chromium', () => {
   let service: ServiceProcess | undefined;
-  let page: Server | undefined;
-  afterAll(() => {
+  let pages: PageServer | undefined;
+  afterAll(async () => {
     service?.child.kill('SIGKILL');
-    page?.close();
+    await pages?.close();
   });
 
   it('shows the image and its preview at their answered sizes', async () => {
@@ -78,14 +76,8 @@ describe('an image through a stable link of a private bucket, in Chromium', () =
     else { img.onload = () => settle(img); img.onerror = () => settle(img); }
   }
 </script></body></html>`;
-    const pages: Record<string, string> = { '/chat.html': pageFor(answer.url, answer.preview_url), '/unsigned.html': pageFor(unsigned, answer.preview_url) };
-    page = createServer((req, res) => res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(pages[req.url ?? ''] ?? ''));
-    await new Promise<void>((resolve) => page!.listen(0, '127.0.0.1', resolve));
-    const shownOn = async (path: string) => {
-      const dom = await dumpDom(`http://127.0.0.1:${(page!.address() as { port: number }).port}${path}`);
-      const title = /<title>([^<]*)<\/title>/.exec(dom)?.[1]?.replace(/&quot;/g, '"');
-      return JSON.parse(title ?? '{}') as { original?: string; preview?: string };
-    };
+    pages = await servePages({ '/chat.html': pageFor(answer.url, answer.preview_url), '/unsigned.html': pageFor(unsigned, answer.preview_url) });
+    const shownOn = (path: string) => shownIn(`${pages!.origin}${path}`);
     const shown = await shownOn('/chat.html');
     expect(shown.original).toBe(`${answer.width}x${answer.height}`);
     expect(shown.preview).toMatch(/^\d+x\d+$/);
