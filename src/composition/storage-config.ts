@@ -131,6 +131,14 @@ function urlSettings(urlMode: UrlMode, publicBaseUrl: string | undefined) {
     : { urlMode, publicBaseUrl, redirectBaseUrl: undefined };
 }
 
+/**
+ * Whether attache can sign SAS URLs for this container: with the account key, or with a user delegation
+ * key the identity asks for; a SAS connection string can do neither.
+ */
+export function azureCanSign({ connectionString }: Pick<AzureStorageConfig, 'connectionString'>): boolean {
+  return connectionString === undefined || /(^|;)\s*(AccountKey=|UseDevelopmentStorage=true)/i.test(connectionString);
+}
+
 function azureStorageConfig(e: Environment): AzureStorageConfig {
   if (!e.AZURE_STORAGE_CONTAINER) throw new ConfigError('AZURE_STORAGE_CONTAINER', 'is required when STORAGE_DRIVER=azure');
   const connectionString = e.AZURE_STORAGE_CONNECTION_STRING;
@@ -146,9 +154,7 @@ function azureStorageConfig(e: Environment): AzureStorageConfig {
     throw new ConfigError('PUBLIC_BASE_URL', 'cannot be combined with AZURE_URL_MODE=signed (a SAS URL points at the blob itself)');
   }
   if (e.AZURE_URL_MODE !== 'public') {
-    // Signed with the account key, or with a user delegation key the identity asks for; a SAS connection string can do neither.
-    const canSign = connectionString === undefined || /(^|;)\s*(AccountKey=|UseDevelopmentStorage=true)/i.test(connectionString);
-    if (!canSign) throw new ConfigError('AZURE_URL_MODE', `${e.AZURE_URL_MODE} needs a connection string with AccountKey (or AZURE_STORAGE_ACCOUNT with a key or an identity)`);
+    if (!azureCanSign({ connectionString })) throw new ConfigError('AZURE_URL_MODE', `${e.AZURE_URL_MODE} needs a connection string with AccountKey (or AZURE_STORAGE_ACCOUNT with a key or an identity)`);
   }
   return {
     driver: 'azure',

@@ -13,7 +13,7 @@ import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startAttacheUnderTest, TEST_TOKENS, type AttacheUnderTest } from '../support/attache-under-test.ts';
 import { FIXTURES_DIR } from '../support/fixtures.ts';
-import { azureContainerClient } from '../support/azure/azurite-global-setup.ts';
+import { azureContainerClient, azureServiceEnv } from '../support/azure/azurite-global-setup.ts';
 import { s3ClientFor } from '../support/s3/rgw-global-setup.ts';
 import { startServiceProcess, type ServiceProcess } from '../support/service-process.ts';
 import { memoryDriver } from '../support/stores-under-test.ts';
@@ -74,14 +74,7 @@ describe.each([
       if (azure.unusable) throw new Error(azure.unusable);
       const container = `attache-links-${randomUUID().slice(0, 12)}`;
       await azureContainerClient(azure, container).create(); // private: no anonymous access
-      return {
-        STORAGE_DRIVER: 'azure',
-        AZURE_STORAGE_CONTAINER: container,
-        AZURE_STORAGE_ENDPOINT: azure.endpoint,
-        AZURE_STORAGE_ACCOUNT: azure.account,
-        AZURE_STORAGE_KEY: azure.accountKey,
-        AZURE_URL_MODE: 'redirect',
-      };
+      return { ...azureServiceEnv(azure, container), AZURE_URL_MODE: 'redirect' };
     }
     const gcs = inject('gcsTestServer');
     if (gcs.unusable) throw new Error(gcs.unusable);
