@@ -186,7 +186,7 @@ export const ENVIRONMENT = z.object({
   }),
   RETENTION_DAYS: documented(integer(1, 36_500).optional(), {
     default: '(none: attachments are kept)',
-    doc: 'Attachments and their previews expire this many days after their upload: a bucket lifecycle rule `attache storage setup` installs (`s3`, `gcs`), or the `local` driver\'s hourly sweep.',
+    doc: 'Attachments and their previews expire this many days after their upload: a bucket lifecycle rule `attache storage setup` installs (`s3`, `gcs`), or the service’s hourly sweep (`local`, and `azure`, whose policy attache prints but cannot install).',
   }),
   STORAGE_CHECK: documented(onOff.default('on'), {
     doc: 'At start, check the bucket does what attache relies on (writable, a write to an existing key refused, a multi-part upload completes, the URL mode serves what was written) and refuse to start, in one line, when not. `off` skips it; `/readyz` checks reachability only.',

@@ -2,6 +2,7 @@
  * `attache direct-uploads expire`: what removes the direct uploads clients abandoned (their bytes
  * staged under `staged/`, never completed), for the driver configured.
  */
+import { STAGED_PREFIX } from '../domain/object-key.ts';
 import type { Config } from './config.ts';
 
 const DAY_SECONDS = 86_400;
@@ -44,8 +45,20 @@ export async function expireStagedUploads(config: Config): Promise<string> {
       const outcome = await installS3StagedExpiry(options, days);
       return `${outcome === 'installed' ? 'installed' : 'already in place:'} lifecycle rule "${STAGED_RULE_ID}" of S3 bucket "${storage.bucket}": objects under staged/ expire ${days} day${days === 1 ? '' : 's'} after they were written`;
     }
-    case 'azure':
-      return `not installed: on Azure, add a lifecycle management rule deleting base blobs under ${storage.container}/staged/ ${days} day${days === 1 ? '' : 's'} after creation (docs/storage-backends.md)`;
+    case 'azure': {
+      // No rule can be installed with the container's credentials (azure-management-policy.ts): sweep now, as for local.
+      const { createObjectStore, defaultSelfUrl } = await import('./adapters.ts');
+      const store = await createObjectStore(storage, defaultSelfUrl(config));
+      try {
+        const removed = await store.removeStale(STAGED_PREFIX, new Date(Date.now() - lifetime * 1000));
+        return (
+          `removed ${removed} staged upload${removed === 1 ? '' : 's'} older than ${lifetime} s from Azure container "${storage.container}" (the service sweeps it every hour); ` +
+          `for Azure to expire them by itself, add a lifecycle management rule deleting base blobs under ${storage.container}/staged/ ${days} day${days === 1 ? '' : 's'} after modification ("attache storage setup --dry-run" prints it)`
+        );
+      } finally {
+        (store as Partial<{ close(): void }>).close?.();
+      }
+    }
     case 'gcs': {
       const { installGcsStagedExpiry } = await import('../adapters/object-store/gcs/gcs-staged-expiry.ts');
       const { driver: _driver, ...options } = storage;
