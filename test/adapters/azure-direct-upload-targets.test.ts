@@ -102,11 +102,16 @@ describe('AzureDirectUploadTargets against Azurite, beyond the contract', () => 
     await service.setProperties({
       cors: [{ allowedOrigins: 'https://chat.example', allowedMethods: 'PUT', allowedHeaders: 'x-ms-blob-type,content-type', exposedHeaders: 'etag', maxAgeInSeconds: 3600 }],
     });
-    const allowed = await preflight();
-    expect(allowed.status).toBe(200);
-    expect(allowed.headers.get('access-control-allow-origin')).toBe('https://chat.example');
-    const other = await fetch(target.url, { method: 'OPTIONS', headers: { Origin: 'https://elsewhere.example', 'Access-Control-Request-Method': 'PUT' } });
-    expect(other.status).toBe(403);
+    try {
+      const allowed = await preflight();
+      expect(allowed.status).toBe(200);
+      expect(allowed.headers.get('access-control-allow-origin')).toBe('https://chat.example');
+      const other = await fetch(target.url, { method: 'OPTIONS', headers: { Origin: 'https://elsewhere.example', 'Access-Control-Request-Method': 'PUT' } });
+      expect(other.status).toBe(403);
+    } finally {
+      // The run's Azurite is shared by every test file: leave its Blob service as it was.
+      await service.setProperties({ cors: [] });
+    }
   });
 
   it('refuses to be made without a key or an identity to sign with', () => {
