@@ -52,9 +52,11 @@ export async function objectStoreFactory(storage: StorageConfig, selfUrl: string
     }
     case 'azure': {
       const { AzureObjectStore, ambientCredential } = await import('../adapters/object-store/azure/azure-object-store.ts');
-      const { driver: _driver, ambientIdentity, ...options } = storage;
+      const { driver: _driver, ambientIdentity, redirectBaseUrl, ...options } = storage;
       const credential = ambientIdentity ? await ambientCredential() : undefined;
-      const make = () => new AzureObjectStore({ ...options, ...(credential !== undefined && { credential }) });
+      const redirect = stableLinkBase(storage.urlMode, redirectBaseUrl, selfUrl);
+      const make = () =>
+        new AzureObjectStore({ ...options, ...(credential !== undefined && { credential }), ...(redirect !== undefined && { redirectBaseUrl: redirect }) });
       // Made once now (no request is sent): a connection string the SDK cannot read stops start-up
       // naming the variable, rather than with a stack trace when the store is first resolved.
       try {

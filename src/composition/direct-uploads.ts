@@ -11,19 +11,28 @@ import type { DirectUploadTargets } from '../application/ports/direct-upload-tar
 import type { ObjectStore } from '../application/ports/object-store.ts';
 import type { UploadAttachment } from '../application/upload-attachment.ts';
 import type { Config, StorageConfig } from './config.ts';
+import { azureCanSign } from './storage-config.ts';
 
 /**
- * Makes the targets the driver hands out: presigned URLs of the bucket for `s3` and `gcs`, URLs of
- * attache itself (`selfUrl`) for `local`, `memory` and, for now, `azure`. SDKs are loaded only for the driver in use.
+ * Makes the targets the driver hands out: presigned URLs of the bucket for `s3` and `gcs`, create-only
+ * SAS URLs of the blob for `azure`, URLs of attache itself (`selfUrl`) for `local` and `memory`, and for
+ * an Azure container reached with a SAS connection string, which cannot sign SAS URLs of its own. SDKs
+ * are loaded only for the driver in use.
  */
 export async function directUploadTargetsFactory(storage: StorageConfig, selfUrl: string): Promise<() => DirectUploadTargets> {
   switch (storage.driver) {
     case 'local':
     case 'memory':
-    // Azure: SAS targets for a single blob are not written yet; its bytes come through attache's own
-    // target (the same protocol, every check the same), not straight to the container.
-    case 'azure':
       return () => new AttacheUploadTargets(selfUrl);
+    case 'azure': {
+      // The same protocol, every check the same, through attache: only the bytes' path differs.
+      if (!azureCanSign(storage)) return () => new AttacheUploadTargets(selfUrl);
+      const { AzureDirectUploadTargets } = await import('../adapters/object-store/azure/azure-direct-upload-targets.ts');
+      const { ambientCredential } = await import('../adapters/object-store/azure/azure-options.ts');
+      const { driver: _driver, ambientIdentity, ...options } = storage;
+      const credential = ambientIdentity ? await ambientCredential() : undefined;
+      return () => new AzureDirectUploadTargets({ ...withoutRedirect(options), ...(credential !== undefined && { credential }) });
+    }
     case 's3': {
       const { S3DirectUploadTargets } = await import('../adapters/object-store/s3/s3-direct-upload-targets.ts');
       const { driver: _driver, ...options } = storage;

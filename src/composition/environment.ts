@@ -77,7 +77,7 @@ export const ENVIRONMENT = z.object({
   }),
   PUBLIC_BASE_URL: documented(httpUrl.optional(), {
     default: '`http://localhost:PORT/files` for `local`/`memory`; the bucket or container URL for `s3`/`gcs`/`azure`; `http://localhost:PORT` with `redirect` URLs',
-    doc: 'Base of returned URLs (a CDN, or the address clients reach attache at). The object key is appended; with `S3_URL_MODE`/`GCS_URL_MODE=redirect`, it is the address clients reach attache at, and `/v1/chat/files/KEY` is appended.',
+    doc: 'Base of returned URLs (a CDN, or the address clients reach attache at). The object key is appended; with `S3_URL_MODE`/`GCS_URL_MODE`/`AZURE_URL_MODE=redirect`, it is the address clients reach attache at, and `/v1/chat/files/KEY` is appended.',
   }),
   MAX_FILE_SIZE: documented(integer(1, Number.MAX_SAFE_INTEGER).default(26_214_400), { doc: 'Largest accepted file, in bytes (25 MiB); larger uploads get 413.' }),
   AUTH_TOKENS_FILE: documented(optional, {
@@ -186,13 +186,13 @@ export const ENVIRONMENT = z.object({
   }),
   RETENTION_DAYS: documented(integer(1, 36_500).optional(), {
     default: '(none: attachments are kept)',
-    doc: 'Attachments and their previews expire this many days after their upload: a bucket lifecycle rule `attache storage setup` installs (`s3`, `gcs`), or the `local` driver\'s hourly sweep.',
+    doc: 'Attachments and their previews expire this many days after their upload: a bucket lifecycle rule `attache storage setup` installs (`s3`, `gcs`), or the service’s hourly sweep (`local`, and `azure`, whose policy attache prints but cannot install).',
   }),
   STORAGE_CHECK: documented(onOff.default('on'), {
     doc: 'At start, check the bucket does what attache relies on (writable, a write to an existing key refused, a multi-part upload completes, the URL mode serves what was written) and refuse to start, in one line, when not. `off` skips it; `/readyz` checks reachability only.',
   }),
   REDIRECT_URL_TTL: documented(integer(2, SIGNED_URL_MAX_TTL).default(300), {
-    doc: 'With `S3_URL_MODE`/`GCS_URL_MODE=redirect`: life of the presigned URL a link redirects to, in seconds; browsers and CDNs may reuse the redirect for half of it.',
+    doc: 'With `S3_URL_MODE`/`GCS_URL_MODE`/`AZURE_URL_MODE=redirect`: life of the presigned URL a link redirects to, in seconds; browsers and CDNs may reuse the redirect for half of it.',
   }),
   GCS_URL_TTL: documented(integer(1, SIGNED_URL_MAX_TTL).default(86_400), { doc: 'Lifetime of signed URLs, in seconds (at most 604800).' }),
   GCS_RESUMABLE_THRESHOLD_BYTES: documented(integer(1, 1024 * 1024 * 1024).default(8 * 1024 * 1024), {
@@ -213,7 +213,9 @@ export const ENVIRONMENT = z.object({
     default: '`https://ACCOUNT.blob.core.windows.net`',
     doc: 'Blob service URL, account included (Azurite: `http://127.0.0.1:10000/devstoreaccount1`; a sovereign cloud).',
   }),
-  AZURE_URL_MODE: documented(z.enum(['public', 'signed'], 'must be public or signed').default('public'), { doc: '`public` URLs (container with anonymous blob reads), or `signed` (read-only SAS: signed with the account key, or a user delegation SAS with the ambient identity).' }),
+  AZURE_URL_MODE: documented(urlMode.default('public'), {
+    doc: '`public` URLs (container with anonymous blob reads), `signed` (read-only SAS, dies after `AZURE_URL_TTL`: signed with the account key, or a user delegation SAS with the ambient identity), or `redirect`: links to attache that never expire (`PUBLIC_BASE_URL/v1/chat/files/KEY`), answered with a redirect to a fresh read-only SAS URL.',
+  }),
   AZURE_URL_TTL: documented(integer(1, SIGNED_URL_MAX_TTL).default(86_400), { doc: 'Lifetime of SAS URLs, in seconds (at most 604800).' }),
   AZURE_BLOCK_SIZE_MB: documented(integer(1, 4000).default(8), { doc: 'Staged block size in MiB; files up to one block go in a single Put Blob.' }),
   AZURE_QUEUE_SIZE: documented(integer(1, 64).default(2), { doc: 'Blocks staged in parallel; an upload holds about (queue + 1) × block size in memory.' }),

@@ -24,7 +24,7 @@ import { createLogger } from './logger.ts';
 import { readinessChecks } from './readiness-checks.ts';
 import { startSweeping } from './sweeping.ts';
 import { checkStorageAtStart } from './storage-check-at-start.ts';
-import { startLocalSweeps } from './storage-setup.ts';
+import { startLifecycleSweeps } from './storage-setup.ts';
 
 /** How long a shutdown whose grace period is over waits for cut-off uploads to undo their writes. */
 const CLEAN_UP_AFTER_CUT_OFF_MS = 5_000;
@@ -83,10 +83,10 @@ export async function startAttache(config: Config, options: StartOptions = {}): 
     });
     logger.info({ driver: config.storage.driver, durationMs: Math.round(performance.now() - started) }, 'storage check passed');
   }
-  const stopSweeps = options.store === undefined ? startLocalSweeps(config, logger) : () => {};
   const shuttingDown = new AbortController();
   const directUpload = container.resolve<DirectUpload | undefined>(TOKENS.directUpload);
   const store = container.resolve<ObjectStore>(TOKENS.objectStore);
+  const stopSweeps = options.store === undefined ? await startLifecycleSweeps(config, logger, store) : () => {};
   const app = createHttpApp({
     useCase: container.resolve<UploadAttachment>(TOKENS.uploadAttachment),
     deleteAttachment: container.resolve<DeleteAttachment>(TOKENS.deleteAttachment),

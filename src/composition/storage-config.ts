@@ -11,8 +11,6 @@ import type { Environment } from './environment.ts';
 export const DEFAULT_LOCAL_STORAGE_DIR = fileURLToPath(new URL('../../data/uploads', import.meta.url));
 
 export type UrlMode = 'public' | 'signed' | 'redirect';
-/** Azure has no `redirect` mode yet. */
-export type AzureUrlMode = Exclude<UrlMode, 'redirect'>;
 
 export type StorageConfig =
   /** publicBaseUrl undefined: this service's own /files route, wherever it ends up listening. */
@@ -63,8 +61,10 @@ export interface AzureStorageConfig {
   readonly ambientIdentity: boolean;
   readonly endpoint: string | undefined;
   readonly publicBaseUrl: string | undefined;
-  readonly urlMode: AzureUrlMode;
+  readonly urlMode: UrlMode;
   readonly urlTtlSeconds: number;
+  /** With urlMode 'redirect': attache's own address (PUBLIC_BASE_URL); undefined: where the service listens. */
+  readonly redirectBaseUrl: string | undefined;
   readonly blockSizeBytes: number;
   readonly queueSize: number;
   readonly requestTimeoutMs: number;
@@ -131,6 +131,14 @@ function urlSettings(urlMode: UrlMode, publicBaseUrl: string | undefined) {
     : { urlMode, publicBaseUrl, redirectBaseUrl: undefined };
 }
 
+/**
+ * Whether attache can sign SAS URLs for this container: with the account key, or with a user delegation
+ * key the identity asks for; a SAS connection string can do neither.
+ */
+export function azureCanSign({ connectionString }: Pick<AzureStorageConfig, 'connectionString'>): boolean {
+  return connectionString === undefined || /(^|;)\s*(AccountKey=|UseDevelopmentStorage=true)/i.test(connectionString);
+}
+
 function azureStorageConfig(e: Environment): AzureStorageConfig {
   if (!e.AZURE_STORAGE_CONTAINER) throw new ConfigError('AZURE_STORAGE_CONTAINER', 'is required when STORAGE_DRIVER=azure');
   const connectionString = e.AZURE_STORAGE_CONNECTION_STRING;
@@ -142,11 +150,11 @@ function azureStorageConfig(e: Environment): AzureStorageConfig {
     throw new ConfigError('AZURE_STORAGE_ACCOUNT', 'or AZURE_STORAGE_CONNECTION_STRING is required when STORAGE_DRIVER=azure');
   }
   if (e.AZURE_STORAGE_KEY !== undefined && !e.AZURE_STORAGE_ACCOUNT) throw new ConfigError('AZURE_STORAGE_KEY', 'needs AZURE_STORAGE_ACCOUNT');
-  if (e.AZURE_URL_MODE === 'signed') {
-    if (e.PUBLIC_BASE_URL) throw new ConfigError('PUBLIC_BASE_URL', 'cannot be combined with AZURE_URL_MODE=signed (a SAS URL points at the blob itself)');
-    // Signed with the account key, or with a user delegation key the identity asks for; a SAS connection string can do neither.
-    const canSign = connectionString === undefined || /(^|;)\s*(AccountKey=|UseDevelopmentStorage=true)/i.test(connectionString);
-    if (!canSign) throw new ConfigError('AZURE_URL_MODE', 'signed needs a connection string with AccountKey (or AZURE_STORAGE_ACCOUNT with a key or an identity)');
+  if (e.AZURE_URL_MODE === 'signed' && e.PUBLIC_BASE_URL) {
+    throw new ConfigError('PUBLIC_BASE_URL', 'cannot be combined with AZURE_URL_MODE=signed (a SAS URL points at the blob itself)');
+  }
+  if (e.AZURE_URL_MODE !== 'public') {
+    if (!azureCanSign({ connectionString })) throw new ConfigError('AZURE_URL_MODE', `${e.AZURE_URL_MODE} needs a connection string with AccountKey (or AZURE_STORAGE_ACCOUNT with a key or an identity)`);
   }
   return {
     driver: 'azure',
@@ -156,8 +164,7 @@ function azureStorageConfig(e: Environment): AzureStorageConfig {
     accountKey: e.AZURE_STORAGE_KEY,
     ambientIdentity: connectionString === undefined && e.AZURE_STORAGE_KEY === undefined,
     endpoint: e.AZURE_STORAGE_ENDPOINT,
-    publicBaseUrl: e.PUBLIC_BASE_URL,
-    urlMode: e.AZURE_URL_MODE,
+    ...urlSettings(e.AZURE_URL_MODE, e.PUBLIC_BASE_URL),
     urlTtlSeconds: e.AZURE_URL_TTL,
     blockSizeBytes: e.AZURE_BLOCK_SIZE_MB * 1024 * 1024,
     queueSize: e.AZURE_QUEUE_SIZE,

@@ -8,9 +8,10 @@ import { randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type { AccessToken, TokenCredential } from '@azure/core-auth';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AzureDirectUploadTargets } from '../../src/adapters/object-store/azure/azure-direct-upload-targets.ts';
 import { AzureObjectStore } from '../../src/adapters/object-store/azure/azure-object-store.ts';
 import { StorageUnavailable } from '../../src/domain/errors.ts';
-import type { ObjectKey } from '../../src/domain/object-key.ts';
+import { stagedKeyFor, type ObjectKey } from '../../src/domain/object-key.ts';
 import { azureContainerClient } from '../support/azure/azurite-global-setup.ts';
 import { AZURITE_ACCOUNT, AZURITE_KEY, startAzurite, type RunningAzurite } from '../support/azure/azurite-server.ts';
 import { trustTestCertificate } from '../support/s3/recording-s3-proxy.ts';
@@ -74,6 +75,17 @@ describe('AzureObjectStore with an identity (no account key)', () => {
     tampered.searchParams.set('sp', 'rw');
     expect((await fetch(tampered)).status).toBe(403);
     store.close();
+  });
+
+  it('hands out create-only user delegation SAS URLs for direct uploads, which Azurite honours once', async () => {
+    const targets = new AzureDirectUploadTargets({ container, endpoint: azurite.endpoint, credential: new MadeUpIdentity(), urlMode: 'signed' });
+    const key = stagedKeyFor(randomUUID());
+    const target = await targets.targetFor({ key, size: 9, expiresAt: new Date(Date.now() + 60_000), uploadId: 'unused' });
+    const url = new URL(target.url);
+    expect({ sp: url.searchParams.get('sp'), delegated: Boolean(url.searchParams.get('skoid')) }).toEqual({ sp: 'c', delegated: true });
+    const put = () => fetch(url, { method: 'PUT', headers: target.headers, body: 'delegated' });
+    expect((await put()).status).toBe(201);
+    expect((await put()).status).toBe(403);
   });
 
   it('is not ready, saying why, when no token can be had', async () => {

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CreateBucketCommand, GetBucketLifecycleConfigurationCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { azureContainerClient, azureServiceEnv } from '../support/azure/azurite-global-setup.ts';
 import { s3ClientFor, s3ServiceEnv } from '../support/s3/rgw-global-setup.ts';
 
 const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
@@ -83,6 +84,32 @@ describe('attache storage setup (S3 on Ceph RGW)', () => {
         'swept by the service every hour: attache-staged-direct-uploads: expire staged/* after 1 day\n' +
         'swept by the service every hour: attache-retention: expire chat/* after 7 days\n',
     );
+  });
+
+  it('on Azure (Azurite): sweeps the container now, and prints the management policy it cannot install', async () => {
+    const azure = inject('azureTestServer');
+    if (azure.unusable) throw new Error(azure.unusable);
+    const container = `attache-setup-${randomUUID().slice(0, 12)}`;
+    const client = azureContainerClient(azure, container);
+    await client.create();
+    try {
+      const azureEnv = { ...azureServiceEnv(azure, container), RETENTION_DAYS: '30' };
+      const dry = await attache(['storage', 'setup', '--dry-run'], azureEnv);
+      expect({ code: dry.code, stderr: dry.stderr }).toEqual({ code: 0, stderr: '' });
+      expect(dry.stdout).toMatch(/^swept by the service every hour: attache-expire-incoming: expire incoming\/\* after 1 day\n/);
+      expect(dry.stdout).toContain('swept by the service every hour: attache-retention: expire chat/* after 30 days\n');
+      expect(dry.stdout).toContain('not installed: an Azure lifecycle management policy is a setting of the storage account');
+      expect(dry.stdout).toContain('az storage account management-policy create');
+      const policy = JSON.parse(dry.stdout.slice(dry.stdout.indexOf('policy.json:\n') + 'policy.json:\n'.length)) as { rules: { name: string }[] };
+      expect(policy.rules.map((rule) => rule.name)).toEqual(['attacheExpireIncoming', 'attacheStagedDirectUploads', 'attacheRetention']);
+      const swept = await attache(['storage', 'setup', '--json'], azureEnv);
+      expect(swept.code).toBe(0);
+      expect(JSON.parse(swept.stdout)).toMatchObject({ changed: false, configuration: { swept: { 'attache-expire-incoming': 0, 'attache-retention': 0 } } });
+      const expire = await attache(['direct-uploads', 'expire', '--json'], azureEnv);
+      expect(JSON.parse(expire.stdout)).toMatchObject({ changed: false, configuration: { swept: { 'attache-staged-direct-uploads': 0 } } });
+    } finally {
+      await client.deleteIfExists();
+    }
   });
 
   it.each([

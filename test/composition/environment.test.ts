@@ -70,6 +70,13 @@ describe('the environment table', () => {
     expect(loadConfig({ ...azure, AZURE_STORAGE_ACCOUNT: 'a', AZURE_URL_MODE: 'signed' }).storage).toMatchObject({ ambientIdentity: true, urlMode: 'signed' });
     const sasConnection = 'BlobEndpoint=https://a.blob.core.windows.net;SharedAccessSignature=sv=2024-08-04&sig=x';
     expect(() => loadConfig({ ...azure, AZURE_STORAGE_CONNECTION_STRING: sasConnection, AZURE_URL_MODE: 'signed' })).toThrow(/^AZURE_URL_MODE: signed needs a connection string with AccountKey/);
+    expect(() => loadConfig({ ...azure, AZURE_STORAGE_CONNECTION_STRING: sasConnection, AZURE_URL_MODE: 'redirect' })).toThrow(/^AZURE_URL_MODE: redirect needs a connection string with AccountKey/);
+    // With redirect links, PUBLIC_BASE_URL is attache's own address, not the container's.
+    expect(loadConfig({ ...azure, AZURE_STORAGE_ACCOUNT: 'a', AZURE_URL_MODE: 'redirect', PUBLIC_BASE_URL: 'https://chat.example' }).storage).toMatchObject({
+      urlMode: 'redirect',
+      publicBaseUrl: undefined,
+      redirectBaseUrl: 'https://chat.example',
+    });
     expect(() => loadConfig({ ...azure, AZURE_STORAGE_ACCOUNT: 'a', AZURE_BLOCK_SIZE_MB: '0' })).toThrow(/^AZURE_BLOCK_SIZE_MB: must be at least 1/);
     expect(loadConfig({ ...azure, AZURE_STORAGE_ACCOUNT: 'a', AZURE_BLOCK_SIZE_MB: '4' }).storage).toMatchObject({ blockSizeBytes: 4 * 1024 * 1024, queueSize: 2, maxRetries: 2, requestTimeoutMs: 30_000 });
   });

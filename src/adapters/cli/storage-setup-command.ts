@@ -1,5 +1,6 @@
 import type { LifecycleOutcome } from '../../application/ports/bucket-lifecycle.ts';
 import type { SetUpStorage } from '../../application/set-up-storage.ts';
+import type { SweptRules } from '../../application/swept-lifecycle.ts';
 import { describeRule } from '../../domain/lifecycle-rules.ts';
 import { EXIT, type CliIO } from './cli-io.ts';
 
@@ -10,7 +11,9 @@ did: provisional uploads (incoming/) expire after a day, incomplete multi-part u
 after a day, and with RETENTION_DAYS attachments and their previews (chat/) expire after that many
 days. Rules of other tools on the bucket are kept. Idempotent: run it again after changing
 RETENTION_DAYS, or at every deployment. With STORAGE_DRIVER=local the service sweeps its folder by
-the same rules every hour, and this command sweeps it once now.
+the same rules every hour, and this command sweeps it once now. With STORAGE_DRIVER=azure the service
+sweeps the container the same way, this command sweeps it once now and prints the lifecycle
+management policy to install with az (attache's credentials cannot install it).
 
 Options:
   --dry-run      print the rules and the bucket's whole lifecycle configuration; change nothing
@@ -25,7 +28,7 @@ export async function runStorageSetup(
   io: CliIO,
 ): Promise<number> {
   if (opened.setUpStorage === undefined) {
-    io.stderr.write(`attache: storage setup: the ${opened.driver} driver has no bucket lifecycle rules to install (s3, gcs and local have)\n`);
+    io.stderr.write(`attache: storage setup: the ${opened.driver} driver has no bucket lifecycle rules to install (s3, gcs, azure and local have)\n`);
     return EXIT.FAILED;
   }
   const outcome = await opened.setUpStorage.execute({ dryRun: options.dryRun });
@@ -38,12 +41,31 @@ function jsonOf(outcome: LifecycleOutcome): object {
 }
 
 function textOf(outcome: LifecycleOutcome, dryRun: boolean): string {
+  const configuration = outcome.backendConfiguration as Partial<SweptRules>;
+  if (configuration.policy !== undefined) return azureText(outcome, configuration as SweptRules, dryRun);
   const swept = outcome.backendConfiguration as { removed?: string[]; wouldRemove?: string[] };
   if (swept.removed !== undefined || swept.wouldRemove !== undefined) return sweepText(outcome, swept.removed ?? swept.wouldRemove ?? [], dryRun);
   const verb = !outcome.changed ? 'already installed' : dryRun ? 'would install' : 'installed';
   const lines = outcome.rules.map((rule) => `${verb}: ${describeRule(rule)}`);
   for (const id of outcome.kept) lines.push(`kept: ${id} (not attache's)`);
   if (dryRun) lines.push(`lifecycle configuration ${outcome.changed ? 'to write' : 'on the bucket'}:`, JSON.stringify(outcome.backendConfiguration, null, 2));
+  return `${lines.join('\n')}\n`;
+}
+
+/**
+ * Azure: the rules are swept now (and by the service every hour); the management policy that would make
+ * Azure expire them by itself is printed for the operator, who alone can install it.
+ */
+function azureText(outcome: LifecycleOutcome, { swept, policy }: SweptRules, dryRun: boolean): string {
+  const lines = outcome.rules.map((rule) => `swept by the service every hour: ${describeRule(rule)}${dryRun ? '' : ` (removed now: ${swept[rule.id] ?? 0})`}`);
+  lines.push(
+    'not installed: an Azure lifecycle management policy is a setting of the storage account (Azure Resource Manager), which',
+    "the container's credentials cannot change. To have Azure expire these by itself too, merge these rules into the account's",
+    'policy (az storage account management-policy show; create replaces the whole policy) and install it with',
+    '  az storage account management-policy create --account-name ACCOUNT --resource-group GROUP --policy @policy.json',
+    'policy.json:',
+    JSON.stringify(policy, null, 2),
+  );
   return `${lines.join('\n')}\n`;
 }
 

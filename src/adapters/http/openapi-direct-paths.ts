@@ -46,8 +46,8 @@ export const DIRECT_UPLOAD_SCHEMAS = {
     properties: {
       upload_id: { type: 'string', description: 'Signed and expiring; completes on any instance sharing DIRECT_UPLOAD_SECRET.' },
       method: { enum: ['PUT', 'POST'], description: '`PUT`: the bytes are the body. `POST`: a form, `fields` first and the file last.' },
-      url: { type: 'string', format: 'uri', description: 'Where to send exactly `size` bytes: the bucket (s3, gcs) or attache itself (local, memory).' },
-      headers: { type: 'object', additionalProperties: { type: 'string' }, description: 'Headers to send exactly as given (they are signed).' },
+      url: { type: 'string', format: 'uri', description: 'Where to send exactly `size` bytes: the bucket (s3, gcs), the blob with a create-only SAS (azure: the size is checked at completion) or attache itself (local, memory).' },
+      headers: { type: 'object', additionalProperties: { type: 'string' }, description: 'Headers to send exactly as given (signed, or required by the backend: `x-ms-blob-type` on azure).' },
       fields: { type: 'object', additionalProperties: { type: 'string' }, description: '`POST` only: the form’s fields.' },
       expires_at: { type: 'string', format: 'date-time', description: 'When `url` stops accepting bytes (DIRECT_UPLOAD_TTL).' },
     },

@@ -32,7 +32,7 @@ const openResponses = {
   '200': { description: 'Stores attache serves itself (`local`, `memory`): the bytes, with their Content-Type, `nosniff`, Content-Disposition and SHA-256 (`Repr-Digest`).' },
   '302': {
     description:
-      'With `S3_URL_MODE`/`GCS_URL_MODE=redirect` (or another mode of a bucket store): to a URL of the bytes at the bucket, presigned for `REDIRECT_URL_TTL` seconds on a private bucket.',
+      'With `S3_URL_MODE`/`GCS_URL_MODE`/`AZURE_URL_MODE=redirect` (or another mode of a bucket store): to a URL of the bytes at the bucket, presigned for `REDIRECT_URL_TTL` seconds on a private bucket.',
     headers: {
       Location: { schema: { type: 'string', format: 'uri' } },
       'Cache-Control': { schema: { type: 'string' }, description: '`public, max-age=<half of REDIRECT_URL_TTL>`: reused for less than the URL lives.' },

@@ -120,7 +120,8 @@ export interface ObjectStore {
   /**
    * Removes the objects whose key starts with `prefix` and that were last written before
    * `olderThan`: provisional objects whose upload died with the instance that made it, which no
-   * other instance knows of. Returns how many it removed. Safe to run on every instance at once.
+   * other instance knows of; or, for a backend whose lifecycle rules attache cannot install, what a
+   * rule expires (SweptLifecycle). Returns how many it removed. Safe to run on every instance at once.
    * Throws StorageUnavailable when the backend cannot be reached.
    */
   removeStale(prefix: string, olderThan: Date): Promise<number>;

@@ -42,3 +42,14 @@ export default async function setup(project: TestProject): Promise<(() => Promis
 export function azureContainerClient(server: AzureTestServer, container: string): ContainerClient {
   return new ContainerClient(`${server.endpoint}/${container}`, new StorageSharedKeyCredential(server.account, server.accountKey));
 }
+
+/** The environment a service process needs for `container` on the test server, with the account key. */
+export function azureServiceEnv(server: AzureTestServer, container: string): Record<string, string> {
+  return {
+    STORAGE_DRIVER: 'azure',
+    AZURE_STORAGE_CONTAINER: container,
+    AZURE_STORAGE_ENDPOINT: server.endpoint,
+    AZURE_STORAGE_ACCOUNT: server.account,
+    AZURE_STORAGE_KEY: server.accountKey,
+  };
+}

@@ -11,7 +11,7 @@ import { runPut } from '../put-lifecycle.ts';
 import { publicUrlFor } from '../public-url.ts';
 import { describeFailure, isConflict, isMissingBlob, statusOf } from './azure-errors.ts';
 import { azureSettingsFrom, createServiceClient, type AzureObjectStoreOptions, type AzureSettings } from './azure-options.ts';
-import { BlobReadUrls } from './azure-read-urls.ts';
+import { BlobSasUrls } from './blob-sas-urls.ts';
 import { AzureUpload, blobHeadersFor, SHA256_METADATA, UPLOADER_METADATA } from './azure-upload.ts';
 
 export { ambientCredential, type AzureObjectStoreOptions } from './azure-options.ts';
@@ -36,7 +36,7 @@ export class AzureObjectStore implements ObjectStore {
   readonly #where: string;
   readonly #cleanup: DeferredCleanup;
   readonly #blocks: PartBufferPool;
-  readonly #readUrls: BlobReadUrls;
+  readonly #sasUrls: BlobSasUrls;
 
   constructor(options: AzureObjectStoreOptions) {
     const settings = azureSettingsFrom(options);
@@ -45,10 +45,10 @@ export class AzureObjectStore implements ObjectStore {
     this.#container = service.getContainerClient(settings.container);
     // The URL without a SAS a connection string may carry: logs never show credentials.
     this.#where = `Azure container "${settings.container}" at ${service.url.split('?')[0]}`;
-    if (settings.urlMode === 'signed' && !BlobReadUrls.canSign(service)) {
-      throw new TypeError("AzureObjectStore: urlMode 'signed' needs the account key or an identity's credential, not a SAS or anonymous access");
+    if (settings.urlMode !== 'public' && !BlobSasUrls.canSign(service)) {
+      throw new TypeError(`AzureObjectStore: urlMode '${settings.urlMode}' needs the account key or an identity's credential, not a SAS or anonymous access`);
     }
-    this.#readUrls = new BlobReadUrls(service, this.#container, settings.urlTtlSeconds);
+    this.#sasUrls = new BlobSasUrls(service, this.#container);
     // Enough idle block buffers for one upload's blocks in flight and the one filling; more come and go.
     this.#blocks = new PartBufferPool(settings.blockSize, settings.queueSize + 1);
     this.#cleanup = new DeferredCleanup({
@@ -123,21 +123,17 @@ export class AzureObjectStore implements ObjectStore {
   }
 
   async urlFor(key: ObjectKey): Promise<string> {
-    const { urlMode, publicBaseUrl } = this.#settings;
-    if (urlMode === 'public') return publicUrlFor(publicBaseUrl ?? this.#container.url.split('?')[0]!, key);
-    try {
-      return await this.#readUrls.urlFor(key);
-    } catch (error) {
-      throw new StorageUnavailable(this.#describe(`sign a URL for "${key}"`, error), { cause: error });
-    }
+    const { urlMode, redirectBaseUrl, urlTtlSeconds } = this.#settings;
+    if (urlMode === 'redirect') return publicUrlFor(redirectBaseUrl!, key);
+    return this.directUrlFor(key, urlTtlSeconds);
   }
 
-  /** A SAS URL of `lifeSeconds` in `signed` mode, the container's (or PUBLIC_BASE_URL's) own in `public`. */
+  /** A read-only SAS URL of `lifeSeconds` in `signed` and `redirect` modes, the container's (or PUBLIC_BASE_URL's) own in `public`. */
   async directUrlFor(key: ObjectKey, lifeSeconds: number): Promise<string> {
     const { urlMode, publicBaseUrl } = this.#settings;
     if (urlMode === 'public') return publicUrlFor(publicBaseUrl ?? this.#container.url.split('?')[0]!, key);
     try {
-      return await this.#readUrls.urlFor(key, lifeSeconds);
+      return await this.#sasUrls.urlFor(key, 'r', lifeSeconds);
     } catch (error) {
       throw new StorageUnavailable(this.#describe(`sign a URL for "${key}"`, error), { cause: error });
     }

@@ -25,8 +25,14 @@ export interface AzureObjectStoreOptions {
   readonly endpoint?: string;
   /** Public mode: URLs are this + `/` + key (a CDN in front of the container). Default: the container's own URL. */
   readonly publicBaseUrl?: string;
-  /** `public`: plain URLs (the container must allow anonymous blob reads); `signed`: read-only SAS URLs. */
-  readonly urlMode: 'public' | 'signed';
+  /**
+   * `public`: plain URLs (the container must allow anonymous blob reads); `signed`: read-only SAS URLs;
+   * `redirect`: `redirectBaseUrl/KEY`, a link to attache that never expires, which attache answers with a
+   * redirect to a fresh read-only SAS URL (directUrlFor).
+   */
+  readonly urlMode: 'public' | 'signed' | 'redirect';
+  /** With urlMode 'redirect': where attache serves /v1/chat/files (`https://chat.example/v1/chat/files`). */
+  readonly redirectBaseUrl?: string;
   /** How long a SAS URL stays valid, in seconds. Default 86400; at most 604800 (7 days, as the other drivers). */
   readonly urlTtlSeconds?: number;
   /**
@@ -48,7 +54,8 @@ export interface AzureObjectStoreOptions {
 /** The options with their defaults applied, checked. */
 export interface AzureSettings {
   readonly container: string;
-  readonly urlMode: 'public' | 'signed';
+  readonly urlMode: 'public' | 'signed' | 'redirect';
+  readonly redirectBaseUrl: string | undefined;
   readonly urlTtlSeconds: number;
   readonly publicBaseUrl: string | undefined;
   readonly blockSize: number;
@@ -79,6 +86,7 @@ export function azureSettingsFrom(options: AzureObjectStoreOptions): AzureSettin
   const settings: AzureSettings = {
     container: options.container,
     urlMode: options.urlMode,
+    redirectBaseUrl: options.redirectBaseUrl,
     urlTtlSeconds: options.urlTtlSeconds ?? 86_400,
     publicBaseUrl: options.publicBaseUrl,
     blockSize: options.blockSizeBytes ?? 8 * MIB,
@@ -87,9 +95,12 @@ export function azureSettingsFrom(options: AzureObjectStoreOptions): AzureSettin
     maxRetries: options.maxRetries ?? 2,
   };
   if (!settings.container) throw new TypeError('AzureObjectStore needs a container');
-  if (settings.urlMode !== 'public' && settings.urlMode !== 'signed') throw new TypeError("AzureObjectStore: urlMode must be 'public' or 'signed'");
-  if (settings.urlMode === 'signed' && settings.publicBaseUrl !== undefined) {
+  if (!['public', 'signed', 'redirect'].includes(settings.urlMode)) throw new TypeError("AzureObjectStore: urlMode must be 'public', 'signed' or 'redirect'");
+  if (settings.urlMode !== 'public' && settings.publicBaseUrl !== undefined) {
     throw new TypeError("AzureObjectStore: publicBaseUrl is for urlMode 'public'; SAS URLs point at the blob itself");
+  }
+  if ((settings.urlMode === 'redirect') !== (settings.redirectBaseUrl !== undefined)) {
+    throw new TypeError("AzureObjectStore: redirectBaseUrl goes with urlMode 'redirect', and only with it");
   }
   const ttl = settings.urlTtlSeconds;
   if (!Number.isInteger(ttl) || ttl < 1 || ttl > MAX_URL_TTL_SECONDS) throw new TypeError(`AzureObjectStore: urlTtlSeconds must be an integer from 1 to ${MAX_URL_TTL_SECONDS}`);
@@ -100,6 +111,7 @@ export function azureSettingsFrom(options: AzureObjectStoreOptions): AzureSettin
   if (!(Number.isFinite(settings.requestTimeoutMs) && settings.requestTimeoutMs > 0)) throw new TypeError('AzureObjectStore: requestTimeoutMs must be positive');
   if (!Number.isInteger(settings.maxRetries) || settings.maxRetries < 0) throw new TypeError('AzureObjectStore: maxRetries must be a non-negative integer');
   if (settings.publicBaseUrl !== undefined) new URL(settings.publicBaseUrl); // throws on a malformed URL
+  if (settings.redirectBaseUrl !== undefined) new URL(settings.redirectBaseUrl);
   return settings;
 }
 

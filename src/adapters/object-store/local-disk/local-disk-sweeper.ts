@@ -12,7 +12,7 @@ const isMissing = (error: unknown) => (error as NodeJS.ErrnoException | undefine
  * `expire` removes files under the rule's prefix older than its days (by modification time, which
  * the store sets when it writes), with their sidecars; `abort-multipart` removes hidden `.partial`
  * files a crash left half-written. `apply` sweeps once (the service sweeps again every hour, see
- * startLocalSweeps); with `dryRun` it only lists what it would remove.
+ * startLifecycleSweeps); with `dryRun` it only lists what it would remove.
  */
 export class LocalDiskSweeper implements BucketLifecycle {
   readonly #root: string;

@@ -6,22 +6,21 @@ const DELEGATION_KEY_LIFETIME_MS = 7 * 24 * 3600_000;
 const CLOCK_SKEW_MS = 5 * 60_000;
 
 /**
- * Read-only SAS URLs for single blobs (`sp=r`), valid `ttlSeconds`. With the account key, a service SAS
+ * SAS URLs for single blobs: read-only (`sp=r`) for downloads, create-only (`sp=c`) for direct uploads,
+ * valid for the life asked. With the account key, a service SAS
  * signed locally: no request. With an identity's token (no key), a user delegation SAS: signed with a user
  * delegation key asked of Azure (Get User Delegation Key; the identity needs
  * `Microsoft.Storage/storageAccounts/blobServices/generateUserDelegationKey`, which Storage Blob Data
  * Contributor has), kept and reused until a URL would outlive it.
  */
-export class BlobReadUrls {
+export class BlobSasUrls {
   readonly #service: BlobServiceClient;
   readonly #container: ContainerClient;
-  readonly #ttlMs: number;
   #delegationKey: Promise<UserDelegationKey> | undefined;
 
-  constructor(service: BlobServiceClient, container: ContainerClient, ttlSeconds: number) {
+  constructor(service: BlobServiceClient, container: ContainerClient) {
     this.#service = service;
     this.#container = container;
-    this.#ttlMs = ttlSeconds * 1000;
   }
 
   /** Whether URLs can be signed at all: with the account key, or with a token to ask a delegation key for. */
@@ -30,11 +29,10 @@ export class BlobReadUrls {
     return credential instanceof StorageSharedKeyCredential || 'getToken' in credential;
   }
 
-  /** A read-only SAS URL living AZURE_URL_TTL, or `lifeSeconds` when given (a stable link's redirect). */
-  async urlFor(key: string, lifeSeconds?: number): Promise<string> {
+  /** A SAS URL of the blob at `key` granting `permissions` (`r`, `c`: BlobSASPermissions' letters) for `lifeSeconds`. */
+  async urlFor(key: string, permissions: 'r' | 'c', lifeSeconds: number): Promise<string> {
     const blob = this.#container.getBlobClient(key);
-    const lifeMs = lifeSeconds === undefined ? this.#ttlMs : lifeSeconds * 1000;
-    const options = { permissions: BlobSASPermissions.parse('r'), expiresOn: new Date(Date.now() + lifeMs) };
+    const options = { permissions: BlobSASPermissions.parse(permissions), expiresOn: new Date(Date.now() + lifeSeconds * 1000) };
     if (this.#service.credential instanceof StorageSharedKeyCredential) return blob.generateSasUrl(options);
     return blob.generateUserDelegationSasUrl(options, await this.#keyValidUntil(options.expiresOn));
   }
