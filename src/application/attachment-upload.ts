@@ -14,7 +14,8 @@ import type { MalwareScanOutcome, MalwareScanStep } from './malware-scan-step.ts
 import type { MetadataStripper } from './ports/metadata-stripper.ts';
 import type { MimeDetector } from './ports/mime-detector.ts';
 import type { ObjectMeta, ObjectStore } from './ports/object-store.ts';
-import type { ReceivedAttachment, StartRequest, UploadedAttachment } from './upload-attachment.ts';
+import type { ReceivedAttachment, UploadedAttachment } from './upload-answers.ts';
+import type { StartRequest } from './upload-requests.ts';
 
 export interface AttachmentUploadDeps {
   readonly store: ObjectStore;
