@@ -1,55 +1,16 @@
-import { pipeline, type Readable } from 'node:stream';
-import { ChecksumMismatch, FileRequired } from '../domain/errors.ts';
-import { baseNameOf, isImageExtension, type AllowedExtension } from '../domain/file-types.ts';
+import { baseNameOf } from '../domain/file-types.ts';
 import { withoutInvisibleFormatting } from '../domain/format-characters.ts';
 import { folderFor } from '../domain/folder-policy.ts';
-import { objectKeyFor, provisionalKeyFor, type ObjectKey } from '../domain/object-key.ts';
+import { objectKeyFor, type ObjectKey } from '../domain/object-key.ts';
 import { uploaderOf, type Principal } from '../domain/principal.ts';
-import { firstBytes, readHead, streamOf } from '../shared/stream-head.ts';
-import { checkBeforeBytes } from './check-before-bytes.ts';
-import { putChecked, type BytesReader } from './checked-put.ts';
-import { copyingTarget } from './stored-copy.ts';
-import type { ImageFinding, ImagePreviewStep, StoredPreview } from './image-preview-step.ts';
-import type { MalwareScanOutcome, MalwareScanStep } from './malware-scan-step.ts';
-import type { MetadataStripper } from './ports/metadata-stripper.ts';
-import type { MimeDetector } from './ports/mime-detector.ts';
-import type { ObjectMeta, ObjectStore } from './ports/object-store.ts';
-import type { ReceivedAttachment, StartRequest, UploadedAttachment } from './upload-attachment.ts';
+import { streamOf } from '../shared/stream-head.ts';
+import type { AttachmentUploadDeps } from './attachment-upload-deps.ts';
+import { receiveAttachment, storeAttachmentBytes, type Received, type ReceivingUpload, type Stored } from './attachment-receiving.ts';
+import type { ImageFinding, StoredPreview } from './image-preview-step.ts';
+import type { ReceivedAttachment, UploadedAttachment } from './upload-answers.ts';
+import type { StartRequest } from './upload-requests.ts';
 
-export interface AttachmentUploadDeps {
-  readonly store: ObjectStore;
-  readonly mime: MimeDetector;
-  readonly maxFileSize: number;
-  readonly newUploadId: () => string;
-  /** Largest file held in memory while its folder is unknown; larger ones get a provisional key. */
-  readonly holdBytes: number;
-  /** Scans every file as it streams to storage. */
-  readonly scan?: MalwareScanStep | undefined;
-  /** Makes a preview of every image as it streams to storage. */
-  readonly preview?: ImagePreviewStep | undefined;
-  /** Strips metadata from the files it knows before they are stored. */
-  readonly stripper?: MetadataStripper | undefined;
-}
-
-/** What the steps beside the store found while the bytes streamed. */
-interface Findings {
-  readonly scan?: MalwareScanOutcome;
-  readonly image?: ImageFinding;
-}
-
-/** A file once all its bytes are in. */
-type Received =
-  /** Small, its folder unknown: its bytes wait in memory, to be checked with its session id. */
-  | { readonly kind: 'held'; readonly size: number; readonly chunks: readonly Buffer[]; readonly extension: AllowedExtension }
-  /** Checked and stored, under its final key or, while its folder is unknown, a provisional one. */
-  | (Stored & { readonly kind: 'stored'; readonly key: ObjectKey; readonly provisional: boolean });
-
-interface Stored {
-  readonly size: number;
-  readonly sha256: string;
-  readonly meta: ObjectMeta;
-  readonly findings: Findings;
-}
+export type { AttachmentUploadDeps } from './attachment-upload-deps.ts';
 
 /** Why a put still running stops when its upload is abandoned. */
 class UploadAbandoned extends Error {
@@ -82,6 +43,8 @@ export class AttachmentUpload {
   readonly #deps: AttachmentUploadDeps;
   readonly #uploadId: string;
   readonly #receiving: Promise<Received>;
+  /** This upload as the receiving of its bytes sees it (attachment-receiving.ts). */
+  readonly #receivingUpload: ReceivingUpload;
   /** Stops a store call in flight: the client's signal, or abandon. */
   readonly #stop = new AbortController();
   readonly #forwardAbort = () => this.#stop.abort(this.#request.signal?.reason);
@@ -94,7 +57,8 @@ export class AttachmentUpload {
     this.#uploadId = request.uploadId ?? deps.newUploadId();
     if (request.signal?.aborted) this.#forwardAbort();
     else request.signal?.addEventListener('abort', this.#forwardAbort, { once: true });
-    this.#receiving = this.#receive();
+    this.#receivingUpload = { request: this.#request, deps, uploadId: this.#uploadId, signal: this.#stop.signal };
+    this.#receiving = receiveAttachment(this.#receivingUpload);
     this.received = this.#receiving.then((received) => ({
       fileName: baseNameOf(this.#request.fileName),
       size: received.size,
@@ -146,7 +110,7 @@ export class AttachmentUpload {
     if (received.kind === 'stored' && !received.provisional) return { key: received.key, file: received };
     const key = finalKeyOf(this.#request.principal, sessionId, this.#uploadId, this.#request.fileName);
     if (received.kind === 'held') {
-      const file = await this.#store(key, received.extension, received.chunks, streamOf(received.chunks));
+      const file = await storeAttachmentBytes(this.#receivingUpload, key, received.extension, received.chunks, streamOf(received.chunks));
       stored.push(key);
       return { key, file };
     }
@@ -169,66 +133,6 @@ export class AttachmentUpload {
     const received = await this.#receiving.catch(() => undefined);
     if (received?.kind === 'stored') await this.#deps.store.delete(received.key).catch(() => {});
     await this.#request.allowance?.release();
-  }
-
-  async #receive(): Promise<Received> {
-    const { principal, sessionId, sessionIdFollows, fileName, content } = this.#request;
-    const { mime, maxFileSize, holdBytes } = this.#deps;
-    const source = content instanceof Uint8Array ? streamOf([Buffer.from(content.buffer, content.byteOffset, content.length)]) : content;
-    try {
-      if (sessionIdFollows && sessionId !== undefined) throw new TypeError('start: give sessionId or sessionIdFollows, not both');
-      const { folder, extension } = checkBeforeBytes(principal, sessionIdFollows ? undefined : { sessionId }, fileName);
-
-      // At least one byte, even for a detector that looks at none: an empty file is no file.
-      // While the folder is unknown, read far enough to know whether the file is small enough to hold.
-      const detectorBytes = mime.headBytesFor(extension);
-      const head = await readHead(source, Math.max(detectorBytes, 1, folder === undefined ? holdBytes + 1 : 0), maxFileSize);
-      const size = head.chunks.reduce((sum, chunk) => sum + chunk.length, 0);
-      if (size === 0) throw new FileRequired('the file is empty');
-      // Small, and its folder still unknown: it waits in memory as the chunks it came in, and is
-      // checked with its session id, so that an invalid one is what the request is refused for,
-      // whatever the file, as when the session id comes first.
-      if (folder === undefined && head.ended) return { kind: 'held', size, chunks: head.chunks, extension };
-
-      const key = folder === undefined ? provisionalKeyFor(this.#uploadId, fileName) : objectKeyFor(folder, this.#uploadId, fileName);
-      const stored = await this.#store(key, extension, head.chunks, head.rest);
-      return { kind: 'stored', ...stored, key, provisional: folder === undefined };
-    } finally {
-      release(source);
-    }
-  }
-
-  /**
-   * Checks the file's type from its first bytes (`head`), then streams `bytes` to `key`, stripped
-   * of metadata where configured, while the extra steps read the same bytes.
-   */
-  async #store(key: ObjectKey, extension: AllowedExtension, head: readonly Buffer[], bytes: Readable): Promise<Stored> {
-    const { mime, store, scan, preview, stripper } = this.#deps;
-    const { fileName } = this.#request;
-    const contentType = await mime.detect(fileName, extension, firstBytes(head, mime.headBytesFor(extension)));
-    const meta: ObjectMeta = {
-      contentType,
-      fileName: baseNameOf(fileName),
-      disposition: isImageExtension(extension) ? 'inline' : 'attachment',
-      uploader: uploaderOf(this.#request.principal),
-    };
-    const strip = stripper?.transformFor(extension);
-    const toStore = strip ? pipeline(bytes, strip, () => {}) : bytes;
-
-    const steps: Array<[keyof Findings, BytesReader<Findings[keyof Findings]>]> = [];
-    if (scan) steps.push(['scan', (branch, signal) => scan.read(branch, signal)]);
-    if (preview?.wants(extension)) steps.push(['image', (branch, signal) => preview.read(branch, extension, signal)]);
-    // Bytes stored already and left as they are: copied within the store, read only as far as the checks need.
-    const source = strip ? undefined : this.#request.storedAt;
-    const target = source ? copyingTarget(store, source, steps.length === 0) : store;
-    const checked = await putChecked(target, key, toStore, meta, steps.map(([, read]) => read), this.#stop.signal);
-    const expected = this.#request.expectedSha256;
-    if (expected !== undefined && checked.stored.sha256 !== expected.toLowerCase()) {
-      await store.delete(key).catch(() => {});
-      throw new ChecksumMismatch(`the file's SHA-256 is ${checked.stored.sha256}, not the declared ${expected.toLowerCase()}`);
-    }
-    const findings = Object.fromEntries(steps.map(([name], i) => [name, checked.findings[i]])) as Findings;
-    return { size: checked.stored.size, sha256: checked.stored.sha256, meta, findings };
   }
 
   async #publishPreview(image: ImageFinding | undefined, key: ObjectKey): Promise<StoredPreview | undefined> {
@@ -257,16 +161,4 @@ export class AttachmentUpload {
  */
 export function finalKeyOf(principal: Principal, sessionId: string | undefined, uploadId: string, fileName: string): ObjectKey {
   return objectKeyFor(folderFor(principal, sessionId), uploadId, withoutInvisibleFormatting(fileName));
-}
-
-/**
- * Whatever happened, the caller's stream is finished with; never leave it paused mid-body.
- * Errors it reports after this (a file stream failing to open, a late parser error) concern
- * nobody, and unheard they would crash the process.
- */
-function release(source: Readable): void {
-  if (!source.readableEnded) {
-    source.on('error', () => {});
-    source.destroy();
-  }
 }

@@ -1,23 +1,25 @@
 import { randomUUID } from 'node:crypto';
-import type { Readable } from 'node:stream';
 import { FileRequired, FileTooLarge, Unauthorized } from '../domain/errors.ts';
 import { allowedExtensionOf } from '../domain/file-types.ts';
-import type { ObjectKey } from '../domain/object-key.ts';
 import type { Principal } from '../domain/principal.ts';
 import { AttachmentUpload, type AttachmentUploadDeps } from './attachment-upload.ts';
 import { checkBeforeBytes } from './check-before-bytes.ts';
 import { authenticate } from './authenticate.ts';
 import { IdempotentUploads, type IdempotencySettings } from './idempotency/idempotent-uploads.ts';
-import { ImagePreviewStep, type ImageFinding, type StoredPreview } from './image-preview-step.ts';
-import { MalwareScanStep, type MalwareScanOutcome, type ScanFailurePolicy } from './malware-scan-step.ts';
+import { ImagePreviewStep } from './image-preview-step.ts';
+import { MalwareScanStep, type ScanFailurePolicy } from './malware-scan-step.ts';
 import type { AuthPort } from './ports/auth-port.ts';
 import type { ImagePreviewer } from './ports/image-previewer.ts';
 import type { MalwareScanner } from './ports/malware-scanner.ts';
 import type { MetadataStripper } from './ports/metadata-stripper.ts';
 import type { MimeDetector } from './ports/mime-detector.ts';
 import type { ObjectStore } from './ports/object-store.ts';
-import type { StoredSource } from './stored-copy.ts';
+import type { UploadedAttachment } from './upload-answers.ts';
 import { limitKeyOf, type UploadAllowance, type UploadLimits } from './upload-limits.ts';
+import type { AdmitRequest, Admitted, StartRequest, UploadRequest } from './upload-requests.ts';
+
+export type { ReceivedAttachment, UploadedAttachment } from './upload-answers.ts';
+export type { AdmitRequest, Admitted, StartRequest, UploadRequest } from './upload-requests.ts';
 
 export interface UploadAttachmentDeps {
   readonly store: ObjectStore;
@@ -47,95 +49,6 @@ export interface UploadAttachmentDeps {
  * amount per upload. Larger ones stream to storage at once, under a provisional key.
  */
 export const MEMORY_HOLD_BYTES = 256 * 1024;
-
-export interface UploadRequest {
-  readonly principal: Principal;
-  /** Raw session id as the client sent it; undefined when it sent none. */
-  readonly sessionId?: string | undefined;
-  /** The client's file name, as sent. */
-  readonly fileName: string;
-  /**
-   * The file's bytes: a stream, which the use case consumes or destroys whatever the outcome,
-   * or, for a file already in memory, the bytes themselves.
-   */
-  readonly content: Readable | Uint8Array;
-  /** Aborts the upload, e.g. when the client goes away. */
-  readonly signal?: AbortSignal | undefined;
-  /** What `admit` reserved for this upload: settled with the size stored, released when it fails. */
-  readonly allowance?: UploadAllowance | undefined;
-}
-
-/** What a transport knows of a request before reading its body. */
-export interface AdmitRequest {
-  readonly token: string | undefined;
-  /** The client's address, for the limit on refused tokens; none: not limited. */
-  readonly clientAddress?: string | undefined;
-  /** The size the body says it has (Content-Length, a declared length); none: MAX_FILE_SIZE is reserved. */
-  readonly declaredBytes?: number | undefined;
-}
-
-export interface Admitted {
-  readonly principal: Principal;
-  /** Hand it to `start`, which settles or releases it. */
-  readonly allowance: UploadAllowance | undefined;
-}
-
-export interface StartRequest extends UploadRequest {
-  /**
-   * True when the session id may arrive after the bytes (a form whose `session_id` field follows
-   * its file, as in the spec's own examples; a resumable upload finished later): it is then given
-   * to `complete`, and `sessionId` must be left out.
-   */
-  readonly sessionIdFollows?: boolean;
-  /**
-   * The id the key is made from; a fresh random one when left out. A direct upload's completion
-   * names its own, so that completing it twice (a retry, another instance) can never store two copies.
-   */
-  readonly uploadId?: string;
-  /** The SHA-256 (hex) the client declared: bytes with another one are refused (ChecksumMismatch), nothing kept. */
-  readonly expectedSha256?: string;
-  /**
-   * Where `content`'s bytes are stored already (a direct upload's staged object, `content` being
-   * its read): every check reads them as for any file, but a file the upload does not change (no
-   * metadata stripped) gets its key by a copy within the store instead of being stored again.
-   */
-  readonly storedAt?: StoredSource;
-}
-
-/** What the use case knows of a file once all of its bytes are in, before it has its folder. */
-export interface ReceivedAttachment {
-  /** The client's file name, last path segment only. */
-  readonly fileName: string;
-  /**
-   * MIME type, as it will be stored; undefined for a small file whose session id is still to
-   * come: it waits in memory and is checked at completion.
-   */
-  readonly type: string | undefined;
-  /** Bytes received. */
-  readonly size: number;
-}
-
-export interface UploadedAttachment {
-  readonly url: string;
-  /** MIME type, as stored with the object. */
-  readonly type: string;
-  readonly key: ObjectKey;
-  /** Bytes stored. */
-  readonly size: number;
-  /** SHA-256 of the bytes stored, in lower-case hex. */
-  readonly sha256: string;
-  /** How the file's malware scan went, when scanning is on. */
-  readonly malwareScan?: MalwareScanOutcome;
-  /** For an image, when previews are on: its size as shown, and its preview unless none could be made. */
-  readonly image?: {
-    readonly width: number | undefined;
-    readonly height: number | undefined;
-    readonly preview: StoredPreview | undefined;
-    readonly noPreview: ImageFinding['noPreview'];
-  };
-  /** True for the answer kept for an earlier upload under the same Idempotency-Key: nothing was stored now. */
-  readonly replayed?: true;
-}
 
 /**
  * Uploads one chat attachment: checks who is uploading and what, streams the file to the

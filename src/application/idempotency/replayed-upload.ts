@@ -3,7 +3,8 @@ import type { Readable } from 'node:stream';
 import { IdempotencyKeyReused } from '../../domain/errors.ts';
 import { baseNameOf } from '../../domain/file-types.ts';
 import type { IdempotencyRecord } from '../ports/idempotency-records.ts';
-import type { ReceivedAttachment, StartRequest, UploadedAttachment } from '../upload-attachment.ts';
+import type { ReceivedAttachment, UploadedAttachment } from '../upload-answers.ts';
+import type { StartRequest } from '../upload-requests.ts';
 import { fingerprintOf, sizeOf } from './file-fingerprint.ts';
 
 /**

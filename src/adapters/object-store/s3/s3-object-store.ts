@@ -1,25 +1,17 @@
-import { Readable } from 'node:stream';
-import {
-  AbortMultipartUploadCommand,
-  DeleteObjectCommand,
-  GetObjectCommand,
-  HeadBucketCommand,
-  HeadObjectCommand,
-  ListMultipartUploadsCommand,
-  type S3Client,
-} from '@aws-sdk/client-s3';
+import type { Readable } from 'node:stream';
+import { DeleteObjectCommand, HeadBucketCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { ObjectContent, ObjectInfo, ObjectMeta, ObjectStore, StoredObject } from '../../../application/ports/object-store.ts';
 import { ObjectAlreadyExists, StorageUnavailable } from '../../../domain/errors.ts';
 import type { ObjectKey } from '../../../domain/object-key.ts';
-import { sha256From } from '../content-digest.ts';
 import { DeferredCleanup } from '../deferred-cleanup.ts';
-import { dispositionFrom } from '../object-headers.ts';
 import { runPut } from '../put-lifecycle.ts';
-import { copyWithinS3 } from './s3-copy.ts';
 import { PartBufferPool } from '../body-parts.ts';
 import { describeFailure, isConflict, isNotFound, statusOf } from './s3-errors.ts';
+import { sweepMultipartUploadsAt, undoS3Write } from './s3-failed-write-cleanup.ts';
+import { copyS3Object, moveS3Object, type S3CopyContext } from './s3-object-copies.ts';
+import { readS3Object, s3ObjectExists, statS3Object } from './s3-object-reads.ts';
 import { createS3Client, s3SettingsFrom, type S3ObjectStoreOptions, type S3Settings } from './s3-options.ts';
-import { s3HeadersFor, S3Upload, SHA256_METADATA, UPLOADER_METADATA } from './s3-upload.ts';
+import { S3Upload } from './s3-upload.ts';
 import { abortStaleMultipartUploads, removeStaleObjects } from './s3-sweep.ts';
 import { s3DirectUrlFor, s3UrlFor } from './s3-urls.ts';
 
@@ -32,7 +24,11 @@ export type { S3ObjectStoreOptions } from './s3-options.ts';
  * Uploads stream (see S3Upload): one PutObject for a body within one part, a multipart upload of
  * `partSizeBytes` parts beyond. A failed upload is cleaned up before `put` returns: its multipart upload
  * is aborted, and any multipart upload still listed at the key is aborted too (see
- * #sweepMultipartUploads); what S3 could not confirm is undone again later (DeferredCleanup).
+ * sweepMultipartUploadsAt); what S3 could not confirm is undone again later (DeferredCleanup).
+ *
+ * This class is the port's face; the work is in files of its own: reads (s3-object-reads.ts),
+ * server-side copies (s3-object-copies.ts), undoing failed writes (s3-failed-write-cleanup.ts),
+ * uploads (s3-upload.ts), URLs (s3-urls.ts), sweeping abandoned uploads (s3-sweep.ts).
  */
 export class S3ObjectStore implements ObjectStore {
   readonly #client: S3Client;
@@ -41,6 +37,8 @@ export class S3ObjectStore implements ObjectStore {
   readonly #where: string;
   readonly #cleanup: DeferredCleanup;
   readonly #parts: PartBufferPool;
+  /** What the modules that carry out the operations share: the client, the settings, the cleanup, failures in words. */
+  readonly #access: S3CopyContext;
 
   constructor(options: S3ObjectStoreOptions) {
     const settings = s3SettingsFrom(options);
@@ -50,12 +48,19 @@ export class S3ObjectStore implements ObjectStore {
     // Enough idle part buffers for one upload's parts in flight and the one filling; more come and go.
     this.#parts = new PartBufferPool(settings.partSize, settings.queueSize + 1);
     this.#cleanup = new DeferredCleanup({
-      cleanUp: (key) => this.#undoWrite(key as ObjectKey),
+      cleanUp: (key) => undoS3Write(this.#access, key as ObjectKey),
       firstDelayMs: settings.requestTimeoutMs,
       maxDelayMs: 60_000,
       settleMs: 2 * settings.requestTimeoutMs,
       giveUpAfterMs: 3_600_000,
     });
+    this.#access = {
+      client: this.#client,
+      settings,
+      cleanup: this.#cleanup,
+      describe: (action, error) => this.#describe(action, error),
+      deleteObject: (key) => this.delete(key),
+    };
   }
 
   async put(key: ObjectKey, body: Readable, meta: ObjectMeta, signal?: AbortSignal): Promise<StoredObject> {
@@ -67,7 +72,7 @@ export class S3ObjectStore implements ObjectStore {
       meta,
       parts: this.#parts,
       queueSize,
-      exists: (k) => this.#exists(k),
+      exists: (k) => s3ObjectExists(this.#access, k),
       describe: (action, error) => this.#describe(action, error),
     });
     return runPut(key, body, signal, this.#cleanup, {
@@ -75,110 +80,16 @@ export class S3ObjectStore implements ObjectStore {
       translate: (error) =>
         isConflict(error) ? new ObjectAlreadyExists(key, { cause: error }) : new StorageUnavailable(this.#describe(`upload to "${key}"`, error), { cause: error }),
       undoStored: () => this.delete(key),
-      afterFailure: async (error) => (upload.multipartStarted && !(error instanceof ObjectAlreadyExists) ? this.#sweepMultipartUploads(key) : true),
+      afterFailure: async (error) => (upload.multipartStarted && !(error instanceof ObjectAlreadyExists) ? sweepMultipartUploadsAt(this.#access, key) : true),
     });
   }
 
-  /**
-   * Aborts every multipart upload still open at `key` (keys are unique per upload, so they are this upload's).
-   * The upload aborts the one it knows of, but not one whose CreateMultipartUpload answer was lost (a timeout),
-   * nor one whose AbortMultipartUpload failed. Within one request timeout so that a hung backend does not
-   * double the wait; false when it could not finish (the deferred cleanup then retries, and a bucket lifecycle
-   * rule that aborts incomplete multipart uploads is the backstop: README, "S3" section).
-   */
-  async #sweepMultipartUploads(key: ObjectKey): Promise<boolean> {
-    try {
-      await this.#abortMultipartUploads(key, AbortSignal.timeout(this.#settings.requestTimeoutMs));
-      return true;
-    } catch {
-      return false;
-    }
+  move(from: ObjectKey, to: ObjectKey): Promise<void> {
+    return moveS3Object(this.#access, from, to);
   }
 
-  async #abortMultipartUploads(key: ObjectKey, abortSignal: AbortSignal): Promise<void> {
-    const Bucket = this.#settings.bucket;
-    const listed = await this.#client.send(new ListMultipartUploadsCommand({ Bucket, Prefix: key }), { abortSignal });
-    for (const { Key, UploadId } of listed.Uploads ?? []) {
-      if (Key !== key || UploadId === undefined) continue;
-      await this.#client.send(new AbortMultipartUploadCommand({ Bucket, Key, UploadId }), { abortSignal }).catch((error: unknown) => {
-        if (!isNotFound(error)) throw error;
-      });
-    }
-  }
-
-  /** Removes whatever a failed write left at `key`: open multipart uploads, and the object. Throws when S3 does not confirm it. */
-  async #undoWrite(key: ObjectKey): Promise<void> {
-    const abortSignal = AbortSignal.timeout(2 * this.#settings.requestTimeoutMs);
-    await this.#abortMultipartUploads(key, abortSignal);
-    await this.#client.send(new DeleteObjectCommand({ Bucket: this.#settings.bucket, Key: key }), { abortSignal }).catch((error: unknown) => {
-      if (!isNotFound(error)) throw error;
-    });
-  }
-
-  async #exists(key: ObjectKey): Promise<boolean> {
-    try {
-      await this.#client.send(new HeadObjectCommand({ Bucket: this.#settings.bucket, Key: key }));
-      return true;
-    } catch (error) {
-      if (isNotFound(error)) return false;
-      throw error;
-    }
-  }
-
-  /**
-   * A server-side copy with its metadata (the SHA-256 included), then the old key deleted: one CopyObject
-   * up to 5 GiB, a multipart copy beyond (copyWithinS3). Like put, a HeadObject guards against overwriting
-   * (RGW ignores If-None-Match); keys are unique per upload, so the guard only has to catch mistakes, not races.
-   */
-  async move(from: ObjectKey, to: ObjectKey): Promise<void> {
-    const Bucket = this.#settings.bucket;
-    let source;
-    try {
-      source = await this.#client.send(new HeadObjectCommand({ Bucket, Key: from }));
-      if (await this.#exists(to)) throw new ObjectAlreadyExists(to);
-    } catch (error) {
-      if (error instanceof ObjectAlreadyExists) throw error;
-      if (isNotFound(error)) throw new Error(`nothing to move at ${from}`, { cause: error });
-      throw new StorageUnavailable(this.#describe(`move "${from}"`, error), { cause: error });
-    }
-    const { ContentType, ContentDisposition, CacheControl, Metadata = {} } = source;
-    try {
-      await copyWithinS3(this.#client, {
-        bucket: Bucket,
-        from,
-        to,
-        size: source.ContentLength ?? 0,
-        ...(source.ETag !== undefined && { sourceETag: source.ETag }),
-        headers: { ContentType, ContentDisposition, CacheControl, Metadata },
-        replaceHeaders: false,
-      });
-    } catch (error) {
-      // A copy the backend did not answer may still be carried out: undo it again later.
-      this.#cleanup.schedule(to);
-      throw new StorageUnavailable(this.#describe(`copy "${from}" to "${to}"`, error), { cause: error });
-    }
-    await this.delete(from).catch(() => this.#cleanup.schedule(from));
-  }
-
-  /**
-   * A server-side copy with the headers and user metadata put sets (MetadataDirective REPLACE): one
-   * CopyObject up to 5 GiB, a multipart copy beyond (copyWithinS3). A HeadObject guards against
-   * overwriting, as for put and move (RGW ignores If-None-Match).
-   */
-  async copy(from: ObjectKey, to: ObjectKey, meta: ObjectMeta, bytes: { size: number; sha256: string }): Promise<void> {
-    const taken = await this.#exists(to).catch((error: unknown) => {
-      throw new StorageUnavailable(this.#describe(`look at "${to}"`, error), { cause: error });
-    });
-    if (taken) throw new ObjectAlreadyExists(to);
-    const copy = { bucket: this.#settings.bucket, from, to, size: bytes.size, headers: s3HeadersFor(meta, bytes.sha256), replaceHeaders: true };
-    try {
-      await copyWithinS3(this.#client, copy);
-    } catch (error) {
-      if (isNotFound(error)) throw new Error(`nothing to copy at ${from}`, { cause: error });
-      // A copy the backend did not answer may still be carried out: undo it again later.
-      this.#cleanup.schedule(to);
-      throw new StorageUnavailable(this.#describe(`copy "${from}" to "${to}"`, error), { cause: error });
-    }
+  copy(from: ObjectKey, to: ObjectKey, meta: ObjectMeta, bytes: { size: number; sha256: string }): Promise<void> {
+    return copyS3Object(this.#access, from, to, meta, bytes);
   }
 
   async urlFor(key: ObjectKey): Promise<string> {
@@ -197,26 +108,12 @@ export class S3ObjectStore implements ObjectStore {
     }
   }
 
-  async stat(key: ObjectKey): Promise<ObjectInfo | undefined> {
-    try {
-      const object = await this.#client.send(new HeadObjectCommand({ Bucket: this.#settings.bucket, Key: key }));
-      return infoFrom(object, key);
-    } catch (error) {
-      if (isNotFound(error)) return undefined;
-      throw new StorageUnavailable(this.#describe(`look at "${key}"`, error), { cause: error });
-    }
+  stat(key: ObjectKey): Promise<ObjectInfo | undefined> {
+    return statS3Object(this.#access, key);
   }
 
-  async read(key: ObjectKey): Promise<ObjectContent | undefined> {
-    try {
-      const object = await this.#client.send(new GetObjectCommand({ Bucket: this.#settings.bucket, Key: key }));
-      const body = object.Body;
-      if (!(body instanceof Readable)) throw new TypeError('S3 GetObject returned no Node.js stream');
-      return { ...infoFrom(object, key), body };
-    } catch (error) {
-      if (isNotFound(error)) return undefined;
-      throw new StorageUnavailable(this.#describe(`read "${key}"`, error), { cause: error });
-    }
+  read(key: ObjectKey): Promise<ObjectContent | undefined> {
+    return readS3Object(this.#access, key);
   }
 
   async delete(key: ObjectKey): Promise<void> {
@@ -268,24 +165,4 @@ export class S3ObjectStore implements ObjectStore {
   #describe(action: string, error: unknown): string {
     return describeFailure(this.#where, action, error);
   }
-}
-
-interface S3ObjectHeadersRead {
-  readonly ContentType?: string | undefined;
-  readonly ContentDisposition?: string | undefined;
-  readonly ContentLength?: number | undefined;
-  readonly Metadata?: Record<string, string> | undefined;
-}
-
-/** Meta, size and SHA-256 back from an object's headers; objects stored by other tools get safe defaults. */
-function infoFrom(object: S3ObjectHeadersRead, key: ObjectKey): ObjectInfo {
-  const sha256 = sha256From(object.Metadata?.[SHA256_METADATA]);
-  const uploader = object.Metadata?.[UPLOADER_METADATA];
-  return {
-    contentType: object.ContentType ?? 'application/octet-stream',
-    ...dispositionFrom(object.ContentDisposition, key),
-    ...(uploader !== undefined && { uploader }),
-    size: object.ContentLength ?? 0,
-    ...(sha256 !== undefined && { sha256 }),
-  };
 }
