@@ -18,6 +18,7 @@ import { bundleForBrowser } from '../support/browser/bundle.ts';
 import { openInChromium } from '../support/browser/chromium.ts';
 import { servePages, type PageServer } from '../support/browser/page-server.ts';
 import { blockUnder } from '../support/docs-blocks.ts';
+import { fileNamed } from '../support/file-heads.ts';
 import { FIXTURES_DIR } from '../support/fixtures.ts';
 import { s3ClientFor, s3ServiceEnv } from '../support/s3/rgw-global-setup.ts';
 import { startServiceProcess, type ServiceProcess } from '../support/service-process.ts';
@@ -29,6 +30,8 @@ const photo = await readFile(PHOTO);
 const PRINTED_ADDRESS = 'http://localhost:8080';
 const PRINTED_TOKEN = 'dev-store-3c84…';
 const TOKEN = 'uppy6-browser-store-token-0042';
+const MULTIPART = 'shouldUseMultipart: true,';
+const MiB = 1024 * 1024;
 
 describe('docs/clients.md, Uppy 6 with @uppy/aws-s3 in Chromium, on Ceph RGW', () => {
   const s3 = inject('s3');
@@ -71,10 +74,13 @@ describe('docs/clients.md, Uppy 6 with @uppy/aws-s3 in Chromium, on Ceph RGW', (
     const code = blockUnder(clientsPage, '## Uppy with @uppy/aws-s3', 'js');
     expect(code).toContain(PRINTED_ADDRESS);
     expect(code).toContain(PRINTED_TOKEN);
+    expect(code).toContain(MULTIPART);
     const asHere = (source: string) => source.replaceAll(PRINTED_ADDRESS, service.url).replaceAll(PRINTED_TOKEN, TOKEN);
     const html = blockUnder(clientsPage, '## Uppy with XHRUpload', 'html');
     served['/recipe/page.html'] = html;
     served['/recipe/upload.js'] = await bundleForBrowser(asHere(code), 'upload.js');
+    served['/single-put/page.html'] = html;
+    served['/single-put/upload.js'] = await bundleForBrowser(asHere(code.replace(MULTIPART, 'shouldUseMultipart: false,')), 'upload.js');
     served['/companion/page.html'] = html;
     served['/companion/upload.js'] = await bundleForBrowser(companionPage(service.url), 'upload.js');
   }, 120_000);
@@ -115,6 +121,23 @@ describe('docs/clients.md, Uppy 6 with @uppy/aws-s3 in Chromium, on Ceph RGW', (
     const pdfNamedJpg = join(scratch, 'scan.jpg');
     await copyFile(`${FIXTURES_DIR}pdf-ghostscript.pdf`, pdfNamedJpg);
     expect(await chooseIn('recipe', pdfNamedJpg)).toMatch(/^Unsupported file type: the content is PDF/);
+    expect(await staged()).toEqual([]);
+  }, 120_000);
+
+  it('a PDF of 7 MiB goes in two parts (Uppy 6 cuts 5 MiB ones), joined in order: the stored bytes are the file’s', async () => {
+    const bytes = fileNamed('report.pdf', 7 * MiB);
+    const report = join(scratch, 'report.pdf');
+    await writeFile(report, bytes);
+    const shown = await chooseIn('recipe', report);
+    const [url, type] = shown.split(' ');
+    expect(type, shown).toBe('application/pdf');
+    const download = await fetch(url!);
+    expect(Buffer.from(await download.arrayBuffer()).equals(bytes)).toBe(true);
+    expect(await staged()).toEqual([]);
+  }, 120_000);
+
+  it('shouldUseMultipart: false: the recipe says why it cannot work, before a byte is sent', async () => {
+    expect(await chooseIn('single-put', PHOTO)).toBe("set @uppy/aws-s3's shouldUseMultipart to true: attache must see the upload's end");
     expect(await staged()).toEqual([]);
   }, 120_000);
 
