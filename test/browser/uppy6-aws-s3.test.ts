@@ -32,6 +32,14 @@ const PRINTED_TOKEN = 'dev-store-3c84…';
 const TOKEN = 'uppy6-browser-store-token-0042';
 const MULTIPART = 'shouldUseMultipart: true,';
 const MiB = 1024 * 1024;
+/**
+ * Appended to the recipe (in its module, beside its `uppy`): what Uppy took from the recipe's XML
+ * answer to the completion, and how many parts it sent.
+ */
+const OBSERVED = `
+uppy.on('upload-success', (file, response) => { document.body.dataset.uploadUrl = response.uploadURL; });
+uppy.on('s3-multipart:part-uploaded', () => { document.body.dataset.parts = String(Number(document.body.dataset.parts ?? 0) + 1); });
+`;
 
 describe('docs/clients.md, Uppy 6 with @uppy/aws-s3 in Chromium, on Ceph RGW', () => {
   const s3 = inject('s3');
@@ -78,7 +86,7 @@ describe('docs/clients.md, Uppy 6 with @uppy/aws-s3 in Chromium, on Ceph RGW', (
     const asHere = (source: string) => source.replaceAll(PRINTED_ADDRESS, service.url).replaceAll(PRINTED_TOKEN, TOKEN);
     const html = blockUnder(clientsPage, '## Uppy with XHRUpload', 'html');
     served['/recipe/page.html'] = html;
-    served['/recipe/upload.js'] = await bundleForBrowser(asHere(code), 'upload.js');
+    served['/recipe/upload.js'] = await bundleForBrowser(asHere(code) + OBSERVED, 'upload.js');
     served['/single-put/page.html'] = html;
     served['/single-put/upload.js'] = await bundleForBrowser(asHere(code.replace(MULTIPART, 'shouldUseMultipart: false,')), 'upload.js');
     served['/companion/page.html'] = html;
@@ -92,12 +100,14 @@ describe('docs/clients.md, Uppy 6 with @uppy/aws-s3 in Chromium, on Ceph RGW', (
     if (scratch) await rm(scratch, { recursive: true, force: true });
   });
 
-  async function chooseIn(recipe: string, file: string): Promise<string> {
+  /** What the page shows once the file chosen is uploaded or refused, and `alsoRead`'s value after it. */
+  async function chooseIn(recipe: string, file: string, alsoRead?: string): Promise<string> {
     const page = await openInChromium(`${pages.origin}/${recipe}/page.html`);
     try {
       await page.chooseFiles('input[type=file]', [file]);
       try {
-        return await page.waitForText("document.querySelector('output').textContent");
+        const shown = await page.waitForText("document.querySelector('output').textContent");
+        return alsoRead ? `${shown} ${await page.evaluate<string>(alsoRead)}` : shown;
       } catch (error) {
         throw new Error(`${(error as Error).message}\n${page.log.join('\n')}`);
       }
@@ -107,9 +117,12 @@ describe('docs/clients.md, Uppy 6 with @uppy/aws-s3 in Chromium, on Ceph RGW', (
   }
 
   it('a photo: the page shows the url attache answered, whose bytes are the photo’s; nothing stays staged', async () => {
-    const shown = await chooseIn('recipe', PHOTO);
-    const [url, type] = shown.split(' ');
+    const shown = await chooseIn('recipe', PHOTO, 'document.body.dataset.uploadUrl');
+    const [url, type, uploadUrl] = shown.split(' ');
     expect(type, shown).toBe('image/jpeg');
+    // The signed url (its query full of &) came through the XML answer intact: Uppy's uploadURL is attache's url.
+    expect(new URL(url!).search).toContain('&');
+    expect(uploadUrl).toBe(url);
     expect(new URL(url!).pathname).toMatch(/\/chat\/session-1\/[0-9a-f-]{36}-sample-attachment\.jpg$/);
     const download = await fetch(url!);
     expect(download.status).toBe(200);
@@ -128,9 +141,10 @@ describe('docs/clients.md, Uppy 6 with @uppy/aws-s3 in Chromium, on Ceph RGW', (
     const bytes = fileNamed('report.pdf', 7 * MiB);
     const report = join(scratch, 'report.pdf');
     await writeFile(report, bytes);
-    const shown = await chooseIn('recipe', report);
-    const [url, type] = shown.split(' ');
+    const shown = await chooseIn('recipe', report, 'document.body.dataset.parts');
+    const [url, type, parts] = shown.split(' ');
     expect(type, shown).toBe('application/pdf');
+    expect(parts).toBe('2');
     const download = await fetch(url!);
     expect(Buffer.from(await download.arrayBuffer()).equals(bytes)).toBe(true);
     expect(await staged()).toEqual([]);
