@@ -3,8 +3,9 @@
  * (only the address and the token changed): the project's Uppy 6 (bundled by esbuild) on a page of
  * its own origin, its `signRequest` calling attache's signing routes with the Authorization header,
  * the parts straight to the run's Ceph RGW (CORS on the bucket for the page's origin); the page
- * shows attache's answered `url`, whose bytes are the photo's. A refused file shows attache's
- * refusal, and nothing of it stays staged. And why the recipe needs `signRequest`: Uppy 6's
+ * shows attache's answered `url`, whose bytes are the photo's (a 7 MiB file's, sent in two parts,
+ * too), and Uppy's `uploadURL` is that url. A refused file shows attache's refusal, and nothing of it
+ * stays staged; `shouldUseMultipart: false` is refused by the recipe before a byte is sent. And why the recipe needs `signRequest`: Uppy 6's
  * `companionEndpoint` sends no header, so attache refuses its first call 401.
  */
 import { randomUUID } from 'node:crypto';
