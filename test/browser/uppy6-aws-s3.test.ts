@@ -5,7 +5,9 @@
  * the parts straight to the run's Ceph RGW (CORS on the bucket for the page's origin); the page
  * shows attache's answered `url`, whose bytes are the photo's (a 7 MiB file's, sent in two parts,
  * too), and Uppy's `uploadURL` is that url. A refused file shows attache's refusal, and nothing of it
- * stays staged; `shouldUseMultipart: false` is refused by the recipe before a byte is sent. And why the recipe needs `signRequest`: Uppy 6's
+ * stays staged; `shouldUseMultipart: false` is refused by the recipe before a byte is sent. Behind a
+ * recording forwarder: the recipe's four calls for a photo, and a completion whose answer is lost
+ * sent again (the same answer). And why the recipe needs `signRequest`: Uppy 6's
  * `companionEndpoint` sends no header, so attache refuses its first call 401.
  */
 import { randomUUID } from 'node:crypto';
@@ -17,6 +19,7 @@ import { CreateBucketCommand, ListMultipartUploadsCommand, ListObjectsV2Command,
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { bundleForBrowser } from '../support/browser/bundle.ts';
 import { openInChromium } from '../support/browser/chromium.ts';
+import { recordingForwarder, requestLines, type RecordingForwarder } from '../support/browser/recording-forwarder.ts';
 import { servePages, type PageServer } from '../support/browser/page-server.ts';
 import { blockUnder } from '../support/docs-blocks.ts';
 import { fileNamed } from '../support/file-heads.ts';
@@ -48,6 +51,8 @@ describe('docs/clients.md, Uppy 6 with @uppy/aws-s3 in Chromium, on Ceph RGW', (
   let raw: S3Client;
   let service: ServiceProcess;
   let pages: PageServer;
+  let forwarder: RecordingForwarder;
+  let losingForwarder: RecordingForwarder;
   let scratch: string;
   const served: Record<string, string> = {};
   /** What uploads left under staged/: objects (completion receipts aside) and multipart uploads not finished. */
@@ -84,8 +89,15 @@ describe('docs/clients.md, Uppy 6 with @uppy/aws-s3 in Chromium, on Ceph RGW', (
     expect(code).toContain(PRINTED_ADDRESS);
     expect(code).toContain(PRINTED_TOKEN);
     expect(code).toContain(MULTIPART);
-    const asHere = (source: string) => source.replaceAll(PRINTED_ADDRESS, service.url).replaceAll(PRINTED_TOKEN, TOKEN);
+    const asHere = (source: string, address = service.url) => source.replaceAll(PRINTED_ADDRESS, address).replaceAll(PRINTED_TOKEN, TOKEN);
     const html = blockUnder(clientsPage, '## Uppy with XHRUpload', 'html');
+    forwarder = await recordingForwarder(service.url);
+    let completions = 0;
+    losingForwarder = await recordingForwarder(service.url, { loseAnswer: ({ method, path }) => method === 'POST' && path.endsWith('/complete') && ++completions === 1 });
+    served['/recorded/page.html'] = html;
+    served['/recorded/upload.js'] = await bundleForBrowser(asHere(code, forwarder.url), 'upload.js');
+    served['/answer-lost/page.html'] = html;
+    served['/answer-lost/upload.js'] = await bundleForBrowser(asHere(code, losingForwarder.url), 'upload.js');
     served['/recipe/page.html'] = html;
     served['/recipe/upload.js'] = await bundleForBrowser(asHere(code) + OBSERVED, 'upload.js');
     served['/single-put/page.html'] = html;
@@ -98,6 +110,8 @@ describe('docs/clients.md, Uppy 6 with @uppy/aws-s3 in Chromium, on Ceph RGW', (
     await service?.exited;
     raw?.destroy();
     await pages?.close();
+    await forwarder?.close();
+    await losingForwarder?.close();
     if (scratch) await rm(scratch, { recursive: true, force: true });
   });
 
@@ -148,6 +162,28 @@ describe('docs/clients.md, Uppy 6 with @uppy/aws-s3 in Chromium, on Ceph RGW', (
     expect(parts).toBe('2');
     const download = await fetch(url!);
     expect(Buffer.from(await download.arrayBuffer()).equals(bytes)).toBe(true);
+    expect(await staged()).toEqual([]);
+  }, 120_000);
+
+  it('the calls the recipe makes for a photo: start, a part, the parts, the completion', async () => {
+    const shown = await chooseIn('recorded', PHOTO);
+    expect(shown).toMatch(/ image\/jpeg$/);
+    const calls = requestLines(forwarder.requests).filter((line) => !line.startsWith('OPTIONS'));
+    expect(calls.map((line) => line.replace(/multipart\/[^/?]+/, 'multipart/<id>'))).toEqual([
+      'POST /v1/chat/upload/uppy/s3/multipart',
+      'GET /v1/chat/upload/uppy/s3/multipart/<id>/1',
+      'GET /v1/chat/upload/uppy/s3/multipart/<id>',
+      'POST /v1/chat/upload/uppy/s3/multipart/<id>/complete',
+    ]);
+  }, 120_000);
+
+  it('the completion’s answer lost on the way back: the recipe completes again and gets the same answer', async () => {
+    const shown = await chooseIn('answer-lost', PHOTO);
+    const [url, type] = shown.split(' ');
+    expect(type, shown).toBe('image/jpeg');
+    expect(Buffer.from(await (await fetch(url!)).arrayBuffer()).equals(photo)).toBe(true);
+    const completions = requestLines(losingForwarder.requests).filter((line) => line.startsWith('POST') && line.endsWith('/complete'));
+    expect(completions).toHaveLength(2);
     expect(await staged()).toEqual([]);
   }, 120_000);
 
