@@ -1,5 +1,5 @@
 /**
- * docs/clients.md's `@uppy/aws-s3` recipe in Debian's headless Chromium, as printed (only the
+ * docs/clients.md's `@uppy/aws-s3` recipe for Uppy 5 (its "Uppy 5" part) in Debian's headless Chromium, as printed (only the
  * address and the token changed): stock Uppy 5 (test/support/browser/uppy-aws-s3, bundled by
  * esbuild) on a page of its own origin calls attache's signing routes with the Authorization
  * header, sends the parts straight to the run's Ceph RGW (CORS on the bucket for the page's
@@ -69,7 +69,7 @@ describe('docs/clients.md, Uppy with @uppy/aws-s3 in Chromium, on Ceph RGW', () 
       },
       60_000,
     );
-    const code = blockUnder(clientsPage, '## Uppy with @uppy/aws-s3', 'js');
+    const code = blockUnder(clientsPage, '### Uppy 5', 'js');
     expect(code).toContain(PRINTED_ADDRESS);
     expect(code).toContain(MULTIPART);
     const asHere = (source: string) => source.replaceAll(PRINTED_ADDRESS, service.url).replaceAll(PRINTED_TOKEN, TOKEN);

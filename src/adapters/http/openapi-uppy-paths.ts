@@ -1,6 +1,7 @@
 /**
  * The OpenAPI description of the routes `@uppy/aws-s3` 5 calls (its `endpoint` is
- * `/v1/chat/upload/uppy`; DIRECT_UPLOADS=on), merged into OPENAPI_DOCUMENT. Companion's contract:
+ * `/v1/chat/upload/uppy`; DIRECT_UPLOADS=on), and docs/clients.md's `signRequest` for Uppy 6 calls
+ * too, merged into OPENAPI_DOCUMENT. Companion's contract:
  * its names (`uploadId`, `PartNumber`, `ETag`) are Uppy's, not attache's. Refusals are the upload
  * endpoint's bodies with `message` beside them, which Uppy shows.
  */

@@ -29,7 +29,8 @@ const MAX_BODY_BYTES = 1024 * 1024;
 
 /**
  * The signing routes `@uppy/aws-s3` (5.x, `endpoint` and `headers` options) calls, Companion's
- * contract, over DirectMultipartUpload: `POST s3/multipart` (start), `GET s3/multipart/<id>/<n>`
+ * contract, over DirectMultipartUpload (6.x has no `headers` for them: docs/clients.md's recipe calls
+ * them from its `signRequest`): `POST s3/multipart` (start), `GET s3/multipart/<id>/<n>`
  * (a part's URL), `GET s3/multipart/<id>` (the parts sent), `POST s3/multipart/<id>/complete` (the
  * attachment, the upload endpoint's body plus Uppy's `location`), `DELETE s3/multipart/<id>`.
  * `GET s3/params`, Uppy's single PUT, is refused: after it Uppy calls nobody, so no attachment

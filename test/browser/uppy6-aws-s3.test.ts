@@ -1,0 +1,217 @@
+/**
+ * docs/clients.md's `@uppy/aws-s3` recipe for Uppy 6 in Debian's headless Chromium, as printed
+ * (only the address and the token changed): the project's Uppy 6 (bundled by esbuild) on a page of
+ * its own origin, its `signRequest` calling attache's signing routes with the Authorization header,
+ * the parts straight to the run's Ceph RGW (CORS on the bucket for the page's origin); the page
+ * shows attache's answered `url`, whose bytes are the photo's (a 7 MiB file's, sent in two parts,
+ * too), and Uppy's `uploadURL` is that url. A refused file shows attache's refusal, and nothing of it
+ * stays staged; `shouldUseMultipart: false` is refused by the recipe before a byte is sent. Behind a
+ * recording forwarder: the recipe's four calls for a photo, and a completion whose answer is lost
+ * sent again (the same answer). And why the recipe needs `signRequest`: Uppy 6's
+ * `companionEndpoint` sends no header, so attache refuses its first call 401.
+ */
+import { randomUUID } from 'node:crypto';
+import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { CreateBucketCommand, ListMultipartUploadsCommand, ListObjectsV2Command, PutBucketCorsCommand, type S3Client } from '@aws-sdk/client-s3';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { bundleForBrowser } from '../support/browser/bundle.ts';
+import { openInChromium } from '../support/browser/chromium.ts';
+import { recordingForwarder, requestLines, type RecordingForwarder } from '../support/browser/recording-forwarder.ts';
+import { servePages, type PageServer } from '../support/browser/page-server.ts';
+import { blockUnder } from '../support/docs-blocks.ts';
+import { fileNamed } from '../support/file-heads.ts';
+import { FIXTURES_DIR } from '../support/fixtures.ts';
+import { s3ClientFor, s3ServiceEnv } from '../support/s3/rgw-global-setup.ts';
+import { startServiceProcess, type ServiceProcess } from '../support/service-process.ts';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const clientsPage = await readFile(join(root, 'docs/clients.md'), 'utf8');
+const PHOTO = join(root, 'docs/sample-attachment.jpg');
+const photo = await readFile(PHOTO);
+const PRINTED_ADDRESS = 'http://localhost:8080';
+const PRINTED_TOKEN = 'dev-store-3c84…';
+const TOKEN = 'uppy6-browser-store-token-0042';
+const MULTIPART = 'shouldUseMultipart: true,';
+const MiB = 1024 * 1024;
+/**
+ * Appended to the recipe (in its module, beside its `uppy`): what Uppy took from the recipe's XML
+ * answer to the completion, and how many parts it sent.
+ */
+const OBSERVED = `
+uppy.on('upload-success', (file, response) => { document.body.dataset.uploadUrl = response.uploadURL; });
+uppy.on('s3-multipart:part-uploaded', () => { document.body.dataset.parts = String(Number(document.body.dataset.parts ?? 0) + 1); });
+`;
+
+describe('docs/clients.md, Uppy 6 with @uppy/aws-s3 in Chromium, on Ceph RGW', () => {
+  const s3 = inject('s3');
+  const bucket = `attache-uppy6-browser-${randomUUID().slice(0, 8)}`;
+  let raw: S3Client;
+  let service: ServiceProcess;
+  let pages: PageServer;
+  let forwarder: RecordingForwarder;
+  let losingForwarder: RecordingForwarder;
+  let scratch: string;
+  const served: Record<string, string> = {};
+  /** What uploads left under staged/: objects (completion receipts aside) and multipart uploads not finished. */
+  const staged = async () => [
+    ...((await raw.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: 'staged/' }))).Contents ?? []).map((o) => o.Key!).filter((key) => !key.endsWith('.answer.json')),
+    ...((await raw.send(new ListMultipartUploadsCommand({ Bucket: bucket }))).Uploads ?? []).map((u) => `unfinished ${u.Key}`),
+  ];
+
+  beforeAll(async () => {
+    pages = await servePages(served);
+    raw = s3ClientFor(s3);
+    await raw.send(new CreateBucketCommand({ Bucket: bucket }));
+    // What docs/direct-uploads.md's Buckets and CORS asks for: the page's origin may PUT parts and read their ETag.
+    await raw.send(
+      new PutBucketCorsCommand({
+        Bucket: bucket,
+        CORSConfiguration: { CORSRules: [{ AllowedOrigins: [pages.origin], AllowedMethods: ['PUT'], AllowedHeaders: ['*'], ExposeHeaders: ['ETag'] }] },
+      }),
+    );
+    scratch = await mkdtemp(join(tmpdir(), 'attache-uppy6-s3-'));
+    await writeFile(join(scratch, 'tokens.json'), JSON.stringify({ tokens: [{ token: TOKEN, role: 'store', id: '42' }] }));
+    service = await startServiceProcess(
+      {
+        AUTH_TOKENS_FILE: join(scratch, 'tokens.json'),
+        ...s3ServiceEnv(s3, bucket),
+        S3_URL_MODE: 'signed',
+        STORAGE_CHECK: 'off',
+        DIRECT_UPLOADS: 'on',
+        CORS_ORIGINS: pages.origin,
+      },
+      60_000,
+    );
+    const code = blockUnder(clientsPage, '## Uppy with @uppy/aws-s3', 'js');
+    expect(code).toContain(PRINTED_ADDRESS);
+    expect(code).toContain(PRINTED_TOKEN);
+    expect(code).toContain(MULTIPART);
+    const asHere = (source: string, address = service.url) => source.replaceAll(PRINTED_ADDRESS, address).replaceAll(PRINTED_TOKEN, TOKEN);
+    const html = blockUnder(clientsPage, '## Uppy with XHRUpload', 'html');
+    forwarder = await recordingForwarder(service.url);
+    let completions = 0;
+    losingForwarder = await recordingForwarder(service.url, { loseAnswer: ({ method, path }) => method === 'POST' && path.endsWith('/complete') && ++completions === 1 });
+    served['/recorded/page.html'] = html;
+    served['/recorded/upload.js'] = await bundleForBrowser(asHere(code, forwarder.url), 'upload.js');
+    served['/answer-lost/page.html'] = html;
+    served['/answer-lost/upload.js'] = await bundleForBrowser(asHere(code, losingForwarder.url), 'upload.js');
+    served['/recipe/page.html'] = html;
+    served['/recipe/upload.js'] = await bundleForBrowser(asHere(code) + OBSERVED, 'upload.js');
+    served['/single-put/page.html'] = html;
+    served['/single-put/upload.js'] = await bundleForBrowser(asHere(code.replace(MULTIPART, 'shouldUseMultipart: false,')), 'upload.js');
+    served['/companion/page.html'] = html;
+    served['/companion/upload.js'] = await bundleForBrowser(companionPage(service.url), 'upload.js');
+  }, 120_000);
+  afterAll(async () => {
+    service?.child.kill('SIGTERM');
+    await service?.exited;
+    raw?.destroy();
+    await pages?.close();
+    await forwarder?.close();
+    await losingForwarder?.close();
+    if (scratch) await rm(scratch, { recursive: true, force: true });
+  });
+
+  /** What the page shows once the file chosen is uploaded or refused, and `alsoRead`'s value after it. */
+  async function chooseIn(recipe: string, file: string, alsoRead?: string): Promise<string> {
+    const page = await openInChromium(`${pages.origin}/${recipe}/page.html`);
+    try {
+      await page.chooseFiles('input[type=file]', [file]);
+      try {
+        const shown = await page.waitForText("document.querySelector('output').textContent");
+        return alsoRead ? `${shown} ${await page.evaluate<string>(alsoRead)}` : shown;
+      } catch (error) {
+        throw new Error(`${(error as Error).message}\n${page.log.join('\n')}`);
+      }
+    } finally {
+      await page.close();
+    }
+  }
+
+  it('a photo: the page shows the url attache answered, whose bytes are the photo’s; nothing stays staged', async () => {
+    const shown = await chooseIn('recipe', PHOTO, 'document.body.dataset.uploadUrl');
+    const [url, type, uploadUrl] = shown.split(' ');
+    expect(type, shown).toBe('image/jpeg');
+    // The signed url (its query full of &) came through the XML answer intact: Uppy's uploadURL is attache's url.
+    expect(new URL(url!).search).toContain('&');
+    expect(uploadUrl).toBe(url);
+    expect(new URL(url!).pathname).toMatch(/\/chat\/session-1\/[0-9a-f-]{36}-sample-attachment\.jpg$/);
+    const download = await fetch(url!);
+    expect(download.status).toBe(200);
+    expect(Buffer.from(await download.arrayBuffer()).equals(photo)).toBe(true);
+    expect(await staged()).toEqual([]);
+  }, 120_000);
+
+  it('a PDF named .jpg: the page shows attache’s refusal, and nothing stays staged', async () => {
+    const pdfNamedJpg = join(scratch, 'scan.jpg');
+    await copyFile(`${FIXTURES_DIR}pdf-ghostscript.pdf`, pdfNamedJpg);
+    expect(await chooseIn('recipe', pdfNamedJpg)).toMatch(/^Unsupported file type: the content is PDF/);
+    expect(await staged()).toEqual([]);
+  }, 120_000);
+
+  it('a PDF of 7 MiB goes in two parts (Uppy 6 cuts 5 MiB ones), joined in order: the stored bytes are the file’s', async () => {
+    const bytes = fileNamed('report.pdf', 7 * MiB);
+    const report = join(scratch, 'report.pdf');
+    await writeFile(report, bytes);
+    const shown = await chooseIn('recipe', report, 'document.body.dataset.parts');
+    const [url, type, parts] = shown.split(' ');
+    expect(type, shown).toBe('application/pdf');
+    expect(parts).toBe('2');
+    const download = await fetch(url!);
+    expect(Buffer.from(await download.arrayBuffer()).equals(bytes)).toBe(true);
+    expect(await staged()).toEqual([]);
+  }, 120_000);
+
+  it('the calls the recipe makes for a photo: start, a part, the parts, the completion', async () => {
+    const shown = await chooseIn('recorded', PHOTO);
+    expect(shown).toMatch(/ image\/jpeg$/);
+    const calls = requestLines(forwarder.requests).filter((line) => !line.startsWith('OPTIONS'));
+    expect(calls.map((line) => line.replace(/multipart\/[^/?]+/, 'multipart/<id>'))).toEqual([
+      'POST /v1/chat/upload/uppy/s3/multipart',
+      'GET /v1/chat/upload/uppy/s3/multipart/<id>/1',
+      'GET /v1/chat/upload/uppy/s3/multipart/<id>',
+      'POST /v1/chat/upload/uppy/s3/multipart/<id>/complete',
+    ]);
+  }, 120_000);
+
+  it('the completion’s answer lost on the way back: the recipe completes again and gets the same answer', async () => {
+    const shown = await chooseIn('answer-lost', PHOTO);
+    const [url, type] = shown.split(' ');
+    expect(type, shown).toBe('image/jpeg');
+    expect(Buffer.from(await (await fetch(url!)).arrayBuffer()).equals(photo)).toBe(true);
+    const completions = requestLines(losingForwarder.requests).filter((line) => line.startsWith('POST') && line.endsWith('/complete'));
+    expect(completions).toHaveLength(2);
+    expect(await staged()).toEqual([]);
+  }, 120_000);
+
+  it('shouldUseMultipart: false: the recipe says why it cannot work, before a byte is sent', async () => {
+    expect(await chooseIn('single-put', PHOTO)).toBe("set @uppy/aws-s3's shouldUseMultipart to true: attache must see the upload's end");
+    expect(await staged()).toEqual([]);
+  }, 120_000);
+
+  it('Uppy 6’s companionEndpoint sends no Authorization header: its first call is refused 401', async () => {
+    expect(await chooseIn('companion', PHOTO)).toBe('Companion request failed: Unauthorized');
+    expect(await staged()).toEqual([]);
+  }, 120_000);
+});
+
+/** Stock Uppy 6 pointed at attache's routes the Companion way (what worked with Uppy 5's endpoint and headers). */
+function companionPage(serviceUrl: string): string {
+  return `import Uppy from '@uppy/core';
+import AwsS3 from '@uppy/aws-s3';
+const output = document.querySelector('output');
+const uppy = new Uppy({ meta: { session_id: '1' } }).use(AwsS3, {
+  companionEndpoint: '${serviceUrl}/v1/chat/upload/uppy',
+  headers: { Authorization: 'Token ${TOKEN}' }, // not an option of Uppy 6: ignored
+  shouldUseMultipart: true,
+});
+uppy.on('upload-error', (file, error) => { output.textContent = error.message; });
+document.querySelector('input[type=file]').addEventListener('change', (event) => {
+  for (const file of event.target.files) uppy.addFile({ name: file.name, type: file.type, data: file });
+  uppy.upload();
+});
+`;
+}
