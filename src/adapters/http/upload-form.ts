@@ -1,6 +1,5 @@
 import type { IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
-import type { Request, Response } from 'express';
 import type { Context } from 'koa';
 import multer, { type StorageEngine } from 'multer';
 import { DomainError, FileRequired, InvalidSessionId, InvalidUpload } from '../../domain/errors.ts';
@@ -68,6 +67,9 @@ const parseFileForm = multer({
   fileHwm: STREAM_BUFFER_BYTES,
 } as multer.Options).single('file');
 
+type MulterRequest = Parameters<typeof parseFileForm>[0];
+type MulterResponse = Parameters<typeof parseFileForm>[1];
+
 /**
  * Reads a multipart upload form with multer (busboy). `onFile` gets the `file` part as soon as it
  * starts, and returns a promise that settles once it has finished with the part's bytes; the
@@ -82,7 +84,8 @@ export function readUploadForm(ctx: Context, onFile: (part: FilePart) => Promise
   return new Promise((resolve, reject) => {
     const req = ctx.req as HandingOverRequest;
     req[HANDOVER] = { onFile, reject };
-    parseFileForm(req as Request, ctx.res as Response, (error?: unknown) => {
+    // multer's types are Express's; the middleware reads and writes the plain Node request.
+    parseFileForm(req as unknown as MulterRequest, ctx.res as unknown as MulterResponse, (error?: unknown) => {
       if (error) reject(fromMultipartError(error));
       else resolve(req.body ?? {});
     });
