@@ -1,5 +1,5 @@
 // npm run bench [-- --runs 3 --memory-runs 10 --size-mb 200
-//                   --only throughput,memory,small,long-load,photos,photo-memory,malware-scan,limits,s3,s3-tls,s3-small,s3-memory,direct,resumable,azure,azure-memory
+//                   --only throughput,memory,small,long-load,photos,photo-memory,malware-scan,limits,s3,s3-tls,s3-small,s3-small-tls,s3-memory,direct,resumable,azure,azure-memory
 //                   --long-load-requests 24000 --seed 1 --attache DIR --json]
 // Every figure is measured side by side with its baseline in the same run, on loopback, and
 // printed as a ratio: absolute numbers depend on the machine, ratios much less.
@@ -19,7 +19,7 @@ import { malwareScanScenario } from './scenarios/malware-scan.ts';
 import { photoMemoryScenario, photosScenario } from './scenarios/photos.ts';
 import { azureLargeScenario, azureMemoryScenario } from './scenarios/azure-large.ts';
 import { s3LargeScenario, s3TlsScenario } from './scenarios/s3-large.ts';
-import { s3SmallScenario } from './scenarios/s3-small.ts';
+import { s3SmallScenario, s3SmallTlsScenario } from './scenarios/s3-small.ts';
 import { smallFilesScenario } from './scenarios/small-files.ts';
 import { throughputScenario } from './scenarios/throughput.ts';
 
@@ -49,6 +49,7 @@ const SCENARIOS: Record<string, (bench: BenchContext) => Promise<void>> = {
   s3: s3LargeScenario,
   's3-tls': s3TlsScenario,
   's3-small': s3SmallScenario,
+  's3-small-tls': s3SmallTlsScenario,
   's3-memory': s3MemoryScenario,
   direct: directScenario,
   resumable: resumableScenario,

@@ -7,6 +7,8 @@ import { processGroupCpuMs, processGroupOf } from './cpu.ts';
 /** A Ceph RGW started for the run, with the bench's bucket. */
 export interface BenchRgw {
   readonly server: S3TestServer;
+  /** RGW's own HTTPS endpoint (beast terminating TLS with the test certificate, which NODE_EXTRA_CA_CERTS must trust). */
+  readonly tlsEndpoint: string;
   /** A plain SDK client, for the direct lib-storage baseline and for emptying the bucket. */
   readonly client: S3Client;
   /** attache's environment for this RGW (STORAGE_DRIVER=s3 with its defaults: 8 MiB parts, 2 in parallel). */
@@ -24,7 +26,7 @@ export interface BenchRgw {
 }
 
 export async function startBenchRgw(log: (line: string) => void): Promise<BenchRgw> {
-  const rgw = await startRgw(log);
+  const rgw = await startRgw(log, { tls: true });
   const server = rgwServer(rgw, 'attache-bench');
   try {
     await ensureBucket(server);
@@ -37,6 +39,7 @@ export async function startBenchRgw(log: (line: string) => void): Promise<BenchR
   const cephGroup = processGroupOf(rgw.gatewayPid);
   return {
     server,
+    tlsEndpoint: rgw.tlsEndpoint!,
     client,
     attacheEnv: {
       STORAGE_DRIVER: 's3',

@@ -12,9 +12,14 @@ import { speedRow } from './common.ts';
 import { peakRow, peakRssRounds, type FreshSubject } from './peak-memory.ts';
 
 const FIXTURES = new URL('../../test/fixtures/', import.meta.url);
-/** The images decoded at once (PREVIEW_CONCURRENCY's default), and what one decoded 12 MP frame holds (RGBA). */
+/** The images decoded at once (PREVIEW_CONCURRENCY's default). */
 const PREVIEW_CONCURRENCY = 1;
-const DECODED_12MP_FRAME = 4032 * 3024 * 4;
+/**
+ * What an HEIC burst may take per decode at once, above the 150 MB: the decided target (issue #28).
+ * One decoded 12 MP RGBA frame is 48 MB, but one decode takes ~180 MB above idle in a fresh process
+ * (libheif-js's WebAssembly heap, docs/performance.md), not one frame.
+ */
+const PER_HEIC_DECODE = 175 * MB;
 
 export interface Photo {
   readonly kind: string;
@@ -81,9 +86,9 @@ export async function photoMemoryScenario(bench: BenchContext): Promise<void> {
     const heic = photo.spec.fileName.endsWith('.heic');
     const subject: FreshSubject = { label: `attache local, 8 x ${photo.kind}, previews on`, start: () => bench.attache('local'), spec: photo.spec };
     const [ours] = await peakRssRounds(bench, [subject], { bytes: photo.bytes, count: 8, concurrency: 8 }, () => bench.settle(500));
-    // An HEIC's decoded frame lives outside sharp, in libheif-js's WebAssembly memory, one per decode at once.
-    const limit = heic ? 150 * MB + PREVIEW_CONCURRENCY * DECODED_12MP_FRAME : 150 * MB;
-    const target = heic ? `<= 150 MB + PREVIEW_CONCURRENCY (${PREVIEW_CONCURRENCY}) x one decoded frame = ${(limit / MB).toFixed(0)} MB` : '<= 150 MB';
+    // An HEIC's decode lives outside sharp, in libheif-js's WebAssembly memory, one per decode at once.
+    const limit = heic ? 150 * MB + PREVIEW_CONCURRENCY * PER_HEIC_DECODE : 150 * MB;
+    const target = heic ? `<= 150 MB + PREVIEW_CONCURRENCY (${PREVIEW_CONCURRENCY}) x 175 MB = ${(limit / MB).toFixed(0)} MB` : '<= 150 MB';
     bench.rows.push(peakRow(scenario, { bytes: photo.bytes, count: 8, concurrency: 8 }, ours!, { target: `${target} (max of the rounds)`, met: ours!.maxPeak <= limit }));
   }
 }

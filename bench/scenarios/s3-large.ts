@@ -1,6 +1,6 @@
 // Large files to S3 (a Ceph RGW started for the run): attache in both field orders against a
 // direct lib-storage upload (the ceiling) and against the multer-s3 recipe users would write instead,
-// over plain HTTP, and over HTTPS (a TLS terminator in front of RGW), as on AWS.
+// over HTTPS (RGW terminating TLS itself, as S3 services do), and over plain HTTP as a reference.
 import { TEST_TLS, trustTestCertificate } from '../../test/support/s3/recording-s3-proxy.ts';
 import { s3ClientFor } from '../../test/support/s3/rgw-global-setup.ts';
 import { alternatingRounds, type Load } from '../lib/alternating-rounds.ts';
@@ -11,45 +11,61 @@ import { ORDERS, orderLabel, speedRow } from './common.ts';
 
 export const RECIPE_LABEL = 'Express + multer + multer-s3 recipe (session_id then file)';
 
-/** How the subjects reach RGW. */
-interface S3Transport {
+/** How the subjects reach RGW: its plain HTTP port, or its own HTTPS one. */
+export interface S3Transport {
   readonly scenario: string;
   readonly direct: Subject;
   readonly attacheEnv: Record<string, string>;
   readonly recipeEnv: Record<string, string>;
-  /** CPU of the server side so far: RGW's, and the TLS terminator's when there is one. */
+  /** Plain HTTP: its rows are references, the targets are read over HTTPS. */
+  readonly reference: boolean;
+  /** CPU of the server side so far (RGW's), in ms. */
   serverCpuMs(): number;
+  close(): void;
 }
 
-export async function s3LargeScenario(bench: BenchContext): Promise<void> {
+/** RGW over plain HTTP: a reference since the targets are read over HTTPS, as attache runs in production. */
+export async function plainHttpTransport(bench: BenchContext, scenario: string): Promise<S3Transport> {
   const rgw = await bench.rgw();
-  await largeFilesViaS3(bench, {
-    scenario: '8. large files via S3',
+  return {
+    scenario: `${scenario} (plain HTTP, reference)`,
     direct: directLibStorageSubject(rgw),
     attacheEnv: rgw.attacheEnv,
     recipeEnv: rgw.recipeEnv,
+    reference: true,
     serverCpuMs: () => rgw.cpuMs(),
-  });
+    close: () => {},
+  };
+}
+
+/**
+ * RGW's own HTTPS port (beast terminating TLS with the test certificate): S3 as it is read in
+ * production, with no proxy of ours in the way to cap every subject. attache runs with
+ * S3_PAYLOAD_SIGNING=unsigned-over-https, as it does on AWS by default; lib-storage and the recipe
+ * sign their parts, as the SDK does by default.
+ */
+export async function httpsTransport(bench: BenchContext, scenario: string): Promise<S3Transport> {
+  const rgw = await bench.rgw();
+  const trust = { NODE_EXTRA_CA_CERTS: TEST_TLS.cert };
+  trustTestCertificate();
+  const client = s3ClientFor({ ...rgw.server, endpoint: rgw.tlsEndpoint });
+  return {
+    scenario: `${scenario} over HTTPS (RGW's own TLS; attache with S3_PAYLOAD_SIGNING=unsigned-over-https, as on AWS)`,
+    direct: directLibStorageSubject(rgw, client, 'direct lib-storage Upload over HTTPS (parts signed: the SDK default)'),
+    attacheEnv: { ...rgw.attacheEnv, ...trust, S3_ENDPOINT: rgw.tlsEndpoint, S3_PAYLOAD_SIGNING: 'unsigned-over-https' },
+    recipeEnv: { ...rgw.recipeEnv, ...trust, S3_ENDPOINT: rgw.tlsEndpoint },
+    reference: false,
+    serverCpuMs: () => rgw.cpuMs(),
+    close: () => client.destroy(),
+  };
+}
+
+export async function s3LargeScenario(bench: BenchContext): Promise<void> {
+  await largeFilesViaS3(bench, await plainHttpTransport(bench, '8. large files via S3'));
 }
 
 export async function s3TlsScenario(bench: BenchContext): Promise<void> {
-  const rgw = await bench.rgw();
-  const terminator = await bench.baseline('tls-terminator.ts', { TARGET_PORT: new URL(rgw.server.endpoint).port });
-  const trust = { NODE_EXTRA_CA_CERTS: TEST_TLS.cert };
-  trustTestCertificate();
-  const client = s3ClientFor({ ...rgw.server, endpoint: terminator.url });
-  try {
-    await largeFilesViaS3(bench, {
-      scenario: '8b. large files via S3 over HTTPS (TLS terminator in front of RGW; attache with S3_PAYLOAD_SIGNING=unsigned-over-https, as it is on AWS)',
-      direct: directLibStorageSubject(rgw, client, 'direct lib-storage Upload over HTTPS (parts signed: the SDK default)'),
-      attacheEnv: { ...rgw.attacheEnv, ...trust, S3_ENDPOINT: terminator.url, S3_PAYLOAD_SIGNING: 'unsigned-over-https' },
-      recipeEnv: { ...rgw.recipeEnv, ...trust, S3_ENDPOINT: terminator.url },
-      serverCpuMs: () => rgw.cpuMs() + terminator.cpuMs(),
-    });
-  } finally {
-    client.destroy();
-    await terminator.stop();
-  }
+  await largeFilesViaS3(bench, await httpsTransport(bench, '8b. large files via S3'));
 }
 
 async function largeFilesViaS3(bench: BenchContext, transport: S3Transport): Promise<void> {
@@ -83,12 +99,20 @@ async function largeFilesViaS3(bench: BenchContext, transport: S3Transport): Pro
       );
       for (const subject of attache) {
         bench.rows.push(
-          speedRow({ scenario, subject: measured(subject), baseline: measured(direct), unit: 'large', target: '>= 0.95', met: (r) => r >= 0.95 }),
-          speedRow({ scenario, subject: measured(subject), baseline: measured(recipe), unit: 'large', target: '>= 1.05', met: (r) => r >= 1.05 }),
+          speedRow({ scenario, subject: measured(subject), baseline: measured(direct), unit: 'large', ...judged(transport, 0.95) }),
+          speedRow({ scenario, subject: measured(subject), baseline: measured(recipe), unit: 'large', ...judged(transport, 1.05) }),
         );
       }
     }
   } finally {
     await Promise.all(subjects.map((s) => s.stop()));
+    transport.close();
   }
+}
+
+/** A row's target: `>= at least`, judged over HTTPS; over plain HTTP a reference, not judged. */
+export function judged(transport: Pick<S3Transport, 'reference'>, atLeast: number) {
+  return transport.reference
+    ? { target: `reference (the target, >= ${atLeast.toFixed(2)}, is read over HTTPS)` }
+    : { target: `>= ${atLeast.toFixed(2)}`, met: (ratio: number) => ratio >= atLeast };
 }

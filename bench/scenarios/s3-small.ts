@@ -1,20 +1,29 @@
-// Many small files to S3 (the run's Ceph RGW): attache in both field orders against the multer-s3 recipe.
+// Many small files to S3 (the run's Ceph RGW): attache in both field orders against the multer-s3 recipe,
+// over HTTPS (RGW's own TLS), and over plain HTTP as a reference.
 import { alternatingRounds } from '../lib/alternating-rounds.ts';
 import type { BenchContext } from '../lib/bench-context.ts';
 import { httpSubject, type Subject } from '../lib/subjects.ts';
 import { ORDERS, orderLabel, speedRow } from './common.ts';
-import { RECIPE_LABEL } from './s3-large.ts';
+import { httpsTransport, judged, plainHttpTransport, RECIPE_LABEL, type S3Transport } from './s3-large.ts';
 
 export async function s3SmallScenario(bench: BenchContext): Promise<void> {
-  const scenario = '9. small files via S3, 2,000 x 100 KB, concurrency 32';
+  await smallFilesViaS3(bench, await plainHttpTransport(bench, '9. small files via S3, 2,000 x 100 KB, concurrency 32'));
+}
+
+export async function s3SmallTlsScenario(bench: BenchContext): Promise<void> {
+  await smallFilesViaS3(bench, await httpsTransport(bench, '9b. small files via S3, 2,000 x 100 KB, concurrency 32,'));
+}
+
+async function smallFilesViaS3(bench: BenchContext, transport: S3Transport): Promise<void> {
+  const { scenario } = transport;
   bench.log(`${scenario}: median of ${bench.runs} alternating rounds, each into an emptied bucket`);
   const rgw = await bench.rgw();
   // A PDF: a JPEG would go to the previewer, whose random bytes it cannot decode (photos have rows of their own).
   const spec = { fileName: 'report.pdf', sessionId: '1' } as const;
-  const recipe = httpSubject(RECIPE_LABEL, await bench.baseline('multer-s3-recipe.ts', rgw.recipeEnv), bench.token, { ...spec, order: 'session-first' });
+  const recipe = httpSubject(RECIPE_LABEL, await bench.baseline('multer-s3-recipe.ts', transport.recipeEnv), bench.token, { ...spec, order: 'session-first' });
   const attache: Subject[] = [];
   for (const order of ORDERS) {
-    attache.push(httpSubject(`attache s3, ${orderLabel(order)}`, await bench.attache('s3', rgw.attacheEnv), bench.token, { ...spec, order }));
+    attache.push(httpSubject(`attache s3, ${orderLabel(order)}`, await bench.attache('s3', transport.attacheEnv), bench.token, { ...spec, order }));
   }
   const subjects = [recipe, ...attache];
   try {
@@ -22,14 +31,15 @@ export async function s3SmallScenario(bench: BenchContext): Promise<void> {
       rounds: bench.runs,
       warmUp: { bytes: 100 * 1024, count: 200, concurrency: 32 },
       beforeEach: () => rgw.emptyBucket(),
-      rgwCpuMs: () => rgw.cpuMs(),
+      rgwCpuMs: () => transport.serverCpuMs(),
     });
     const measured = (subject: Subject) => ({ label: subject.label, summary: results.get(subject)! });
     bench.rows.push(speedRow({ scenario, subject: measured(recipe), baseline: null, unit: 'small', target: 'what users would write instead' }));
     for (const subject of attache) {
-      bench.rows.push(speedRow({ scenario, subject: measured(subject), baseline: measured(recipe), unit: 'small', target: '>= 1.05', met: (r) => r >= 1.05 }));
+      bench.rows.push(speedRow({ scenario, subject: measured(subject), baseline: measured(recipe), unit: 'small', ...judged(transport, 1.05) }));
     }
   } finally {
     await Promise.all(subjects.map((s) => s.stop()));
+    transport.close();
   }
 }

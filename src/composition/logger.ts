@@ -62,9 +62,11 @@ function mayHoldNestedSecret(line: unknown): boolean {
   if (line === null || typeof line !== 'object') return false;
   // pino logs an Error as `{ err }`: its own fields are then one level down.
   if (line instanceof Error) return true;
+  // Runs for every line: plain loops, no closure per field (each would be garbage on every request).
   for (const key in line) {
     const value = (line as Record<string, unknown>)[key];
-    if (SECRET_PATHS.some((path) => hasPath(value, path))) return true;
+    if (value === null || typeof value !== 'object') continue;
+    for (let i = 0; i < SECRET_PATHS.length; i++) if (hasPath(value, SECRET_PATHS[i]!)) return true;
   }
   return false;
 }

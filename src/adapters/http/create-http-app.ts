@@ -77,7 +77,10 @@ export function createHttpApp(deps: HttpAppDeps): Koa & { readonly metrics: Uplo
   }
   const attachmentFile = attachmentFilesRoute({ openAttachment: deps.openAttachment, deleteAttachment: deps.deleteAttachment });
   app.use(async (ctx, next) => (ctx.path.startsWith(ATTACHMENT_FILES_PREFIX) ? attachmentFile(ctx) : next()));
-  const router = routes(deps, metrics);
+  const { router, upload } = routes(deps, metrics);
+  // The upload form, the hot path, goes to its route at once: the router would first test every
+  // route's pattern, and @koa/router builds a debug call's arguments for each (garbage per request).
+  app.use(async (ctx, next) => (ctx.method === 'POST' && UPLOAD_PATHS.has(ctx.path) ? upload(ctx) : next()));
   app.use(router.routes());
   app.use(router.allowedMethods());
   // Koa's own handler would log and answer in plain text; every error is answered above.
@@ -85,7 +88,11 @@ export function createHttpApp(deps: HttpAppDeps): Koa & { readonly metrics: Uplo
   return Object.assign(app, { metrics });
 }
 
-function routes(deps: HttpAppDeps, metrics: UploadMetrics): Router {
+/** The upload form's path, in both spellings; the spec's has the trailing slash. */
+const UPLOAD_PATHS: ReadonlySet<string> = new Set([UPLOAD_PATH, UPLOAD_PATH.slice(0, -1)]);
+
+/** The router, and the upload form's route, which is also in it. */
+function routes(deps: HttpAppDeps, metrics: UploadMetrics): { router: Router; upload: (ctx: Context) => Promise<void> } {
   const router = new Router();
   const believedProxies = trustedProxies(deps.trustedProxies ?? []);
   const upload = uploadRoute({ useCase: deps.useCase, trustedProxies: believedProxies });
@@ -126,9 +133,8 @@ function routes(deps: HttpAppDeps, metrics: UploadMetrics): Router {
       throw error;
     }
   }
-  // Both spellings of the path; the spec's has the trailing slash.
-  router.post(UPLOAD_PATH, measuredUpload);
-  router.post(UPLOAD_PATH.slice(0, -1), measuredUpload);
+  // Answered before the router (createHttpApp); here too, so allowedMethods knows the path takes POST.
+  for (const path of UPLOAD_PATHS) router.post(path, measuredUpload);
   if (deps.direct) addDirectRoutes(router, { direct: deps.direct.upload, useCase: deps.useCase, acceptsBytes: deps.direct.acceptsBytes, measured, trustedProxies: believedProxies });
   if (deps.direct) addUppyS3Routes(router, { multipart: deps.direct.upload.multipart, useCase: deps.useCase, measured, trustedProxies: believedProxies });
   if (deps.resumable) addTusRoutes(router, { resumable: deps.resumable.upload, useCase: deps.useCase, maxFileSize: deps.resumable.maxFileSize, measure, trustedProxies: believedProxies });
@@ -143,7 +149,7 @@ function routes(deps: HttpAppDeps, metrics: UploadMetrics): Router {
   router.get('/openapi.json', (ctx) => {
     ctx.body = OPENAPI_DOCUMENT;
   });
-  return router;
+  return { router, upload: measuredUpload };
 }
 
 function defaultReadiness(deps: HttpAppDeps): ReadinessCheck[] {

@@ -1,7 +1,7 @@
+import type { IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
-import multer from '@koa/multer';
-import multerCore, { type StorageEngine } from 'multer';
 import type { Context } from 'koa';
+import multer, { type StorageEngine } from 'multer';
 import { DomainError, FileRequired, InvalidSessionId, InvalidUpload } from '../../domain/errors.ts';
 import { STREAM_BUFFER_BYTES } from '../../shared/stream-buffer.ts';
 
@@ -26,8 +26,52 @@ export interface FilePart {
   readonly fieldsBefore: FormFields;
 }
 
+/** What one request's form hands its file to: set on the request for the shared parser's storage engine. */
+interface FileHandover {
+  readonly onFile: (part: FilePart) => Promise<unknown>;
+  readonly reject: (error: unknown) => void;
+}
+
+const HANDOVER = Symbol('attache.fileHandover');
+type HandingOverRequest = IncomingMessage & { [HANDOVER]?: FileHandover; body?: FormFields };
+
 /**
- * Reads a multipart upload form with @koa/multer. `onFile` gets the `file` part as soon as it
+ * The storage engine of the one parser every request shares: multer gives it the request, and the
+ * request carries what this form does with its file. One parser, built once, instead of a multer
+ * instance, its middleware and its storage closures per request (garbage on every upload).
+ */
+const handOver: StorageEngine = {
+  _handleFile(req, file, callback) {
+    const { onFile, reject } = (req as HandingOverRequest)[HANDOVER]!;
+    const fieldsBefore = { ...((req as HandingOverRequest).body ?? {}) };
+    onFile({ fileName: file.originalname, content: file.stream, fieldsBefore }).then(
+      () => callback(null, {}),
+      (error: unknown) => {
+        reject(error);
+        callback(error);
+      },
+    );
+  },
+  // Nothing is stored here: the caller undoes its own upload when the form fails.
+  _removeFile: (_req, _file, callback) => callback(null),
+};
+
+// preservePath: busboy would silently cut "../../x.jpg" to "x.jpg"; the domain's file-name
+// rule sees the name as sent, refuses traversal attempts, and keeps only the last segment.
+const parseFileForm = multer({
+  storage: handOver,
+  limits: FORM_LIMITS,
+  defParamCharset: 'utf8',
+  preservePath: true,
+  highWaterMark: STREAM_BUFFER_BYTES,
+  fileHwm: STREAM_BUFFER_BYTES,
+} as multer.Options).single('file');
+
+type MulterRequest = Parameters<typeof parseFileForm>[0];
+type MulterResponse = Parameters<typeof parseFileForm>[1];
+
+/**
+ * Reads a multipart upload form with multer (busboy). `onFile` gets the `file` part as soon as it
  * starts, and returns a promise that settles once it has finished with the part's bytes; the
  * parser moves on to the fields after the file only then.
  *
@@ -38,34 +82,13 @@ export interface FilePart {
  */
 export function readUploadForm(ctx: Context, onFile: (part: FilePart) => Promise<unknown>): Promise<FormFields> {
   return new Promise((resolve, reject) => {
-    const handOver: StorageEngine = {
-      _handleFile(req, file, callback) {
-        const fieldsBefore = { ...((req as { body?: FormFields }).body ?? {}) };
-        onFile({ fileName: file.originalname, content: file.stream, fieldsBefore }).then(
-          () => callback(null, {}),
-          (error: unknown) => {
-            reject(error);
-            callback(error);
-          },
-        );
-      },
-      // Nothing is stored here: the caller undoes its own upload when the form fails.
-      _removeFile: (_req, _file, callback) => callback(null),
-    };
-    // preservePath: busboy would silently cut "../../x.jpg" to "x.jpg"; the domain's file-name
-    // rule sees the name as sent, refuses traversal attempts, and keeps only the last segment.
-    const parse = multer({
-      storage: handOver,
-      limits: FORM_LIMITS,
-      defParamCharset: 'utf8',
-      preservePath: true,
-      highWaterMark: STREAM_BUFFER_BYTES,
-      fileHwm: STREAM_BUFFER_BYTES,
-    } as multer.Options).single('file');
-    parse(ctx, async () => {}).then(
-      () => resolve((ctx.request as { body?: FormFields }).body ?? {}),
-      (error: unknown) => reject(fromMultipartError(error)),
-    );
+    const req = ctx.req as HandingOverRequest;
+    req[HANDOVER] = { onFile, reject };
+    // multer's types are Express's; the middleware reads and writes the plain Node request.
+    parseFileForm(req as unknown as MulterRequest, ctx.res as unknown as MulterResponse, (error?: unknown) => {
+      if (error) reject(fromMultipartError(error));
+      else resolve(req.body ?? {});
+    });
   });
 }
 
@@ -80,7 +103,7 @@ export function singleField(fields: FormFields, name: string): string | undefine
 /** multer's and busboy's errors, in the use case's words; the file handler's own errors pass as they are. */
 function fromMultipartError(error: unknown): unknown {
   if (error instanceof DomainError) return error;
-  if (error instanceof multerCore.MulterError) {
+  if (error instanceof multer.MulterError) {
     switch (error.code) {
       case 'LIMIT_UNEXPECTED_FILE':
         return new FileRequired(`send the file in the field "file", not "${error.field}"`);

@@ -19,6 +19,8 @@ export interface S3TestServer {
   readonly bucket: string;
   readonly accessKeyId: string;
   readonly secretAccessKey: string;
+  /** The same server over HTTPS, TLS terminated by RGW itself (the test certificate): a run's own RGW only. */
+  readonly tlsEndpoint?: string;
   /** 'rgw' when this run started its own Ceph RGW; 'external' for S3_TEST_ENDPOINT. */
   readonly kind: 'rgw' | 'external';
 }
@@ -59,7 +61,7 @@ export default async function setup({ provide }: TestProject): Promise<() => Pro
   const missing = REQUIRED_COMMANDS.filter((c) => spawnSync('sh', ['-c', `command -v ${c}`]).status !== 0);
   if (missing.length > 0) throw new Error(`${INSTALL_HINT} (missing: ${missing.join(', ')})`);
 
-  const rgw = await startRgw((line) => console.log(`[s3 globalSetup] ${line}`));
+  const rgw = await startRgw((line) => console.log(`[s3 globalSetup] ${line}`), { tls: true });
   const server = rgwServer(rgw, 'attache-test');
   try {
     await ensureBucket(server);
@@ -76,6 +78,7 @@ export function rgwServer(rgw: RunningRgw, bucket: string): S3TestServer {
   return {
     kind: 'rgw',
     endpoint: rgw.endpoint,
+    ...(rgw.tlsEndpoint ? { tlsEndpoint: rgw.tlsEndpoint } : {}),
     region: 'us-east-1',
     bucket,
     accessKeyId: RGW_ACCESS_KEY,

@@ -9,9 +9,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isRunning, signal } from '../os-processes.ts';
+import { TEST_TLS } from './recording-s3-proxy.ts';
 
 const SCRIPT = fileURLToPath(new URL('./start-rgw.sh', import.meta.url));
-/** rgw, mon, then 8 ports for the OSD's 4 messenger sockets. */
+/** rgw, mon, then 8 ports for the OSD's 4 messenger sockets; then RGW's HTTPS port, when it serves TLS. */
 const PORTS_NEEDED = 10;
 export const RGW_ACCESS_KEY = 'test-access-key';
 export const RGW_SECRET_KEY = 'test-secret-key';
@@ -19,6 +20,11 @@ export const RGW_SECRET_KEY = 'test-secret-key';
 export interface RunningRgw {
   readonly port: number;
   readonly endpoint: string;
+  /**
+   * RGW's own HTTPS endpoint (beast's ssl_endpoint, the test certificate TEST_TLS: call
+   * trustTestCertificate or set NODE_EXTRA_CA_CERTS), when started with `tls`.
+   */
+  readonly tlsEndpoint?: string;
   /** The radosgw daemon's pid now (it changes when the gateway is restarted). */
   readonly gatewayPid: number;
   /** Sends `signal` to the radosgw daemon alone (the cluster behind it keeps running). */
@@ -34,13 +40,18 @@ export interface RunningRgw {
   stop(): Promise<void>;
 }
 
-export async function startRgw(log: (line: string) => void = () => {}): Promise<RunningRgw> {
+export interface RgwOptions {
+  /** Also serve HTTPS, TLS terminated by RGW itself with the test certificate, as S3 services do. */
+  readonly tls?: boolean;
+}
+
+export async function startRgw(log: (line: string) => void = () => {}, options: RgwOptions = {}): Promise<RunningRgw> {
   let lastError: unknown;
   // Free ports are only free until someone takes them: on a clash, try again elsewhere.
   for (let attempt = 1; attempt <= 3; attempt++) {
-    const base = await freePortBlock(PORTS_NEEDED);
+    const base = await freePortBlock(PORTS_NEEDED + (options.tls ? 1 : 0));
     try {
-      return await startRgwOn(base, log);
+      return await startRgwOn(base, log, options);
     } catch (error) {
       lastError = error;
     }
@@ -48,14 +59,16 @@ export async function startRgw(log: (line: string) => void = () => {}): Promise<
   throw lastError;
 }
 
-async function startRgwOn(base: number, log: (line: string) => void): Promise<RunningRgw> {
+async function startRgwOn(base: number, log: (line: string) => void, options: RgwOptions): Promise<RunningRgw> {
+  const tlsPort = options.tls ? base + PORTS_NEEDED : undefined;
+  const tlsEnv = tlsPort ? { RGW_TLS_PORT: String(tlsPort), RGW_TLS_CERT: TEST_TLS.cert, RGW_TLS_KEY: TEST_TLS.key } : {};
   const dir = mkdtempSync(join(tmpdir(), 'attache-rgw-'));
   const t0 = performance.now();
   // detached: its own process group, which the daemons it starts inherit, so teardown kills exactly them.
   const child = spawn('bash', [SCRIPT, dir, ...[base, base + 1, base + 2, base + PORTS_NEEDED - 1].map(String)], {
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, S3_AK: RGW_ACCESS_KEY, S3_SK: RGW_SECRET_KEY },
+    env: { ...process.env, S3_AK: RGW_ACCESS_KEY, S3_SK: RGW_SECRET_KEY, ...tlsEnv },
   });
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
@@ -100,10 +113,11 @@ async function startRgwOn(base: number, log: (line: string) => void): Promise<Ru
       cause: error,
     });
   }
-  log(`Ceph RGW up on 127.0.0.1:${base} in ${Math.round(performance.now() - t0)} ms`);
+  log(`Ceph RGW up on 127.0.0.1:${base}${tlsPort ? ` (HTTPS on ${tlsPort})` : ''} in ${Math.round(performance.now() - t0)} ms`);
   return {
     port: base,
     endpoint: `http://127.0.0.1:${base}`,
+    ...(tlsPort ? { tlsEndpoint: `https://127.0.0.1:${tlsPort}` } : {}),
     get gatewayPid() {
       return pids[2]!;
     },
