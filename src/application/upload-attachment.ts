@@ -240,10 +240,12 @@ export class UploadAttachment {
   /**
    * Refuses what `start` would refuse before reading a byte, for a file announced before it is
    * sent (a direct upload): its session id, name and type, and its announced size (FileRequired
-   * when empty, FileTooLarge over the limit). The same checks `start` runs, not a copy of them.
+   * when empty, FileTooLarge over the limit; not checked when unknown, as for a multipart upload's
+   * start). The same checks `start` runs, not a copy of them.
    */
-  checkAnnounced(request: { principal: Principal; fileName: string; sessionId: string | undefined; size: number }): void {
+  checkAnnounced(request: { principal: Principal; fileName: string; sessionId: string | undefined; size: number | undefined }): void {
     checkBeforeBytes(request.principal, { sessionId: request.sessionId }, request.fileName);
+    if (request.size === undefined) return;
     if (request.size === 0) throw new FileRequired('the file is empty');
     if (request.size > this.#deps.maxFileSize) throw new FileTooLarge(this.#deps.maxFileSize);
   }

@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { AttacheUploadTargets } from '../adapters/upload-targets/attache-upload-targets.ts';
 import { DirectUpload } from '../application/direct/direct-upload.ts';
 import { SignedUploadIds } from '../application/direct/signed-upload-id.ts';
+import type { DirectMultipartTargets } from '../application/ports/direct-multipart-targets.ts';
 import type { DirectUploadTargets } from '../application/ports/direct-upload-targets.ts';
 import type { ObjectStore } from '../application/ports/object-store.ts';
 import type { UploadAttachment } from '../application/upload-attachment.ts';
@@ -45,6 +46,14 @@ function withoutRedirect<T extends { urlMode: string; redirectBaseUrl: string | 
   return { ...rest, urlMode: (options.urlMode === 'redirect' ? 'signed' : options.urlMode) as Exclude<T['urlMode'], 'redirect'> };
 }
 
+/** S3's presigned parts for multipart direct uploads (`@uppy/aws-s3`); undefined for the drivers without them. */
+async function multipartTargetsFactory(storage: StorageConfig): Promise<(() => DirectMultipartTargets) | undefined> {
+  if (storage.driver !== 's3') return undefined;
+  const { S3DirectMultipartTargets } = await import('../adapters/object-store/s3/s3-direct-multipart-targets.ts');
+  const { driver: _driver, ...options } = storage;
+  return () => new S3DirectMultipartTargets(withoutRedirect(options));
+}
+
 /** What makes DirectUpload once the use case and the store exist; undefined when direct uploads are off. */
 export type DirectUploadFactory = (parts: { uploads: UploadAttachment; store: ObjectStore; targets?: DirectUploadTargets }) => DirectUpload;
 
@@ -56,6 +65,14 @@ export async function directUploadFactory(config: Pick<Config, 'directUploads' |
   const direct = config.directUploads;
   if (direct === undefined) return undefined;
   const makeTargets = await directUploadTargetsFactory(config.storage, selfUrl);
+  const makeMultipartTargets = await multipartTargetsFactory(config.storage);
   const ids = new SignedUploadIds(direct.secrets ?? [randomBytes(32).toString('base64url')]);
-  return ({ uploads, store, targets }) => new DirectUpload({ uploads, store, targets: targets ?? makeTargets(), ids, ttlSeconds: direct.ttlSeconds });
+  return ({ uploads, store, targets }) => new DirectUpload({
+      uploads,
+      store,
+      targets: targets ?? makeTargets(),
+      multipartTargets: makeMultipartTargets?.(),
+      ids,
+      ttlSeconds: direct.ttlSeconds,
+    });
 }

@@ -299,3 +299,11 @@ export class IdempotencyUnavailable extends BackendUnavailable {
     super('Idempotency unavailable', reason, options);
   }
 }
+
+/** A way of uploading the configured storage cannot do (a direct multipart upload on a driver without presigned parts). */
+export class UploadMethodUnsupported extends DomainError {
+  readonly code = 'UPLOAD_METHOD_UNSUPPORTED';
+  constructor(detail?: string) {
+    super('Not implemented', detail);
+  }
+}

@@ -21,6 +21,9 @@ const DIRECT_ONLY = new Set(['UPLOAD_NOT_FOUND', 'UPLOAD_INCOMPLETE', 'CHECKSUM_
 const PATCH_PATH = '/v1/chat/upload/resumable/{upload_id}';
 /** Resumable uploads' own errors, answered by their PATCH. */
 const RESUMABLE_ONLY = new Set(['UPLOAD_OFFSET_MISMATCH', 'PROTOCOL_VERSION_UNSUPPORTED', 'WRONG_CONTENT_TYPE']);
+const UPPY_START_PATH = '/v1/chat/upload/uppy/s3/multipart';
+/** Answered only by Uppy's start of a multipart upload, on a driver without presigned parts. */
+const UPPY_ONLY = new Set(['UPLOAD_METHOD_UNSUPPORTED']);
 
 describe('GET /openapi.json', () => {
   let running: RunningAttache;
@@ -83,6 +86,7 @@ describe('GET /openapi.json', () => {
       new errors.UploadInProgress(),
       new errors.IdempotencyKeyReused(),
       new errors.IdempotencyUnavailable('Valkey did not answer'),
+      new errors.UploadMethodUnsupported('multipart direct uploads need STORAGE_DRIVER=s3'),
     ];
     // Every code the table knows is sampled, so a new error cannot go undocumented.
     expect(samples.map((e) => e.code).sort()).toEqual(Object.keys(STATUS_BY_CODE).sort());
@@ -90,7 +94,9 @@ describe('GET /openapi.json', () => {
       const { status, body } = errorResponse(error);
       // Direct uploads' own errors are answered by their completion, resumable ones by PATCH, deletion's by DELETE, the rest by the upload endpoint too.
       const uploadAnswers = String(status) in document.paths['/v1/chat/upload/']!.post.responses;
-      const [path, method] = RESUMABLE_ONLY.has(error.code)
+      const [path, method] = UPPY_ONLY.has(error.code)
+        ? [UPPY_START_PATH.replaceAll('/', '~1'), 'post']
+        : RESUMABLE_ONLY.has(error.code)
         ? [PATCH_PATH.replaceAll('/', '~1'), 'patch']
         : DIRECT_ONLY.has(error.code)
           ? [COMPLETE_POINTER, 'post']
@@ -108,6 +114,7 @@ describe('GET /openapi.json', () => {
       ...Object.keys(document.paths[COMPLETE_PATH]!.post.responses),
       ...Object.keys((document.paths[PATCH_PATH] as unknown as { patch: { responses: object } }).patch.responses),
       ...Object.keys(document.paths['/v1/chat/files/{key}']!.delete.responses),
+      ...Object.keys(document.paths[UPPY_START_PATH]!.post.responses),
     ];
     for (const status of new Set(Object.values(STATUS_BY_CODE))) expect(documented).toContain(String(status));
     expect(documented).toContain('500');
@@ -194,6 +201,25 @@ describe('GET /openapi.json', () => {
     await check(await tus('POST', base, { 'Tus-Resumable': '0.2.2', 'Upload-Length': '10', 'Upload-Metadata': metadata }), '/v1/chat/upload/resumable/', 'post', 412);
     await check(await tus('POST', base, { 'Upload-Length': '5000', 'Upload-Metadata': metadata }), '/v1/chat/upload/resumable/', 'post', 413);
     await check(await tus('PATCH', `${base}00000000-0000-0000-0000-000000000000`, { 'Upload-Offset': '0', 'Content-Type': 'application/offset+octet-stream' }, bytes), PATCH_PATH, 'patch', 404);
+  });
+
+  it('describes the @uppy/aws-s3 routes’ answers exactly on a driver without presigned parts: 501, the single PUT refused, 401', async () => {
+    const uppy = (method: string, path: string, token: string | undefined, body?: unknown) =>
+      fetch(`${running.url}/v1/chat/upload/uppy/${path}`, {
+        method,
+        headers: { ...(token && { Authorization: `Token ${token}` }), ...(body !== undefined && { 'Content-Type': 'application/json' }) },
+        ...(body !== undefined && { body: JSON.stringify(body) }),
+      });
+    const check = async (response: Response, path: string, method: string, status: number) => {
+      expect(response.status).toBe(status);
+      const validate = ajv.compile({ $ref: `openapi.json#/paths/${path.replaceAll('/', '~1')}/${method}/responses/${status}/content/application~1json/schema` });
+      const json = await response.json();
+      expect(validate(json), `${JSON.stringify(json)}: ${ajv.errorsText(validate.errors)}`).toBe(true);
+      expect((json as { message?: unknown }).message).toEqual(expect.any(String));
+    };
+    await check(await uppy('POST', 's3/multipart', TEST_TOKENS.store, { filename: 'a.jpg', metadata: {} }), UPPY_START_PATH, 'post', 501);
+    await check(await uppy('POST', 's3/multipart', undefined, { filename: 'a.jpg' }), UPPY_START_PATH, 'post', 401);
+    await check(await uppy('GET', 's3/params?filename=a.jpg', TEST_TOKENS.store), '/v1/chat/upload/uppy/s3/params', 'get', 400);
   });
 
   it('would catch a drift: an undocumented field fails validation', () => {

@@ -10,6 +10,8 @@ set -euo pipefail
 
 # GCS: firebase-tools' Storage emulator, npm packages of its own (test/support/gcs/emulator).
 bash "$(dirname "$0")/gcs/install-emulator.sh"
+# The @uppy/aws-s3 browser test: Uppy 5, npm packages of its own (test/support/browser/uppy-aws-s3).
+bash "$(dirname "$0")/browser/install-uppy-aws-s3.sh"
 
 packages=()
 need() { command -v "$1" >/dev/null 2>&1 || packages+=("$2"); }

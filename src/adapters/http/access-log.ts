@@ -21,6 +21,8 @@ export interface RequestState {
   error?: unknown;
   /** True when the shared counters could not answer and this instance counted the upload's limits alone. */
   limitsCountedLocally?: boolean;
+  /** True on routes whose clients show a refusal's `message` (Uppy's Companion client): the answer repeats it there. */
+  answerMessage?: boolean;
 }
 
 /**
@@ -35,9 +37,11 @@ export function accessLog(logger: HttpLogger, driver: string): Middleware {
     const state = ctx.state as RequestState;
     state.requestId = requestIdFor(ctx.req.headers['x-request-id']);
     ctx.set('X-Request-Id', state.requestId);
+    // Taken now: by the time the answer closes, the request may have let go of its socket (a body
+    // refused before its end, whose connection lingers to read it away), and req.socket is null.
+    const socket = ctx.req.socket;
     ctx.res.once('close', () => {
       // Bytes on the wire, headers included, since the previous request on this connection.
-      const socket = ctx.req.socket;
       const before = lastCount.get(socket) ?? { read: 0, written: 0 };
       const now = { read: socket.bytesRead, written: socket.bytesWritten };
       lastCount.set(socket, now);

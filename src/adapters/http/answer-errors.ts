@@ -31,7 +31,8 @@ export function answerErrors(deps: { metrics: UploadMetrics; shutdown?: AbortSig
       if (error instanceof StorageUnavailable) deps.metrics.storageError();
       const { status, body, headers } = errorResponse(error);
       ctx.status = status;
-      ctx.body = body;
+      const { answerMessage } = ctx.state as RequestState;
+      ctx.body = answerMessage ? { ...body, message: body.detail ? `${body.error}: ${body.detail}` : body.error } : body;
       if (headers) ctx.set(headers);
       if (status === 401) ctx.set('WWW-Authenticate', 'Token');
       answerBeforeBodyEnd(ctx);

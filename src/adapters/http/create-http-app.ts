@@ -14,6 +14,7 @@ import { answerErrors } from './answer-errors.ts';
 import { ATTACHMENT_FILES_PREFIX, attachmentFilesRoute } from './attachment-files-route.ts';
 import { trustedProxies } from './client-address.ts';
 import { addDirectRoutes } from './direct/direct-routes.ts';
+import { addUppyS3Routes } from './uppy/uppy-s3-routes.ts';
 import { TUS_EXPOSED_HEADERS, TUS_REQUEST_HEADERS } from './resumable/tus-headers.ts';
 import { addTusRoutes } from './resumable/tus-routes.ts';
 import { FILES_PREFIX, filesRoute } from './files-route.ts';
@@ -129,6 +130,7 @@ function routes(deps: HttpAppDeps, metrics: UploadMetrics): Router {
   router.post(UPLOAD_PATH, measuredUpload);
   router.post(UPLOAD_PATH.slice(0, -1), measuredUpload);
   if (deps.direct) addDirectRoutes(router, { direct: deps.direct.upload, useCase: deps.useCase, acceptsBytes: deps.direct.acceptsBytes, measured, trustedProxies: believedProxies });
+  if (deps.direct) addUppyS3Routes(router, { multipart: deps.direct.upload.multipart, useCase: deps.useCase, measured, trustedProxies: believedProxies });
   if (deps.resumable) addTusRoutes(router, { resumable: deps.resumable.upload, useCase: deps.useCase, maxFileSize: deps.resumable.maxFileSize, measure, trustedProxies: believedProxies });
   router.get('/healthz', (ctx) => {
     ctx.body = { status: 'ok' };

@@ -42,6 +42,7 @@ export const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   UPLOAD_IN_PROGRESS: 409,
   IDEMPOTENCY_KEY_REUSED: 422,
   IDEMPOTENCY_UNAVAILABLE: 503,
+  UPLOAD_METHOD_UNSUPPORTED: 501,
 };
 
 /** Details that would help an attacker probe tokens (or direct uploads' ids) are not returned. */

@@ -8,6 +8,7 @@ import { FILES_PATHS, FILES_SCHEMAS } from './openapi-files-paths.ts';
 /** An error body with one exact `error` string; `detail` only where the service gives one. */
 import { DIRECT_UPLOAD_PATHS, DIRECT_UPLOAD_SCHEMAS } from './openapi-direct-paths.ts';
 import { RESUMABLE_UPLOAD_PATHS, RESUMABLE_UPLOAD_SCHEMAS } from './openapi-resumable-paths.ts';
+import { UPPY_S3_PATHS, UPPY_S3_SCHEMAS, uppyCompletionSchema } from './openapi-uppy-paths.ts';
 
 function errorBody(error: string, detail: 'optional' | 'never') {
   return {
@@ -30,6 +31,40 @@ const RATE_LIMIT_HEADERS = {
   'Retry-After': { description: 'Seconds until the limit’s window ends.', schema: { type: 'string', pattern: '^[0-9]+$' } },
   'RateLimit-Policy': { description: 'The limits that apply, e.g. `"uploads";q=120;w=60`.', schema: { type: 'string' } },
   RateLimit: { description: 'What is left of them, e.g. `"uploads";r=0;t=42`.', schema: { type: 'string' } },
+} as const;
+
+/** What the upload endpoint answers for a stored file. */
+const UPLOAD_RESULT = {
+  type: 'object',
+  required: ['url', 'type'],
+  additionalProperties: false,
+  properties: {
+    url: { type: 'string', format: 'uri', description: 'Public URL of the uploaded file.' },
+    type: {
+      enum: [
+        'image/jpeg',
+        'image/png',
+        'image/gif',
+        'image/heic',
+        'image/heif',
+        'application/pdf',
+        'application/msword',
+        'application/vnd.openxmlformats-officedocument.wordprocessingml.document',
+        'application/vnd.ms-excel',
+        'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+      ],
+      description: 'MIME type of the file, from its extension.',
+    },
+    size: { type: 'integer', minimum: 1, description: 'Bytes stored (after STRIP_METADATA, when on).' },
+    sha256: { type: 'string', pattern: '^[0-9a-f]{64}$', description: 'SHA-256 of the bytes stored, in hex; downloads can be checked against it.' },
+    preview_url: {
+      type: 'string',
+      format: 'uri',
+      description: 'Images only, with PREVIEWS=on: a WebP preview every browser shows (longest side PREVIEW_MAX_PX, upright, no metadata). Absent when none could be made.',
+    },
+    width: { type: 'integer', minimum: 1, description: 'Images only, with PREVIEWS=on: the original’s width as shown (after its EXIF orientation).' },
+    height: { type: 'integer', minimum: 1, description: 'Images only, with PREVIEWS=on: the original’s height as shown.' },
+  },
 } as const;
 
 export const OPENAPI_DOCUMENT = {
@@ -59,38 +94,8 @@ export const OPENAPI_DOCUMENT = {
       },
     },
     schemas: {
-      UploadResult: {
-        type: 'object',
-        required: ['url', 'type'],
-        additionalProperties: false,
-        properties: {
-          url: { type: 'string', format: 'uri', description: 'Public URL of the uploaded file.' },
-          type: {
-            enum: [
-              'image/jpeg',
-              'image/png',
-              'image/gif',
-              'image/heic',
-              'image/heif',
-              'application/pdf',
-              'application/msword',
-              'application/vnd.openxmlformats-officedocument.wordprocessingml.document',
-              'application/vnd.ms-excel',
-              'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
-            ],
-            description: 'MIME type of the file, from its extension.',
-          },
-          size: { type: 'integer', minimum: 1, description: 'Bytes stored (after STRIP_METADATA, when on).' },
-          sha256: { type: 'string', pattern: '^[0-9a-f]{64}$', description: 'SHA-256 of the bytes stored, in hex; downloads can be checked against it.' },
-          preview_url: {
-            type: 'string',
-            format: 'uri',
-            description: 'Images only, with PREVIEWS=on: a WebP preview every browser shows (longest side PREVIEW_MAX_PX, upright, no metadata). Absent when none could be made.',
-          },
-          width: { type: 'integer', minimum: 1, description: 'Images only, with PREVIEWS=on: the original’s width as shown (after its EXIF orientation).' },
-          height: { type: 'integer', minimum: 1, description: 'Images only, with PREVIEWS=on: the original’s height as shown.' },
-        },
-      },
+      UploadResult: UPLOAD_RESULT,
+      UppyCompletion: uppyCompletionSchema(UPLOAD_RESULT),
       FileRequired: errorBody('file is required', 'optional'),
       UnsupportedFileType: errorBody('Unsupported file type', 'optional'),
       InvalidSessionId: errorBody('Invalid session_id', 'optional'),
@@ -123,6 +128,7 @@ export const OPENAPI_DOCUMENT = {
       TooManyRequests: errorBody('Too many requests', 'optional'),
       QuotaExceeded: errorBody('Quota exceeded', 'optional'),
       ...RESUMABLE_UPLOAD_SCHEMAS,
+      ...UPPY_S3_SCHEMAS,
       ...FILES_SCHEMAS,
     },
   },
@@ -202,6 +208,7 @@ export const OPENAPI_DOCUMENT = {
     },
     ...DIRECT_UPLOAD_PATHS,
     ...RESUMABLE_UPLOAD_PATHS,
+    ...UPPY_S3_PATHS,
     ...FILES_PATHS,
   },
 } as const;

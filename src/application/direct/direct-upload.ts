@@ -7,6 +7,8 @@ import type { DirectUploadTargets, UploadTarget } from '../ports/direct-upload-t
 import type { ObjectStore } from '../ports/object-store.ts';
 import type { AnswerCodec } from '../idempotency/idempotent-uploads.ts';
 import type { UploadAttachment, UploadedAttachment } from '../upload-attachment.ts';
+import type { DirectMultipartTargets } from '../ports/direct-multipart-targets.ts';
+import { DirectMultipartUpload } from './direct-multipart-upload.ts';
 import { exactSize } from './exact-size.ts';
 import { StagedCompletion } from '../staged-completion.ts';
 import type { DirectUploadClaims, SignedUploadIds } from './signed-upload-id.ts';
@@ -16,6 +18,8 @@ export interface DirectUploadDeps {
   readonly store: ObjectStore;
   readonly targets: DirectUploadTargets;
   readonly ids: SignedUploadIds;
+  /** Where a direct upload's parts go (S3 multipart); undefined for a storage without presigned parts. */
+  readonly multipartTargets?: DirectMultipartTargets | undefined;
   /** How long a target accepts bytes, in seconds (DIRECT_UPLOAD_TTL). */
   readonly ttlSeconds: number;
   /** Milliseconds since the epoch; injected by tests. */
@@ -68,12 +72,16 @@ export class DirectUpload {
   readonly #now: () => number;
   readonly #newUploadId: () => string;
   readonly #completion: StagedCompletion;
+  /** The same uploads sent in parts (`@uppy/aws-s3`), completed through `complete`. */
+  readonly multipart: DirectMultipartUpload;
 
   constructor(deps: DirectUploadDeps) {
     this.#deps = deps;
     this.#completion = new StagedCompletion(deps.uploads, deps.store);
     this.#now = deps.now ?? Date.now;
     this.#newUploadId = deps.newUploadId ?? randomUUID;
+    const { uploads, ids, ttlSeconds, now, newUploadId } = deps;
+    this.multipart = new DirectMultipartUpload({ direct: this, uploads, targets: deps.multipartTargets, ids, ttlSeconds, now, newUploadId });
   }
 
   /** True when the bytes come through attache (`acceptBytes`) rather than straight to a bucket. */
@@ -126,7 +134,7 @@ export class DirectUpload {
    * when the staged object is not the announced size.
    */
   async complete(principal: Principal, uploadId: string, signal?: AbortSignal): Promise<UploadedAttachment> {
-    const claims = this.#claimsFor(principal, uploadId);
+    const claims = this.claimsFor(principal, uploadId);
     const stagedKey = stagedKeyFor(claims.id);
     // The staged object first: a first completion (the usual case) then costs no look for a receipt.
     const staged = await this.#deps.store.read(stagedKey);
@@ -135,7 +143,8 @@ export class DirectUpload {
       if (done) return done;
       throw new UploadIncomplete('nothing has been uploaded for this upload_id yet');
     }
-    if (staged.size !== claims.size) {
+    // A multipart upload announced no size: the use case's MAX_FILE_SIZE, as the bytes stream, is its limit.
+    if (claims.size !== undefined && staged.size !== claims.size) {
       staged.body.destroy();
       await this.#deps.store.delete(stagedKey).catch(() => {});
       // A second copy sent after the completion: the completion's answer stands.
@@ -153,7 +162,7 @@ export class DirectUpload {
 
   /** Removes what was uploaded for the id (nothing there is fine). Throws UploadNotFound as `complete` does. */
   async cancel(principal: Principal, uploadId: string): Promise<void> {
-    const claims = this.#claimsFor(principal, uploadId);
+    const claims = this.claimsFor(principal, uploadId);
     await this.#deps.store.delete(stagedKeyFor(claims.id));
   }
 
@@ -166,7 +175,8 @@ export class DirectUpload {
   async acceptBytes(uploadId: string, content: Readable, contentLength: number | undefined, signal?: AbortSignal): Promise<void> {
     const claims = this.#deps.ids.verify(uploadId);
     try {
-      if (claims === undefined || this.#now() / 1000 > claims.expiresAt) throw new UploadNotFound('unknown or expired upload URL');
+      // A multipart upload's parts go to the bucket, never here.
+      if (claims?.size === undefined || this.#now() / 1000 > claims.expiresAt) throw new UploadNotFound('unknown or expired upload URL');
       if (contentLength !== undefined && contentLength > claims.size) throw new FileTooLarge(claims.size);
       if (contentLength !== undefined && contentLength !== claims.size) throw new InvalidUpload(`send exactly ${claims.size} bytes`);
     } catch (error) {
@@ -183,8 +193,11 @@ export class DirectUpload {
     await this.#deps.store.put(stagedKeyFor(claims.id), body, meta, signal);
   }
 
-  /** The claims of `principal`'s id, while it can still be completed (its URL's life, then as long again). */
-  #claimsFor(principal: Principal, uploadId: string): DirectUploadClaims {
+  /**
+   * The claims of `principal`'s id, while it can still be completed (its URL's life, then as long
+   * again). Throws UploadNotFound otherwise: for DirectMultipartUpload too, which completes through `complete`.
+   */
+  claimsFor(principal: Principal, uploadId: string): DirectUploadClaims {
     const claims = this.#deps.ids.verify(uploadId);
     const owner = claims?.principal;
     if (claims === undefined || owner?.kind !== principal.kind || owner.id !== principal.id) throw new UploadNotFound();

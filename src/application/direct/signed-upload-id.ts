@@ -8,13 +8,15 @@ export interface DirectUploadClaims {
   /** Whose upload it is: only they may complete or cancel it. */
   readonly principal: Principal;
   readonly fileName: string;
-  /** Exactly how many bytes the client said it would send. */
-  readonly size: number;
+  /** Exactly how many bytes the client said it would send; undefined for a multipart upload, whose size is known at its end. */
+  readonly size: number | undefined;
   readonly sessionId: string | undefined;
   /** Declared SHA-256, lower-case hex, when the client gave one. */
   readonly sha256: string | undefined;
   /** When the storage URL stops working, in seconds since the epoch. */
   readonly expiresAt: number;
+  /** The storage's id of the multipart upload, for an upload sent in parts (DirectMultipartUpload). */
+  readonly multipartId?: string | undefined;
 }
 
 /** The wire form of the claims: short names, as the id travels in URLs. */
@@ -24,10 +26,11 @@ interface Wire {
   readonly k: Principal['kind'];
   readonly p?: string;
   readonly n: string;
-  readonly s: number;
+  readonly s?: number;
   readonly d?: string;
   readonly h?: string;
   readonly e: number;
+  readonly m?: string;
 }
 
 /**
@@ -54,10 +57,11 @@ export class SignedUploadIds {
       k: claims.principal.kind,
       ...(claims.principal.id !== undefined && { p: claims.principal.id }),
       n: claims.fileName,
-      s: claims.size,
+      ...(claims.size !== undefined && { s: claims.size }),
       ...(claims.sessionId !== undefined && { d: claims.sessionId }),
       ...(claims.sha256 !== undefined && { h: claims.sha256 }),
       e: claims.expiresAt,
+      ...(claims.multipartId !== undefined && { m: claims.multipartId }),
     };
     const payload = Buffer.from(JSON.stringify(wire)).toString('base64url');
     return `${payload}.${mac(this.#secrets[0]!, payload).toString('base64url')}`;
@@ -78,7 +82,7 @@ export class SignedUploadIds {
       const w = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as Wire;
       if (w.v !== 1) return undefined;
       const principal: Principal = w.p === undefined ? { kind: w.k } : { kind: w.k, id: w.p };
-      return { id: w.i, principal, fileName: w.n, size: w.s, sessionId: w.d, sha256: w.h, expiresAt: w.e };
+      return { id: w.i, principal, fileName: w.n, size: w.s, sessionId: w.d, sha256: w.h, expiresAt: w.e, multipartId: w.m };
     } catch {
       return undefined;
     }

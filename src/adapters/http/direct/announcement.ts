@@ -1,5 +1,6 @@
 import type { Context } from 'koa';
 import { InvalidUpload } from '../../../domain/errors.ts';
+import { readJsonObject } from '../json-body.ts';
 
 /** The JSON body of `POST /v1/chat/upload/direct/`, as the client sent it, its types checked. */
 export interface Announcement {
@@ -17,22 +18,8 @@ const MAX_BODY_BYTES = 16 * 1024;
  * may be is the use case's to say. `session_id` may be a JSON string or a whole number.
  */
 export async function readAnnouncement(ctx: Context): Promise<Announcement> {
-  if (!ctx.is('application/json')) throw new InvalidUpload('send a JSON body with Content-Type: application/json');
-  const chunks: Buffer[] = [];
-  let length = 0;
-  for await (const chunk of ctx.req) {
-    length += (chunk as Buffer).length;
-    if (length > MAX_BODY_BYTES) throw new InvalidUpload(`the JSON body must be at most ${MAX_BODY_BYTES} bytes`);
-    chunks.push(chunk as Buffer);
-  }
-  let body: unknown;
-  try {
-    body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-  } catch {
-    throw new InvalidUpload('the body is not valid JSON');
-  }
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new InvalidUpload('the body must be a JSON object');
-  const { filename, size, session_id: sessionId, sha256 } = body as Record<string, unknown>;
+  const body = await readJsonObject(ctx, MAX_BODY_BYTES);
+  const { filename, size, session_id: sessionId, sha256 } = body;
   if (typeof filename !== 'string') throw new InvalidUpload('"filename" is required, a string');
   if (typeof size !== 'number') throw new InvalidUpload('"size" is required, a number of bytes');
   if (sessionId !== undefined && typeof sessionId !== 'string' && !Number.isSafeInteger(sessionId)) {

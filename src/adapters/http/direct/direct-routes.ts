@@ -109,7 +109,7 @@ function issueAnswer(issued: IssuedDirectUpload): Record<string, unknown> {
 }
 
 /** Aborted when the client goes away before its answer. */
-function clientGoneSignal(ctx: Context): AbortSignal {
+export function clientGoneSignal(ctx: Context): AbortSignal {
   const clientGone = new AbortController();
   ctx.res.once('close', () => {
     if (!ctx.res.writableFinished) clientGone.abort(new ClientGone());

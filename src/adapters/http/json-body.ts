@@ -1,0 +1,59 @@
+import type { Context } from 'koa';
+import { InvalidUpload } from '../../domain/errors.ts';
+
+/**
+ * A small JSON object sent as the request's body (an announcement, Uppy's calls), read to at
+ * most `maxBytes`: InvalidUpload saying what is wrong with anything else.
+ */
+export async function readJsonObject(ctx: Context, maxBytes: number): Promise<Record<string, unknown>> {
+  if (!ctx.is('application/json')) throw new InvalidUpload('send a JSON body with Content-Type: application/json');
+  const text = await bodyText(ctx, maxBytes);
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    throw new InvalidUpload('the body is not valid JSON');
+  }
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new InvalidUpload('the body must be a JSON object');
+  return body as Record<string, unknown>;
+}
+
+/**
+ * The body as text, or InvalidUpload once it passes `maxBytes`. Read through listeners rather
+ * than `for await`: leaving that loop destroys the request, and with it the socket, so the client
+ * would meet a reset instead of its 400; paused instead, the rest is read away after the answer
+ * (answerBeforeBodyEnd).
+ */
+function bodyText(ctx: Context, maxBytes: number): Promise<string> {
+  const { req } = ctx;
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let length = 0;
+    const done = () => {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('error', onError);
+    };
+    const onData = (chunk: Buffer) => {
+      length += chunk.length;
+      if (length <= maxBytes) {
+        chunks.push(chunk);
+        return;
+      }
+      done();
+      req.pause();
+      reject(new InvalidUpload(`the JSON body must be at most ${maxBytes} bytes`));
+    };
+    const onEnd = () => {
+      done();
+      resolve(Buffer.concat(chunks).toString('utf8'));
+    };
+    const onError = (error: Error) => {
+      done();
+      reject(error);
+    };
+    req.on('data', onData);
+    req.once('end', onEnd);
+    req.once('error', onError);
+  });
+}

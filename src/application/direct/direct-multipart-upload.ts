@@ -1,0 +1,164 @@
+import { randomUUID } from 'node:crypto';
+import { InvalidUpload, ObjectAlreadyExists, UploadMethodUnsupported, UploadNotFound } from '../../domain/errors.ts';
+import { stagedKeyFor } from '../../domain/object-key.ts';
+import type { Principal } from '../../domain/principal.ts';
+import type { DirectMultipartTargets, MultipartRef, SentPart, StoredPart } from '../ports/direct-multipart-targets.ts';
+import type { UploadTarget } from '../ports/direct-upload-targets.ts';
+import type { UploadAttachment, UploadedAttachment } from '../upload-attachment.ts';
+import type { DirectUpload } from './direct-upload.ts';
+import type { SignedUploadIds } from './signed-upload-id.ts';
+
+export interface DirectMultipartUploadDeps {
+  readonly direct: DirectUpload;
+  readonly uploads: UploadAttachment;
+  /** Undefined for a storage without presigned parts: every call is then UploadMethodUnsupported. */
+  readonly targets: DirectMultipartTargets | undefined;
+  readonly ids: SignedUploadIds;
+  /** How long parts may be sent, in seconds (DIRECT_UPLOAD_TTL). */
+  readonly ttlSeconds: number;
+  readonly now?: () => number;
+  readonly newUploadId?: () => string;
+}
+
+export interface MultipartRequest {
+  readonly principal: Principal;
+  readonly fileName: string;
+  readonly sessionId?: string | undefined;
+}
+
+/** S3 numbers parts from 1 to 10000. */
+const MAX_PART_NUMBER = 10_000;
+
+/**
+ * A direct upload sent in parts (S3 multipart, as `@uppy/aws-s3` sends files): `start` refuses
+ * what can be refused before a byte (the name, type and session id) and starts the storage's
+ * multipart upload at the staged key; `partTarget` signs one part's URL; `complete` checks the
+ * parts' total against MAX_FILE_SIZE (no size is announced: nothing signs a part's length), joins
+ * them at the staged key and hands over to DirectUpload.complete, so the attachment is made exactly
+ * as a single-PUT direct upload's is. Every refusal leaves nothing staged. The signed `upload_id`
+ * carries the storage's multipart id: nothing waits in memory between the calls.
+ */
+export class DirectMultipartUpload {
+  readonly #deps: DirectMultipartUploadDeps;
+  readonly #now: () => number;
+  readonly #newUploadId: () => string;
+
+  constructor(deps: DirectMultipartUploadDeps) {
+    this.#deps = deps;
+    this.#now = deps.now ?? Date.now;
+    this.#newUploadId = deps.newUploadId ?? randomUUID;
+  }
+
+  /**
+   * The signed `upload_id` of a new multipart upload, and its staged key. Throws what the upload
+   * endpoint refuses a file for before its bytes, UploadMethodUnsupported without multipart targets,
+   * StorageUnavailable.
+   */
+  async start(request: MultipartRequest): Promise<{ uploadId: string; key: string }> {
+    const targets = this.#targets();
+    const { principal, fileName, sessionId } = request;
+    this.#deps.uploads.checkAnnounced({ principal, fileName, sessionId, size: undefined });
+    const id = this.#newUploadId();
+    const key = stagedKeyFor(id);
+    const multipartId = await targets.start(key);
+    const expiresAt = Math.ceil(this.#now() / 1000) + this.#deps.ttlSeconds;
+    const uploadId = this.#deps.ids.sign({ id, principal, fileName, size: undefined, sessionId, sha256: undefined, expiresAt, multipartId });
+    return { uploadId, key };
+  }
+
+  /** Where to send part `partNumber` (1 to 10000, else InvalidUpload), until the upload's expiry (then UploadNotFound). */
+  async partTarget(principal: Principal, uploadId: string, partNumber: number): Promise<UploadTarget> {
+    const { ref, expiresAt } = this.#refFor(principal, uploadId);
+    if (!Number.isSafeInteger(partNumber) || partNumber < 1 || partNumber > MAX_PART_NUMBER) {
+      throw new InvalidUpload(`a part number is a whole number from 1 to ${MAX_PART_NUMBER}`);
+    }
+    if (this.#now() / 1000 > expiresAt) throw new UploadNotFound('the upload_id has expired');
+    return this.#targets().partTarget(ref, partNumber, new Date(expiresAt * 1000));
+  }
+
+  /** The parts stored so far (a client resuming asks), or UploadNotFound. */
+  async parts(principal: Principal, uploadId: string): Promise<StoredPart[]> {
+    return this.#targets().parts(this.#refFor(principal, uploadId).ref);
+  }
+
+  /**
+   * The attachment made of `parts`: DirectUpload.complete's answer, and the same again when
+   * completed again. Throws InvalidUpload for a list of parts the storage does not hold as given,
+   * FileTooLarge over MAX_FILE_SIZE, FileRequired for no bytes, and what the use case refuses the
+   * file for; after each, nothing of the upload remains.
+   */
+  async complete(principal: Principal, uploadId: string, parts: readonly SentPart[], signal?: AbortSignal): Promise<UploadedAttachment> {
+    const { ref, claims } = this.#refFor(principal, uploadId);
+    const targets = this.#targets();
+    let stored: StoredPart[];
+    try {
+      stored = await targets.parts(ref);
+    } catch (error) {
+      // Finished already (a retry): the staged object, or the first completion's answer, is there.
+      if (error instanceof UploadNotFound) return this.#deps.direct.complete(principal, uploadId, signal);
+      throw error;
+    }
+    const refused = async (error: unknown): Promise<never> => {
+      await targets.abort(ref).catch(() => {});
+      throw error;
+    };
+    try {
+      checkOrder(parts);
+    } catch (error) {
+      return refused(error);
+    }
+    const held = new Map(stored.map((part) => [part.partNumber, part]));
+    let total = 0;
+    for (const part of parts) {
+      const kept = held.get(part.partNumber);
+      if (kept === undefined || unquoted(kept.etag) !== unquoted(part.etag)) {
+        return refused(new InvalidUpload(`part ${part.partNumber} is not stored with ETag ${part.etag}`));
+      }
+      total += kept.size;
+    }
+    try {
+      this.#deps.uploads.checkAnnounced({ principal, fileName: claims.fileName, sessionId: claims.sessionId, size: total });
+      await targets.finish(ref, parts);
+    } catch (error) {
+      if (error instanceof UploadNotFound) return this.#deps.direct.complete(principal, uploadId, signal);
+      if (error instanceof ObjectAlreadyExists) throw error;
+      return refused(error);
+    }
+    return this.#deps.direct.complete(principal, uploadId, signal);
+  }
+
+  /** Drops the parts sent and anything staged (nothing there is fine); a completed attachment stays. */
+  async abort(principal: Principal, uploadId: string): Promise<void> {
+    const { ref } = this.#refFor(principal, uploadId);
+    await this.#targets().abort(ref);
+    await this.#deps.direct.cancel(principal, uploadId);
+  }
+
+  #targets(): DirectMultipartTargets {
+    const targets = this.#deps.targets;
+    if (targets === undefined) throw new UploadMethodUnsupported('multipart direct uploads need STORAGE_DRIVER=s3');
+    return targets;
+  }
+
+  #refFor(principal: Principal, uploadId: string) {
+    const claims = this.#deps.direct.claimsFor(principal, uploadId);
+    if (claims.multipartId === undefined) throw new UploadNotFound('not a multipart upload');
+    const ref: MultipartRef = { key: stagedKeyFor(claims.id), multipartId: claims.multipartId };
+    return { ref, claims, expiresAt: claims.expiresAt };
+  }
+}
+
+/** The parts as S3 wants them: at least one, numbers ascending, each once. */
+function checkOrder(parts: readonly SentPart[]): void {
+  if (parts.length === 0) throw new InvalidUpload('no parts were listed');
+  parts.forEach((part, index) => {
+    const previous = parts[index - 1]?.partNumber ?? 0;
+    if (!Number.isSafeInteger(part.partNumber) || part.partNumber <= previous || part.partNumber > MAX_PART_NUMBER) {
+      throw new InvalidUpload('parts must be listed once each, by ascending part number from 1 to 10000');
+    }
+  });
+}
+
+function unquoted(etag: string): string {
+  return etag.replace(/^"|"$/g, '');
+}

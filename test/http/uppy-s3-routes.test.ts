@@ -1,0 +1,236 @@
+/**
+ * The routes `@uppy/aws-s3` (5.x, with `endpoint` and an Authorization header) calls, request by
+ * request as Uppy makes them, against a service process on the run's Ceph RGW: the parts go
+ * straight to RGW through presigned UploadPart URLs, completion answers the upload endpoint's
+ * body, and every refusal (a wrong part, a refused file, an abort) leaves nothing staged. The
+ * browser itself: test/browser/uppy-aws-s3.test.ts.
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CreateBucketCommand, ListMultipartUploadsCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { fileNamed, fileWithText } from '../support/file-heads.ts';
+import { FIXTURES_DIR } from '../support/fixtures.ts';
+import { s3ClientFor, s3ServiceEnv } from '../support/s3/rgw-global-setup.ts';
+import { startServiceProcess, type ServiceProcess } from '../support/service-process.ts';
+import { startAttacheUnderTest, TEST_TOKENS } from '../support/attache-under-test.ts';
+import { memoryDriver } from '../support/stores-under-test.ts';
+
+const TOKEN = 'uppy-store-token-0000000042';
+const OTHER = 'uppy-store-token-0000000043';
+const MiB = 1024 * 1024;
+
+interface Answer {
+  readonly status: number;
+  readonly json: any;
+}
+
+/** Uppy's Companion client, as `@uppy/companion-client` 5 sends its requests. */
+function uppyClient(endpoint: string, token: string | undefined) {
+  return async (method: string, path: string, body?: unknown): Promise<Answer> => {
+    const response = await fetch(`${endpoint}/${path}`, {
+      method,
+      headers: {
+        Accept: 'application/json',
+        ...(body !== undefined && { 'Content-Type': 'application/json' }),
+        ...(token !== undefined && { Authorization: `Token ${token}` }),
+      },
+      ...(body !== undefined && { body: JSON.stringify(body) }),
+    });
+    return { status: response.status, json: await response.json() };
+  };
+}
+
+describe('@uppy/aws-s3 signing routes on Ceph RGW', () => {
+  const s3 = inject('s3');
+  const bucket = `attache-uppy-${randomUUID().slice(0, 8)}`;
+  let dir: string;
+  let raw: S3Client;
+  let service: ServiceProcess;
+  let uppy: ReturnType<typeof uppyClient>;
+  const keys = async () => ((await raw.send(new ListObjectsV2Command({ Bucket: bucket }))).Contents ?? []).map((o) => o.Key!);
+  const unfinished = async () => ((await raw.send(new ListMultipartUploadsCommand({ Bucket: bucket }))).Uploads ?? []).map((u) => u.Key!);
+  /** What an upload left under staged/: bytes, parts not joined yet (its completion's receipt aside). */
+  const stagedBy = async (key: string) => [...(await keys()), ...(await unfinished())].filter((k) => k === key);
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'attache-uppy-'));
+    raw = s3ClientFor(s3);
+    await raw.send(new CreateBucketCommand({ Bucket: bucket }));
+    const tokensFile = join(dir, 'tokens.json');
+    await writeFile(tokensFile, JSON.stringify({ tokens: [{ token: TOKEN, role: 'store', id: '42' }, { token: OTHER, role: 'store', id: '43' }] }));
+    service = await startServiceProcess(
+      { AUTH_TOKENS_FILE: tokensFile, ...s3ServiceEnv(s3, bucket), DIRECT_UPLOADS: 'on', STORAGE_CHECK: 'off', S3_URL_MODE: 'signed', MAX_FILE_SIZE: String(12 * MiB) },
+      60_000,
+    );
+    uppy = uppyClient(`${service.url}/v1/chat/upload/uppy`, TOKEN);
+  }, 90_000);
+  afterAll(async () => {
+    service?.child.kill('SIGTERM');
+    await service?.exited;
+    raw?.destroy();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  /** Starts a multipart upload and sends `parts` straight to RGW, as Uppy does; the ETags RGW answered. */
+  async function sendParts(fileName: string, parts: Buffer[], metadata: Record<string, unknown> = { session_id: '9' }) {
+    const started = await uppy('POST', 's3/multipart', { filename: fileName, type: 'application/octet-stream', metadata });
+    expect(started.status, JSON.stringify(started.json)).toBe(200);
+    const { uploadId, key } = started.json as { uploadId: string; key: string };
+    const sent = [];
+    for (const [index, part] of parts.entries()) {
+      const signed = await uppy('GET', `s3/multipart/${encodeURIComponent(uploadId)}/${index + 1}?key=${encodeURIComponent(key)}`);
+      expect(signed.status).toBe(200);
+      expect(new URL(signed.json.url).origin).toBe(new URL(s3.endpoint).origin);
+      const put = await fetch(signed.json.url, { method: 'PUT', headers: signed.json.headers, body: new Uint8Array(part) });
+      expect(put.status).toBe(200);
+      sent.push({ PartNumber: index + 1, ETag: put.headers.get('etag')! });
+    }
+    return { uploadId, key, parts: sent, path: `s3/multipart/${encodeURIComponent(uploadId)}` };
+  }
+
+  it('a photo in one part: the upload endpoint’s answer plus Uppy’s location, the same again on a retry; nothing staged remains', async () => {
+    const photo = await readFile(join(FIXTURES_DIR, 'jpeg-go.jpg'));
+    const { key, parts, path } = await sendParts('photo.jpg', [photo]);
+    const listed = await uppy('GET', `${path}?key=${encodeURIComponent(key)}`);
+    expect(listed.json).toEqual([{ PartNumber: 1, Size: photo.length, ETag: parts[0]!.ETag }]);
+    const completed = await uppy('POST', `${path}/complete?key=${encodeURIComponent(key)}`, { parts });
+    expect(completed.status, JSON.stringify(completed.json)).toBe(200);
+    expect(completed.json).toMatchObject({ type: 'image/jpeg', size: photo.length, location: completed.json.url });
+    expect(new URL(completed.json.url).pathname).toContain('/chat/session-9/');
+    expect(Buffer.from(await (await fetch(completed.json.url)).arrayBuffer()).equals(photo)).toBe(true);
+    expect(await uppy('POST', `${path}/complete`, { parts })).toEqual(completed);
+    expect(await stagedBy(key)).toEqual([]);
+  });
+
+  it('a file in two parts (5 MiB and the rest) is joined in order', async () => {
+    const bytes = fileNamed('report.pdf', 5 * MiB + 1000);
+    const { parts, path } = await sendParts('report.pdf', [bytes.subarray(0, 5 * MiB), bytes.subarray(5 * MiB)]);
+    const completed = await uppy('POST', `${path}/complete`, { parts });
+    expect(completed.status, JSON.stringify(completed.json)).toBe(200);
+    expect(completed.json.size).toBe(bytes.length);
+    expect(Buffer.from(await (await fetch(completed.json.url)).arrayBuffer()).equals(bytes)).toBe(true);
+  });
+
+  it('refuses, in JSON with a message Uppy shows, and leaves nothing staged', async () => {
+    // Uppy's single PUT calls nobody back: refused before anything is signed.
+    const params = await uppy('GET', 's3/params?filename=photo.jpg&type=image%2Fjpeg');
+    expect(params.status).toBe(400);
+    expect(params.json.error).toBe('Invalid upload');
+    expect(params.json.message).toContain('shouldUseMultipart');
+    // Before a byte: the name's type, the session id.
+    expect((await uppy('POST', 's3/multipart', { filename: 'tool.exe', metadata: {} })).json).toMatchObject({ error: 'Unsupported file type' });
+    expect((await uppy('POST', 's3/multipart', { filename: 'a.jpg', metadata: { session_id: '../x' } })).json).toMatchObject({ error: 'Invalid session_id' });
+    expect((await uppy('POST', 's3/multipart', { metadata: {} })).status).toBe(400);
+
+    // A part list that is not what RGW holds: 400, and the parts are dropped.
+    const wrong = await sendParts('photo.jpg', [fileNamed('photo.jpg', 2000)]);
+    const refused = await uppy('POST', `${wrong.path}/complete`, { parts: [{ PartNumber: 1, ETag: '"0123"' }] });
+    expect(refused.status).toBe(400);
+    expect(await stagedBy(wrong.key)).toEqual([]);
+
+    // Bytes the content check refuses: the upload endpoint's refusal, nothing staged.
+    const text = await sendParts('photo.jpg', [Buffer.from('not a photo at all')]);
+    const notPhoto = await uppy('POST', `${text.path}/complete`, { parts: text.parts });
+    expect(notPhoto).toMatchObject({ status: 400, json: { error: 'Unsupported file type' } });
+    expect(await stagedBy(text.key)).toEqual([]);
+
+    // Over MAX_FILE_SIZE (12 MiB), counted from the parts RGW holds before they are joined.
+    const large = fileWithText('big.pdf', 'x'.repeat(13 * MiB));
+    const big = await sendParts('big.pdf', [large.subarray(0, 6 * MiB), large.subarray(6 * MiB, 12 * MiB), large.subarray(12 * MiB)]);
+    expect((await uppy('POST', `${big.path}/complete`, { parts: big.parts })).status).toBe(413);
+    expect(await stagedBy(big.key)).toEqual([]);
+  });
+
+  it('an abort drops the parts sent; the id is then incomplete, then as good as gone', async () => {
+    const { key, path, parts } = await sendParts('photo.jpg', [fileNamed('photo.jpg', 3000)]);
+    expect(await unfinished()).toContain(key);
+    const aborted = await uppy('DELETE', `${path}?key=${encodeURIComponent(key)}`);
+    expect(aborted).toEqual({ status: 200, json: {} });
+    expect(await stagedBy(key)).toEqual([]);
+    expect((await uppy('POST', `${path}/complete`, { parts })).status).toBe(409);
+    expect((await uppy('DELETE', path)).status).toBe(200);
+  });
+
+  it('every route needs the Authorization header, and an id is its owner’s only', async () => {
+    const { path, parts } = await sendParts('photo.jpg', [fileNamed('photo.jpg', 3000)]);
+    const anonymous = uppyClient(`${service.url}/v1/chat/upload/uppy`, undefined);
+    const other = uppyClient(`${service.url}/v1/chat/upload/uppy`, OTHER);
+    for (const [method, route, body] of [
+      ['GET', 's3/params?filename=a.jpg', undefined],
+      ['POST', 's3/multipart', { filename: 'a.jpg' }],
+      ['GET', `${path}/1`, undefined],
+      ['GET', path, undefined],
+      ['POST', `${path}/complete`, { parts }],
+      ['DELETE', path, undefined],
+    ] as const) {
+      expect((await anonymous(method, route, body)).status, `${method} ${route}`).toBe(401);
+      if (route !== 's3/params?filename=a.jpg' && route !== 's3/multipart') expect((await other(method, route, body)).status, `${method} ${route}`).toBe(404);
+    }
+    expect((await uppy('GET', `${path}/0`)).status).toBe(400);
+    expect((await uppy('GET', `${path}/10001`)).status).toBe(400);
+    expect((await uppy('POST', `${path}/complete`, { parts: 'none' })).status).toBe(400);
+  });
+});
+
+describe('@uppy/aws-s3 signing routes under UPLOAD_RATE_LIMIT', () => {
+  it('count one upload at the start; one over the limit is 429, and leaves no multipart upload behind', async () => {
+    const s3 = inject('s3');
+    const bucket = `attache-uppy-limit-${randomUUID().slice(0, 8)}`;
+    const raw = s3ClientFor(s3);
+    const dir = await mkdtemp(join(tmpdir(), 'attache-uppy-limit-'));
+    let service: ServiceProcess | undefined;
+    try {
+      await raw.send(new CreateBucketCommand({ Bucket: bucket }));
+      await writeFile(join(dir, 'tokens.json'), JSON.stringify({ tokens: [{ token: TOKEN, role: 'store', id: '42' }] }));
+      service = await startServiceProcess(
+        { AUTH_TOKENS_FILE: join(dir, 'tokens.json'), ...s3ServiceEnv(s3, bucket), DIRECT_UPLOADS: 'on', STORAGE_CHECK: 'off', UPLOAD_RATE_LIMIT: '1/1h' },
+        60_000,
+      );
+      const uppy = uppyClient(`${service.url}/v1/chat/upload/uppy`, TOKEN);
+      expect((await uppy('POST', 's3/multipart', { filename: 'a.jpg', metadata: {} })).status).toBe(200);
+      const refused = await uppy('POST', 's3/multipart', { filename: 'b.jpg', metadata: {} });
+      expect(refused.status).toBe(429);
+      expect(refused.json).toMatchObject({ error: 'Too many requests', message: expect.any(String) });
+      const open = (await raw.send(new ListMultipartUploadsCommand({ Bucket: bucket }))).Uploads ?? [];
+      expect(open).toHaveLength(1);
+    } finally {
+      service?.child.kill('SIGTERM');
+      await service?.exited;
+      raw.destroy();
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 90_000);
+});
+
+describe('@uppy/aws-s3 signing routes on a driver without presigned parts', () => {
+  it('answer 501 in JSON, naming the driver they need; malformed bodies 400', async () => {
+    const attache = await startAttacheUnderTest(memoryDriver);
+    try {
+      const started = await uppyClient(`${attache.url}/v1/chat/upload/uppy`, TEST_TOKENS.store)('POST', 's3/multipart', { filename: 'a.jpg', metadata: {} });
+      expect(started.status).toBe(501);
+      expect(started.json).toMatchObject({ error: 'Not implemented', detail: expect.stringContaining('STORAGE_DRIVER=s3') });
+      // Bodies that are not Uppy's: a JSON refusal each, the connection left usable.
+      const send = (path: string, body: string | Uint8Array, type = 'application/json') =>
+        fetch(`${attache.url}/v1/chat/upload/uppy/${path}`, { method: 'POST', headers: { Authorization: `Token ${TEST_TOKENS.store}`, 'Content-Type': type }, body });
+      for (const [path, body, type] of [
+        ['s3/multipart', '{"filename":', 'application/json'],
+        ['s3/multipart', 'filename=a.jpg', 'application/x-www-form-urlencoded'],
+        ['s3/multipart', '[1,2]', 'application/json'],
+        ['s3/multipart/x.y/complete', new Uint8Array(2 * 1024 * 1024).fill(32), 'application/json'],
+        // The direct announcement's reader is the same; its access-log line once threw (a null socket) here.
+        ['../direct/', new Uint8Array(2 * 1024 * 1024).fill(32), 'application/json'],
+      ] as const) {
+        const answer = await send(path, body, type);
+        expect(answer.status, `${path} ${String(body).slice(0, 20)}`).toBe(400);
+        const json = (await answer.json()) as { error: string; message?: string };
+        expect(json).toMatchObject({ error: 'Invalid upload' });
+        if (path.startsWith('s3/')) expect(json.message).toMatch(/^Invalid upload: /);
+      }
+    } finally {
+      await attache.close();
+    }
+  });
+});
