@@ -132,6 +132,11 @@ export async function startAttache(config: Config, options: StartOptions = {}): 
   };
 }
 
+/** How often Node closes connections past HTTP_HEADERS_TIMEOUT_MS or HTTP_REQUEST_TIMEOUT_MS. */
+export function connectionsCheckingIntervalFor(http: { readonly headersTimeoutMs: number; readonly requestTimeoutMs: number }): number {
+  return Math.max(10, Math.min(1000, Math.floor(Math.min(http.headersTimeoutMs, http.requestTimeoutMs) / 10)));
+}
+
 /**
  * Listens first: with PORT=0 the port, and so the default URL of /files, is known only then.
  * Until `serve` is called, requests get a 503 rather than hanging.
@@ -147,6 +152,10 @@ async function listen(config: Config) {
       headersTimeout: config.http.headersTimeoutMs,
       requestTimeout: config.http.requestTimeoutMs,
       keepAliveTimeout: config.http.keepAliveTimeoutMs,
+      // Node looks for requests past those timeouts only this often (30 s unless set): a stalled
+      // body held its connection up to 30 s past HTTP_REQUEST_TIMEOUT_MS. A tenth of the shorter
+      // timeout, at most 1 s, makes them hold as documented.
+      connectionsCheckingInterval: connectionsCheckingIntervalFor(config.http),
     },
     (req, res) => handle(req, res),
   );
