@@ -15,7 +15,7 @@ import { SignedUploadIds } from '../../src/application/direct/signed-upload-id.t
 import type { DirectMultipartTargets, MultipartRef, SentPart, StoredPart } from '../../src/application/ports/direct-multipart-targets.ts';
 import type { DirectUploadTargets } from '../../src/application/ports/direct-upload-targets.ts';
 import { UploadAttachment } from '../../src/application/upload-attachment.ts';
-import { FileTooLarge, InvalidUpload, UnsupportedFileType, UploadIncomplete, UploadMethodUnsupported, UploadNotFound } from '../../src/domain/errors.ts';
+import { FileTooLarge, InvalidUpload, StorageUnavailable, UnsupportedFileType, UploadIncomplete, UploadMethodUnsupported, UploadNotFound } from '../../src/domain/errors.ts';
 import type { ObjectKey } from '../../src/domain/object-key.ts';
 import type { Principal } from '../../src/domain/principal.ts';
 import { streamOf } from '../../src/shared/stream-head.ts';
@@ -135,6 +135,20 @@ describe('DirectMultipartUpload', () => {
     await expect(direct.multipart.complete(store42, uploadId, listedAs())).rejects.toBeInstanceOf(InvalidUpload);
     expect(parts.open.size).toBe(0);
     expect(await stagedLeft()).toEqual([]);
+  });
+
+  it('a storage failure while joining keeps the parts, and a retry completes', async () => {
+    const direct = build();
+    const bytes = fileNamed('report.pdf', 500);
+    const { uploadId, listed } = await sent(direct, 'report.pdf', [bytes]);
+    const finish = parts.finish.bind(parts);
+    parts.finish = async () => {
+      throw new StorageUnavailable('the bucket did not answer');
+    };
+    await expect(direct.multipart.complete(store42, uploadId, listed)).rejects.toBeInstanceOf(StorageUnavailable);
+    expect(parts.open.size).toBe(1);
+    parts.finish = finish;
+    expect(await direct.multipart.complete(store42, uploadId, listed)).toMatchObject({ type: 'application/pdf', size: 500 });
   });
 
   it('an abort drops the parts; completing then is UploadIncomplete', async () => {

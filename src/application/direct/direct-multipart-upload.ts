@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { InvalidUpload, ObjectAlreadyExists, UploadMethodUnsupported, UploadNotFound } from '../../domain/errors.ts';
+import { BackendUnavailable, DomainError, InvalidUpload, ObjectAlreadyExists, UploadMethodUnsupported, UploadNotFound } from '../../domain/errors.ts';
 import { stagedKeyFor } from '../../domain/object-key.ts';
 import type { Principal } from '../../domain/principal.ts';
 import type { DirectMultipartTargets, MultipartRef, SentPart, StoredPart } from '../ports/direct-multipart-targets.ts';
@@ -85,7 +85,8 @@ export class DirectMultipartUpload {
    * The attachment made of `parts`: DirectUpload.complete's answer, and the same again when
    * completed again. Throws InvalidUpload for a list of parts the storage does not hold as given,
    * FileTooLarge over MAX_FILE_SIZE, FileRequired for no bytes, and what the use case refuses the
-   * file for; after each, nothing of the upload remains.
+   * file for; after each, nothing of the upload remains. A backend failure (StorageUnavailable)
+   * keeps the parts, for a retry.
    */
   async complete(principal: Principal, uploadId: string, parts: readonly SentPart[], signal?: AbortSignal): Promise<UploadedAttachment> {
     const { ref, claims } = this.#refFor(principal, uploadId);
@@ -121,7 +122,8 @@ export class DirectMultipartUpload {
       await targets.finish(ref, parts);
     } catch (error) {
       if (error instanceof UploadNotFound) return this.#deps.direct.complete(principal, uploadId, signal);
-      if (error instanceof ObjectAlreadyExists) throw error;
+      // A backend that failed may work on a retry: the parts stay for it, as staged bytes do.
+      if (error instanceof ObjectAlreadyExists || error instanceof BackendUnavailable || !(error instanceof DomainError)) throw error;
       return refused(error);
     }
     return this.#deps.direct.complete(principal, uploadId, signal);
