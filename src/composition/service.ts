@@ -4,7 +4,7 @@
 import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
-import { answerClientError } from '../adapters/http/client-error-handler.ts';
+import { answerClientError, answerUnmetExpectation } from '../adapters/http/client-error-handler.ts';
 import { capConnections } from '../adapters/http/connection-cap.ts';
 import { createHttpApp } from '../adapters/http/create-http-app.ts';
 import type { AuthPort } from '../application/ports/auth-port.ts';
@@ -160,6 +160,7 @@ async function listen(config: Config) {
     (req, res) => handle(req, res),
   );
   server.on('clientError', answerClientError);
+  server.on('checkExpectation', answerUnmetExpectation);
   const connections = capConnections(server, config.http.maxConnections);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

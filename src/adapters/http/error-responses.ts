@@ -73,6 +73,8 @@ export function errorResponse(error: unknown): ErrorResponse {
 
 export const notFound: ErrorResponse = { status: 404, body: { error: 'Not found' } };
 export const methodNotAllowed: ErrorResponse = { status: 405, body: { error: 'Method not allowed' } };
+/** An `Expect` header other than `100-continue` (RFC 9110 §10.1.1), answered before Koa sees the request. */
+export const expectationFailed: ErrorResponse = { status: 417, body: { error: 'Expectation failed', detail: 'only "Expect: 100-continue" is understood' } };
 
 /**
  * Answers to requests Node's HTTP parser refuses before Koa sees them (malformed request line
