@@ -4,7 +4,7 @@
 import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
-import { answerClientError, answerUnmetExpectation } from '../adapters/http/client-error-handler.ts';
+import { answerClientError, answerConnect, answeredMissingHost, answerUnmetExpectation } from '../adapters/http/client-error-handler.ts';
 import { capConnections } from '../adapters/http/connection-cap.ts';
 import { createHttpApp } from '../adapters/http/create-http-app.ts';
 import type { AuthPort } from '../application/ports/auth-port.ts';
@@ -156,11 +156,14 @@ async function listen(config: Config) {
       // body held its connection up to 30 s past HTTP_REQUEST_TIMEOUT_MS. A tenth of the shorter
       // timeout, at most 1 s, makes them hold as documented.
       connectionsCheckingInterval: connectionsCheckingIntervalFor(config.http),
+      // Node's own answer to a missing Host is a bare 400: answeredMissingHost gives it in JSON.
+      requireHostHeader: false,
     },
-    (req, res) => handle(req, res),
+    (req, res) => answeredMissingHost(req, res) || handle(req, res),
   );
   server.on('clientError', answerClientError);
   server.on('checkExpectation', answerUnmetExpectation);
+  server.on('connect', answerConnect);
   const connections = capConnections(server, config.http.maxConnections);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

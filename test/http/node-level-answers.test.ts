@@ -1,8 +1,9 @@
 /**
- * A request whose Expect header is not `100-continue` is answered 417 in JSON on every route
- * (Node answers it before Koa sees the request: a bare 417 with an empty body, until
- * `checkExpectation` was handled), and the service answers the next request. Against a service
- * process, with the newer routes on.
+ * Requests Node answers itself, before Koa sees them, or Koa answers without a body: JSON too.
+ * A request whose Expect header is not `100-continue` (Node: a bare 417 until `checkExpectation`
+ * was handled), an HTTP/1.1 request without Host (a bare 400), CONNECT (the socket closed without a
+ * word: no `connect` listener), and a method no route knows, TRACE (501 in plain text). The service
+ * answers the next request. Against a service process, with the newer routes on.
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -51,6 +52,33 @@ describe('an Expect header other than 100-continue', () => {
     expect(answer.status).toBe(417);
     expect(answer.headers['content-type']).toMatch(/^application\/json/);
     expect(answer.json).toEqual({ error: 'Expectation failed', detail: 'only "Expect: 100-continue" is understood' });
+    expect((await fetch(`${service.url}/healthz`)).status).toBe(200);
+  });
+});
+
+describe('requests Node or Koa answered without JSON', () => {
+  let dir: string;
+  let service: ServiceProcess;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'attache-bare-'));
+    await writeFile(join(dir, 'tokens.json'), JSON.stringify({ tokens: [{ token: TOKEN, role: 'store', id: '42' }] }));
+    service = await startServiceProcess({ STORAGE_DRIVER: 'memory', AUTH_TOKENS_FILE: join(dir, 'tokens.json'), DIRECT_UPLOADS: 'on', DIRECT_UPLOAD_SECRET: 's'.repeat(40) }, 30_000);
+  }, 60_000);
+  afterAll(async () => {
+    service?.child.kill('SIGTERM');
+    await service?.exited;
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it.each([
+    ['an HTTP/1.1 request without Host', 'POST /v1/chat/upload/direct/ HTTP/1.1\r\nContent-Length: 0\r\n\r\n', 400, { error: 'Bad request', detail: 'an HTTP/1.1 request needs a Host header' }],
+    ['CONNECT', 'CONNECT attache.example:443 HTTP/1.1\r\nHost: attache.example:443\r\n\r\n', 405, { error: 'Method not allowed' }],
+    ['TRACE', 'TRACE /v1/chat/upload/direct/ HTTP/1.1\r\nHost: attache\r\n\r\n', 501, { error: 'Not implemented', detail: 'attache answers no TRACE requests' }],
+  ])('%s: answered in JSON', async (_name, request, status, body) => {
+    const answer = await sendRaw(service.url, request);
+    expect(answer.status).toBe(status);
+    expect(answer.headers['content-type']).toMatch(/^application\/json/);
+    expect(answer.json).toEqual(body);
     expect((await fetch(`${service.url}/healthz`)).status).toBe(200);
   });
 });
