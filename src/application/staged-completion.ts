@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import { BackendUnavailable, DomainError, ObjectAlreadyExists } from '../domain/errors.ts';
+import { BackendUnavailable, DomainError, ObjectAlreadyExists, UploadInProgress } from '../domain/errors.ts';
 import { completionReceiptKeyFor, type ObjectKey } from '../domain/object-key.ts';
 import type { Principal } from '../domain/principal.ts';
 import { streamOf } from '../shared/stream-head.ts';
@@ -71,6 +71,10 @@ export class StagedCompletion {
       const completed = await this.receipt(id, file.rebuildable ? this.#finalKey(file) : undefined).catch(() => undefined);
       if (completed || !(error instanceof ObjectAlreadyExists)) await cleanup.afterRefusal().catch(() => {});
       if (completed) return completed;
+      // The final key is the upload's own: taken and no receipt yet is a completion racing this
+      // one, still finishing (its preview, its receipt). Its answer comes to a retry; "Upload
+      // conflict … retry the upload" would have the client send its file again.
+      if (error instanceof ObjectAlreadyExists) throw new UploadInProgress('another completion of this upload is still making its attachment; ask again once it has');
       throw error;
     }
     if (!file.rebuildable || uploaded.image !== undefined || uploaded.malwareScan !== undefined) await this.#keepReceipt(id, uploaded);

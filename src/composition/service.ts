@@ -4,7 +4,7 @@
 import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
-import { answerClientError } from '../adapters/http/client-error-handler.ts';
+import { answerClientError, answerConnect, answeredMissingHost, answerUnmetExpectation } from '../adapters/http/client-error-handler.ts';
 import { capConnections } from '../adapters/http/connection-cap.ts';
 import { createHttpApp } from '../adapters/http/create-http-app.ts';
 import type { AuthPort } from '../application/ports/auth-port.ts';
@@ -132,6 +132,11 @@ export async function startAttache(config: Config, options: StartOptions = {}): 
   };
 }
 
+/** How often Node closes connections past HTTP_HEADERS_TIMEOUT_MS or HTTP_REQUEST_TIMEOUT_MS. */
+export function connectionsCheckingIntervalFor(http: { readonly headersTimeoutMs: number; readonly requestTimeoutMs: number }): number {
+  return Math.max(10, Math.min(1000, Math.floor(Math.min(http.headersTimeoutMs, http.requestTimeoutMs) / 10)));
+}
+
 /**
  * Listens first: with PORT=0 the port, and so the default URL of /files, is known only then.
  * Until `serve` is called, requests get a 503 rather than hanging.
@@ -147,10 +152,18 @@ async function listen(config: Config) {
       headersTimeout: config.http.headersTimeoutMs,
       requestTimeout: config.http.requestTimeoutMs,
       keepAliveTimeout: config.http.keepAliveTimeoutMs,
+      // Node looks for requests past those timeouts only this often (30 s unless set): a stalled
+      // body held its connection up to 30 s past HTTP_REQUEST_TIMEOUT_MS. A tenth of the shorter
+      // timeout, at most 1 s, makes them hold as documented.
+      connectionsCheckingInterval: connectionsCheckingIntervalFor(config.http),
+      // Node's own answer to a missing Host is a bare 400: answeredMissingHost gives it in JSON.
+      requireHostHeader: false,
     },
-    (req, res) => handle(req, res),
+    (req, res) => answeredMissingHost(req, res) || handle(req, res),
   );
   server.on('clientError', answerClientError);
+  server.on('checkExpectation', answerUnmetExpectation);
+  server.on('connect', answerConnect);
   const connections = capConnections(server, config.http.maxConnections);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -276,11 +276,14 @@ export class InvalidIdempotencyKey extends DomainError {
   }
 }
 
-/** A request with the same Idempotency-Key, from the same caller, is still being answered. */
+/**
+ * A request with the same Idempotency-Key, from the same caller, is still being answered; or
+ * another completion of the same staged upload is still making its attachment.
+ */
 export class UploadInProgress extends DomainError {
   readonly code = 'UPLOAD_IN_PROGRESS';
-  constructor() {
-    super('Upload in progress', 'a request with this Idempotency-Key has not finished; retry once it has');
+  constructor(detail = 'a request with this Idempotency-Key has not finished; retry once it has') {
+    super('Upload in progress', detail);
   }
 }
 

@@ -1,7 +1,7 @@
 import type { Middleware } from 'koa';
 import { ShuttingDown, StorageUnavailable } from '../../domain/errors.ts';
 import type { RequestState } from './access-log.ts';
-import { errorResponse, methodNotAllowed, notFound } from './error-responses.ts';
+import { errorResponse, methodNotAllowed, methodNotImplemented, notFound } from './error-responses.ts';
 import { answerBeforeBodyEnd } from './request-body.ts';
 import type { UploadMetrics } from './upload-metrics.ts';
 
@@ -21,7 +21,7 @@ export function answerErrors(deps: { metrics: UploadMetrics; shutdown?: AbortSig
         if (!ANSWERED_WHILE_SHUTTING_DOWN.has(ctx.path)) throw new ShuttingDown();
       }
       await next();
-      const fallback = ctx.body == null ? { 404: notFound, 405: methodNotAllowed }[ctx.status as 404 | 405] : undefined;
+      const fallback = ctx.body == null ? { 404: notFound, 405: methodNotAllowed, 501: methodNotImplemented(ctx.method) }[ctx.status as 404 | 405 | 501] : undefined;
       if (fallback) {
         ctx.status = fallback.status;
         ctx.body = fallback.body;

@@ -73,6 +73,14 @@ export function errorResponse(error: unknown): ErrorResponse {
 
 export const notFound: ErrorResponse = { status: 404, body: { error: 'Not found' } };
 export const methodNotAllowed: ErrorResponse = { status: 405, body: { error: 'Method not allowed' } };
+/** A method no route knows (TRACE, PROPFIND…): koa-router's 501, which Koa answered in plain text. */
+export function methodNotImplemented(method: string): ErrorResponse {
+  return { status: 501, body: { error: 'Not implemented', detail: `attache answers no ${method} requests` } };
+}
+/** An HTTP/1.1 request without a Host header (RFC 9112 §3.2), answered before Koa sees it. */
+export const missingHost: ErrorResponse = { status: 400, body: { error: 'Bad request', detail: 'an HTTP/1.1 request needs a Host header' } };
+/** An `Expect` header other than `100-continue` (RFC 9110 §10.1.1), answered before Koa sees the request. */
+export const expectationFailed: ErrorResponse = { status: 417, body: { error: 'Expectation failed', detail: 'only "Expect: 100-continue" is understood' } };
 
 /**
  * Answers to requests Node's HTTP parser refuses before Koa sees them (malformed request line

@@ -96,8 +96,8 @@ export const DIRECT_UPLOAD_PATHS = {
           oneOf: [...refusedBeforeBytes, ref('ChecksumMismatch')],
         }),
         '404': notFound,
-        '409': jsonResponse('Nothing was sent yet (`Upload incomplete`), or the generated key was taken.', {
-          oneOf: [ref('UploadIncomplete'), ref('UploadConflict')],
+        '409': jsonResponse('Nothing was sent yet (`Upload incomplete`), another completion of the upload is still finishing (`Upload in progress`: ask again), or the generated key was taken.', {
+          oneOf: [ref('UploadIncomplete'), ref('UploadInProgress'), ref('UploadConflict')],
         }),
         '413': jsonResponse('Larger than the malware scanner reads; nothing is kept.', { oneOf: [ref('FileTooLarge'), ref('FileTooLargeToScan')] }),
         '422': jsonResponse('MALWARE_SCAN=clamd found malware; nothing is kept.', ref('FileRejected')),

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
-import { constants, createReadStream, createWriteStream } from 'node:fs';
-import { access, link, mkdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { constants, createWriteStream } from 'node:fs';
+import { access, link, mkdir, open, readFile, rename, stat, unlink, writeFile, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -179,9 +179,33 @@ export class LocalDiskObjectStore implements ObjectStore {
     return (await this.#statOf(key))?.info;
   }
 
+  /**
+   * Opened before anything is answered: a delete after this still lets the open file be read to
+   * its end (an unlinked file lives while open), where opening it only when its bytes were read
+   * failed with ENOENT after the headers of a 200, and the answer was cut.
+   */
   async read(key: ObjectKey): Promise<ObjectContent | undefined> {
-    const found = await this.#statOf(key);
-    return found && { ...found.info, body: createReadStream(found.path) };
+    const path = this.#pathOf(key);
+    if (path === undefined) return undefined;
+    let handle: FileHandle;
+    try {
+      handle = await open(path, 'r');
+    } catch (error) {
+      if (isErrno(error, 'ENOENT') || isErrno(error, 'ENOTDIR')) return undefined;
+      throw new StorageUnavailable(`cannot read ${path}`, { cause: error });
+    }
+    try {
+      const info = await handle.stat();
+      if (!info.isFile()) {
+        await handle.close();
+        return undefined;
+      }
+      const meta = await this.#readMeta(path);
+      return { ...meta, size: info.size, body: handle.createReadStream() };
+    } catch (error) {
+      await handle.close().catch(() => {});
+      throw new StorageUnavailable(`cannot read ${path}`, { cause: error });
+    }
   }
 
   async #statOf(key: ObjectKey): Promise<{ path: string; info: ObjectInfo } | undefined> {
