@@ -77,7 +77,7 @@ export class StagedCompletion {
       if (error instanceof ObjectAlreadyExists) throw new UploadInProgress('another completion of this upload is still making its attachment; ask again once it has');
       throw error;
     }
-    if (!file.rebuildable || uploaded.image !== undefined || uploaded.malwareScan !== undefined) await this.#keepReceipt(id, uploaded);
+    if (!file.rebuildable || this.#uploads.answerSaysMoreThanTheObject(uploaded.type)) await this.#keepReceipt(id, uploaded);
     // Best effort: what stays is swept with the staged prefix.
     await cleanup.afterCompletion().catch(() => {});
     return uploaded;
@@ -107,13 +107,13 @@ export class StagedCompletion {
 
   /**
    * The answer the upload endpoint gave for the attachment at `key`, from what the store keeps with
-   * it; nothing for an object without attache's SHA-256. (An image's size and preview, which only
-   * its receipt keeps, are missing from it only for a retry racing the completion itself, between
-   * its copy and its receipt.)
+   * it; nothing for an object without attache's SHA-256, nor for one whose answer only its receipt
+   * keeps (an image, a scanned file): a retry racing the completion, between its copy and its
+   * receipt, is then told the upload is in progress rather than given half an answer.
    */
   async #rebuilt(key: ObjectKey): Promise<UploadedAttachment | undefined> {
     const info = await this.#store.stat(key);
-    if (info?.sha256 === undefined) return undefined;
+    if (info?.sha256 === undefined || this.#uploads.answerSaysMoreThanTheObject(info.contentType)) return undefined;
     return { url: await this.#store.urlFor(key), type: info.contentType, key, size: info.size, sha256: info.sha256 };
   }
 

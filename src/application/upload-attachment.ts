@@ -186,6 +186,15 @@ export class UploadAttachment {
     await this.#deps.mime.detect(fileName, allowedExtensionOf(fileName), head);
   }
 
+  /**
+   * Whether the answer for a stored file of `type` says more than the stored object does (an
+   * image's size and preview, a scan's verdict), so that a retry must be answered from a receipt
+   * kept at completion rather than rebuilt from the attachment.
+   */
+  answerSaysMoreThanTheObject(type: string): boolean {
+    return this.#deps.scan !== undefined || (this.#deps.preview !== undefined && type.startsWith('image/'));
+  }
+
   /** Resolves when the malware scanner (if any) can answer now; throws ScannerUnavailable saying why not. */
   async checkScannerReady(): Promise<void> {
     await this.#deps.scan?.checkReady();
