@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '../free-port.ts';
-import { isRunning, signal } from '../os-processes.ts';
+import { isRunning, reapWithThisProcess, signal } from '../os-processes.ts';
 
 const SCRIPT = fileURLToPath(new URL('./start-clamd.sh', import.meta.url));
 const START_TIMEOUT_MS = 30_000;
@@ -53,6 +53,7 @@ async function startClamdOn(port: number, { streamMaxLength = '100M', log = () =
   const t0 = performance.now();
   // detached: a process group of its own, which clamd inherits, so stop() kills exactly it.
   const child = spawn('bash', [SCRIPT, dir, String(port), streamMaxLength], { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  const forget = reapWithThisProcess(child.pid!);
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
   let pid: number | undefined;
@@ -63,6 +64,7 @@ async function startClamdOn(port: number, { streamMaxLength = '100M', log = () =
     try {
       process.kill(-child.pid!, 'SIGKILL');
     } catch {}
+    forget();
     if (pid !== undefined) {
       // A stopped (SIGSTOP) process cannot die until continued; a zombie counts as gone.
       signal(pid, 'SIGCONT');

@@ -8,7 +8,7 @@ import { connect, createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { isRunning, signal } from '../os-processes.ts';
+import { isRunning, reapWithThisProcess, signal } from '../os-processes.ts';
 import { TEST_TLS } from './recording-s3-proxy.ts';
 
 const SCRIPT = fileURLToPath(new URL('./start-rgw.sh', import.meta.url));
@@ -74,12 +74,14 @@ async function startRgwOn(base: number, log: (line: string) => void, options: Rg
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
   let pids: number[] = [];
   const groups: ChildProcess[] = [child];
+  const forgetGroups = [reapWithThisProcess(child.pid!)];
   let stopped = false;
   const stop = async () => {
     if (stopped) return;
     stopped = true;
     const t1 = performance.now();
     for (const group of groups) killGroup(group);
+    for (const forget of forgetGroups) forget();
     // A stopped (SIGSTOP) daemon cannot die until continued.
     for (const pid of pids) signal(pid, 'SIGCONT');
     // The daemons linger as zombies after SIGKILL until reaped: a zombie counts as stopped.
@@ -130,6 +132,7 @@ async function startRgwOn(base: number, log: (line: string) => void, options: Rg
         env: { ...process.env, CEPH_CONF: join(dir, 'ceph.conf') },
       });
       groups.push(gateway);
+      forgetGroups.push(reapWithThisProcess(gateway.pid!));
       pids.push(gateway.pid!);
       pids[2] = gateway.pid!;
       await waitForPort(base, 60_000);
