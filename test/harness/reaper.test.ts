@@ -17,13 +17,13 @@ import { spawn } from 'node:child_process';
 import { reapWithThisProcess } from ${JSON.stringify(OS_PROCESSES)};
 const daemon = spawn('sleep', ['300'], { detached: true, stdio: 'ignore' });
 const forget = reapWithThisProcess(daemon.pid);
-if (process.argv[2] === 'forget') forget();
+if (process.env.REAPER_TEST_MODE === 'forget') forget();
 console.log(daemon.pid);
 setInterval(() => {}, 1000);
 `;
 
 function startStarter(mode: 'keep' | 'forget'): Promise<{ starter: ReturnType<typeof spawn>; daemonPid: number }> {
-  const starter = spawn(process.execPath, ['--input-type=module', '-e', STARTER, mode], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const starter = spawn(process.execPath, ['--input-type=module', '-e', STARTER], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, REAPER_TEST_MODE: mode } });
   return new Promise((resolve, reject) => {
     starter.stdout!.once('data', (d: Buffer) => resolve({ starter, daemonPid: Number(d.toString().trim()) }));
     starter.once('error', reject);
