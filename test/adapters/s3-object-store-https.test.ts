@@ -4,7 +4,9 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { S3ObjectStore, type S3ObjectStoreOptions } from '../../src/adapters/object-store/s3/s3-object-store.ts';
-import { s3SettingsFrom } from '../../src/adapters/object-store/s3/s3-options.ts';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { signWithPayloadHash } from '../../src/adapters/object-store/s3/payload-hash.ts';
+import { createS3Client, s3SettingsFrom } from '../../src/adapters/object-store/s3/s3-options.ts';
 import type { ObjectMeta } from '../../src/application/ports/object-store.ts';
 import type { ObjectKey } from '../../src/domain/object-key.ts';
 import { objectStoreContract } from '../contracts/object-store-contract.ts';
@@ -58,6 +60,29 @@ describe('S3ObjectStore payload signing', () => {
     const { stream, digest } = generatedStream(300 * 1024);
     await store.put(key, stream, meta);
     expect(payloadHashes(overTls, key, 'PUT')).toEqual([await digest]);
+  });
+
+  // The client reuses one resolved middleware stack per kind of command (cacheMiddleware): a hash given
+  // for one PutObject's body must sign that request, and only that one.
+  it('signs each request with the hash given for its own body, or else one the SDK computes', async () => {
+    const options = s3StoreOptionsFor(s3, { endpoint: overTls.endpoint, payloadSigning: 'unsigned-over-https' });
+    const client = createS3Client(options, s3SettingsFrom(options));
+    try {
+      const put = (body: Buffer, hash: string | undefined) => {
+        // A Buffer of its own for each request, as the store's puts have.
+        const Body = Buffer.from(body);
+        if (hash !== undefined) signWithPayloadHash(Body, hash);
+        return client.send(new PutObjectCommand({ Bucket: options.bucket, Key: newKey(), Body }));
+      };
+      const body = Buffer.from('attache payload hash');
+      await expect(put(body, sha256(body))).resolves.toBeDefined();
+      // A wrong hash given is the one sent: S3 refuses the body that does not match it.
+      await expect(put(body, sha256(Buffer.from('something else')))).rejects.toMatchObject({ name: 'XAmzContentSHA256Mismatch' });
+      // None given: not the previous request's, but the body's own, hashed by the SDK.
+      await expect(put(body, undefined)).resolves.toBeDefined();
+    } finally {
+      client.destroy();
+    }
   });
 
   const signed: [string, () => S3ObjectStore, typeof overTls][] = [

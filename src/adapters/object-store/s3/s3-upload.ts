@@ -7,7 +7,7 @@ import type { ContentDigest } from '../content-digest.ts';
 import { contentDispositionFor, IMMUTABLE_CACHE_CONTROL } from '../object-headers.ts';
 import type { PutInProgress } from '../put-lifecycle.ts';
 import { BodyParts, type PartBufferPool } from '../body-parts.ts';
-import { givePayloadHash } from './payload-hash.ts';
+import { signWithPayloadHash } from './payload-hash.ts';
 import { copyWithinS3, type S3ObjectHeaders } from './s3-copy.ts';
 import { uploadMultipart } from './s3-multipart.ts';
 
@@ -85,6 +85,7 @@ export class S3Upload {
   async #putObject(chunks: readonly Buffer[], digest: ContentDigest): Promise<void> {
     const { client, bucket, key, meta } = this.#target;
     const Body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, digest.size);
+    signWithPayloadHash(Body, digest.sha256);
     const command = new PutObjectCommand({
       Bucket: bucket,
       Key: key,
@@ -94,7 +95,6 @@ export class S3Upload {
       // Never overwrite: S3 answers 412 when the key is taken.
       IfNoneMatch: '*',
     });
-    givePayloadHash(command.middlewareStack, 'attachePayloadHash', () => digest.sha256);
     await client.send(command);
   }
 
