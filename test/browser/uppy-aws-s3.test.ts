@@ -6,20 +6,14 @@
  * origin), and shows the answered `url`; the bytes there are the photo's. A refused file and
  * `shouldUseMultipart: false` show attache's refusal, and nothing of them stays staged.
  */
-import { randomUUID } from 'node:crypto';
-import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { copyFile, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CreateBucketCommand, ListMultipartUploadsCommand, ListObjectsV2Command, PutBucketCorsCommand, type S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { bundleForBrowser } from '../support/browser/bundle.ts';
-import { openInChromium } from '../support/browser/chromium.ts';
-import { servePages, type PageServer } from '../support/browser/page-server.ts';
+import { startUppyS3Stage, type UppyS3Stage } from '../support/browser/uppy-s3-stage.ts';
 import { blockUnder } from '../support/docs-blocks.ts';
 import { FIXTURES_DIR } from '../support/fixtures.ts';
-import { s3ClientFor, s3ServiceEnv } from '../support/s3/rgw-global-setup.ts';
-import { startServiceProcess, type ServiceProcess } from '../support/service-process.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const UPPY_5 = join(root, 'test/support/browser/uppy-aws-s3');
@@ -33,74 +27,27 @@ const MULTIPART = 'shouldUseMultipart: true,';
 
 describe('docs/clients.md, Uppy with @uppy/aws-s3 in Chromium, on Ceph RGW', () => {
   const s3 = inject('s3');
-  const bucket = `attache-uppy-browser-${randomUUID().slice(0, 8)}`;
-  let raw: S3Client;
-  let service: ServiceProcess;
-  let pages: PageServer;
-  let scratch: string;
-  const served: Record<string, string> = {};
-  /** What uploads left under staged/: objects (completion receipts aside) and multipart uploads not finished. */
-  const staged = async () => [
-    ...((await raw.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: 'staged/' }))).Contents ?? []).map((o) => o.Key!).filter((key) => !key.endsWith('.answer.json')),
-    ...((await raw.send(new ListMultipartUploadsCommand({ Bucket: bucket }))).Uploads ?? []).map((u) => `unfinished ${u.Key}`),
-  ];
+  let stage: UppyS3Stage;
 
   beforeAll(async () => {
-    pages = await servePages(served);
-    raw = s3ClientFor(s3);
-    await raw.send(new CreateBucketCommand({ Bucket: bucket }));
-    // What docs/direct-uploads.md's Buckets and CORS asks for: the page's origin may PUT parts and read their ETag.
-    await raw.send(
-      new PutBucketCorsCommand({
-        Bucket: bucket,
-        CORSConfiguration: { CORSRules: [{ AllowedOrigins: [pages.origin], AllowedMethods: ['PUT'], AllowedHeaders: ['*'], ExposeHeaders: ['ETag'] }] },
-      }),
-    );
-    scratch = await mkdtemp(join(tmpdir(), 'attache-uppy-s3-'));
-    await writeFile(join(scratch, 'tokens.json'), JSON.stringify({ tokens: [{ token: TOKEN, role: 'store', id: '42' }] }));
-    service = await startServiceProcess(
-      {
-        AUTH_TOKENS_FILE: join(scratch, 'tokens.json'),
-        ...s3ServiceEnv(s3, bucket),
-        S3_URL_MODE: 'signed',
-        STORAGE_CHECK: 'off',
-        DIRECT_UPLOADS: 'on',
-        CORS_ORIGINS: pages.origin,
-      },
-      60_000,
-    );
+    stage = await startUppyS3Stage(s3, { name: 'uppy-browser', token: TOKEN });
     const code = blockUnder(clientsPage, '### Uppy 5', 'js');
     expect(code).toContain(PRINTED_ADDRESS);
     expect(code).toContain(MULTIPART);
-    const asHere = (source: string) => source.replaceAll(PRINTED_ADDRESS, service.url).replaceAll(PRINTED_TOKEN, TOKEN);
+    const asHere = (source: string) => source.replaceAll(PRINTED_ADDRESS, stage.service.url).replaceAll(PRINTED_TOKEN, TOKEN);
     const html = blockUnder(clientsPage, '## Uppy with XHRUpload', 'html');
     const recipes = { multipart: code, 'single-put': code.replace(MULTIPART, 'shouldUseMultipart: false,') };
     for (const [name, source] of Object.entries(recipes)) {
-      served[`/${name}/page.html`] = html;
-      served[`/${name}/upload.js`] = await bundleForBrowser(asHere(source), 'upload.js', UPPY_5);
+      stage.served[`/${name}/page.html`] = html;
+      stage.served[`/${name}/upload.js`] = await bundleForBrowser(asHere(source), 'upload.js', UPPY_5);
     }
   }, 120_000);
   afterAll(async () => {
-    service?.child.kill('SIGTERM');
-    await service?.exited;
-    raw?.destroy();
-    await pages?.close();
-    if (scratch) await rm(scratch, { recursive: true, force: true });
+    await stage?.close();
   });
 
-  async function chooseIn(recipe: string, file: string): Promise<string> {
-    const page = await openInChromium(`${pages.origin}/${recipe}/page.html`);
-    try {
-      await page.chooseFiles('input[type=file]', [file]);
-      try {
-        return await page.waitForText("document.querySelector('output').textContent");
-      } catch (error) {
-        throw new Error(`${(error as Error).message}\n${page.log.join('\n')}`);
-      }
-    } finally {
-      await page.close();
-    }
-  }
+  const chooseIn = (recipe: string, file: string, alsoRead?: string) => stage.chooseIn(recipe, file, alsoRead);
+  const staged = () => stage.staged();
 
   it('a photo: the page shows the answered url, whose bytes are the photo’s; nothing stays staged', async () => {
     const shown = await chooseIn('multipart', PHOTO);
@@ -114,7 +61,7 @@ describe('docs/clients.md, Uppy with @uppy/aws-s3 in Chromium, on Ceph RGW', () 
   }, 120_000);
 
   it('a PDF named .jpg: the page shows attache’s refusal, and nothing stays staged', async () => {
-    const pdfNamedJpg = join(scratch, 'scan.jpg');
+    const pdfNamedJpg = join(stage.scratch, 'scan.jpg');
     await copyFile(`${FIXTURES_DIR}pdf-ghostscript.pdf`, pdfNamedJpg);
     expect(await chooseIn('multipart', pdfNamedJpg)).toMatch(/^Unsupported file type: the content is PDF/);
     expect(await staged()).toEqual([]);

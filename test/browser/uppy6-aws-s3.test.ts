@@ -10,22 +10,16 @@
  * sent again (the same answer). And why the recipe needs `signRequest`: Uppy 6's
  * `companionEndpoint` sends no header, so attache refuses its first call 401.
  */
-import { randomUUID } from 'node:crypto';
-import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { copyFile, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CreateBucketCommand, ListMultipartUploadsCommand, ListObjectsV2Command, PutBucketCorsCommand, type S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { bundleForBrowser } from '../support/browser/bundle.ts';
-import { openInChromium } from '../support/browser/chromium.ts';
 import { recordingForwarder, requestLines, type RecordingForwarder } from '../support/browser/recording-forwarder.ts';
-import { servePages, type PageServer } from '../support/browser/page-server.ts';
+import { startUppyS3Stage, type UppyS3Stage } from '../support/browser/uppy-s3-stage.ts';
 import { blockUnder } from '../support/docs-blocks.ts';
 import { fileNamed } from '../support/file-heads.ts';
 import { FIXTURES_DIR } from '../support/fixtures.ts';
-import { s3ClientFor, s3ServiceEnv } from '../support/s3/rgw-global-setup.ts';
-import { startServiceProcess, type ServiceProcess } from '../support/service-process.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const clientsPage = await readFile(join(root, 'docs/clients.md'), 'utf8');
@@ -47,44 +41,13 @@ uppy.on('s3-multipart:part-uploaded', () => { document.body.dataset.parts = Stri
 
 describe('docs/clients.md, Uppy 6 with @uppy/aws-s3 in Chromium, on Ceph RGW', () => {
   const s3 = inject('s3');
-  const bucket = `attache-uppy6-browser-${randomUUID().slice(0, 8)}`;
-  let raw: S3Client;
-  let service: ServiceProcess;
-  let pages: PageServer;
+  let stage: UppyS3Stage;
   let forwarder: RecordingForwarder;
   let losingForwarder: RecordingForwarder;
-  let scratch: string;
-  const served: Record<string, string> = {};
-  /** What uploads left under staged/: objects (completion receipts aside) and multipart uploads not finished. */
-  const staged = async () => [
-    ...((await raw.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: 'staged/' }))).Contents ?? []).map((o) => o.Key!).filter((key) => !key.endsWith('.answer.json')),
-    ...((await raw.send(new ListMultipartUploadsCommand({ Bucket: bucket }))).Uploads ?? []).map((u) => `unfinished ${u.Key}`),
-  ];
 
   beforeAll(async () => {
-    pages = await servePages(served);
-    raw = s3ClientFor(s3);
-    await raw.send(new CreateBucketCommand({ Bucket: bucket }));
-    // What docs/direct-uploads.md's Buckets and CORS asks for: the page's origin may PUT parts and read their ETag.
-    await raw.send(
-      new PutBucketCorsCommand({
-        Bucket: bucket,
-        CORSConfiguration: { CORSRules: [{ AllowedOrigins: [pages.origin], AllowedMethods: ['PUT'], AllowedHeaders: ['*'], ExposeHeaders: ['ETag'] }] },
-      }),
-    );
-    scratch = await mkdtemp(join(tmpdir(), 'attache-uppy6-s3-'));
-    await writeFile(join(scratch, 'tokens.json'), JSON.stringify({ tokens: [{ token: TOKEN, role: 'store', id: '42' }] }));
-    service = await startServiceProcess(
-      {
-        AUTH_TOKENS_FILE: join(scratch, 'tokens.json'),
-        ...s3ServiceEnv(s3, bucket),
-        S3_URL_MODE: 'signed',
-        STORAGE_CHECK: 'off',
-        DIRECT_UPLOADS: 'on',
-        CORS_ORIGINS: pages.origin,
-      },
-      60_000,
-    );
+    stage = await startUppyS3Stage(s3, { name: 'uppy6-browser', token: TOKEN });
+    const { service, served } = stage;
     const code = blockUnder(clientsPage, '## Uppy with @uppy/aws-s3', 'js');
     expect(code).toContain(PRINTED_ADDRESS);
     expect(code).toContain(PRINTED_TOKEN);
@@ -106,30 +69,13 @@ describe('docs/clients.md, Uppy 6 with @uppy/aws-s3 in Chromium, on Ceph RGW', (
     served['/companion/upload.js'] = await bundleForBrowser(companionPage(service.url), 'upload.js');
   }, 120_000);
   afterAll(async () => {
-    service?.child.kill('SIGTERM');
-    await service?.exited;
-    raw?.destroy();
-    await pages?.close();
     await forwarder?.close();
     await losingForwarder?.close();
-    if (scratch) await rm(scratch, { recursive: true, force: true });
+    await stage?.close();
   });
 
-  /** What the page shows once the file chosen is uploaded or refused, and `alsoRead`'s value after it. */
-  async function chooseIn(recipe: string, file: string, alsoRead?: string): Promise<string> {
-    const page = await openInChromium(`${pages.origin}/${recipe}/page.html`);
-    try {
-      await page.chooseFiles('input[type=file]', [file]);
-      try {
-        const shown = await page.waitForText("document.querySelector('output').textContent");
-        return alsoRead ? `${shown} ${await page.evaluate<string>(alsoRead)}` : shown;
-      } catch (error) {
-        throw new Error(`${(error as Error).message}\n${page.log.join('\n')}`);
-      }
-    } finally {
-      await page.close();
-    }
-  }
+  const chooseIn = (recipe: string, file: string, alsoRead?: string) => stage.chooseIn(recipe, file, alsoRead);
+  const staged = () => stage.staged();
 
   it('a photo: the page shows the url attache answered, whose bytes are the photo’s; nothing stays staged', async () => {
     const shown = await chooseIn('recipe', PHOTO, 'document.body.dataset.uploadUrl');
@@ -146,7 +92,7 @@ describe('docs/clients.md, Uppy 6 with @uppy/aws-s3 in Chromium, on Ceph RGW', (
   }, 120_000);
 
   it('a PDF named .jpg: the page shows attache’s refusal, and nothing stays staged', async () => {
-    const pdfNamedJpg = join(scratch, 'scan.jpg');
+    const pdfNamedJpg = join(stage.scratch, 'scan.jpg');
     await copyFile(`${FIXTURES_DIR}pdf-ghostscript.pdf`, pdfNamedJpg);
     expect(await chooseIn('recipe', pdfNamedJpg)).toMatch(/^Unsupported file type: the content is PDF/);
     expect(await staged()).toEqual([]);
@@ -154,7 +100,7 @@ describe('docs/clients.md, Uppy 6 with @uppy/aws-s3 in Chromium, on Ceph RGW', (
 
   it('a PDF of 7 MiB goes in two parts (Uppy 6 cuts 5 MiB ones), joined in order: the stored bytes are the file’s', async () => {
     const bytes = fileNamed('report.pdf', 7 * MiB);
-    const report = join(scratch, 'report.pdf');
+    const report = join(stage.scratch, 'report.pdf');
     await writeFile(report, bytes);
     const shown = await chooseIn('recipe', report, 'document.body.dataset.parts');
     const [url, type, parts] = shown.split(' ');
