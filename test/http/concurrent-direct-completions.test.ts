@@ -15,36 +15,30 @@ import { CreateBucketCommand, ListMultipartUploadsCommand, ListObjectsV2Command 
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { FIXTURES_DIR } from '../support/fixtures.ts';
 import { s3ClientFor, s3ServiceEnv } from '../support/s3/rgw-global-setup.ts';
-import { startServiceProcess, type ServiceProcess } from '../support/service-process.ts';
+import { startServiceProcess, startServiceWithStoreToken, type ServiceProcess } from '../support/service-process.ts';
 
 const TOKEN = 'concurrent-store-token-0042';
 const AUTH = { Authorization: `Token ${TOKEN}` };
 const AT_ONCE = 6;
 
 describe('concurrent completions of one direct upload', () => {
-  let dir: string;
   let service: ServiceProcess;
+  let close: (() => Promise<void>) | undefined;
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'attache-concurrent-'));
-    await writeFile(join(dir, 'tokens.json'), JSON.stringify({ tokens: [{ token: TOKEN, role: 'store', id: '42' }] }));
-    service = await startServiceProcess(
-      {
+    ({ service, close } = await startServiceWithStoreToken(
+      TOKEN,
+      (folder) => ({
         STORAGE_DRIVER: 'local',
-        LOCAL_STORAGE_DIR: join(dir, 'store'),
-        AUTH_TOKENS_FILE: join(dir, 'tokens.json'),
+        LOCAL_STORAGE_DIR: join(folder, 'store'),
         DIRECT_UPLOADS: 'on',
         DIRECT_UPLOAD_SECRET: 's'.repeat(40),
         PREVIEWS: 'on',
         STRIP_METADATA: 'on',
-      },
+      }),
       30_000,
-    );
+    ));
   }, 60_000);
-  afterAll(async () => {
-    service?.child.kill('SIGTERM');
-    await service?.exited;
-    await rm(dir, { recursive: true, force: true });
-  });
+  afterAll(() => close?.());
 
   it('answer the one attachment, or "Upload in progress" until it is made; never "Upload conflict"', async () => {
     const photo = await readFile(join(FIXTURES_DIR, 'jpeg-exiftool-orientation6-gps.jpg'));

@@ -10,26 +10,21 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requestHead, sendRaw } from '../support/raw-http.ts';
-import { startServiceProcess, type ServiceProcess } from '../support/service-process.ts';
+import { startServiceProcess, startServiceWithStoreToken, type ServiceProcess } from '../support/service-process.ts';
 
 const TOKEN = 'expect-store-token-00000042';
 
 describe('an Expect header other than 100-continue', () => {
-  let dir: string;
   let service: ServiceProcess;
+  let close: (() => Promise<void>) | undefined;
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'attache-expect-'));
-    await writeFile(join(dir, 'tokens.json'), JSON.stringify({ tokens: [{ token: TOKEN, role: 'store', id: '42' }] }));
-    service = await startServiceProcess(
-      { STORAGE_DRIVER: 'memory', AUTH_TOKENS_FILE: join(dir, 'tokens.json'), DIRECT_UPLOADS: 'on', DIRECT_UPLOAD_SECRET: 's'.repeat(40) },
+    ({ service, close } = await startServiceWithStoreToken(
+      TOKEN,
+      () => ({ STORAGE_DRIVER: 'memory', DIRECT_UPLOADS: 'on', DIRECT_UPLOAD_SECRET: 's'.repeat(40) }),
       30_000,
-    );
+    ));
   }, 60_000);
-  afterAll(async () => {
-    service?.child.kill('SIGTERM');
-    await service?.exited;
-    await rm(dir, { recursive: true, force: true });
-  });
+  afterAll(() => close?.());
 
   it.each([
     ['POST', '/v1/chat/upload/direct/', 'application/json', '{"filename": "a.pdf", "size": 10}'],

@@ -5,33 +5,27 @@
  * headers, and only opened it when the bytes were read: a delete in between left a 200 with no
  * body, the socket destroyed. Against a service process.
  */
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FIXTURES_DIR } from '../support/fixtures.ts';
-import { startServiceProcess, type ServiceProcess } from '../support/service-process.ts';
+import { startServiceWithStoreToken, type ServiceProcess } from '../support/service-process.ts';
 
 const TOKEN = 'read-delete-store-token-042';
 const AUTH = { Authorization: `Token ${TOKEN}` };
 const READS = 6;
 
 describe('reads racing a delete on the local disk', () => {
-  let dir: string;
   let service: ServiceProcess;
+  let close: (() => Promise<void>) | undefined;
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'attache-read-delete-'));
-    await writeFile(join(dir, 'tokens.json'), JSON.stringify({ tokens: [{ token: TOKEN, role: 'store', id: '42' }] }));
-    service = await startServiceProcess(
-      { STORAGE_DRIVER: 'local', LOCAL_STORAGE_DIR: join(dir, 'store'), AUTH_TOKENS_FILE: join(dir, 'tokens.json'), PREVIEWS: 'on', STRIP_METADATA: 'on' },
+    ({ service, close } = await startServiceWithStoreToken(
+      TOKEN,
+      (folder) => ({ STORAGE_DRIVER: 'local', LOCAL_STORAGE_DIR: join(folder, 'store'), PREVIEWS: 'on', STRIP_METADATA: 'on' }),
       30_000,
-    );
+    ));
   }, 60_000);
-  afterAll(async () => {
-    service?.child.kill('SIGTERM');
-    await service?.exited;
-    await rm(dir, { recursive: true, force: true });
-  });
+  afterAll(() => close?.());
 
   it('answer the whole file or 404 JSON, never a cut connection; both deletes 204', async () => {
     const photo = await readFile(join(FIXTURES_DIR, 'jpeg-exiftool-orientation6-gps.jpg'));

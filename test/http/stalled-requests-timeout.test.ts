@@ -9,11 +9,10 @@
  * keeps what arrived, as tus promises, and completes from there. Against a service process on the local driver.
  */
 import net from 'node:net';
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startServiceProcess, type ServiceProcess } from '../support/service-process.ts';
+import { startServiceWithStoreToken, type ServiceProcess } from '../support/service-process.ts';
 
 const TOKEN = 'stalled-store-token-0000042';
 const AUTH = { Authorization: `Token ${TOKEN}` };
@@ -35,31 +34,26 @@ function stall(url: string, head: string, start: Buffer | string): Promise<strin
 }
 
 describe('requests that stall mid-way', () => {
-  let dir: string;
   let service: ServiceProcess;
+  let dir: string;
+  let close: (() => Promise<void>) | undefined;
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'attache-stalled-'));
-    await writeFile(join(dir, 'tokens.json'), JSON.stringify({ tokens: [{ token: TOKEN, role: 'store', id: '42' }] }));
-    service = await startServiceProcess(
-      {
+    ({ service, dir, close } = await startServiceWithStoreToken(
+      TOKEN,
+      (folder) => ({
         STORAGE_DRIVER: 'local',
-        LOCAL_STORAGE_DIR: join(dir, 'store'),
-        AUTH_TOKENS_FILE: join(dir, 'tokens.json'),
+        LOCAL_STORAGE_DIR: join(folder, 'store'),
         DIRECT_UPLOADS: 'on',
         DIRECT_UPLOAD_SECRET: 's'.repeat(40),
         PREVIEWS: 'on',
         STRIP_METADATA: 'on',
         HTTP_REQUEST_TIMEOUT_MS: '2000',
         HTTP_HEADERS_TIMEOUT_MS: '1000',
-      },
+      }),
       30_000,
-    );
+    ));
   }, 60_000);
-  afterAll(async () => {
-    service?.child.kill('SIGTERM');
-    await service?.exited;
-    await rm(dir, { recursive: true, force: true });
-  });
+  afterAll(() => close?.());
 
   // The test's own timeout (15 s) is the bound: before the fix the first close came ~30 s in.
   it('are answered 408 in JSON and closed after HTTP_REQUEST_TIMEOUT_MS, keeping nothing half-sent (tus: what arrived)', async () => {

@@ -1,4 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { productionEnvironment, productionNodeFlags } from './image-runtime.ts';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
@@ -48,4 +51,35 @@ export async function startServiceProcess(env: Record<string, string>, timeoutMs
     });
   });
   return { child, url, output: () => output, exited };
+}
+
+/** A service process with a folder of its own, and what stops it. */
+export interface ServiceInItsFolder {
+  readonly service: ServiceProcess;
+  /** Holds its AUTH_TOKENS_FILE (`tokens.json`), and whatever `env` puts there (a LOCAL_STORAGE_DIR, say). */
+  readonly dir: string;
+  /** Stops the service (SIGTERM, then waits for it) and removes the folder. */
+  close(): Promise<void>;
+}
+
+/**
+ * startServiceProcess with a folder of its own whose AUTH_TOKENS_FILE accepts `token` as store 42,
+ * and `env(dir)` beside it.
+ */
+export async function startServiceWithStoreToken(token: string, env: (dir: string) => Record<string, string>, timeoutMs = 30_000): Promise<ServiceInItsFolder> {
+  const dir = await mkdtemp(join(tmpdir(), 'attache-service-'));
+  await writeFile(join(dir, 'tokens.json'), JSON.stringify({ tokens: [{ token, role: 'store', id: '42' }] }));
+  const service = await startServiceProcess({ AUTH_TOKENS_FILE: join(dir, 'tokens.json'), ...env(dir) }, timeoutMs).catch(async (error: unknown) => {
+    await rm(dir, { recursive: true, force: true });
+    throw error;
+  });
+  return {
+    service,
+    dir,
+    async close() {
+      service.child.kill('SIGTERM');
+      await service.exited;
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
 }
