@@ -2,7 +2,6 @@ import {
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
   CreateMultipartUploadCommand,
-  HeadObjectCommand,
   ListPartsCommand,
   UploadPartCommand,
   type Part,
@@ -12,8 +11,10 @@ import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { DirectMultipartTargets, MultipartRef, SentPart, StoredPart } from '../../../application/ports/direct-multipart-targets.ts';
 import type { UploadTarget } from '../../../application/ports/direct-upload-targets.ts';
 import { InvalidUpload, ObjectAlreadyExists, StorageUnavailable, UploadNotFound } from '../../../domain/errors.ts';
+import type { ObjectKey } from '../../../domain/object-key.ts';
 import { createS3Client, s3SettingsFrom, type S3ObjectStoreOptions, type S3Settings } from './s3-options.ts';
-import { describeFailure, facts, isConflict, isNotFound, statusOf } from './s3-errors.ts';
+import { describeFailure, facts, isConflict, statusOf } from './s3-errors.ts';
+import { s3ObjectExists } from './s3-object-reads.ts';
 
 /**
  * S3 multipart uploads whose parts the client sends straight to the bucket: presigned UploadPart
@@ -109,13 +110,10 @@ export class S3DirectMultipartTargets implements DirectMultipartTargets {
   }
 
   async #exists(key: string): Promise<boolean> {
-    try {
-      await this.#client.send(new HeadObjectCommand({ Bucket: this.#settings.bucket, Key: key }));
-      return true;
-    } catch (error) {
-      if (isNotFound(error)) return false;
-      throw new StorageUnavailable(describeFailure(this.#where(), `look for "${key}"`, error), { cause: error });
-    }
+    const access = { client: this.#client, settings: this.#settings, describe: (action: string, error: unknown) => describeFailure(this.#where(), action, error) };
+    return s3ObjectExists(access, key as ObjectKey).catch((error: unknown) => {
+      throw new StorageUnavailable(access.describe(`look for "${key}"`, error), { cause: error });
+    });
   }
 
   close(): void {
