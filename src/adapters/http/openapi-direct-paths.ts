@@ -2,12 +2,7 @@
  * The OpenAPI description of the direct-upload routes (DIRECT_UPLOADS=on), merged into
  * OPENAPI_DOCUMENT. Their error bodies are the upload endpoint's, plus three of their own.
  */
-
-function jsonResponse(description: string, schema: object) {
-  return { description, content: { 'application/json': { schema } } } as const;
-}
-
-const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` }) as const;
+import { jsonResponse, ref, refusedBeforeBytes } from './openapi-parts.ts';
 
 const uploadIdParameter = {
   name: 'upload_id',
@@ -62,7 +57,6 @@ export const DIRECT_UPLOAD_SCHEMAS = {
   },
 } as const;
 
-const refusedBeforeBytes = [ref('FileRequired'), ref('UnsupportedFileType'), ref('InvalidSessionId'), ref('InvalidFileName'), ref('InvalidUpload')];
 
 export const DIRECT_UPLOAD_PATHS = {
   '/v1/chat/upload/direct/': {

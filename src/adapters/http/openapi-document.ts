@@ -4,12 +4,12 @@
  * against the OpenAPI 3.1 schema, so it cannot drift from what the service answers.
  */
 import { FILES_PATHS, FILES_SCHEMAS } from './openapi-files-paths.ts';
-
-/** An error body with one exact `error` string; `detail` only where the service gives one. */
 import { DIRECT_UPLOAD_PATHS, DIRECT_UPLOAD_SCHEMAS } from './openapi-direct-paths.ts';
 import { RESUMABLE_UPLOAD_PATHS, RESUMABLE_UPLOAD_SCHEMAS } from './openapi-resumable-paths.ts';
 import { UPPY_S3_PATHS, UPPY_S3_SCHEMAS, uppyCompletionSchema } from './openapi-uppy-paths.ts';
+import { jsonResponse } from './openapi-parts.ts';
 
+/** An error body with one exact `error` string; `detail` only where the service gives one. */
 function errorBody(error: string, detail: 'optional' | 'never') {
   return {
     type: 'object',
@@ -20,10 +20,6 @@ function errorBody(error: string, detail: 'optional' | 'never') {
       ...(detail === 'optional' ? { detail: { type: 'string', description: 'Human-readable explanation.' } } : {}),
     },
   } as const;
-}
-
-function jsonResponse(description: string, schema: object) {
-  return { description, content: { 'application/json': { schema } } } as const;
 }
 
 /** Retry-After and the IETF RateLimit fields (draft-ietf-httpapi-ratelimit-headers), on 429 and, with limits set, on 200. */

@@ -3,12 +3,8 @@
  * into OPENAPI_DOCUMENT. Their refusals are the upload endpoint's bodies, plus tus's own three.
  */
 import { RESULT_HEADERS } from './resumable/tus-headers.ts';
+import { jsonResponse, ref, refusedBeforeBytes } from './openapi-parts.ts';
 
-function jsonResponse(description: string, schema: object) {
-  return { description, content: { 'application/json': { schema } } } as const;
-}
-
-const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` }) as const;
 const errorOnly = (error: string) => ({ type: 'object', required: ['error'], additionalProperties: false, properties: { error: { const: error }, detail: { type: 'string' } } }) as const;
 const header = (description: string, type: 'string' | 'integer' = 'string') => ({ description, schema: { type } }) as const;
 
@@ -32,7 +28,6 @@ const common = {
   '503': jsonResponse('Storage, the token backend or the malware scanner cannot be reached, or the service is shutting down; tus clients retry.', ref('Unavailable')),
 } as const;
 const notFound = jsonResponse('Unknown, expired, terminated, refused, or another principal’s upload.', ref('UploadNotFound'));
-const refusedBeforeBytes = [ref('FileRequired'), ref('UnsupportedFileType'), ref('InvalidSessionId'), ref('InvalidFileName'), ref('InvalidUpload')];
 
 export const RESUMABLE_UPLOAD_SCHEMAS = {
   UploadOffsetMismatch: errorOnly('Upload offset mismatch'),

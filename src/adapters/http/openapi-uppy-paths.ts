@@ -5,12 +5,7 @@
  * its names (`uploadId`, `PartNumber`, `ETag`) are Uppy's, not attache's. Refusals are the upload
  * endpoint's bodies with `message` beside them, which Uppy shows.
  */
-
-function jsonResponse(description: string, schema: object) {
-  return { description, content: { 'application/json': { schema } } } as const;
-}
-
-const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` }) as const;
+import { jsonResponse, ref } from './openapi-parts.ts';
 
 const refusal = (description: string) => jsonResponse(description, ref('UppyRefusal'));
 
