@@ -107,7 +107,9 @@ export async function startAttache(config: Config, options: StartOptions = {}): 
   const counters = container.resolve<UsageCounters | undefined>(TOKENS.usageCounters);
   const idempotencyRecords = container.resolve<IdempotencyRecords>(TOKENS.idempotencyRecords);
   const closeShared = () => Promise.all([counters?.close(), idempotencyRecords.close()]);
-  const stopSweeping = startSweeping(new AbandonedUploadSweeper({ store, longestUploadMs: config.http.requestTimeoutMs }), logger);
+  // An upload_id completes for twice DIRECT_UPLOAD_TTL: a multipart upload's parts may arrive until then.
+  const longestStagedWriteMs = config.directUploads ? 2 * config.directUploads.ttlSeconds * 1000 : 0;
+  const stopSweeping = startSweeping(new AbandonedUploadSweeper({ store, longestUploadMs: config.http.requestTimeoutMs, longestStagedWriteMs }), logger);
   const inFlight = listening.serve(app.callback());
   const closed = new Promise<void>((resolve) => listening.server.once('close', resolve));
   return {

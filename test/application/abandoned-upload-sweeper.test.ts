@@ -21,4 +21,18 @@ describe('AbandonedUploadSweeper', () => {
     expect(await sweeper.sweep()).toEqual({ provisional: 1, unfinished: 0 });
     expect(store.keys()).toEqual(['chat/s/2-b.pdf']);
   });
+
+  it('sweeps unfinished writes under staged/ only once no direct upload can still be sending its parts', async () => {
+    const store = new InMemoryObjectStore({ publicBaseUrl: 'https://cdn.example' });
+    const asked: Record<string, number> = {};
+    const now = 1_000_000_000;
+    store.removeUnfinished = async (prefix, olderThan) => {
+      asked[prefix] = now - olderThan.getTime();
+      return 0;
+    };
+    await new AbandonedUploadSweeper({ store, longestUploadMs: 1000, longestStagedWriteMs: 1_800_000, now: () => now }).sweep();
+    expect(asked).toEqual({ 'incoming/': 2000, 'chat/': 2000, 'staged/': 1_800_000 });
+    await new AbandonedUploadSweeper({ store, longestUploadMs: 1000, now: () => now }).sweep();
+    expect(asked['staged/']).toBe(2000);
+  });
 });
