@@ -6,12 +6,11 @@
  * once more than it has. Peak RSS (VmHWM) of a service process run as the image runs it.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { processMemory } from '../support/process-memory.ts';
-import { parseResponse } from '../support/raw-http.ts';
+import { dripFeed } from '../support/raw-http.ts';
 import { startServiceProcess, type ServiceProcess } from '../support/service-process.ts';
 
 const TOKEN = 'drip-json-store-token-00042';
@@ -25,24 +24,7 @@ function dripJson(url: string, path: string, body: Buffer): Promise<{ status: nu
   const head =
     `POST ${path} HTTP/1.1\r\nHost: ${hostname}:${port}\r\nAuthorization: Token ${TOKEN}\r\n` +
     `Content-Type: application/json\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n`;
-  return new Promise((resolve, reject) => {
-    const socket = connect({ host: hostname, port: Number(port), noDelay: true });
-    const received: Buffer[] = [];
-    socket.on('data', (chunk) => received.push(chunk));
-    socket.once('error', reject);
-    socket.once('close', () => {
-      const response = parseResponse(Buffer.concat(received));
-      if (response) resolve({ status: response.status, json: response.json });
-      else reject(new Error('no response'));
-    });
-    socket.once('connect', async () => {
-      socket.write(head);
-      for (let at = 0; at < body.length; at++) {
-        if (!socket.write(body.subarray(at, at + 1))) await new Promise((r) => socket.once('drain', r));
-        await new Promise((r) => setImmediate(r));
-      }
-    });
-  });
+  return dripFeed(url, head, body);
 }
 
 /** A valid JSON object of `size` bytes: whitespace, then `{"parts": []}`. */

@@ -1,12 +1,11 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jpegOfEmptySegments, jpegOfRestartMarkers, pngOfEmptyChunks } from '../support/hostile-images.ts';
 import { processMemory } from '../support/process-memory.ts';
-import { parseResponse } from '../support/raw-http.ts';
+import { dripFeed } from '../support/raw-http.ts';
 import { startServiceProcess, type ServiceProcess } from '../support/service-process.ts';
 import { startTokenBackend } from '../support/token-backend.ts';
 
@@ -132,24 +131,7 @@ function dripUpload(url: string, name: string, file: Buffer): Promise<{ status: 
   const requestHead =
     `POST /v1/chat/upload/ HTTP/1.1\r\nHost: ${hostname}:${port}\r\nAuthorization: Token ${TOKEN}\r\n` +
     `Content-Type: multipart/form-data; boundary=${BOUNDARY}\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n`;
-  return new Promise((resolve, reject) => {
-    const socket = connect({ host: hostname, port: Number(port), noDelay: true });
-    const received: Buffer[] = [];
-    socket.on('data', (chunk) => received.push(chunk));
-    socket.once('error', reject);
-    socket.once('close', () => {
-      const response = parseResponse(Buffer.concat(received));
-      if (response) resolve({ status: response.status, json: response.json });
-      else reject(new Error('no response'));
-    });
-    socket.once('connect', async () => {
-      socket.write(requestHead);
-      for (let at = 0; at < body.length; at++) {
-        if (!socket.write(body.subarray(at, at + 1))) await new Promise((r) => socket.once('drain', r));
-        await new Promise((r) => setImmediate(r));
-      }
-    });
-  });
+  return dripFeed(url, requestHead, body);
 }
 
 describe('a photo drip-fed one byte per TCP segment', () => {

@@ -108,3 +108,30 @@ export function requestHead(url: string, path: string, headers: ReadonlyArray<re
   const { host } = new URL(url);
   return `${method} ${path} HTTP/1.1\r\nHost: ${host}\r\n${headers.map(([n, v]) => `${n}: ${v}\r\n`).join('')}\r\n`;
 }
+
+/**
+ * Sends `head` at once, then `body` one byte per TCP segment (Nagle off, a turn of the event loop
+ * between bytes), as a client on a very slow link would; resolves with the answer once the
+ * server closes the connection (send `Connection: close` in `head`).
+ */
+export function dripFeed(url: string, head: string, body: Buffer): Promise<{ status: number; json: unknown }> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host: hostname, port: Number(port), noDelay: true });
+    const received: Buffer[] = [];
+    socket.on('data', (chunk) => received.push(chunk));
+    socket.once('error', reject);
+    socket.once('close', () => {
+      const response = parseResponse(Buffer.concat(received));
+      if (response) resolve({ status: response.status, json: response.json });
+      else reject(new Error('no response'));
+    });
+    socket.once('connect', async () => {
+      socket.write(head);
+      for (let at = 0; at < body.length; at++) {
+        if (!socket.write(body.subarray(at, at + 1))) await new Promise((r) => socket.once('drain', r));
+        await new Promise((r) => setImmediate(r));
+      }
+    });
+  });
+}
