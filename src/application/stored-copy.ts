@@ -2,17 +2,23 @@ import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { ObjectKey } from '../domain/object-key.ts';
 import { readableSettled } from '../shared/readable-settled.ts';
-import type { ObjectMeta, ObjectStore, StoredObject } from './ports/object-store.ts';
+import type { ObjectMeta, ObjectPart, ObjectStore, StoredObject } from './ports/object-store.ts';
 
-/** Where a file's bytes already are in the store, before its checks ran (a direct upload's staged object). */
+/**
+ * Where a file's bytes already are in the store, before its checks ran: one object (a direct
+ * upload's staged object) or several, whose bytes one after the other are the file's (a
+ * resumable upload's parts).
+ */
 export interface StoredSource {
-  readonly key: ObjectKey;
-  /** Bytes at `key`. */
+  /** In order; at least one. */
+  readonly parts: readonly ObjectPart[];
+  /** Bytes in all of them. */
   readonly size: number;
   /**
    * The bytes' SHA-256 when the backend itself vouches for it (attache computed it as they were
    * stored, or the backend verified it): then a file no step must read whole need not be read past
-   * its type check. Undefined when nobody vouches (a presigned PUT straight to a bucket).
+   * its type check. Undefined when nobody vouches (a presigned PUT straight to a bucket, parts some
+   * of which another instance stored).
    */
   readonly verifiedSha256?: string | undefined;
 }
@@ -23,8 +29,8 @@ export type PutTarget = Pick<ObjectStore, 'put' | 'delete'>;
 /**
  * The checked put's target for a file already stored at `source`, whose bytes the upload does not
  * change: its `put` stores nothing, it reads the bytes it is given (size and SHA-256, as a put
- * would) and makes the object by a copy within the store, so that no byte is sent to the store
- * again. With `headOnly` (the source's SHA-256 vouched for, and no step reading the bytes), it
+ * would) and makes the object by a copy within the store (of several parts: their concatenation),
+ * so that no byte is sent to the store again. With `headOnly` (the source's SHA-256 vouched for, and no step reading the bytes), it
  * reads none of them: the type check has had the first bytes already.
  */
 export function copyingTarget(store: ObjectStore, source: StoredSource, headOnly: boolean): PutTarget {
@@ -32,7 +38,9 @@ export function copyingTarget(store: ObjectStore, source: StoredSource, headOnly
     delete: (key) => store.delete(key),
     put: async (key: ObjectKey, body: Readable, meta: ObjectMeta, signal?: AbortSignal): Promise<StoredObject> => {
       const read = headOnly && source.verifiedSha256 !== undefined ? skipped(body, source) : await digestOf(body, signal);
-      await store.copy(source.key, key, meta, read);
+      const [only, ...others] = source.parts;
+      if (only !== undefined && others.length === 0) await store.copy(only.key, key, meta, read);
+      else await store.concatenate(source.parts, key, meta, read);
       return { key, ...read };
     },
   };

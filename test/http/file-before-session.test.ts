@@ -18,6 +18,7 @@ function recordingDriver(calls: string[]): StoreDriverUnderTest {
         put: (key, body, meta, signal) => (calls.push(`put ${key}`), inner.put(key, body, meta, signal)),
         move: (from, to) => (calls.push(`move ${from} -> ${to}`), inner.move(from, to)),
         copy: (from, to, meta, bytes) => (calls.push(`copy ${from} -> ${to}`), inner.copy(from, to, meta, bytes)),
+        concatenate: (parts, to, meta, bytes) => (calls.push(`concatenate ${parts.length} parts -> ${to}`), inner.concatenate(parts, to, meta, bytes)),
         delete: (key) => (calls.push(`delete ${key}`), inner.delete(key)),
         urlFor: (key) => inner.urlFor(key),
         directUrlFor: (key, life) => inner.directUrlFor(key, life),

@@ -14,6 +14,7 @@ export function delegatingStore(inner: ObjectStore, overrides: Partial<ObjectSto
     stat: (key) => inner.stat(key),
     move: (from, to) => inner.move(from, to),
     copy: (from, to, meta, bytes) => inner.copy(from, to, meta, bytes),
+    concatenate: (parts, to, meta, bytes) => inner.concatenate(parts, to, meta, bytes),
     delete: (key) => inner.delete(key),
     checkReady: () => inner.checkReady(),
     removeStale: (prefix, olderThan) => inner.removeStale(prefix, olderThan),

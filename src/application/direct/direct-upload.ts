@@ -159,7 +159,7 @@ export class DirectUpload {
     // Bytes that came through attache (acceptBytes) were stored by its own put, which computed their
     // SHA-256; a bucket's presigned PUT vouches for none (see docs/direct-uploads.md).
     const verifiedSha256 = this.#deps.targets.viaAttache ? staged.sha256 : undefined;
-    const storedAt = { key: stagedKey, size: staged.size, verifiedSha256 };
+    const storedAt = { parts: [{ key: stagedKey, size: staged.size }], size: staged.size, verifiedSha256 };
     return this.#completion.complete(
       { principal, id: claims.id, fileName, sessionId, sha256, content: staged.body, storedAt, rebuildable: true, signal },
       { afterCompletion: removeStaged, afterRefusal: removeStaged },

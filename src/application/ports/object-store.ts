@@ -39,6 +39,13 @@ export interface ObjectContent extends ObjectInfo {
   readonly body: Readable;
 }
 
+/** One stored object as a piece of a larger one (ObjectStore.concatenate). */
+export interface ObjectPart {
+  readonly key: ObjectKey;
+  /** Bytes at `key`. */
+  readonly size: number;
+}
+
 /**
  * Where attachments live. Keys are unique per upload and objects never change once written,
  * so a store needs no update or overwrite; it must be safe under concurrent calls.
@@ -106,6 +113,26 @@ export interface ObjectStore {
    * reached, and then nothing is at `to` (a store may retry removing it later by itself).
    */
   copy(from: ObjectKey, to: ObjectKey, meta: ObjectMeta, bytes: { readonly size: number; readonly sha256: string }): Promise<void>;
+
+  /**
+   * Makes an object at `to` of the bytes of `parts`, one after the other in the order given, with
+   * `meta` (uploader included) and the bytes' SHA-256 as `put` would have kept them; the parts stay
+   * as they are. For a file stored in pieces before its checks ran (a resumable upload's parts),
+   * which the checks read, or vouched for, but need not be sent to the store again. Each part's
+   * `size` is what is stored at its key; `bytes` is what the caller knows of the whole: its size
+   * and SHA-256 (read by the caller, or computed as the parts were stored), which `read` answers
+   * afterwards. Within the backend where it can (a multipart copy, shared chunks), else by
+   * streaming the parts through this process into `put`.
+   * Never overwrites: throws ObjectAlreadyExists when `to` is taken. Throws an Error (not a
+   * DomainError) when a part is not there; StorageUnavailable when the backend cannot be reached.
+   * On any failure nothing remains at `to` (a store may retry removing it later by itself).
+   */
+  concatenate(
+    parts: readonly ObjectPart[],
+    to: ObjectKey,
+    meta: ObjectMeta,
+    bytes: { readonly size: number; readonly sha256: string },
+  ): Promise<void>;
 
   /**
    * Removes `key`; succeeds when nothing is there. Used to undo an upload whose request

@@ -1,13 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { pipeline, type Readable } from 'node:stream';
-import { BackendUnavailable, DomainError, InvalidUpload, ObjectAlreadyExists, UploadIncomplete, UploadNotFound, UploadOffsetMismatch } from '../../domain/errors.ts';
+import { BackendUnavailable, DomainError, InvalidUpload, ObjectAlreadyExists, StorageUnavailable, UploadIncomplete, UploadNotFound, UploadOffsetMismatch } from '../../domain/errors.ts';
 import { resumablePartEndKeyFor, resumablePartKeyFor, resumableRecordKeyFor } from '../../domain/object-key.ts';
 import type { Principal } from '../../domain/principal.ts';
 import { readHead } from '../../shared/stream-head.ts';
 import { StagedCompletion } from '../staged-completion.ts';
 import type { ObjectStore } from '../ports/object-store.ts';
+import type { StoredSource } from '../stored-copy.ts';
 import type { UploadAttachment, UploadedAttachment } from '../upload-attachment.ts';
 import { atMost } from './at-most.ts';
+import { hashingPassThrough, RunningDigests } from './running-digests.ts';
 import { markPartEnd, partsContent, partsEndingAt, removeParts, storedParts, type StoredPart } from './staged-parts.ts';
 import { readRecord, sameOwner, writeRecord, type ResumableRecord } from './upload-record.ts';
 
@@ -24,6 +26,8 @@ export interface ResumableUploadDeps {
    * stored, so their number bounds what a request costs.
    */
   readonly maxParts?: number;
+  /** The running SHA-256 of the uploads this instance stores the pieces of; one per service by default. */
+  readonly digests?: RunningDigests;
 }
 
 /** 1000 pieces: a 1 GB file in 1 MB pieces; tus clients send 5 MB or more, or all at once. */
@@ -63,9 +67,11 @@ export class ResumableUpload {
   readonly #deps: ResumableUploadDeps;
   readonly #now: () => number;
   readonly #completion: StagedCompletion;
+  readonly #digests: RunningDigests;
 
   constructor(deps: ResumableUploadDeps) {
     this.#deps = deps;
+    this.#digests = deps.digests ?? new RunningDigests();
     this.#now = deps.now ?? Date.now;
     this.#completion = new StagedCompletion(deps.uploads, deps.store);
   }
@@ -154,6 +160,7 @@ export class ResumableUpload {
   /** Removes the upload's bytes and record (an attachment already made stays). Throws UploadNotFound. */
   async terminate(principal: Principal, id: string): Promise<void> {
     const record = await this.#recordOf(principal, id);
+    this.#digests.drop(id);
     await removeParts(this.#deps.store, id, (await storedParts(this.#deps.store, id, record.length)).parts);
     await this.#deps.store.delete(resumableRecordKeyFor(id));
   }
@@ -175,8 +182,15 @@ export class ResumableUpload {
       }
     }
     const meta = { contentType: 'application/octet-stream', fileName: 'part', disposition: 'attachment' } as const;
+    // Hashed on their way to the store when this instance hashed every byte before them: kept again
+    // only once the part is stored, whole; any failure leaves the upload without a running digest.
+    const hash = this.#digests.take(record.id, offset);
+    const hashing = hash && hashingPassThrough(hash);
+    const body = hashing ? pipeline(head.rest, hashing.stream, () => {}) : head.rest;
     try {
-      return (await store.put(resumablePartKeyFor(record.id, offset), head.rest, meta, signal)).size;
+      const { size } = await store.put(resumablePartKeyFor(record.id, offset), body, meta, signal);
+      if (hash && hashing && hashing.bytes() === size) this.#digests.keep(record.id, offset + size, hash);
+      return size;
     } catch (error) {
       if (error instanceof ObjectAlreadyExists) throw new UploadOffsetMismatch('another request stored bytes at this offset');
       throw error;
@@ -191,10 +205,12 @@ export class ResumableUpload {
   async #complete(record: ResumableRecord, signal?: AbortSignal): Promise<UploadedAttachment> {
     const { store } = this.#deps;
     const { id, principal, fileName, sessionId } = record;
-    const { content, parts } = partsContent(store, id, record.length);
+    const verifiedSha256 = this.#digests.complete(id, record.length);
     try {
+      const { parts, storedAt } = await this.#storedFile(record, verifiedSha256);
+      const { content } = partsContent(store, id, record.length);
       return await this.#completion.complete(
-        { principal, id, fileName, sessionId, content, signal },
+        { principal, id, fileName, sessionId, content, storedAt, signal },
         {
           afterCompletion: () => removeParts(store, id, parts),
           afterRefusal: async () => {
@@ -208,6 +224,20 @@ export class ResumableUpload {
       if (!(error instanceof DomainError) || error instanceof BackendUnavailable) await this.#takeBackLastPart(record);
       throw error;
     }
+  }
+
+  /**
+   * Where the upload's bytes are, for the attachment to be made of its parts within the store
+   * rather than stored again: with the SHA-256 this instance computed as it stored every part, the
+   * completion reads no more than the type check needs; without (some part stored by another
+   * instance), it reads the parts once. Throws StorageUnavailable when a part is gone.
+   */
+  async #storedFile(record: ResumableRecord, verifiedSha256: string | undefined): Promise<{ parts: readonly StoredPart[]; storedAt: StoredSource | undefined }> {
+    const { parts, offset } = await storedParts(this.#deps.store, record.id, record.length);
+    if (offset < record.length) throw new StorageUnavailable(`the staged part at ${offset} of upload ${record.id} is gone`);
+    if (parts.length === 0) return { parts, storedAt: undefined };
+    const pieces = parts.map((part) => ({ key: part.key, size: part.end - part.start }));
+    return { parts, storedAt: { parts: pieces, size: record.length, verifiedSha256 } };
   }
 
   /** After a backend failure at the end: the upload must not look complete, so its last part goes (marker first). */

@@ -21,16 +21,15 @@ export interface StoredParts {
  * Walks the upload's parts from offset 0: each part's key names its offset, its size gives the
  * next one. Each part is written whole or not at all (the store's `put`), so the walk ends at the
  * offset really stored, whichever instance wrote what and whichever was killed mid-request.
- * One read per part. Throws StorageUnavailable.
+ * One look (stat: no bytes) per part. Throws StorageUnavailable.
  */
 export async function storedParts(store: ObjectStore, id: string, length: number): Promise<StoredParts> {
   const parts: StoredPart[] = [];
   let offset = 0;
   while (offset < length) {
     const key = resumablePartKeyFor(id, offset);
-    const part = await store.read(key);
+    const part = await store.stat(key);
     if (part === undefined) break;
-    part.body.destroy();
     // Never stored (a part holds at least one byte), but a walk must end whatever the store holds.
     if (part.size === 0) break;
     parts.push({ key, start: offset, end: offset + part.size });

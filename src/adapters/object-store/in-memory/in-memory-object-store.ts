@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import type { ObjectContent, ObjectInfo, ObjectMeta, ObjectStore, StoredObject } from '../../../application/ports/object-store.ts';
+import type { ObjectContent, ObjectInfo, ObjectMeta, ObjectPart, ObjectStore, StoredObject } from '../../../application/ports/object-store.ts';
 import { ObjectAlreadyExists, StorageUnavailable } from '../../../domain/errors.ts';
 import type { ObjectKey } from '../../../domain/object-key.ts';
 import { readableSettled } from '../../../shared/readable-settled.ts';
@@ -70,6 +70,21 @@ export class InMemoryObjectStore implements ObjectStore {
     if (!object) throw new Error(`nothing to copy at ${from}`);
     if (this.#objects.has(to) || this.#writing.has(to)) throw new ObjectAlreadyExists(to);
     this.#objects.set(to, { ...meta, chunks: object.chunks, size: object.size, sha256, storedAt: Date.now() });
+  }
+
+  /** The parts' chunks, shared under one more key (objects never change), with `meta` and `sha256`. */
+  async concatenate(parts: readonly ObjectPart[], to: ObjectKey, meta: ObjectMeta, { size, sha256 }: { size: number; sha256: string }): Promise<void> {
+    if (this.#objects.has(to) || this.#writing.has(to)) throw new ObjectAlreadyExists(to);
+    const chunks: Buffer[] = [];
+    for (const part of parts) {
+      const object = this.#objects.get(part.key);
+      if (!object) throw new Error(`nothing to concatenate at ${part.key}`);
+      if (object.size !== part.size) throw new Error(`${part.key} holds ${object.size} bytes, not ${part.size}`);
+      chunks.push(...object.chunks);
+    }
+    const joined = chunks.reduce((sum, chunk) => sum + chunk.length, 0);
+    if (joined !== size) throw new Error(`the parts of ${to} hold ${joined} bytes, not ${size}`);
+    this.#objects.set(to, { ...meta, chunks, size, sha256, storedAt: Date.now() });
   }
 
   async urlFor(key: ObjectKey): Promise<string> {

@@ -5,11 +5,12 @@ import { access, link, mkdir, open, readFile, rename, stat, unlink, writeFile, t
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { ObjectContent, ObjectInfo, ObjectMeta, ObjectStore, StoredObject } from '../../../application/ports/object-store.ts';
+import type { ObjectContent, ObjectInfo, ObjectMeta, ObjectPart, ObjectStore, StoredObject } from '../../../application/ports/object-store.ts';
 import { ObjectAlreadyExists, StorageUnavailable } from '../../../domain/errors.ts';
 import type { ObjectKey } from '../../../domain/object-key.ts';
 import { sha256From } from '../content-digest.ts';
 import { runPut, type PutInProgress } from '../put-lifecycle.ts';
+import { concatenateByStreaming } from '../streamed-concatenation.ts';
 import { publicUrlFor } from '../public-url.ts';
 import { filesUnder, unlinkIfThere } from './local-disk-sweep.ts';
 
@@ -164,6 +165,12 @@ export class LocalDiskObjectStore implements ObjectStore {
       await unlink(toPath).catch(() => {});
       throw new StorageUnavailable(`cannot write the meta of ${toPath}`, { cause: error });
     });
+  }
+
+  /** One part: a copy. Several: The parts stream through put into a file of their own (streamed-concatenation.ts). */
+  async concatenate(parts: readonly ObjectPart[], to: ObjectKey, meta: ObjectMeta, bytes: { size: number; sha256: string }): Promise<void> {
+    if (parts.length === 1) return this.copy(parts[0]!.key, to, meta, bytes);
+    return concatenateByStreaming(this, parts, to, meta, bytes);
   }
 
   async urlFor(key: ObjectKey): Promise<string> {

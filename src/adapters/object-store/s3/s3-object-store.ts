@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import { DeleteObjectCommand, HeadBucketCommand, type S3Client } from '@aws-sdk/client-s3';
-import type { ObjectContent, ObjectInfo, ObjectMeta, ObjectStore, StoredObject } from '../../../application/ports/object-store.ts';
+import type { ObjectContent, ObjectInfo, ObjectMeta, ObjectPart, ObjectStore, StoredObject } from '../../../application/ports/object-store.ts';
 import { ObjectAlreadyExists, StorageUnavailable } from '../../../domain/errors.ts';
 import type { ObjectKey } from '../../../domain/object-key.ts';
 import { DeferredCleanup } from '../deferred-cleanup.ts';
@@ -8,6 +8,8 @@ import { runPut } from '../put-lifecycle.ts';
 import { PartBufferPool } from '../body-parts.ts';
 import { describeFailure, isConflict, isNotFound, statusOf } from './s3-errors.ts';
 import { sweepMultipartUploadsAt, undoS3Write } from './s3-failed-write-cleanup.ts';
+import { concatenateWithinS3, joinableWithinS3 } from './s3-concatenation.ts';
+import { concatenateByStreaming } from '../streamed-concatenation.ts';
 import { copyS3Object, moveS3Object, type S3CopyContext } from './s3-object-copies.ts';
 import { readS3Object, s3ObjectExists, statS3Object } from './s3-object-reads.ts';
 import { createS3Client, s3SettingsFrom, type S3ObjectStoreOptions, type S3Settings } from './s3-options.ts';
@@ -90,6 +92,12 @@ export class S3ObjectStore implements ObjectStore {
 
   copy(from: ObjectKey, to: ObjectKey, meta: ObjectMeta, bytes: { size: number; sha256: string }): Promise<void> {
     return copyS3Object(this.#access, from, to, meta, bytes);
+  }
+
+  /** Within S3 when every part but the last has 5 MiB (s3-concatenation.ts); otherwise streamed through put. */
+  concatenate(parts: readonly ObjectPart[], to: ObjectKey, meta: ObjectMeta, bytes: { size: number; sha256: string }): Promise<void> {
+    if (joinableWithinS3(parts)) return concatenateWithinS3(this.#access, parts, to, meta, bytes);
+    return concatenateByStreaming(this, parts, to, meta, bytes);
   }
 
   async urlFor(key: ObjectKey): Promise<string> {
