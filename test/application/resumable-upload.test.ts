@@ -26,7 +26,7 @@ const bytesOf = (buffer: Buffer) => Readable.from([buffer]);
 describe('ResumableUpload', () => {
   let memory: InMemoryObjectStore;
   let clock: number;
-  /** Set by a test: makes the store refuse to store attachments (a backend down at the end). */
+  /** Set by a test: makes the store refuse to store or make attachments (a backend down at the end). */
   let attachmentsFail: boolean;
 
   function build(maxParts?: number) {
@@ -38,6 +38,10 @@ describe('ResumableUpload', () => {
         }
         return memory.put(key, body, meta, signal);
       },
+      // The attachment is made of the stored parts, within the store.
+      copy: (from, to, meta, bytes) => (attachmentsFail && to.startsWith('chat/') ? Promise.reject(new StorageUnavailable('down for the test')) : memory.copy(from, to, meta, bytes)),
+      concatenate: (parts, to, meta, bytes) =>
+        attachmentsFail && to.startsWith('chat/') ? Promise.reject(new StorageUnavailable('down for the test')) : memory.concatenate(parts, to, meta, bytes),
     });
     const uploads = new UploadAttachment({
       store,

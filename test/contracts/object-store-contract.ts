@@ -5,6 +5,7 @@ import type { ObjectMeta, ObjectStore } from '../../src/application/ports/object
 import { readHead } from '../../src/shared/stream-head.ts';
 import { FileTooLarge, ObjectAlreadyExists } from '../../src/domain/errors.ts';
 import type { ObjectKey } from '../../src/domain/object-key.ts';
+import { concatenationContract } from './object-store-concatenation-contract.ts';
 import { failingStream, generatedStream, readAll, sha256, stallingStream } from '../support/streams.ts';
 
 export interface ObjectStoreUnderTest {
@@ -255,6 +256,8 @@ export function objectStoreContract(name: string, makeStore: () => Promise<Objec
       expect(failure).not.toHaveProperty('code');
       await expectNothingAt(to);
     });
+
+    concatenationContract({ store: () => store, newKey, expectNothingAt });
 
     it('gives a direct URL of the bytes at the backend, or none when attache serves them', async () => {
       const key = newKey('Фото_отпуска.jpg');
