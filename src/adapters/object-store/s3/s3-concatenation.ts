@@ -21,7 +21,7 @@ export const MIN_PART_BYTES = 5 * MIB;
 const COPY_RANGE_BYTES = 512 * MIB;
 
 /** One UploadPartCopy: the part it copies from and, for a part over 5 GiB, which of its bytes. */
-interface PartCopy {
+export interface PartCopy {
   readonly key: ObjectKey;
   readonly range?: string;
 }
@@ -86,7 +86,7 @@ export async function concatenateWithinS3(
 }
 
 /** One copy per part, or for a part over 5 GiB, ranges of it (the last never under 5 MiB: joined to the one before). */
-function partCopiesOf(parts: readonly ObjectPart[]): PartCopy[] {
+export function partCopiesOf(parts: readonly ObjectPart[]): PartCopy[] {
   const copies: PartCopy[] = [];
   for (const part of parts) {
     if (part.size <= MAX_COPY_OBJECT_BYTES) {
