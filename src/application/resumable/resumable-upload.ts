@@ -1,16 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { pipeline, type Readable } from 'node:stream';
-import { BackendUnavailable, DomainError, InvalidUpload, ObjectAlreadyExists, StorageUnavailable, UploadIncomplete, UploadNotFound, UploadOffsetMismatch } from '../../domain/errors.ts';
+import { BackendUnavailable, DomainError, InvalidUpload, ObjectAlreadyExists, UploadIncomplete, UploadNotFound, UploadOffsetMismatch } from '../../domain/errors.ts';
 import { resumablePartEndKeyFor, resumablePartKeyFor, resumableRecordKeyFor } from '../../domain/object-key.ts';
 import type { Principal } from '../../domain/principal.ts';
 import { readHead } from '../../shared/stream-head.ts';
 import { StagedCompletion } from '../staged-completion.ts';
 import type { ObjectStore } from '../ports/object-store.ts';
-import type { StoredSource } from '../stored-copy.ts';
 import type { UploadAttachment, UploadedAttachment } from '../upload-attachment.ts';
 import { atMost } from './at-most.ts';
 import { hashingPassThrough, RunningDigests } from './running-digests.ts';
-import { markPartEnd, partsContent, partsEndingAt, removeParts, storedParts, type StoredPart } from './staged-parts.ts';
+import { markPartEnd, partsContent, partsEndingAt, removeParts, storedParts, storedSourceOf, type StoredPart } from './staged-parts.ts';
 import { readRecord, sameOwner, writeRecord, type ResumableRecord } from './upload-record.ts';
 
 export interface ResumableUploadDeps {
@@ -61,7 +60,10 @@ const NOT_FOUND = 'unknown or expired upload';
  * under the staged prefix, on any instance sharing the store. `create` refuses what the upload
  * endpoint would refuse before a byte; `append` refuses the type at the first bytes, and when
  * the last byte is in, feeds all of the parts, as one stream, to the use case through the same
- * StagedCompletion as a direct upload (every check of a form's file, under the upload's own id).
+ * StagedCompletion as a direct upload (every check of a form's file, under the upload's own id),
+ * telling it where the parts are, so that the attachment is made of them within the store. The
+ * instance storing an upload's pieces one after the other hashes them on their way (RunningDigests):
+ * then the checks need not read the parts back at all, but for the type.
  */
 export class ResumableUpload {
   readonly #deps: ResumableUploadDeps;
@@ -207,7 +209,7 @@ export class ResumableUpload {
     const { id, principal, fileName, sessionId } = record;
     const verifiedSha256 = this.#digests.complete(id, record.length);
     try {
-      const { parts, storedAt } = await this.#storedFile(record, verifiedSha256);
+      const { parts, storedAt } = await storedSourceOf(store, id, record.length, verifiedSha256);
       const { content } = partsContent(store, id, record.length);
       return await this.#completion.complete(
         { principal, id, fileName, sessionId, content, storedAt, signal },
@@ -224,20 +226,6 @@ export class ResumableUpload {
       if (!(error instanceof DomainError) || error instanceof BackendUnavailable) await this.#takeBackLastPart(record);
       throw error;
     }
-  }
-
-  /**
-   * Where the upload's bytes are, for the attachment to be made of its parts within the store
-   * rather than stored again: with the SHA-256 this instance computed as it stored every part, the
-   * completion reads no more than the type check needs; without (some part stored by another
-   * instance), it reads the parts once. Throws StorageUnavailable when a part is gone.
-   */
-  async #storedFile(record: ResumableRecord, verifiedSha256: string | undefined): Promise<{ parts: readonly StoredPart[]; storedAt: StoredSource | undefined }> {
-    const { parts, offset } = await storedParts(this.#deps.store, record.id, record.length);
-    if (offset < record.length) throw new StorageUnavailable(`the staged part at ${offset} of upload ${record.id} is gone`);
-    if (parts.length === 0) return { parts, storedAt: undefined };
-    const pieces = parts.map((part) => ({ key: part.key, size: part.end - part.start }));
-    return { parts, storedAt: { parts: pieces, size: record.length, verifiedSha256 } };
   }
 
   /** After a backend failure at the end: the upload must not look complete, so its last part goes (marker first). */

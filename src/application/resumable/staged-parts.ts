@@ -3,6 +3,7 @@ import { StorageUnavailable } from '../../domain/errors.ts';
 import { resumablePartEndKeyFor, resumablePartKeyFor, type ObjectKey } from '../../domain/object-key.ts';
 import { streamOf } from '../../shared/stream-head.ts';
 import type { ObjectContent, ObjectStore } from '../ports/object-store.ts';
+import type { StoredSource } from '../stored-copy.ts';
 
 /** One part of a resumable upload: the bytes one request stored, from `start` to `end`. */
 export interface StoredPart {
@@ -36,6 +37,26 @@ export async function storedParts(store: ObjectStore, id: string, length: number
     offset += part.size;
   }
   return { offset, parts };
+}
+
+/**
+ * Every part of a complete upload, and where the use case finds them (StoredSource), so that the
+ * attachment is made of them within the store rather than stored again: with `verifiedSha256` (the
+ * SHA-256 the instance that stored every part computed as they streamed) the checks read no more
+ * than the type check needs; without, they read the parts once. No source for an empty file.
+ * Throws StorageUnavailable when a part is gone.
+ */
+export async function storedSourceOf(
+  store: ObjectStore,
+  id: string,
+  length: number,
+  verifiedSha256: string | undefined,
+): Promise<{ parts: readonly StoredPart[]; storedAt: StoredSource | undefined }> {
+  const { parts, offset } = await storedParts(store, id, length);
+  if (offset < length) throw new StorageUnavailable(`the staged part at ${offset} of upload ${id} is gone`);
+  if (parts.length === 0) return { parts, storedAt: undefined };
+  const pieces = parts.map((part) => ({ key: part.key, size: part.end - part.start }));
+  return { parts, storedAt: { parts: pieces, size: length, verifiedSha256 } };
 }
 
 /**
