@@ -1,8 +1,9 @@
 /**
- * Resumable uploads on every store, with the real clamd scanning: tus-js-client sends a file in
- * pieces (each a part object under staged/, read back as one stream at the end: RGW and the GCS
- * emulator have no compose, and none is needed); EICAR is refused at the end with 422, a .pdf that
- * is a JPEG at its first bytes; nothing of a refused upload remains, and a later HEAD finds nothing.
+ * Resumable uploads on every store: tus-js-client sends a file in pieces (each a part object under
+ * staged/, joined into the attachment within the store at the end: ObjectStore.concatenate). With
+ * the real clamd scanning, every part is read once at the end; EICAR is refused with 422, a .pdf
+ * that is a JPEG at its first bytes; nothing of a refused upload remains. Without scanning, on one
+ * instance, the end reads only the first bytes (the SHA-256 computed as the pieces were stored).
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -56,5 +57,26 @@ describe.each(httpStoreDrivers)('resumable uploads with the $driver store and cl
     const error = await tusUpload(endpoint, bytes, { token: TEST_TOKENS.store, fileName: 'scan.pdf', chunkSize: 64 * 1024 }).catch((e: unknown) => e);
     expect(tusErrorAnswer(error)).toMatchObject({ status: 400, body: { error: 'Unsupported file type' } });
     expect(await attache.storedKeys()).toEqual(before);
+  });
+});
+
+describe.each(httpStoreDrivers)('resumable uploads with the $driver store, no scanning', (driver) => {
+  let attache: AttacheUnderTest;
+
+  beforeAll(async () => {
+    attache = await startAttacheUnderTest(driver, { MAX_FILE_SIZE: String(20 * 1024 * 1024) });
+  });
+  afterAll(async () => {
+    await attache?.close();
+  });
+
+  it('a 12 MiB file in 5 MiB pieces (S3 joins them by UploadPartCopy): the attachment is the file, its SHA-256 the one computed as they were stored', async () => {
+    const bytes = Buffer.concat([fileNamed('big.pdf', 1000), randomBytes(12 * 1024 * 1024 - 1000)]);
+    const done = await tusUpload(`${attache.url}/v1/chat/upload/resumable/`, bytes, { token: TEST_TOKENS.store, fileName: 'big.pdf', chunkSize: 5 * 1024 * 1024 });
+    expect(done.headers('Attache-Sha256')).toBe(sha256(bytes));
+    expect(done.headers('Attache-Size')).toBe(String(bytes.length));
+    const download = await fetch(done.headers('Attache-Url')!);
+    expect(sha256(Buffer.from(await download.arrayBuffer()))).toBe(sha256(bytes));
+    expect((await attache.storedKeys()).filter((key) => /\.tus-\d+$/.test(key))).toEqual([]);
   });
 });
