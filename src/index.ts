@@ -35,7 +35,7 @@ export { SignedUploadIds, type DirectUploadClaims } from './application/direct/s
 export { MAX_PARTS, ResumableUpload, type AppendRequest, type ResumableState, type ResumableUploadDeps } from './application/resumable/resumable-upload.ts';
 export { StagedCompletion } from './application/staged-completion.ts';
 export type { DirectUploadTargets, UploadTarget, UploadTargetRequest } from './application/ports/direct-upload-targets.ts';
-export type { Disposition, ObjectContent, ObjectInfo, ObjectMeta, ObjectStore, StoredObject } from './application/ports/object-store.ts';
+export type { Disposition, ObjectContent, ObjectInfo, ObjectMeta, ObjectPart, ObjectStore, StoredObject } from './application/ports/object-store.ts';
 export type { AuthPort } from './application/ports/auth-port.ts';
 export type { MimeDetector } from './application/ports/mime-detector.ts';
 export { UploadLimits, type LimitRule, type UploadAllowance, type UploadLimitsOptions } from './application/upload-limits.ts';
@@ -76,6 +76,8 @@ export { StaticTokenAuth, type TokenEntry } from './adapters/auth/static-token-a
 export { ExtensionMimeDetector } from './adapters/mime/extension-mime-detector.ts';
 export { InMemoryObjectStore } from './adapters/object-store/in-memory/in-memory-object-store.ts';
 export { LocalDiskObjectStore } from './adapters/object-store/local-disk/local-disk-object-store.ts';
+// A store of your own may implement `concatenate` with it (the parts streamed into its own `put`).
+export { concatenateByStreaming } from './adapters/object-store/streamed-concatenation.ts';
 export { createAuth, createMimeDetector, createObjectStore, type AuthSetup } from './composition/adapters.ts';
 
 // Configuration: the same environment variables as the service.
