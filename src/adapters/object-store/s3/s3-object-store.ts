@@ -9,7 +9,7 @@ import { PartBufferPool } from '../body-parts.ts';
 import { describeFailure, isConflict, isNotFound, statusOf } from './s3-errors.ts';
 import { sweepMultipartUploadsAt, undoS3Write } from './s3-failed-write-cleanup.ts';
 import { copyS3Object, moveS3Object, type S3CopyContext } from './s3-object-copies.ts';
-import { readS3Object, s3ObjectExists, statS3Object } from './s3-object-reads.ts';
+import { readS3Object, s3ObjectExists, s3ObjectWrittenAt, statS3Object } from './s3-object-reads.ts';
 import { createS3Client, s3SettingsFrom, type S3ObjectStoreOptions, type S3Settings } from './s3-options.ts';
 import { S3Upload } from './s3-upload.ts';
 import { abortStaleMultipartUploads, removeStaleObjects } from './s3-sweep.ts';
@@ -110,6 +110,10 @@ export class S3ObjectStore implements ObjectStore {
 
   stat(key: ObjectKey): Promise<ObjectInfo | undefined> {
     return statS3Object(this.#access, key);
+  }
+
+  writtenAt(key: ObjectKey): Promise<Date | undefined> {
+    return s3ObjectWrittenAt(this.#access, key);
   }
 
   read(key: ObjectKey): Promise<ObjectContent | undefined> {
