@@ -25,14 +25,16 @@ export type PutTarget = Pick<ObjectStore, 'put' | 'delete'>;
  * change: its `put` stores nothing, it reads the bytes it is given (size and SHA-256, as a put
  * would) and makes the object by a copy within the store, so that no byte is sent to the store
  * again. With `headOnly` (the source's SHA-256 vouched for, and no step reading the bytes), it
- * reads none of them: the type check has had the first bytes already.
+ * reads none of them: the type check has had the first bytes already. A source at the very key
+ * stored to is the file stored already: nothing is copied.
  */
 export function copyingTarget(store: ObjectStore, source: StoredSource, headOnly: boolean): PutTarget {
   return {
     delete: (key) => store.delete(key),
     put: async (key: ObjectKey, body: Readable, meta: ObjectMeta, signal?: AbortSignal): Promise<StoredObject> => {
       const read = headOnly && source.verifiedSha256 !== undefined ? skipped(body, source) : await digestOf(body, signal);
-      await store.copy(source.key, key, meta, read);
+      // Already at its key: left as it is (its own meta kept), its bytes read for the steps alone.
+      if (source.key !== key) await store.copy(source.key, key, meta, read);
       return { key, ...read };
     },
   };

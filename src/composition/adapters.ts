@@ -190,6 +190,17 @@ export async function createUploadLimits(config: Pick<Config, 'limits'>, log: Li
   return { limits, counters };
 }
 
+/**
+ * Longest a direct or resumable upload's completion takes from its attachment getting its key to
+ * its answer being kept (StagedCompletion): the scan's verdict (CLAMD_TIMEOUT_MS) and the preview
+ * (PREVIEW_TIMEOUT_MS) may still be coming, then two small writes, within HTTP_REQUEST_TIMEOUT_MS,
+ * which also covers the store's clock and this instance's disagreeing. An attachment older than
+ * that with no answer kept was left by a completion whose process died: a retry finishes it.
+ */
+export function completionTailMsFor(config: Pick<Config, 'http' | 'malwareScan' | 'previews'>): number {
+  return config.http.requestTimeoutMs + (config.malwareScan?.timeoutMs ?? 0) + (config.previews?.timeoutMs ?? 0);
+}
+
 /** How much longer than the request's timeout an upload's claim lasts: its completion (a move, a preview) after the last byte. */
 const COMPLETION_MARGIN_MS = 60_000;
 

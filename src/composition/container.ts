@@ -16,6 +16,7 @@ import type { ImagePreviewer } from '../application/ports/image-previewer.ts';
 import type { MetadataStripper } from '../application/ports/metadata-stripper.ts';
 import {
   authFactory,
+  completionTailMsFor,
   createMalwareScan,
   createMetadataStripper,
   createMimeDetector,
@@ -112,6 +113,7 @@ export async function composeAttache(
           uploads: r.resolve<UploadAttachment>(TOKENS.uploadAttachment),
           store: r.resolve<ObjectStore>(TOKENS.objectStore),
           ttlSeconds: config.resumableUploadTtlSeconds,
+          completionTailMs: completionTailMsFor(config),
         }),
     ),
   });

@@ -10,6 +10,7 @@ import type { DirectMultipartTargets } from '../application/ports/direct-multipa
 import type { DirectUploadTargets } from '../application/ports/direct-upload-targets.ts';
 import type { ObjectStore } from '../application/ports/object-store.ts';
 import type { UploadAttachment } from '../application/upload-attachment.ts';
+import { completionTailMsFor } from './adapters.ts';
 import type { Config, StorageConfig } from './config.ts';
 import { azureCanSign } from './storage-config.ts';
 
@@ -70,7 +71,7 @@ export type DirectUploadFactory = (parts: { uploads: UploadAttachment; store: Ob
  * Without DIRECT_UPLOAD_SECRET (development only: config.ts refuses it in production) a secret is
  * made up for this process: its ids complete only on it, and only until it restarts.
  */
-export async function directUploadFactory(config: Pick<Config, 'directUploads' | 'storage'>, selfUrl: string): Promise<DirectUploadFactory | undefined> {
+export async function directUploadFactory(config: Pick<Config, 'directUploads' | 'storage' | 'http' | 'malwareScan' | 'previews'>, selfUrl: string): Promise<DirectUploadFactory | undefined> {
   const direct = config.directUploads;
   if (direct === undefined) return undefined;
   const makeTargets = await directUploadTargetsFactory(config.storage, selfUrl);
@@ -83,5 +84,6 @@ export async function directUploadFactory(config: Pick<Config, 'directUploads' |
       multipartTargets: makeMultipartTargets?.(),
       ids,
       ttlSeconds: direct.ttlSeconds,
+      completionTailMs: completionTailMsFor(config),
     });
 }

@@ -5,6 +5,7 @@
  */
 import {
   createAuth,
+  completionTailMsFor,
   createMalwareScan,
   createMetadataStripper,
   createMimeDetector,
@@ -102,7 +103,7 @@ export async function createUploadAttachment(
     idempotency,
   });
   const directUpload = (await directUploadFactory(config, defaultSelfUrl(config)))?.({ uploads: uploadAttachment, store });
-  const resumableUpload = new ResumableUpload({ uploads: uploadAttachment, store, ttlSeconds: config.resumableUploadTtlSeconds });
+  const resumableUpload = new ResumableUpload({ uploads: uploadAttachment, store, ttlSeconds: config.resumableUploadTtlSeconds, completionTailMs: completionTailMsFor(config) });
   const ownedStore = options.store ? undefined : store;
   let closed = false;
   return {

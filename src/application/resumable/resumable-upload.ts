@@ -4,7 +4,7 @@ import { BackendUnavailable, DomainError, InvalidUpload, ObjectAlreadyExists, Up
 import { resumablePartEndKeyFor, resumablePartKeyFor, resumableRecordKeyFor } from '../../domain/object-key.ts';
 import type { Principal } from '../../domain/principal.ts';
 import { readHead } from '../../shared/stream-head.ts';
-import { StagedCompletion } from '../staged-completion.ts';
+import { DEFAULT_COMPLETION_TAIL_MS, StagedCompletion } from '../staged-completion.ts';
 import type { ObjectStore } from '../ports/object-store.ts';
 import type { UploadAttachment, UploadedAttachment } from '../upload-attachment.ts';
 import { atMost } from './at-most.ts';
@@ -24,6 +24,8 @@ export interface ResumableUploadDeps {
    * stored, so their number bounds what a request costs.
    */
   readonly maxParts?: number;
+  /** See OrphanJudgement; DEFAULT_COMPLETION_TAIL_MS when left out. */
+  readonly completionTailMs?: number | undefined;
 }
 
 /** 1000 pieces: a 1 GB file in 1 MB pieces; tus clients send 5 MB or more, or all at once. */
@@ -67,7 +69,7 @@ export class ResumableUpload {
   constructor(deps: ResumableUploadDeps) {
     this.#deps = deps;
     this.#now = deps.now ?? Date.now;
-    this.#completion = new StagedCompletion(deps.uploads, deps.store);
+    this.#completion = new StagedCompletion(deps.uploads, deps.store, { completionTailMs: deps.completionTailMs ?? DEFAULT_COMPLETION_TAIL_MS, now: deps.now });
   }
 
   /**
