@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { pipeline, type Readable } from 'node:stream';
-import { BackendUnavailable, DomainError, InvalidUpload, ObjectAlreadyExists, UploadIncomplete, UploadNotFound, UploadOffsetMismatch } from '../../domain/errors.ts';
-import { resumablePartEndKeyFor, resumablePartKeyFor, resumableRecordKeyFor } from '../../domain/object-key.ts';
+import { BackendUnavailable, DomainError, InvalidUpload, ObjectAlreadyExists, UploadIncomplete, UploadInProgress, UploadNotFound, UploadOffsetMismatch } from '../../domain/errors.ts';
+import { completionReceiptKeyFor, resumablePartEndKeyFor, resumablePartKeyFor, resumableRecordKeyFor } from '../../domain/object-key.ts';
 import type { Principal } from '../../domain/principal.ts';
 import { readHead } from '../../shared/stream-head.ts';
 import { DEFAULT_COMPLETION_TAIL_MS, StagedCompletion } from '../staged-completion.ts';
@@ -9,6 +9,7 @@ import type { ObjectStore } from '../ports/object-store.ts';
 import type { UploadAttachment, UploadedAttachment } from '../upload-attachment.ts';
 import { atMost } from './at-most.ts';
 import { markPartEnd, partsContent, partsEndingAt, removeParts, storedParts, type StoredPart } from './staged-parts.ts';
+import { claimEnding, releaseEnding } from './upload-ending.ts';
 import { readRecord, sameOwner, writeRecord, type ResumableRecord } from './upload-record.ts';
 
 export interface ResumableUploadDeps {
@@ -122,7 +123,7 @@ export class ResumableUpload {
       throw error;
     }
     // The last byte is in (now, or before, by a request whose instance stopped before completing).
-    const uploaded = (await this.#completion.receipt(id)) ?? (await this.#complete(record, signal));
+    const uploaded = (await this.#completion.receipt(id)) ?? (await this.#completeUnlessEnded(record, signal, offset));
     return stateOf(record, record.length, uploaded);
   }
 
@@ -150,14 +151,42 @@ export class ResumableUpload {
     const { offset } = await storedParts(this.#deps.store, id, record.length);
     if (offset < record.length) throw new UploadIncomplete(`${offset} of ${record.length} bytes are in`);
     // Every byte is in, and the instance that stored the last one stopped before completing.
-    return this.#complete(record, signal);
+    return this.#completeUnlessEnded(record, signal);
   }
 
-  /** Removes the upload's bytes and record (an attachment already made stays). Throws UploadNotFound. */
+  /**
+   * Removes the upload's bytes and record, after which no attachment is made of it (a last PATCH
+   * racing this one is answered UploadNotFound). An attachment already made stays; one being made:
+   * UploadInProgress, ask again (then it stays). Throws UploadNotFound.
+   */
   async terminate(principal: Principal, id: string): Promise<void> {
+    const { store } = this.#deps;
     const record = await this.#recordOf(principal, id);
-    await removeParts(this.#deps.store, id, (await storedParts(this.#deps.store, id, record.length)).parts);
-    await this.#deps.store.delete(resumableRecordKeyFor(id));
+    if ((await claimEnding(store, id, 'termination')) === 'completion' && !(await this.#completion.receipt(id))) {
+      throw new UploadInProgress('the last byte is in and the attachment is being made; ask again once it is (it then stays)');
+    }
+    await removeParts(store, id, (await storedParts(store, id, record.length)).parts);
+    // The record before the marker: a completion claiming the ending once the marker is gone finds no record.
+    await store.delete(resumableRecordKeyFor(id));
+    await store.delete(completionReceiptKeyFor(id));
+    await releaseEnding(store, id);
+  }
+
+  /**
+   * `#complete`, once the upload's ending is its completion's. A DELETE that ended it first has
+   * removed the parts it saw: those stored since go here, `lastPart` (the offset of the part this
+   * request stored) by name, as the walk from the first part, removed, no longer reaches it.
+   */
+  async #completeUnlessEnded(record: ResumableRecord, signal?: AbortSignal, lastPart?: number): Promise<UploadedAttachment> {
+    const { store } = this.#deps;
+    const ending = await claimEnding(store, record.id, 'completion');
+    if (ending === 'termination' || (await readRecord(store, record.id)) === undefined) {
+      await removeParts(store, record.id, (await storedParts(store, record.id, record.length)).parts);
+      if (lastPart !== undefined && lastPart < record.length) await store.delete(resumablePartKeyFor(record.id, lastPart));
+      if (ending === 'completion') await releaseEnding(store, record.id);
+      throw new UploadNotFound('the upload was terminated');
+    }
+    return this.#complete(record, signal);
   }
 
   /** Stores one part; resolves with its size (0: nothing came, nothing stored). */
@@ -198,16 +227,25 @@ export class ResumableUpload {
       return await this.#completion.complete(
         { principal, id, fileName, sessionId, content, signal },
         {
-          afterCompletion: () => removeParts(store, id, parts),
+          afterCompletion: async () => {
+            await removeParts(store, id, parts);
+            // The receipt says it is complete from now on.
+            await releaseEnding(store, id);
+          },
           afterRefusal: async () => {
             // Every part, including any the refusal came before reading.
             await removeParts(store, id, (await storedParts(store, id, record.length)).parts);
             await store.delete(resumableRecordKeyFor(id));
+            await releaseEnding(store, id);
           },
         },
       );
     } catch (error) {
-      if (!(error instanceof DomainError) || error instanceof BackendUnavailable) await this.#takeBackLastPart(record);
+      if (!(error instanceof DomainError) || error instanceof BackendUnavailable) {
+        await this.#takeBackLastPart(record);
+        // Not complete after all: a DELETE may end it now.
+        await releaseEnding(store, id);
+      }
       throw error;
     }
   }
