@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { pipeline, type Readable } from 'node:stream';
-import { BackendUnavailable, DomainError, InvalidUpload, ObjectAlreadyExists, UploadIncomplete, UploadInProgress, UploadNotFound, UploadOffsetMismatch } from '../../domain/errors.ts';
-import { completionReceiptKeyFor, resumablePartEndKeyFor, resumablePartKeyFor, resumableRecordKeyFor } from '../../domain/object-key.ts';
+import { BackendUnavailable, DomainError, InvalidUpload, ObjectAlreadyExists, UploadIncomplete, UploadNotFound, UploadOffsetMismatch } from '../../domain/errors.ts';
+import { resumablePartEndKeyFor, resumablePartKeyFor, resumableRecordKeyFor } from '../../domain/object-key.ts';
 import type { Principal } from '../../domain/principal.ts';
 import { readHead } from '../../shared/stream-head.ts';
 import { DEFAULT_COMPLETION_TAIL_MS, StagedCompletion } from '../staged-completion.ts';
@@ -9,7 +9,7 @@ import type { ObjectStore } from '../ports/object-store.ts';
 import type { UploadAttachment, UploadedAttachment } from '../upload-attachment.ts';
 import { atMost } from './at-most.ts';
 import { markPartEnd, partsContent, partsEndingAt, removeParts, storedParts, type StoredPart } from './staged-parts.ts';
-import { claimEnding, releaseEnding } from './upload-ending.ts';
+import { claimCompletion, releaseEnding, terminateUnlessCompleting } from './upload-ending.ts';
 import { readRecord, sameOwner, writeRecord, type ResumableRecord } from './upload-record.ts';
 
 export interface ResumableUploadDeps {
@@ -160,32 +160,13 @@ export class ResumableUpload {
    * UploadInProgress, ask again (then it stays). Throws UploadNotFound.
    */
   async terminate(principal: Principal, id: string): Promise<void> {
-    const { store } = this.#deps;
     const record = await this.#recordOf(principal, id);
-    if ((await claimEnding(store, id, 'termination')) === 'completion' && !(await this.#completion.receipt(id))) {
-      throw new UploadInProgress('the last byte is in and the attachment is being made; ask again once it is (it then stays)');
-    }
-    await removeParts(store, id, (await storedParts(store, id, record.length)).parts);
-    // The record before the marker: a completion claiming the ending once the marker is gone finds no record.
-    await store.delete(resumableRecordKeyFor(id));
-    await store.delete(completionReceiptKeyFor(id));
-    await releaseEnding(store, id);
+    await terminateUnlessCompleting(this.#deps.store, record, async () => (await this.#completion.receipt(id)) !== undefined);
   }
 
-  /**
-   * `#complete`, once the upload's ending is its completion's. A DELETE that ended it first has
-   * removed the parts it saw: those stored since go here, `lastPart` (the offset of the part this
-   * request stored) by name, as the walk from the first part, removed, no longer reaches it.
-   */
+  /** `#complete`, once the upload's ending is its completion's (see claimCompletion). */
   async #completeUnlessEnded(record: ResumableRecord, signal?: AbortSignal, lastPart?: number): Promise<UploadedAttachment> {
-    const { store } = this.#deps;
-    const ending = await claimEnding(store, record.id, 'completion');
-    if (ending === 'termination' || (await readRecord(store, record.id)) === undefined) {
-      await removeParts(store, record.id, (await storedParts(store, record.id, record.length)).parts);
-      if (lastPart !== undefined && lastPart < record.length) await store.delete(resumablePartKeyFor(record.id, lastPart));
-      if (ending === 'completion') await releaseEnding(store, record.id);
-      throw new UploadNotFound('the upload was terminated');
-    }
+    await claimCompletion(this.#deps.store, record, lastPart);
     return this.#complete(record, signal);
   }
 
