@@ -46,7 +46,7 @@ export const DEFAULT_COMPLETION_TAIL_MS = 300_000 + 30_000 + 20_000;
 export interface OrphanJudgement {
   /**
    * Longest a completion takes from its attachment getting its key to its receipt being kept (see
-   * longestCompletionTailMs): an attachment older than this with no receipt was left by a completion
+   * completionTailMsFor): an attachment older than this with no receipt was left by a completion
    * that will never answer.
    */
   readonly completionTailMs: number;

@@ -16,6 +16,7 @@ import { SignedUploadIds } from '../../src/application/direct/signed-upload-id.t
 import type { DirectUploadTargets } from '../../src/application/ports/direct-upload-targets.ts';
 import type { ObjectStore } from '../../src/application/ports/object-store.ts';
 import { ResumableUpload } from '../../src/application/resumable/resumable-upload.ts';
+import { ImagePreviewStep } from '../../src/application/image-preview-step.ts';
 import { UploadAttachment } from '../../src/application/upload-attachment.ts';
 import { MalwareFound, UploadInProgress } from '../../src/domain/errors.ts';
 import type { Principal } from '../../src/domain/principal.ts';
@@ -124,5 +125,15 @@ describe('a staged completion whose process died before its answer', () => {
     clock += TAIL_MS + 1000;
     await expect(live.complete(store42, issued.uploadId)).rejects.toBeInstanceOf(MalwareFound);
     expect(memory.keys()).toEqual([]);
+  });
+
+  it('a preview the dead completion stored already is taken as it is, not a conflict', async () => {
+    const step = new ImagePreviewStep({ preview: async () => ({ made: false, reason: 'unsupported', width: undefined, height: undefined }) } as never, memory);
+    const key = finalKeyOf(store42, '9', '1b4e28ba-2fa1-4d3b-a3f5-ef19b5a7633d', 'photo.jpg');
+    const preview = { bytes: Buffer.from('a preview'), contentType: 'image/jpeg', extension: 'jpg', width: 2, height: 1 };
+    const original = { name: 'photo.jpg', uploader: 'store:42' };
+    const first = await step.publish(preview, key, original, new AbortController().signal);
+    expect(await step.publish(preview, key, original, new AbortController().signal)).toEqual(first);
+    expect(memory.keys()).toEqual([first.key]);
   });
 });
