@@ -124,6 +124,13 @@ export class StagedCompletion {
     if (key === undefined) throw inProgress;
     const attachment = await this.#store.read(key);
     if (attachment === undefined) throw inProgress;
+    if (attachment.sha256 === undefined) {
+      // Its meta lost with the process (a local disk's sidecar is written after the file): it goes,
+      // and the next retry completes afresh from the staged bytes, still there.
+      attachment.body.destroy();
+      await this.#store.delete(key);
+      throw inProgress;
+    }
     let uploaded: UploadedAttachment;
     try {
       uploaded = await this.#make(file, attachment.body, { key, size: attachment.size, verifiedSha256: attachment.sha256 });

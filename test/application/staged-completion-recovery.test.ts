@@ -136,4 +136,28 @@ describe('a staged completion whose process died before its answer', () => {
     expect(await step.publish(preview, key, original, new AbortController().signal)).toEqual(first);
     expect(memory.keys()).toEqual([first.key]);
   });
+
+  it('an orphan whose meta was lost with its process (no SHA-256 kept) is removed, and the next retry completes afresh', async () => {
+    const pdf = fileNamed('report.pdf', 5000);
+    const dead = direct(freezingAtReceipts());
+    const issued = await dead.issue({ principal: store42, fileName: 'report.pdf', size: pdf.length, sessionId: '9' });
+    await dead.acceptBytes(issued.uploadId, Readable.from([pdf]), pdf.length);
+    void dead.complete(store42, issued.uploadId);
+    await eventually(async () => expect(frozen).toHaveLength(1));
+    const [key] = attachmentKeys();
+    // As a local disk answers for a file whose sidecar was never written.
+    const withoutMeta = delegatingStore(memory, {
+      read: async (k) => {
+        const content = await memory.read(k);
+        if (k !== key || content === undefined) return content;
+        const { sha256: _sha256, ...rest } = content;
+        return rest;
+      },
+    });
+    const live = direct(withoutMeta);
+    clock += TAIL_MS + 1000;
+    await expect(live.complete(store42, issued.uploadId)).rejects.toBeInstanceOf(UploadInProgress);
+    expect(attachmentKeys()).toEqual([]);
+    expect(await live.complete(store42, issued.uploadId)).toMatchObject({ key, size: pdf.length, sha256: sha256(pdf), malwareScan: { verdict: 'clean' } });
+  });
 });
