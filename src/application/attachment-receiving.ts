@@ -10,7 +10,7 @@ import { putChecked, type BytesReader } from './checked-put.ts';
 import type { ImageFinding } from './image-preview-step.ts';
 import type { MalwareScanOutcome } from './malware-scan-step.ts';
 import type { ObjectMeta } from './ports/object-store.ts';
-import { copyingTarget } from './stored-copy.ts';
+import { copyingTarget, isStoredAt } from './stored-copy.ts';
 import type { StartRequest } from './upload-requests.ts';
 
 // An upload's bytes, from the first to the last: the checks before a byte is read, those made as the
@@ -95,14 +95,17 @@ export async function storeAttachmentBytes(
     disposition: isImageExtension(extension) ? 'inline' : 'attachment',
     uploader: uploaderOf(upload.request.principal),
   };
-  const strip = stripper?.transformFor(extension);
+  const storedAt = upload.request.storedAt;
+  // Bytes already at their own key are the attachment as it was stored (stripped already): a
+  // completion finishing what one whose process died began (StagedCompletion).
+  const strip = isStoredAt(storedAt, key) ? undefined : stripper?.transformFor(extension);
   const toStore = strip ? pipeline(bytes, strip, () => {}) : bytes;
 
   const steps: Array<[keyof Findings, BytesReader<Findings[keyof Findings]>]> = [];
   if (scan) steps.push(['scan', (branch, signal) => scan.read(branch, signal)]);
   if (preview?.wants(extension)) steps.push(['image', (branch, signal) => preview.read(branch, extension, signal)]);
   // Bytes stored already and left as they are: copied within the store, read only as far as the checks need.
-  const source = strip ? undefined : upload.request.storedAt;
+  const source = strip ? undefined : storedAt;
   const target = source ? copyingTarget(store, source, steps.length === 0) : store;
   const checked = await putChecked(target, key, toStore, meta, steps.map(([, read]) => read), upload.signal);
   const expected = upload.request.expectedSha256;

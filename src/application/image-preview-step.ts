@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
 import { baseNameOf, type AllowedExtension } from '../domain/file-types.ts';
+import { ObjectAlreadyExists } from '../domain/errors.ts';
 import { previewKeyFor, type ObjectKey } from '../domain/object-key.ts';
 import { streamOf } from '../shared/stream-head.ts';
 import type { ImageExtension, ImagePreview, ImagePreviewer, PreviewRefusal } from './ports/image-previewer.ts';
@@ -50,8 +51,9 @@ export class ImagePreviewStep {
   }
 
   /**
-   * Stores the preview beside the original at `key` (never overwriting), with a name derived from
-   * the original's and its uploader; throws StorageUnavailable or ObjectAlreadyExists, having stored nothing.
+   * Stores the preview beside the original at `key` (never overwriting: one there already is taken
+   * as this one), with a name derived from the original's and its uploader; throws
+   * StorageUnavailable, having stored nothing.
    */
   async publish(
     preview: ImagePreview,
@@ -63,7 +65,13 @@ export class ImagePreviewStep {
     const stem = baseNameOf(original.name).replace(/\.[^.]*$/, '');
     const fileName = `${stem}.preview.${preview.extension}`;
     const meta = { contentType: preview.contentType, fileName, disposition: 'inline', uploader: original.uploader } as const;
-    await this.#store.put(previewKey, streamOf([preview.bytes]), meta, signal);
+    try {
+      await this.#store.put(previewKey, streamOf([preview.bytes]), meta, signal);
+    } catch (error) {
+      // The key is this upload's alone: taken, it holds the preview of these very bytes, stored by a
+      // completion of the same upload whose process died before its answer (StagedCompletion).
+      if (!(error instanceof ObjectAlreadyExists)) throw error;
+    }
     try {
       return { key: previewKey, url: await this.#store.urlFor(previewKey), width: preview.width, height: preview.height };
     } catch (error) {

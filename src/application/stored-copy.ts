@@ -23,6 +23,11 @@ export interface StoredSource {
   readonly verifiedSha256?: string | undefined;
 }
 
+/** Whether `source` is the one object at `key`: a file stored there already (a completion finishing one whose process died). */
+export function isStoredAt(source: StoredSource | undefined, key: ObjectKey): boolean {
+  return source !== undefined && source.parts.length === 1 && source.parts[0]!.key === key;
+}
+
 /** What the checked put stores through: `put`, and `delete` to take a refused file back. */
 export type PutTarget = Pick<ObjectStore, 'put' | 'delete'>;
 
@@ -31,7 +36,8 @@ export type PutTarget = Pick<ObjectStore, 'put' | 'delete'>;
  * change: its `put` stores nothing, it reads the bytes it is given (size and SHA-256, as a put
  * would) and makes the object by a copy within the store (of several parts: their concatenation),
  * so that no byte is sent to the store again. With `headOnly` (the source's SHA-256 vouched for, and no step reading the bytes), it
- * reads none of them: the type check has had the first bytes already.
+ * reads none of them: the type check has had the first bytes already. A source at the very key
+ * stored to is the file stored already: nothing is copied.
  */
 export function copyingTarget(store: ObjectStore, source: StoredSource, headOnly: boolean): PutTarget {
   return {
@@ -39,6 +45,8 @@ export function copyingTarget(store: ObjectStore, source: StoredSource, headOnly
     put: async (key: ObjectKey, body: Readable, meta: ObjectMeta, signal?: AbortSignal): Promise<StoredObject> => {
       const read = headOnly && source.verifiedSha256 !== undefined ? skipped(body, source) : await digestOf(body, signal);
       const [only, ...others] = source.parts;
+      // Already at its key: left as it is (its own meta kept), its bytes read for the steps alone.
+      if (isStoredAt(source, key)) return { key, ...read };
       if (only !== undefined && others.length === 0) await store.copy(only.key, key, meta, read);
       else await store.concatenate(source.parts, key, meta, read);
       return { key, ...read };

@@ -57,6 +57,8 @@ export interface StartRequest extends UploadRequest {
    * Where `content`'s bytes are stored already (a direct upload's staged object, `content` being
    * its read): every check reads them as for any file, but a file the upload does not change (no
    * metadata stripped) gets its key by a copy within the store instead of being stored again.
+   * At the upload's own final key, they are its attachment, stored by a completion whose process
+   * died before answering: the checks and steps read them, and they stay as they are.
    */
   readonly storedAt?: StoredSource;
 }

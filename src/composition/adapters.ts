@@ -25,6 +25,7 @@ import { STABLE_LINK_PREFIX } from '../application/open-attachment.ts';
 import { InProcessIdempotencyRecords } from '../adapters/idempotency/in-process-idempotency-records.ts';
 import type { IdempotencySettings } from '../application/idempotency/idempotent-uploads.ts';
 import type { IdempotencyRecords } from '../application/ports/idempotency-records.ts';
+import type { TokenCredential } from '@azure/core-auth';
 import { ConfigError, type Config, type StorageConfig } from './config.ts';
 
 /**
@@ -32,7 +33,7 @@ import { ConfigError, type Config, type StorageConfig } from './config.ts';
  * AWS, Google and Azure SDKs are large, and local installs never need them). `selfUrl` is where the
  * attache service that serves `local`/`memory` files listens; their URLs default to its /files.
  */
-export async function objectStoreFactory(storage: StorageConfig, selfUrl: string): Promise<() => ObjectStore> {
+export async function objectStoreFactory(storage: StorageConfig, selfUrl: string, azureCredential?: TokenCredential): Promise<() => ObjectStore> {
   switch (storage.driver) {
     case 'local':
       return () => new LocalDiskObjectStore({ rootDir: storage.dir, publicBaseUrl: storage.publicBaseUrl ?? `${selfUrl}/files` });
@@ -53,7 +54,7 @@ export async function objectStoreFactory(storage: StorageConfig, selfUrl: string
     case 'azure': {
       const { AzureObjectStore, ambientCredential } = await import('../adapters/object-store/azure/azure-object-store.ts');
       const { driver: _driver, ambientIdentity, redirectBaseUrl, ...options } = storage;
-      const credential = ambientIdentity ? await ambientCredential() : undefined;
+      const credential = ambientIdentity ? (azureCredential ?? (await ambientCredential())) : undefined;
       const redirect = stableLinkBase(storage.urlMode, redirectBaseUrl, selfUrl);
       const make = () =>
         new AzureObjectStore({ ...options, ...(credential !== undefined && { credential }), ...(redirect !== undefined && { redirectBaseUrl: redirect }) });
@@ -80,8 +81,20 @@ function stableLinkBase(urlMode: string, attacheUrl: string | undefined, selfUrl
 }
 
 /** The ObjectStore the configuration names; see objectStoreFactory. */
-export async function createObjectStore(storage: StorageConfig, selfUrl: string): Promise<ObjectStore> {
-  return (await objectStoreFactory(storage, selfUrl))();
+export async function createObjectStore(storage: StorageConfig, selfUrl: string, azureCredential?: TokenCredential): Promise<ObjectStore> {
+  return (await objectStoreFactory(storage, selfUrl, azureCredential))();
+}
+
+/**
+ * The identity an Azure store without a key or connection string acts as (@azure/identity's
+ * DefaultAzureCredential), made once per instance and handed to everything that talks to Azure (the
+ * store, the direct-upload targets), so that they share its tokens instead of each asking the
+ * identity provider for its own; undefined for any other storage.
+ */
+export async function ambientAzureCredential(storage: StorageConfig): Promise<TokenCredential | undefined> {
+  if (storage.driver !== 'azure' || !storage.ambientIdentity) return undefined;
+  const { ambientCredential } = await import('../adapters/object-store/azure/azure-options.ts');
+  return ambientCredential();
 }
 
 export type DevelopmentTokens = { readonly admin: string; readonly store: string };
@@ -188,6 +201,17 @@ export async function createUploadLimits(config: Pick<Config, 'limits'>, log: Li
   }
   const limits = new UploadLimits({ counters, fallback: new InProcessUsageCounters(), onError, uploads, authFailures, quota });
   return { limits, counters };
+}
+
+/**
+ * Longest a direct or resumable upload's completion takes from its attachment getting its key to
+ * its answer being kept (StagedCompletion): the scan's verdict (CLAMD_TIMEOUT_MS) and the preview
+ * (PREVIEW_TIMEOUT_MS) may still be coming, then two small writes, within HTTP_REQUEST_TIMEOUT_MS,
+ * which also covers the store's clock and this instance's disagreeing. An attachment older than
+ * that with no answer kept was left by a completion whose process died: a retry finishes it.
+ */
+export function completionTailMsFor(config: Pick<Config, 'http' | 'malwareScan' | 'previews'>): number {
+  return config.http.requestTimeoutMs + (config.malwareScan?.timeoutMs ?? 0) + (config.previews?.timeoutMs ?? 0);
 }
 
 /** How much longer than the request's timeout an upload's claim lasts: its completion (a move, a preview) after the last byte. */

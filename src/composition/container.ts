@@ -15,7 +15,9 @@ import { OpenAttachment } from '../application/open-attachment.ts';
 import type { ImagePreviewer } from '../application/ports/image-previewer.ts';
 import type { MetadataStripper } from '../application/ports/metadata-stripper.ts';
 import {
+  ambientAzureCredential,
   authFactory,
+  completionTailMsFor,
   createMalwareScan,
   createMetadataStripper,
   createMimeDetector,
@@ -67,10 +69,12 @@ export async function composeAttache(
   // The asynchronous preparation (an SDK's module, the tokens file) comes first; the factories
   // registered below build each part synchronously when it is first resolved.
   const { store, auth } = parts;
-  const makeStore = store ? () => store : await objectStoreFactory(config.storage, parts.selfUrl);
+  // One identity for everything that talks to Azure (ambientAzureCredential).
+  const azureCredential = await ambientAzureCredential(config.storage);
+  const makeStore = store ? () => store : await objectStoreFactory(config.storage, parts.selfUrl, azureCredential);
   const authSetup = auth ? { make: () => auth } : await authFactory(config);
   const makePreviewer = await imagePreviewerFactory(config);
-  const makeDirectUpload = await directUploadFactory(config, parts.selfUrl);
+  const makeDirectUpload = await directUploadFactory(config, parts.selfUrl, azureCredential);
   const limits = await createUploadLimits(config, parts.logger);
   const idempotency = await createIdempotency(config);
   const c = rootContainer.createChildContainer();
@@ -112,6 +116,7 @@ export async function composeAttache(
           uploads: r.resolve<UploadAttachment>(TOKENS.uploadAttachment),
           store: r.resolve<ObjectStore>(TOKENS.objectStore),
           ttlSeconds: config.resumableUploadTtlSeconds,
+          completionTailMs: completionTailMsFor(config),
         }),
     ),
   });

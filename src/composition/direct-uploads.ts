@@ -10,6 +10,8 @@ import type { DirectMultipartTargets } from '../application/ports/direct-multipa
 import type { DirectUploadTargets } from '../application/ports/direct-upload-targets.ts';
 import type { ObjectStore } from '../application/ports/object-store.ts';
 import type { UploadAttachment } from '../application/upload-attachment.ts';
+import type { TokenCredential } from '@azure/core-auth';
+import { completionTailMsFor } from './adapters.ts';
 import type { Config, StorageConfig } from './config.ts';
 import { azureCanSign } from './storage-config.ts';
 
@@ -19,7 +21,7 @@ import { azureCanSign } from './storage-config.ts';
  * an Azure container reached with a SAS connection string, which cannot sign SAS URLs of its own. SDKs
  * are loaded only for the driver in use.
  */
-export async function directUploadTargetsFactory(storage: StorageConfig, selfUrl: string): Promise<() => DirectUploadTargets> {
+export async function directUploadTargetsFactory(storage: StorageConfig, selfUrl: string, azureCredential?: TokenCredential): Promise<() => DirectUploadTargets> {
   switch (storage.driver) {
     case 'local':
     case 'memory':
@@ -30,7 +32,7 @@ export async function directUploadTargetsFactory(storage: StorageConfig, selfUrl
       const { AzureDirectUploadTargets } = await import('../adapters/object-store/azure/azure-direct-upload-targets.ts');
       const { ambientCredential } = await import('../adapters/object-store/azure/azure-options.ts');
       const { driver: _driver, ambientIdentity, ...options } = storage;
-      const credential = ambientIdentity ? await ambientCredential() : undefined;
+      const credential = ambientIdentity ? (azureCredential ?? (await ambientCredential())) : undefined;
       return () => new AzureDirectUploadTargets({ ...withoutRedirect(options), ...(credential !== undefined && { credential }) });
     }
     case 's3': {
@@ -70,10 +72,14 @@ export type DirectUploadFactory = (parts: { uploads: UploadAttachment; store: Ob
  * Without DIRECT_UPLOAD_SECRET (development only: config.ts refuses it in production) a secret is
  * made up for this process: its ids complete only on it, and only until it restarts.
  */
-export async function directUploadFactory(config: Pick<Config, 'directUploads' | 'storage'>, selfUrl: string): Promise<DirectUploadFactory | undefined> {
+export async function directUploadFactory(
+  config: Pick<Config, 'directUploads' | 'storage' | 'http' | 'malwareScan' | 'previews'>,
+  selfUrl: string,
+  azureCredential?: TokenCredential,
+): Promise<DirectUploadFactory | undefined> {
   const direct = config.directUploads;
   if (direct === undefined) return undefined;
-  const makeTargets = await directUploadTargetsFactory(config.storage, selfUrl);
+  const makeTargets = await directUploadTargetsFactory(config.storage, selfUrl, azureCredential);
   const makeMultipartTargets = await multipartTargetsFactory(config.storage);
   const ids = new SignedUploadIds(direct.secrets ?? [randomBytes(32).toString('base64url')]);
   return ({ uploads, store, targets }) => new DirectUpload({
@@ -83,5 +89,6 @@ export async function directUploadFactory(config: Pick<Config, 'directUploads' |
       multipartTargets: makeMultipartTargets?.(),
       ids,
       ttlSeconds: direct.ttlSeconds,
+      completionTailMs: completionTailMsFor(config),
     });
 }

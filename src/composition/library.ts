@@ -5,6 +5,8 @@
  */
 import {
   createAuth,
+  ambientAzureCredential,
+  completionTailMsFor,
   createMalwareScan,
   createMetadataStripper,
   createMimeDetector,
@@ -84,7 +86,9 @@ export async function createUploadAttachment(
   options: CreateUploadAttachmentOptions = {},
 ): Promise<EmbeddedUploadAttachment> {
   const config = isConfig(source) ? source : loadConfig(source);
-  const store = options.store ?? (await createObjectStore(config.storage, defaultSelfUrl(config)));
+  // One identity for everything that talks to Azure (ambientAzureCredential).
+  const azureCredential = await ambientAzureCredential(config.storage);
+  const store = options.store ?? (await createObjectStore(config.storage, defaultSelfUrl(config), azureCredential));
   const authSetup = options.auth ? { auth: options.auth } : await createAuth(config);
   const mime = options.mime ?? createMimeDetector(config);
   // The same limits as the service's (admit), counted in the same Valkey: every way in counts.
@@ -101,8 +105,8 @@ export async function createUploadAttachment(
     limits: limits?.limits,
     idempotency,
   });
-  const directUpload = (await directUploadFactory(config, defaultSelfUrl(config)))?.({ uploads: uploadAttachment, store });
-  const resumableUpload = new ResumableUpload({ uploads: uploadAttachment, store, ttlSeconds: config.resumableUploadTtlSeconds });
+  const directUpload = (await directUploadFactory(config, defaultSelfUrl(config), azureCredential))?.({ uploads: uploadAttachment, store });
+  const resumableUpload = new ResumableUpload({ uploads: uploadAttachment, store, ttlSeconds: config.resumableUploadTtlSeconds, completionTailMs: completionTailMsFor(config) });
   const ownedStore = options.store ? undefined : store;
   let closed = false;
   return {

@@ -163,6 +163,14 @@ export function resumablePartKeyFor(uploadId: string, offset: number): ObjectKey
 }
 
 /**
+ * Who ends a resumable upload, its completion or its termination (DELETE): the first to write this
+ * key (never overwritten) does, so that the two racing cannot both go on.
+ */
+export function resumableEndingKeyFor(uploadId: string): ObjectKey {
+  return `${STAGED_PREFIX}${uploadId}.tus-ending` as ObjectKey;
+}
+
+/**
  * Marks that a resumable upload's parts reach `offset` (an empty object, written after the part
  * that ends there): a request for that offset checks one key instead of walking every part.
  */

@@ -233,6 +233,26 @@ export function objectStoreContract(name: string, makeStore: () => Promise<Objec
       expect(await store.stat(to)).toEqual({ ...copiedMeta, uploader: 'admin:7', size: bytes.length, sha256: sha256(bytes) });
     });
 
+    // A completion judges whether the one that made an attachment died by how long ago it got its
+    // key: a copy or move of bytes written long before must not look as old as they are.
+    it('says when an object got its key: for a copy or a move, when it was copied or moved, not when its bytes were written', async () => {
+      expect(await store.writtenAt(newKey())).toBeUndefined();
+      const [from, moving, copied, moved] = [newKey('staged.bin'), newKey('moving.bin'), newKey('copied.pdf'), newKey('moved.pdf')];
+      const putBegan = Date.now();
+      const stored = await store.put(from, Readable.from([Buffer.from('bytes')]), staged);
+      await store.put(moving, Readable.from([Buffer.from('bytes')]), staged);
+      const written = (await store.writtenAt(from))!.getTime();
+      // Backends keep whole seconds.
+      expect(written).toBeGreaterThanOrEqual(putBegan - 1000);
+      expect(written).toBeLessThanOrEqual(Date.now());
+      while (Date.now() < written + 2500) await new Promise((resolve) => setTimeout(resolve, 100));
+      const copyBegan = Date.now();
+      await store.copy(from, copied, copiedMeta, { size: 5, sha256: stored.sha256 });
+      await store.move(moving, moved);
+      expect((await store.writtenAt(copied))!.getTime()).toBeGreaterThanOrEqual(copyBegan - 1000);
+      expect((await store.writtenAt(moved))!.getTime()).toBeGreaterThanOrEqual(copyBegan - 1000);
+    });
+
     it('refuses to copy onto a taken key, and keeps both objects as they were', async () => {
       const from = newKey();
       const to = newKey();

@@ -73,4 +73,21 @@ describe('the ambient identity from environment variables (EnvironmentCredential
     });
     expect((await fetch(`${service.url}/readyz`)).status).toBe(200);
   });
+
+  // One DefaultAzureCredential for the instance, built at the composition root: the store's token serves the targets too.
+  it('signs a direct upload target with the same identity, asking the provider for no second token', async () => {
+    const before = provider.requests.length;
+    expect(before).toBeGreaterThanOrEqual(1);
+    const response = await fetch(`${service.url}/v1/chat/upload/direct/`, {
+      method: 'POST',
+      headers: { Authorization: `Token ${TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ filename: 'report.pdf', size: 23, session_id: '5' }),
+    });
+    const issued = (await response.json()) as { url: string; method: string; headers: Record<string, string> };
+    expect(response.status, JSON.stringify(issued)).toBe(200);
+    expect(new URL(issued.url).searchParams.get('skoid')).toBeTruthy();
+    const sent = await fetch(issued.url, { method: issued.method, headers: issued.headers, body: '%PDF-1.4 sent directly' });
+    expect(sent.status).toBeLessThan(300);
+    expect(provider.requests.slice(before)).toEqual([]);
+  });
 });

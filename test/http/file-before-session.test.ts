@@ -24,6 +24,7 @@ function recordingDriver(calls: string[]): StoreDriverUnderTest {
         directUrlFor: (key, life) => inner.directUrlFor(key, life),
         read: (key) => inner.read(key),
         stat: (key) => inner.stat(key),
+        writtenAt: (key) => inner.writtenAt(key),
         checkReady: () => inner.checkReady(),
         removeStale: (prefix, olderThan) => inner.removeStale(prefix, olderThan),
         removeUnfinished: (prefix, olderThan) => inner.removeUnfinished(prefix, olderThan),

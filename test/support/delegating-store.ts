@@ -12,6 +12,7 @@ export function delegatingStore(inner: ObjectStore, overrides: Partial<ObjectSto
     directUrlFor: (key, life) => inner.directUrlFor(key, life),
     read: (key) => inner.read(key),
     stat: (key) => inner.stat(key),
+    writtenAt: (key) => inner.writtenAt(key),
     move: (from, to) => inner.move(from, to),
     copy: (from, to, meta, bytes) => inner.copy(from, to, meta, bytes),
     concatenate: (parts, to, meta, bytes) => inner.concatenate(parts, to, meta, bytes),

@@ -11,7 +11,7 @@ import type { UploadAttachment, UploadedAttachment } from '../upload-attachment.
 import type { DirectMultipartTargets } from '../ports/direct-multipart-targets.ts';
 import { DirectMultipartUpload } from './direct-multipart-upload.ts';
 import { exactSize } from './exact-size.ts';
-import { StagedCompletion } from '../staged-completion.ts';
+import { DEFAULT_COMPLETION_TAIL_MS, StagedCompletion } from '../staged-completion.ts';
 import type { DirectUploadClaims, SignedUploadIds } from './signed-upload-id.ts';
 
 export interface DirectUploadDeps {
@@ -26,6 +26,8 @@ export interface DirectUploadDeps {
   /** Milliseconds since the epoch; injected by tests. */
   readonly now?: () => number;
   readonly newUploadId?: () => string;
+  /** See OrphanJudgement; DEFAULT_COMPLETION_TAIL_MS when left out. */
+  readonly completionTailMs?: number | undefined;
 }
 
 export interface DirectUploadRequest {
@@ -78,7 +80,7 @@ export class DirectUpload {
 
   constructor(deps: DirectUploadDeps) {
     this.#deps = deps;
-    this.#completion = new StagedCompletion(deps.uploads, deps.store);
+    this.#completion = new StagedCompletion(deps.uploads, deps.store, { completionTailMs: deps.completionTailMs ?? DEFAULT_COMPLETION_TAIL_MS, now: deps.now });
     this.#now = deps.now ?? Date.now;
     this.#newUploadId = deps.newUploadId ?? randomUUID;
     const { uploads, ids, ttlSeconds, now, newUploadId } = deps;

@@ -92,6 +92,13 @@ export interface ObjectStore {
   stat(key: ObjectKey): Promise<ObjectInfo | undefined>;
 
   /**
+   * When the object at `key` got its key (its put, copy or move ended), by the backend's clock;
+   * undefined when nothing is at `key`. For telling a completion still running from one whose
+   * process died (StagedCompletion). Throws StorageUnavailable when the backend cannot be reached.
+   */
+  writtenAt(key: ObjectKey): Promise<Date | undefined>;
+
+  /**
    * Gives the object at `from` the key `to`, content, meta (uploader included) and SHA-256 unchanged, and removes `from`:
    * for a file whose final key is known only after its bytes (its session id came after it).
    * Done within the backend (a rename, a server-side copy), not through this process.

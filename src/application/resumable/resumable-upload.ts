@@ -4,12 +4,13 @@ import { BackendUnavailable, DomainError, InvalidUpload, ObjectAlreadyExists, Up
 import { resumablePartEndKeyFor, resumablePartKeyFor, resumableRecordKeyFor } from '../../domain/object-key.ts';
 import type { Principal } from '../../domain/principal.ts';
 import { readHead } from '../../shared/stream-head.ts';
-import { StagedCompletion } from '../staged-completion.ts';
+import { DEFAULT_COMPLETION_TAIL_MS, StagedCompletion } from '../staged-completion.ts';
 import type { ObjectStore } from '../ports/object-store.ts';
 import type { UploadAttachment, UploadedAttachment } from '../upload-attachment.ts';
 import { atMost } from './at-most.ts';
 import { hashingPassThrough, RunningDigests } from './running-digests.ts';
 import { markPartEnd, partsContent, partsEndingAt, removeParts, storedParts, storedSourceOf, type StoredPart } from './staged-parts.ts';
+import { claimCompletion, releaseEnding, terminateUnlessCompleting } from './upload-ending.ts';
 import { readRecord, sameOwner, writeRecord, type ResumableRecord } from './upload-record.ts';
 
 export interface ResumableUploadDeps {
@@ -27,6 +28,8 @@ export interface ResumableUploadDeps {
   readonly maxParts?: number;
   /** The running SHA-256 of the uploads this instance stores the pieces of; one per service by default. */
   readonly digests?: RunningDigests;
+  /** See OrphanJudgement; DEFAULT_COMPLETION_TAIL_MS when left out. */
+  readonly completionTailMs?: number | undefined;
 }
 
 /** 1000 pieces: a 1 GB file in 1 MB pieces; tus clients send 5 MB or more, or all at once. */
@@ -75,7 +78,7 @@ export class ResumableUpload {
     this.#deps = deps;
     this.#digests = deps.digests ?? new RunningDigests();
     this.#now = deps.now ?? Date.now;
-    this.#completion = new StagedCompletion(deps.uploads, deps.store);
+    this.#completion = new StagedCompletion(deps.uploads, deps.store, { completionTailMs: deps.completionTailMs ?? DEFAULT_COMPLETION_TAIL_MS, now: deps.now });
   }
 
   /**
@@ -128,7 +131,7 @@ export class ResumableUpload {
       throw error;
     }
     // The last byte is in (now, or before, by a request whose instance stopped before completing).
-    const uploaded = (await this.#completion.receipt(id)) ?? (await this.#complete(record, signal));
+    const uploaded = (await this.#completion.receipt(id)) ?? (await this.#completeUnlessEnded(record, signal, offset));
     return stateOf(record, record.length, uploaded);
   }
 
@@ -156,15 +159,24 @@ export class ResumableUpload {
     const { offset } = await storedParts(this.#deps.store, id, record.length);
     if (offset < record.length) throw new UploadIncomplete(`${offset} of ${record.length} bytes are in`);
     // Every byte is in, and the instance that stored the last one stopped before completing.
-    return this.#complete(record, signal);
+    return this.#completeUnlessEnded(record, signal);
   }
 
-  /** Removes the upload's bytes and record (an attachment already made stays). Throws UploadNotFound. */
+  /**
+   * Removes the upload's bytes and record, after which no attachment is made of it (a last PATCH
+   * racing this one is answered UploadNotFound). An attachment already made stays; one being made:
+   * UploadInProgress, ask again (then it stays). Throws UploadNotFound.
+   */
   async terminate(principal: Principal, id: string): Promise<void> {
     const record = await this.#recordOf(principal, id);
     this.#digests.drop(id);
-    await removeParts(this.#deps.store, id, (await storedParts(this.#deps.store, id, record.length)).parts);
-    await this.#deps.store.delete(resumableRecordKeyFor(id));
+    await terminateUnlessCompleting(this.#deps.store, record, async () => (await this.#completion.receipt(id)) !== undefined);
+  }
+
+  /** `#complete`, once the upload's ending is its completion's (see claimCompletion). */
+  async #completeUnlessEnded(record: ResumableRecord, signal?: AbortSignal, lastPart?: number): Promise<UploadedAttachment> {
+    await claimCompletion(this.#deps.store, record, lastPart);
+    return this.#complete(record, signal);
   }
 
   /** Stores one part; resolves with its size (0: nothing came, nothing stored). */
@@ -214,16 +226,25 @@ export class ResumableUpload {
       return await this.#completion.complete(
         { principal, id, fileName, sessionId, content, storedAt, signal },
         {
-          afterCompletion: () => removeParts(store, id, parts),
+          afterCompletion: async () => {
+            await removeParts(store, id, parts);
+            // The receipt says it is complete from now on.
+            await releaseEnding(store, id);
+          },
           afterRefusal: async () => {
             // Every part, including any the refusal came before reading.
             await removeParts(store, id, (await storedParts(store, id, record.length)).parts);
             await store.delete(resumableRecordKeyFor(id));
+            await releaseEnding(store, id);
           },
         },
       );
     } catch (error) {
-      if (!(error instanceof DomainError) || error instanceof BackendUnavailable) await this.#takeBackLastPart(record);
+      if (!(error instanceof DomainError) || error instanceof BackendUnavailable) {
+        await this.#takeBackLastPart(record);
+        // Not complete after all: a DELETE may end it now.
+        await releaseEnding(store, id);
+      }
       throw error;
     }
   }

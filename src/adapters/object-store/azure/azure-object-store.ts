@@ -156,6 +156,15 @@ export class AzureObjectStore implements ObjectStore {
     }
   }
 
+  async writtenAt(key: ObjectKey): Promise<Date | undefined> {
+    try {
+      return (await this.#container.getBlobClient(key).getProperties()).lastModified;
+    } catch (error) {
+      if (isMissingBlob(error)) return undefined;
+      throw new StorageUnavailable(this.#describe(`look at "${key}"`, error), { cause: error });
+    }
+  }
+
   async read(key: ObjectKey): Promise<ObjectContent | undefined> {
     try {
       const blob = await this.#container.getBlobClient(key).download();

@@ -134,6 +134,12 @@ export class GcsObjectStore implements ObjectStore {
     return metadata && infoFrom(metadata, key);
   }
 
+  async writtenAt(key: ObjectKey): Promise<Date | undefined> {
+    const metadata = await this.#metadataOf(key);
+    const written = metadata && (metadata.updated ?? metadata.timeCreated);
+    return written === undefined ? undefined : new Date(String(written));
+  }
+
   async read(key: ObjectKey): Promise<ObjectContent | undefined> {
     const metadata = await this.#metadataOf(key);
     if (metadata === undefined) return undefined;

@@ -60,7 +60,7 @@ export class InMemoryObjectStore implements ObjectStore {
     const object = this.#objects.get(from);
     if (!object) throw new Error(`nothing to move at ${from}`);
     if (this.#objects.has(to) || this.#writing.has(to)) throw new ObjectAlreadyExists(to);
-    this.#objects.set(to, object);
+    this.#objects.set(to, { ...object, storedAt: Date.now() });
     this.#objects.delete(from);
   }
 
@@ -101,6 +101,11 @@ export class InMemoryObjectStore implements ObjectStore {
     if (!object) return undefined;
     const { chunks: _bytes, storedAt: _storedAt, ...info } = object;
     return info;
+  }
+
+  async writtenAt(key: ObjectKey): Promise<Date | undefined> {
+    const object = this.#objects.get(key);
+    return object && new Date(object.storedAt);
   }
 
   async read(key: ObjectKey): Promise<ObjectContent | undefined> {

@@ -187,6 +187,22 @@ export class LocalDiskObjectStore implements ObjectStore {
   }
 
   /**
+   * The file's ctime: a copy or move publishes it by link(), which leaves its mtime (when the bytes
+   * were written, under the staged key) as it was but sets its ctime.
+   */
+  async writtenAt(key: ObjectKey): Promise<Date | undefined> {
+    const path = this.#pathOf(key);
+    if (path === undefined) return undefined;
+    try {
+      const info = await stat(path);
+      return info.isFile() ? info.ctime : undefined;
+    } catch (error) {
+      if (isErrno(error, 'ENOENT') || isErrno(error, 'ENOTDIR')) return undefined;
+      throw new StorageUnavailable(`cannot read ${path}`, { cause: error });
+    }
+  }
+
+  /**
    * Opened before anything is answered: a delete after this still lets the open file be read to
    * its end (an unlinked file lives while open), where opening it only when its bytes were read
    * failed with ENOENT after the headers of a 200, and the answer was cut.

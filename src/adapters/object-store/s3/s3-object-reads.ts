@@ -34,6 +34,17 @@ export async function statS3Object(access: S3BucketAccess, key: ObjectKey): Prom
   }
 }
 
+/** The object's Last-Modified (when its put or copy ended); undefined when there is none at `key`. */
+export async function s3ObjectWrittenAt(access: S3BucketAccess, key: ObjectKey): Promise<Date | undefined> {
+  try {
+    const object = await access.client.send(new HeadObjectCommand({ Bucket: access.settings.bucket, Key: key }));
+    return object.LastModified;
+  } catch (error) {
+    if (isNotFound(error)) return undefined;
+    throw new StorageUnavailable(access.describe(`look at "${key}"`, error), { cause: error });
+  }
+}
+
 /** The object's meta with its bytes as a stream; undefined when there is none at `key`. */
 export async function readS3Object(access: S3BucketAccess, key: ObjectKey): Promise<ObjectContent | undefined> {
   try {

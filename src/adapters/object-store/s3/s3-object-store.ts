@@ -11,7 +11,7 @@ import { sweepMultipartUploadsAt, undoS3Write } from './s3-failed-write-cleanup.
 import { concatenateWithinS3, joinableWithinS3 } from './s3-concatenation.ts';
 import { concatenateByStreaming } from '../streamed-concatenation.ts';
 import { copyS3Object, moveS3Object, type S3CopyContext } from './s3-object-copies.ts';
-import { readS3Object, s3ObjectExists, statS3Object } from './s3-object-reads.ts';
+import { readS3Object, s3ObjectExists, s3ObjectWrittenAt, statS3Object } from './s3-object-reads.ts';
 import { createS3Client, s3SettingsFrom, type S3ObjectStoreOptions, type S3Settings } from './s3-options.ts';
 import { S3Upload } from './s3-upload.ts';
 import { abortStaleMultipartUploads, removeStaleObjects } from './s3-sweep.ts';
@@ -118,6 +118,10 @@ export class S3ObjectStore implements ObjectStore {
 
   stat(key: ObjectKey): Promise<ObjectInfo | undefined> {
     return statS3Object(this.#access, key);
+  }
+
+  writtenAt(key: ObjectKey): Promise<Date | undefined> {
+    return s3ObjectWrittenAt(this.#access, key);
   }
 
   read(key: ObjectKey): Promise<ObjectContent | undefined> {

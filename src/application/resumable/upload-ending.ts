@@ -1,0 +1,75 @@
+import { ObjectAlreadyExists, UploadInProgress, UploadNotFound } from '../../domain/errors.ts';
+import { completionReceiptKeyFor, resumableEndingKeyFor, resumablePartKeyFor, resumableRecordKeyFor } from '../../domain/object-key.ts';
+import { streamOf } from '../../shared/stream-head.ts';
+import type { ObjectStore } from '../ports/object-store.ts';
+import { removeParts, storedParts } from './staged-parts.ts';
+import { readRecord, type ResumableRecord } from './upload-record.ts';
+
+/** What ends a resumable upload: its completion (the last byte in) or its termination (DELETE). */
+export type Ending = 'completion' | 'termination';
+
+const ENDING_META = { contentType: 'text/plain', fileName: 'ending.txt', disposition: 'attachment' } as const;
+
+/**
+ * Claims the upload's ending for `ending`, and answers whose it is: the first to write the upload's
+ * ending marker (never overwritten, on any instance) has it. A DELETE racing the last PATCH thus
+ * either ends the upload before its attachment is made (the completion then removes its parts and
+ * is told the upload is gone) or finds it completing (and leaves it be). Throws StorageUnavailable.
+ */
+export async function claimEnding(store: ObjectStore, id: string, ending: Ending): Promise<Ending> {
+  const key = resumableEndingKeyFor(id);
+  // Released between the two looks, again and again, by completions failing: a retry will do.
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      await store.put(key, streamOf([Buffer.from(ending)]), ENDING_META);
+      return ending;
+    } catch (error) {
+      if (!(error instanceof ObjectAlreadyExists)) throw error;
+    }
+    const kept = await store.read(key);
+    // Released meanwhile (a completion that failed on a backend): claim it again.
+    if (kept === undefined) continue;
+    const chunks: Buffer[] = [];
+    for await (const chunk of kept.body) chunks.push(chunk as Buffer);
+    return Buffer.concat(chunks).toString('utf8') === 'termination' ? 'termination' : 'completion';
+  }
+  throw new UploadInProgress('the upload is being completed or ended; ask again');
+}
+
+/** Gives the ending up: a completion that failed on a backend, whose upload a DELETE may then end. Best effort. */
+export async function releaseEnding(store: ObjectStore, id: string): Promise<void> {
+  await store.delete(resumableEndingKeyFor(id)).catch(() => {});
+}
+
+/**
+ * Claims the upload's ending for its completion, whose last byte is in. A DELETE that ended it
+ * first has removed the parts it saw: those stored since go here, `lastPart` (the offset of the
+ * part the completing request stored) by name, since the walk from the first part, removed, no
+ * longer reaches it; then UploadNotFound. Throws StorageUnavailable.
+ */
+export async function claimCompletion(store: ObjectStore, record: ResumableRecord, lastPart: number | undefined): Promise<void> {
+  const ending = await claimEnding(store, record.id, 'completion');
+  // A DELETE may have finished (its marker gone with the record) before this request claimed.
+  if (ending === 'completion' && (await readRecord(store, record.id)) !== undefined) return;
+  await removeParts(store, record.id, (await storedParts(store, record.id, record.length)).parts);
+  if (lastPart !== undefined && lastPart < record.length) await store.delete(resumablePartKeyFor(record.id, lastPart));
+  if (ending === 'completion') await releaseEnding(store, record.id);
+  throw new UploadNotFound('the upload was terminated');
+}
+
+/**
+ * Ends the upload for a DELETE: its parts, record and receipt go, after which no attachment is
+ * made of it. Its completion claimed it first: an attachment made (`completed`) stays; one being
+ * made, UploadInProgress. Throws StorageUnavailable.
+ */
+export async function terminateUnlessCompleting(store: ObjectStore, record: ResumableRecord, completed: () => Promise<boolean>): Promise<void> {
+  const { id } = record;
+  if ((await claimEnding(store, id, 'termination')) === 'completion' && !(await completed())) {
+    throw new UploadInProgress('the last byte is in and the attachment is being made; ask again once it is (it then stays)');
+  }
+  await removeParts(store, id, (await storedParts(store, id, record.length)).parts);
+  // The record before the marker: a completion claiming the ending once the marker is gone finds no record.
+  await store.delete(resumableRecordKeyFor(id));
+  await store.delete(completionReceiptKeyFor(id));
+  await releaseEnding(store, id);
+}
