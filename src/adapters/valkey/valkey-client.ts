@@ -14,13 +14,19 @@ export const MAX_VALKEY_REPLY_BYTES = 256 * 1024;
  * An ioredis client as attache's shared state needs it: commands are never queued while the
  * server is away (enableOfflineQueue: false) and time out after `commandTimeoutMs`, so a request
  * waits at most that long before the caller's policy for an absent Valkey applies; ioredis keeps
- * reconnecting in the background. A reply growing past `maxReplyBytes` closes the connection
- * (boundReplies), which fails its commands as a lost server would.
+ * reconnecting in the background. A reply growing past `maxReplyBytes` (boundReplies), or a
+ * command waiting `commandTimeoutMs` with no byte coming (socketTimeout), closes the connection,
+ * which fails its commands as a lost server would.
  */
 export function valkeyClient(url: string, commandTimeoutMs: number, maxReplyBytes = MAX_VALKEY_REPLY_BYTES): Redis {
   const client = new Redis(url, {
     enableOfflineQueue: false,
     commandTimeout: commandTimeoutMs,
+    // A connection on which a command waits this long with nothing arriving is dropped, and
+    // ioredis reconnects: a command timing out leaves the connection as it is, and one stalled in
+    // the middle of a reply (a frozen server, a connection black-holed) would time out every
+    // command after it, never reconnecting, even once the server is back.
+    socketTimeout: commandTimeoutMs,
     connectTimeout: Math.max(commandTimeoutMs, 1000),
     maxRetriesPerRequest: 0,
     retryStrategy: (attempt) => Math.min(attempt * 100, 2000),

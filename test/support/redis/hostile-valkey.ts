@@ -1,14 +1,16 @@
 /**
  * A server that speaks enough of Valkey's protocol to pass ioredis's handshake (HELLO, INFO,
  * CLIENT, SELECT, PING answered as a healthy server would), then answers every other command as a broken
- * or hostile one might: a string announced as 1 GB that it then sends, or an array announced with
- * a billion items that it never finishes. Each connection's flood stops at FLOOD_CAP_BYTES, so a
+ * or hostile one might: a string announced as 1 GB that it then sends, an array announced with
+ * a billion items that it never finishes, or the first bytes of a reply and then nothing (a server
+ * frozen, or a connection black-holed, mid-reply). Each connection's flood stops at FLOOD_CAP_BYTES, so a
  * client that does not bound what it takes fails its test instead of exhausting the machine.
- * `forwardTo(port)` turns it into a plain relay to a real server, for recovery.
+ * `forwardTo(port)` turns it into a plain relay to a real server for the connections that follow,
+ * for recovery.
  */
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 
-export type HostileReply = 'huge-string' | 'endless-array';
+export type HostileReply = 'huge-string' | 'endless-array' | 'stalled-reply';
 
 /** What one flooded connection saw: how much was sent to the client before it hung up (or the cap). */
 export interface FloodedConnection {
@@ -23,7 +25,11 @@ export interface HostileValkey {
   readonly url: string;
   /** Every connection that was flooded, in order. */
   readonly floods: FloodedConnection[];
-  /** From now on, new connections are relayed to a real server on 127.0.0.1:`port`; open ones are closed. */
+  /**
+   * From now on, new connections are relayed to a real server on 127.0.0.1:`port`. Those open that
+   * have not misbehaved yet are closed (the client reconnects, to the real one); those in the middle
+   * of a hostile reply are left as they are, for the client to give up on.
+   */
   forwardTo(port: number): void;
   close(): Promise<void>;
 }
@@ -33,6 +39,7 @@ const CHUNK = 64 * 1024;
 export async function startHostileValkey(reply: HostileReply): Promise<HostileValkey> {
   const floods: FloodedConnection[] = [];
   const sockets = new Set<Socket>();
+  const hostileSockets = new WeakSet<Socket>();
   let forwardPort: number | undefined;
   const server: Server = createServer((socket) => {
     sockets.add(socket);
@@ -52,6 +59,7 @@ export async function startHostileValkey(reply: HostileReply): Promise<HostileVa
           continue;
         }
         flooding = true;
+        hostileSockets.add(socket);
         floods.push(flood(socket, reply));
         return;
       }
@@ -64,7 +72,7 @@ export async function startHostileValkey(reply: HostileReply): Promise<HostileVa
     floods,
     forwardTo(target) {
       forwardPort = target;
-      for (const socket of sockets) socket.destroy();
+      for (const socket of sockets) if (!hostileSockets.has(socket)) socket.destroy();
     },
     async close() {
       for (const socket of sockets) socket.destroy();
@@ -87,6 +95,10 @@ function handshakeAnswer(name: string): string | undefined {
 }
 
 function flood(socket: Socket, reply: HostileReply): FloodedConnection {
+  if (reply === 'stalled-reply') {
+    socket.write('$100\r\nthe first bytes of a hundred');
+    return { sentBytes: 0, outcome: new Promise((resolve) => socket.once('close', () => resolve(0))) };
+  }
   const header = reply === 'huge-string' ? '$1000000000\r\n' : '*1000000000\r\n';
   // A string's bytes, or the array's items: small integers, the cheapest to send and the most numerous.
   const body = reply === 'huge-string' ? Buffer.alloc(CHUNK, 'a') : Buffer.from(':1\r\n'.repeat(CHUNK / 4));
