@@ -6,9 +6,11 @@ import { Redis } from 'ioredis';
  * idempotency records of a few kilobytes at most (an answer with two presigned URLs), INFO's at
  * connection some 6 KB; a server that announces a 1 GB string, or an array that never ends, would
  * otherwise have every byte of it held in memory (ioredis's decoder keeps a reply's chunks until it
- * is whole, and a command timing out does not stop it).
+ * is whole, and a command timing out does not stop it). An array's items cost the decoder some 25
+ * times their bytes (a slot each in an array made for the length announced), hence a bound
+ * this low.
  */
-export const MAX_VALKEY_REPLY_BYTES = 256 * 1024;
+export const MAX_VALKEY_REPLY_BYTES = 64 * 1024;
 
 /**
  * An ioredis client as attache's shared state needs it: commands are never queued while the

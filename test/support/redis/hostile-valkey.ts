@@ -31,6 +31,8 @@ export interface HostileValkey {
    * of a hostile reply are left as they are, for the client to give up on.
    */
   forwardTo(port: number): void;
+  /** From now on, new connections are hostile again; those relayed are closed (the client reconnects, to a hostile one). */
+  turnHostile(): void;
   close(): Promise<void>;
 }
 
@@ -40,12 +42,16 @@ export async function startHostileValkey(reply: HostileReply): Promise<HostileVa
   const floods: FloodedConnection[] = [];
   const sockets = new Set<Socket>();
   const hostileSockets = new WeakSet<Socket>();
+  const relayedSockets = new WeakSet<Socket>();
   let forwardPort: number | undefined;
   const server: Server = createServer((socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
     socket.on('error', () => {});
-    if (forwardPort !== undefined) return relay(socket, forwardPort);
+    if (forwardPort !== undefined) {
+      relayedSockets.add(socket);
+      return relay(socket, forwardPort);
+    }
     let pending = Buffer.alloc(0);
     let flooding = false;
     socket.on('data', (data: Buffer) => {
@@ -73,6 +79,10 @@ export async function startHostileValkey(reply: HostileReply): Promise<HostileVa
     forwardTo(target) {
       forwardPort = target;
       for (const socket of sockets) if (!hostileSockets.has(socket)) socket.destroy();
+    },
+    turnHostile() {
+      forwardPort = undefined;
+      for (const socket of sockets) if (relayedSockets.has(socket)) socket.destroy();
     },
     async close() {
       for (const socket of sockets) socket.destroy();
