@@ -12,6 +12,7 @@ import type { ObjectStore } from '../../src/application/ports/object-store.ts';
 import { ResumableUpload } from '../../src/application/resumable/resumable-upload.ts';
 import { UploadAttachment } from '../../src/application/upload-attachment.ts';
 import { FileTooLarge, InvalidUpload, MalwareFound, StorageUnavailable, UnsupportedFileType, UploadIncomplete, UploadNotFound, UploadOffsetMismatch } from '../../src/domain/errors.ts';
+import { resumablePartKeyFor } from '../../src/domain/object-key.ts';
 import type { Principal } from '../../src/domain/principal.ts';
 import { EICAR, FakeMalwareScanner } from '../support/fake-malware-scanner.ts';
 import { fileNamed, jpegHead } from '../support/file-heads.ts';
@@ -28,6 +29,8 @@ describe('ResumableUpload', () => {
   let clock: number;
   /** Set by a test: makes the store refuse to store attachments (a backend down at the end). */
   let attachmentsFail: boolean;
+  /** Set by a test: runs once, before the store reads the key it names. */
+  let beforeRead: { key: string; run: () => Promise<void> } | undefined;
 
   function build(maxParts?: number) {
     const store: ObjectStore = delegatingStore(memory, {
@@ -37,6 +40,14 @@ describe('ResumableUpload', () => {
           return Promise.reject(new StorageUnavailable('down for the test'));
         }
         return memory.put(key, body, meta, signal);
+      },
+      read: async (key) => {
+        const hook = beforeRead;
+        if (hook?.key === key) {
+          beforeRead = undefined;
+          await hook.run();
+        }
+        return memory.read(key);
       },
     });
     const uploads = new UploadAttachment({
@@ -54,6 +65,7 @@ describe('ResumableUpload', () => {
     memory = new InMemoryObjectStore({ publicBaseUrl: 'http://files.test' });
     clock = Date.UTC(2026, 11, 7, 12);
     attachmentsFail = false;
+    beforeRead = undefined;
   });
 
   it('pieces make one attachment, under the spec’s folder; then only the record and the receipt stay', async () => {
@@ -168,6 +180,19 @@ describe('ResumableUpload', () => {
     await memory.put(`staged/${id}.tus-0000000000000000` as never, bytesOf(bytes), { contentType: 'application/octet-stream', fileName: 'part', disposition: 'attachment' });
     expect((await resumable.state(store42, id)).offset).toBe(bytes.length);
     expect((await resumable.result(store42, id)).sha256).toBe(sha256(bytes));
+  });
+
+  // A DELETE racing the last PATCH: the completion found the first part gone, and answered 503
+  // Storage unavailable (a store failing, to the client and the alerts), leaving the last part behind.
+  it('answers a last piece whose upload is terminated while it completes UploadNotFound, and leaves nothing', async () => {
+    const resumable = build();
+    const bytes = fileNamed('f.pdf', 20_000);
+    const { id } = await resumable.create({ principal: store42, fileName: 'f.pdf', sessionId: undefined, length: bytes.length });
+    await resumable.append({ principal: store42, id, offset: 0, content: bytesOf(bytes.subarray(0, 10_000)) });
+    beforeRead = { key: resumablePartKeyFor(id, 0), run: () => resumable.terminate(store42, id) };
+    await expect(resumable.append({ principal: store42, id, offset: 10_000, content: bytesOf(bytes.subarray(10_000)) })).rejects.toBeInstanceOf(UploadNotFound);
+    expect(beforeRead).toBeUndefined();
+    expect(memory.keys()).toEqual([]);
   });
 
   it('expires RESUMABLE_UPLOAD_TTL after its creation; terminated, it is gone', async () => {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { pipeline, type Readable } from 'node:stream';
-import { BackendUnavailable, DomainError, InvalidUpload, ObjectAlreadyExists, UploadIncomplete, UploadNotFound, UploadOffsetMismatch } from '../../domain/errors.ts';
+import { BackendUnavailable, DomainError, InvalidUpload, ObjectAlreadyExists, StorageUnavailable, UploadIncomplete, UploadNotFound, UploadOffsetMismatch } from '../../domain/errors.ts';
 import { resumablePartEndKeyFor, resumablePartKeyFor, resumableRecordKeyFor } from '../../domain/object-key.ts';
 import type { Principal } from '../../domain/principal.ts';
 import { readHead } from '../../shared/stream-head.ts';
@@ -120,8 +120,14 @@ export class ResumableUpload {
       throw error;
     }
     // The last byte is in (now, or before, by a request whose instance stopped before completing).
-    const uploaded = (await this.#completion.receipt(id)) ?? (await this.#complete(record, signal));
-    return stateOf(record, record.length, uploaded);
+    try {
+      const uploaded = (await this.#completion.receipt(id)) ?? (await this.#complete(record, signal));
+      return stateOf(record, record.length, uploaded);
+    } catch (error) {
+      // Terminated meanwhile: the part this request stored, after the DELETE listed the parts, goes too.
+      if (error instanceof UploadNotFound && offset < record.length) await this.#deps.store.delete(resumablePartKeyFor(id, offset)).catch(() => {});
+      throw error;
+    }
   }
 
   /**
@@ -151,11 +157,16 @@ export class ResumableUpload {
     return this.#complete(record, signal);
   }
 
-  /** Removes the upload's bytes and record (an attachment already made stays). Throws UploadNotFound. */
+  /**
+   * Removes the upload's record and bytes (an attachment already made stays). Throws UploadNotFound.
+   * The record goes first: a last PATCH that finds a part gone then knows the upload was
+   * terminated (see `#complete`), and a part left by a removal that failed is swept with staged/.
+   */
   async terminate(principal: Principal, id: string): Promise<void> {
     const record = await this.#recordOf(principal, id);
-    await removeParts(this.#deps.store, id, (await storedParts(this.#deps.store, id, record.length)).parts);
+    const { parts } = await storedParts(this.#deps.store, id, record.length);
     await this.#deps.store.delete(resumableRecordKeyFor(id));
+    await removeParts(this.#deps.store, id, parts);
   }
 
   /** Stores one part; resolves with its size (0: nothing came, nothing stored). */
@@ -205,6 +216,10 @@ export class ResumableUpload {
         },
       );
     } catch (error) {
+      // A part gone because a DELETE terminated the upload meanwhile: it is not found, not a failing store.
+      if (error instanceof StorageUnavailable && (await readRecord(store, id).catch(() => record)) === undefined) {
+        throw new UploadNotFound('the upload was terminated while it completed');
+      }
       if (!(error instanceof DomainError) || error instanceof BackendUnavailable) await this.#takeBackLastPart(record);
       throw error;
     }
