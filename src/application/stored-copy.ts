@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
+import { DomainError, UploadIncomplete } from '../domain/errors.ts';
 import type { ObjectKey } from '../domain/object-key.ts';
 import { readableSettled } from '../shared/readable-settled.ts';
 import type { ObjectMeta, ObjectStore, StoredObject } from './ports/object-store.ts';
@@ -32,7 +33,16 @@ export function copyingTarget(store: ObjectStore, source: StoredSource, headOnly
     delete: (key) => store.delete(key),
     put: async (key: ObjectKey, body: Readable, meta: ObjectMeta, signal?: AbortSignal): Promise<StoredObject> => {
       const read = headOnly && source.verifiedSha256 !== undefined ? skipped(body, source) : await digestOf(body, signal);
-      await store.copy(source.key, key, meta, read);
+      try {
+        await store.copy(source.key, key, meta, read);
+      } catch (error) {
+        // Removed since it was read (a DELETE of the direct upload racing its completion): the
+        // bytes are no longer there to be completed, as a completion after the DELETE is told.
+        if (!(error instanceof DomainError) && (await store.stat(source.key).catch(() => null)) === undefined) {
+          throw new UploadIncomplete('what was uploaded was removed (DELETE) while it was being completed');
+        }
+        throw error;
+      }
       return { key, ...read };
     },
   };
