@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
+import { DomainError, UploadIncomplete } from '../domain/errors.ts';
 import type { ObjectKey } from '../domain/object-key.ts';
 import { readableSettled } from '../shared/readable-settled.ts';
 import type { ObjectMeta, ObjectPart, ObjectStore, StoredObject } from './ports/object-store.ts';
@@ -44,11 +45,20 @@ export function copyingTarget(store: ObjectStore, source: StoredSource, headOnly
     delete: (key) => store.delete(key),
     put: async (key: ObjectKey, body: Readable, meta: ObjectMeta, signal?: AbortSignal): Promise<StoredObject> => {
       const read = headOnly && source.verifiedSha256 !== undefined ? skipped(body, source) : await digestOf(body, signal);
-      const [only, ...others] = source.parts;
       // Already at its key: left as it is (its own meta kept), its bytes read for the steps alone.
       if (isStoredAt(source, key)) return { key, ...read };
-      if (only !== undefined && others.length === 0) await store.copy(only.key, key, meta, read);
-      else await store.concatenate(source.parts, key, meta, read);
+      const [only, ...others] = source.parts;
+      try {
+        if (only !== undefined && others.length === 0) await store.copy(only.key, key, meta, read);
+        else await store.concatenate(source.parts, key, meta, read);
+      } catch (error) {
+        // Removed since it was read (a DELETE of the direct upload racing its completion): the
+        // bytes are no longer there to be completed, as a completion after the DELETE is told.
+        if (!(error instanceof DomainError) && only !== undefined && (await store.stat(only.key).catch(() => null)) === undefined) {
+          throw new UploadIncomplete('what was uploaded was removed (DELETE) while it was being completed');
+        }
+        throw error;
+      }
       return { key, ...read };
     },
   };

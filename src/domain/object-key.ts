@@ -107,11 +107,25 @@ export function isAttachmentKey(key: string): boolean {
 export const PREVIEW_EXTENSIONS: readonly string[] = ['webp'];
 
 /**
- * Whether `key` can name an attachment a caller asks for by URL: under `chat/`, with no empty,
- * `.` or `..` segment (a store could resolve those to another key).
+ * Longest key a caller may ask for, in UTF-8 bytes: S3's and GCS's own limit, and far above the
+ * keys attache makes (some 300 bytes: a 128-character session folder, an upload id, a 100-byte
+ * name, a preview's extension). A longer one names nothing; a store asked for it would refuse the
+ * request itself (S3: KeyTooLongError; a disk: ENAMETOOLONG), which reads as the store failing.
+ */
+export const MAX_REQUESTABLE_KEY_BYTES = 1024;
+
+/**
+ * Whether `key` can name an attachment a caller asks for by URL: under `chat/`, at most
+ * MAX_REQUESTABLE_KEY_BYTES long, with no empty, `.` or `..` segment (a store could resolve those
+ * to another key).
  */
 export function isRequestableAttachmentKey(key: string): key is ObjectKey {
-  return isAttachmentKey(key) && key.split('/').every((segment) => segment !== '' && segment !== '.' && segment !== '..');
+  return (
+    isAttachmentKey(key) &&
+    key.length <= MAX_REQUESTABLE_KEY_BYTES &&
+    utf8Length(key) <= MAX_REQUESTABLE_KEY_BYTES &&
+    key.split('/').every((segment) => segment !== '' && segment !== '.' && segment !== '..')
+  );
 }
 
 /**

@@ -15,6 +15,24 @@ describe('InProcessIdempotencyRecords', () => {
     expect((await records.claim('k0', 1000)).state).toBe('claimed');
   });
 
+  // A day's keyed uploads on one instance are all live at once: a walk over every one of them for
+  // each new key, past 10,000, took minutes of the event loop for these; each is a step now.
+  it('takes 200,000 live keys, then 200,000 more once half of them lapsed, each claim a step', async () => {
+    let now = 0;
+    const records = new InProcessIdempotencyRecords({ now: () => now });
+    for (let i = 0; i < 200_000; i++) {
+      const claim = await records.claim(`day-${i}`, 300_000);
+      if (claim.state !== 'claimed') throw new Error(`day-${i} was not claimed`);
+      if (i % 2 === 0) await records.finish(`day-${i}`, claim.claimId, { fingerprint: 'f', answer: '{}' }, 86_400_000);
+    }
+    expect(await records.claim('day-0', 300_000)).toEqual({ state: 'finished', record: { fingerprint: 'f', answer: '{}' } });
+    // 200,000 more keys once the unfinished claims have lapsed (swept as they come): a lapsed one is free again, a finished one stays.
+    now = 300_000;
+    for (let i = 0; i < 200_000; i++) await records.claim(`later-${i}`, 300_000);
+    expect((await records.claim('day-1', 300_000)).state).toBe('claimed');
+    expect((await records.claim('day-2', 300_000)).state).toBe('finished');
+  });
+
   it('answers IdempotencyUnavailable once closed', async () => {
     const records = new InProcessIdempotencyRecords();
     await records.close();

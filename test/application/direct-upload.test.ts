@@ -23,6 +23,7 @@ import { stagedKeyFor } from '../../src/domain/object-key.ts';
 import type { Principal } from '../../src/domain/principal.ts';
 import { EICAR, FakeMalwareScanner } from '../support/fake-malware-scanner.ts';
 import { fileNamed, fileWithText } from '../support/file-heads.ts';
+import { delegatingStore } from '../support/delegating-store.ts';
 import { sha256 } from '../support/streams.ts';
 
 const store42: Principal = { kind: 'store', id: '42' };
@@ -103,6 +104,28 @@ describe('DirectUpload', () => {
     await store.put(stagedKeyFor('u1'), Readable.from([fileNamed('photo.jpg', 10)]), { contentType: 'x/y', fileName: 'x', disposition: 'attachment' });
     expect(await build().complete(store42, issued.uploadId)).toEqual(first);
     expect(store.keys()).not.toContain('staged/u1');
+  });
+
+  // A DELETE racing the completion, between its read of the staged bytes and their copy to the
+  // attachment's key: the store's "nothing to copy" Error was a 500 Internal server error.
+  it('answers a completion whose upload is cancelled while it completes UploadIncomplete, as after the cancel, and leaves nothing', async () => {
+    let direct: DirectUpload | undefined;
+    let uploadId = '';
+    const racing = delegatingStore(store, {
+      copy: async (from, to, meta, bytes) => {
+        await direct!.cancel(store42, uploadId);
+        return store.copy(from, to, meta, bytes);
+      },
+    });
+    const uploads = new UploadAttachment({ store: racing, auth: new StaticTokenAuth([]), mime: new ContentMimeDetector(), maxFileSize: 64 * 1024 });
+    direct = new DirectUpload({ uploads, store: racing, targets: selfTargets, ids: new SignedUploadIds([SECRET]), ttlSeconds: TTL, now: () => clock, newUploadId: () => `u${++ids}` });
+    const pdf = fileNamed('report.pdf', 3000);
+    const issued = await direct.issue({ principal: store42, fileName: 'report.pdf', size: pdf.length });
+    uploadId = issued.uploadId;
+    await direct.acceptBytes(uploadId, Readable.from([pdf]), pdf.length);
+    await expect(direct.complete(store42, uploadId)).rejects.toBeInstanceOf(UploadIncomplete);
+    await expect(direct.complete(store42, uploadId)).rejects.toBeInstanceOf(UploadIncomplete);
+    expect(store.keys()).toEqual([]);
   });
 
   it('says incomplete before the bytes are in, and not found for a tampered id, another principal, or past its time', async () => {

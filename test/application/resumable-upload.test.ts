@@ -11,7 +11,8 @@ import { InMemoryObjectStore } from '../../src/adapters/object-store/in-memory/i
 import type { ObjectStore } from '../../src/application/ports/object-store.ts';
 import { ResumableUpload } from '../../src/application/resumable/resumable-upload.ts';
 import { UploadAttachment } from '../../src/application/upload-attachment.ts';
-import { FileTooLarge, InvalidUpload, MalwareFound, StorageUnavailable, UnsupportedFileType, UploadIncomplete, UploadNotFound, UploadOffsetMismatch } from '../../src/domain/errors.ts';
+import { FileTooLarge, InvalidUpload, MalwareFound, StorageUnavailable, UnsupportedFileType, UploadIncomplete, UploadInProgress, UploadNotFound, UploadOffsetMismatch } from '../../src/domain/errors.ts';
+import { resumablePartKeyFor } from '../../src/domain/object-key.ts';
 import type { Principal } from '../../src/domain/principal.ts';
 import { EICAR, FakeMalwareScanner } from '../support/fake-malware-scanner.ts';
 import { fileNamed, jpegHead } from '../support/file-heads.ts';
@@ -28,6 +29,8 @@ describe('ResumableUpload', () => {
   let clock: number;
   /** Set by a test: makes the store refuse to store or make attachments (a backend down at the end). */
   let attachmentsFail: boolean;
+  /** Set by a test: runs once, before the store reads the key it names. */
+  let beforeRead: { key: string; run: () => Promise<void> } | undefined;
 
   function build(maxParts?: number) {
     const store: ObjectStore = delegatingStore(memory, {
@@ -42,6 +45,14 @@ describe('ResumableUpload', () => {
       copy: (from, to, meta, bytes) => (attachmentsFail && to.startsWith('chat/') ? Promise.reject(new StorageUnavailable('down for the test')) : memory.copy(from, to, meta, bytes)),
       concatenate: (parts, to, meta, bytes) =>
         attachmentsFail && to.startsWith('chat/') ? Promise.reject(new StorageUnavailable('down for the test')) : memory.concatenate(parts, to, meta, bytes),
+      read: async (key) => {
+        const hook = beforeRead;
+        if (hook?.key === key) {
+          beforeRead = undefined;
+          await hook.run();
+        }
+        return memory.read(key);
+      },
     });
     const uploads = new UploadAttachment({
       store,
@@ -58,6 +69,7 @@ describe('ResumableUpload', () => {
     memory = new InMemoryObjectStore({ publicBaseUrl: 'http://files.test' });
     clock = Date.UTC(2026, 11, 7, 12);
     attachmentsFail = false;
+    beforeRead = undefined;
   });
 
   it('pieces make one attachment, under the spec’s folder; then only the record and the receipt stay', async () => {
@@ -172,6 +184,30 @@ describe('ResumableUpload', () => {
     await memory.put(`staged/${id}.tus-0000000000000000` as never, bytesOf(bytes), { contentType: 'application/octet-stream', fileName: 'part', disposition: 'attachment' });
     expect((await resumable.state(store42, id)).offset).toBe(bytes.length);
     expect((await resumable.result(store42, id)).sha256).toBe(sha256(bytes));
+  });
+
+  // A DELETE racing the last PATCH: the completion found the first part gone, and answered 503
+  // Storage unavailable (a store failing, to the client and the alerts), leaving the last part behind.
+  it('a DELETE while the last piece completes is told the upload is in progress; the attachment is made and nothing staged stays', async () => {
+    const resumable = build();
+    const bytes = fileNamed('f.pdf', 20_000);
+    const { id } = await resumable.create({ principal: store42, fileName: 'f.pdf', sessionId: undefined, length: bytes.length });
+    await resumable.append({ principal: store42, id, offset: 0, content: bytesOf(bytes.subarray(0, 10_000)) });
+    let termination: Promise<void> | undefined;
+    beforeRead = {
+      key: resumablePartKeyFor(id, 0),
+      run: async () => {
+        termination = resumable.terminate(store42, id);
+        await termination.catch(() => {});
+      },
+    };
+    const state = await resumable.append({ principal: store42, id, offset: 10_000, content: bytesOf(bytes.subarray(10_000)) });
+    expect(beforeRead).toBeUndefined();
+    await expect(termination).rejects.toBeInstanceOf(UploadInProgress);
+    expect(state.uploaded?.key).toBeDefined();
+    // Once made, a DELETE ends the upload; the attachment stays.
+    await resumable.terminate(store42, id);
+    expect(memory.keys()).toEqual([state.uploaded!.key]);
   });
 
   it('expires RESUMABLE_UPLOAD_TTL after its creation; terminated, it is gone', async () => {

@@ -2,7 +2,7 @@
  * The `attache` command as installed: `node dist/cli.js ...` (dist/ is built once by the vitest
  * globalSetup), with a temporary LOCAL_STORAGE_DIR and AUTH_TOKENS_FILE.
  */
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -116,6 +116,20 @@ describe('attache (the CLI)', () => {
       const { code, stdout } = await attache(['upload', 'photo.jpg', '--token', storeToken], { ...env, INIT_CWD: scratch }, [], tmpdir());
       expect(code).toBe(0);
       expect(stdout).toMatch(/^photo\.jpg: https:\/\/files\.example\/att\/chat\/store-42\//);
+    });
+
+    it('prints, with --json, the size stored for a file whose size is not known before it is read (a named pipe)', async () => {
+      const pipe = join(scratch, 'piped.jpg');
+      execFileSync('mkfifo', [pipe]);
+      const bytes = await readFile(join(scratch, 'photo.jpg'));
+      // The writer's open waits for the command to open the pipe for reading, as a shell's would.
+      const written = writeFile(pipe, bytes);
+      const { code, stdout } = await attache(['upload', pipe, '--json', '--token', storeToken], env);
+      await written;
+      expect(code).toBe(0);
+      const answer = JSON.parse(stdout) as { url: string; size: number };
+      expect(answer.size).toBe(bytes.length);
+      expect((await readFile(join(storage, new URL(answer.url).pathname.replace('/att/', '')))).length).toBe(bytes.length);
     });
 
     it('makes previews too, and prints the preview URL of an image', async () => {

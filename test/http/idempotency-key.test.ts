@@ -4,6 +4,7 @@
  * request while the first runs gets 409; another file under the same key gets 422; a bad key 400.
  */
 import { PassThrough } from 'node:stream';
+import { Redis } from 'ioredis';
 import { Agent, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAttacheUnderTest, TEST_TOKENS, type AttacheUnderTest } from '../support/attache-under-test.ts';
@@ -138,5 +139,39 @@ describe('Idempotency-Key kept in Valkey (REDIS_URL), when Valkey goes away', ()
     expect(await (await fetch(`${attache.url}/readyz`)).json()).toEqual({ status: 'ready', unavailable: ['idempotency'] });
     await redis.restart();
     await eventually(async () => expect((await post('"valkey-3"')).status).toBe(200), 10_000);
+  });
+});
+
+describe('Idempotency-Key kept in Valkey (REDIS_URL), holding what attache did not write there', () => {
+  let redis: RunningRedis;
+  let attache: AttacheUnderTest;
+  let valkey: Redis;
+  beforeAll(async () => {
+    redis = await startRedis();
+    attache = await startAttacheUnderTest(memoryDriver, { REDIS_URL: redis.url });
+    valkey = new Redis(redis.url);
+  });
+  afterAll(async () => {
+    valkey?.disconnect();
+    await attache?.close();
+    await redis?.stop();
+  });
+
+  const post = async (key: string) => {
+    const form = formOf(photo);
+    const headers = { Authorization: `Token ${TEST_TOKENS.store}`, 'Content-Type': form.contentType, 'Idempotency-Key': key };
+    const response = await fetch(attache.uploadUrl, { method: 'POST', headers, body: form.body });
+    return { status: response.status, json: (await response.json()) as Record<string, unknown> };
+  };
+
+  // Another program sharing the server, or another version's format: a keyed upload is answered as
+  // when Valkey cannot answer, never a 400 "malformed multipart body" quoting a JSON.parse error.
+  it('answers 503 Idempotency unavailable for a kept answer that is not JSON', async () => {
+    const before = new Set(await valkey.keys('attache:idempotency:*'));
+    expect((await post('"foreign-1"')).status).toBe(200);
+    const [record] = (await valkey.keys('attache:idempotency:*')).filter((k) => !before.has(k));
+    const kept = JSON.parse((await valkey.get(record!))!.slice('f:'.length)) as { fingerprint: string };
+    await valkey.set(record!, `f:${JSON.stringify({ fingerprint: kept.fingerprint, answer: 'not json' })}`);
+    expect(await post('"foreign-1"')).toEqual({ status: 503, json: { error: 'Idempotency unavailable' } });
   });
 });

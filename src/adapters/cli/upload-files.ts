@@ -35,11 +35,11 @@ export async function uploadFiles(request: UploadFilesRequest, io: CliIO): Promi
   for (const [index, path] of request.files.entries()) {
     const fileName = basename(path);
     try {
-      const { content, size, done } = await openFile(resolve(io.cwd ?? '.', path), path, io);
+      const { content, done } = await openFile(resolve(io.cwd ?? '.', path), path, io);
       try {
         const uploaded = await uploadAttachment.execute({ principal, sessionId, fileName, content, signal: io.signal });
         stored++;
-        io.stdout.write(request.json ? `${JSON.stringify(jsonLine(path, uploaded, size))}\n` : `${textLine(path, uploaded)}\n`);
+        io.stdout.write(request.json ? `${JSON.stringify(jsonLine(path, uploaded))}\n` : `${textLine(path, uploaded)}\n`);
       } finally {
         done();
       }
@@ -68,21 +68,25 @@ function textLine(path: string, uploaded: UploadedAttachment): string {
   return `${path}: ${uploaded.url} (${uploaded.type})${preview ? `, preview: ${preview.url}` : ''}`;
 }
 
-/** The fields the HTTP answer has, as one JSON object per file. */
-function jsonLine(path: string, uploaded: UploadedAttachment, size: number): object {
+/**
+ * The fields the HTTP answer has, as one JSON object per file. The size is what was stored, not
+ * what the file said before it was read: a named pipe or /dev/stdin says 0, a file still being
+ * written says less.
+ */
+function jsonLine(path: string, uploaded: UploadedAttachment): object {
   const { image } = uploaded;
   return {
     file: path,
     url: uploaded.url,
     type: uploaded.type,
-    size,
+    size: uploaded.size,
     ...(image?.preview && { preview_url: image.preview.url }),
     ...(image?.width !== undefined && image.height !== undefined && { width: image.width, height: image.height }),
   };
 }
 
 /** The file's bytes (at `path`, which the user gave as `given`), metered by a progress bar on a terminal when it is large. */
-async function openFile(path: string, given: string, io: CliIO): Promise<{ content: Readable; size: number; done: () => void }> {
+async function openFile(path: string, given: string, io: CliIO): Promise<{ content: Readable; done: () => void }> {
   const handle = await open(path, 'r');
   let size: number;
   try {
@@ -94,9 +98,9 @@ async function openFile(path: string, given: string, io: CliIO): Promise<{ conte
     throw error;
   }
   const file = handle.createReadStream();
-  if (!isInteractive(io) || size < PROGRESS_MIN_BYTES) return { content: file, size, done: () => {} };
+  if (!isInteractive(io) || size < PROGRESS_MIN_BYTES) return { content: file, done: () => {} };
   const progress = progressLine(io.stderr, basename(given), size);
   // Errors travel to the use case through the meter; the callback only keeps them from going unheard.
   const content = pipeline(file, progress.meter, () => {});
-  return { content, size, done: progress.clear };
+  return { content, done: progress.clear };
 }

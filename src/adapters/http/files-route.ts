@@ -1,7 +1,7 @@
 import type { Context } from 'koa';
 import type { Readable } from 'node:stream';
 import type { ObjectInfo, ObjectStore } from '../../application/ports/object-store.ts';
-import { isAttachmentKey, type ObjectKey } from '../../domain/object-key.ts';
+import { isRequestableAttachmentKey } from '../../domain/object-key.ts';
 import { contentDispositionFor, IMMUTABLE_CACHE_CONTROL } from '../object-store/object-headers.ts';
 import { notFound } from './error-responses.ts';
 
@@ -9,14 +9,15 @@ export const FILES_PREFIX = '/files/';
 
 /**
  * GET /files/<key>: serves the attachments the local-disk and in-memory stores hold, at the URLs
- * they return; not the files still waiting under `incoming/` for their folder.
+ * they return; not the files still waiting under `incoming/` for their folder, nor a key no
+ * attachment can have (isRequestableAttachmentKey).
  * `nosniff` makes browsers trust our Content-Type instead of guessing from the bytes, so a file
  * cannot be turned into a page. The SHA-256 the store kept comes as `Repr-Digest` and `X-Checksum-Sha256`.
  */
 export function filesRoute(store: ObjectStore) {
   return async function serveFile(ctx: Context): Promise<void> {
     const key = keyFromPath(ctx.path, FILES_PREFIX);
-    const object = key !== undefined && isAttachmentKey(key) ? await store.read(key as ObjectKey) : undefined;
+    const object = key !== undefined && isRequestableAttachmentKey(key) ? await store.read(key) : undefined;
     if (!object) {
       ctx.status = notFound.status;
       ctx.body = notFound.body;

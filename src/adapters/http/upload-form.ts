@@ -44,7 +44,9 @@ const handOver: StorageEngine = {
   _handleFile(req, file, callback) {
     const { onFile, reject } = (req as HandingOverRequest)[HANDOVER]!;
     const fieldsBefore = { ...((req as HandingOverRequest).body ?? {}) };
-    onFile({ fileName: file.originalname, content: file.stream, fieldsBefore }).then(
+    // A handler that throws rather than rejects is the same failure: thrown into busboy's event, it
+    // came back as the parser's, and any error but a DomainError was called a malformed body (400).
+    new Promise((resolve) => resolve(onFile({ fileName: file.originalname, content: file.stream, fieldsBefore }))).then(
       () => callback(null, {}),
       (error: unknown) => {
         reject(error);

@@ -49,10 +49,11 @@ export class ValkeyIdempotencyRecords implements IdempotencyRecords {
 
   async claim(key: string, inFlightMs: number): Promise<IdempotencyClaim> {
     const claimId = randomUUID();
-    const held = (await this.#run(() => this.#client.eval(CLAIM_SCRIPT, 1, keyOf(key), CLAIM_PREFIX + claimId, Math.max(Math.ceil(inFlightMs), 1)))) as string | null;
+    const held: unknown = await this.#run(() => this.#client.eval(CLAIM_SCRIPT, 1, keyOf(key), CLAIM_PREFIX + claimId, Math.max(Math.ceil(inFlightMs), 1)));
     if (held === null) return { state: 'claimed', claimId };
-    if (held.startsWith(FINISHED_PREFIX)) return { state: 'finished', record: parseRecord(held.slice(FINISHED_PREFIX.length)) };
-    return { state: 'in-flight' };
+    if (typeof held === 'string' && held.startsWith(FINISHED_PREFIX)) return { state: 'finished', record: parseRecord(held.slice(FINISHED_PREFIX.length)) };
+    if (typeof held === 'string' && held.startsWith(CLAIM_PREFIX)) return { state: 'in-flight' };
+    throw new IdempotencyUnavailable('Valkey holds something else than a claim or a record under an idempotency key');
   }
 
   async finish(key: string, _claimId: string, record: IdempotencyRecord, ttlMs: number): Promise<void> {
@@ -86,8 +87,15 @@ function keyOf(key: string): string {
   return `attache:idempotency:${key}`;
 }
 
+/** A finished record as `finish` wrote it; anything else (another program's value, a cut one) is IdempotencyUnavailable, not a crash. */
 function parseRecord(json: string): IdempotencyRecord {
-  const { fingerprint, answer } = JSON.parse(json) as Partial<IdempotencyRecord>;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(json);
+  } catch (error) {
+    throw new IdempotencyUnavailable('Valkey holds a malformed idempotency record', { cause: error });
+  }
+  const { fingerprint, answer } = (parsed ?? {}) as Partial<IdempotencyRecord>;
   if (typeof fingerprint !== 'string' || typeof answer !== 'string') throw new IdempotencyUnavailable('Valkey holds a malformed idempotency record');
   return { fingerprint, answer };
 }

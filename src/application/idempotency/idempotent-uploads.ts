@@ -6,7 +6,7 @@ import type { ReceivedAttachment, UploadedAttachment } from '../upload-answers.t
 import type { StartRequest } from '../upload-requests.ts';
 import { limitKeyOf } from '../upload-limits.ts';
 import { FingerprintingStream } from './file-fingerprint.ts';
-import { ReplayedUpload } from './replayed-upload.ts';
+import { parseKeptAnswer, ReplayedUpload } from './replayed-upload.ts';
 
 export interface IdempotencySettings {
   readonly records: IdempotencyRecords;
@@ -99,7 +99,7 @@ export class IdempotentUploads {
     if (claim.state === 'in-flight') throw new UploadInProgress();
     if (claim.state === 'finished') {
       if (claim.record.fingerprint !== fingerprint) throw new IdempotencyKeyReused('this Idempotency-Key was used for another announcement; use a new key for a new upload');
-      return codec.parse(claim.record.answer);
+      return parseKeptAnswer(claim.record.answer, (kept) => codec.parse(kept));
     }
     let answer: T;
     try {

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import { IdempotencyKeyReused } from '../../domain/errors.ts';
+import { IdempotencyKeyReused, IdempotencyUnavailable } from '../../domain/errors.ts';
 import { baseNameOf } from '../../domain/file-types.ts';
 import type { IdempotencyRecord } from '../ports/idempotency-records.ts';
 import type { ReceivedAttachment, UploadedAttachment } from '../upload-answers.ts';
@@ -22,7 +22,7 @@ export class ReplayedUpload {
   constructor(request: StartRequest, record: IdempotencyRecord) {
     this.#request = request;
     this.#record = record;
-    const answer = JSON.parse(record.answer) as UploadedAttachment;
+    const answer = keptAnswerOf(record);
     const reading = fingerprintOfSent(request.content, sizeOf(record.fingerprint));
     this.#sameFile = reading.then((fingerprint) => fingerprint === record.fingerprint);
     this.received = this.#sameFile.then((same) => {
@@ -35,7 +35,7 @@ export class ReplayedUpload {
   async complete(): Promise<UploadedAttachment> {
     try {
       await this.received;
-      return { ...(JSON.parse(this.#record.answer) as UploadedAttachment), replayed: true };
+      return { ...keptAnswerOf(this.#record), replayed: true };
     } finally {
       await this.#request.allowance?.release();
     }
@@ -46,6 +46,23 @@ export class ReplayedUpload {
     if (!(content instanceof Uint8Array)) content.destroy();
     await this.#request.allowance?.release();
   }
+}
+
+/**
+ * An answer as kept for a key, read by `parse` (JSON.parse for an upload's). IdempotencyUnavailable
+ * when it cannot be read: the records hold something attache did not write there (another program
+ * sharing the server, a value cut short), and the key can then promise nothing.
+ */
+export function parseKeptAnswer<T>(answer: string, parse: (kept: string) => T): T {
+  try {
+    return parse(answer);
+  } catch (error) {
+    throw new IdempotencyUnavailable('the answer kept for this Idempotency-Key cannot be read', { cause: error });
+  }
+}
+
+function keptAnswerOf(record: IdempotencyRecord): UploadedAttachment {
+  return parseKeptAnswer(record.answer, (kept) => JSON.parse(kept) as UploadedAttachment);
 }
 
 /** The sent file's fingerprint, or undefined as soon as it is longer than `expectedSize` (then destroyed). */

@@ -19,6 +19,8 @@ interface Sidecar extends ObjectMeta {
   readonly sha256: string;
 }
 
+/** Longest file name Linux (and most file systems) allow, in bytes. */
+const NAME_MAX_BYTES = 255;
 const isErrno = (error: unknown, code: string) => (error as NodeJS.ErrnoException | undefined)?.code === code;
 const ignoreMissing = (error: unknown) => {
   if (!isErrno(error, 'ENOENT')) throw error;
@@ -41,10 +43,16 @@ export class LocalDiskObjectStore implements ObjectStore {
     this.#publicBaseUrl = options.publicBaseUrl;
   }
 
-  /** The file for `key`, or undefined for a key that could escape the root or name a hidden file. */
+  /**
+   * The file for `key`, or undefined for a key that could escape the root, name a hidden file, or
+   * have a segment longer than a file name may be (NAME_MAX, 255 bytes: the disk would answer
+   * ENAMETOOLONG, which is not the store failing).
+   */
   #pathOf(key: string): string | undefined {
     const segments = key.split('/');
-    const valid = segments.every((s) => s.length > 0 && !s.startsWith('.') && !s.includes('\\') && !s.includes('\0'));
+    const valid = segments.every(
+      (s) => s.length > 0 && !s.startsWith('.') && !s.includes('\\') && !s.includes('\0') && Buffer.byteLength(s) <= NAME_MAX_BYTES,
+    );
     if (!valid) return undefined;
     const path = resolve(this.#root, ...segments);
     return path.startsWith(this.#root + sep) ? path : undefined;
