@@ -59,6 +59,21 @@ describe('S3ObjectStore deletes, several to a request under load', () => {
     expect(await left('many')).toBe(0);
   });
 
+  it('a delete under way that does not end holds the others back no longer than a moment: they go in a request of their own', async () => {
+    const { proxy, store } = await storeBehind();
+    const [stuck, ...others] = await putKeys('stuck', 4);
+    // The first delete is answered only once the others are done: they cannot be waiting for it.
+    let releaseStuck!: () => void;
+    const stuckAnswered = new Promise<void>((resolve) => (releaseStuck = resolve));
+    proxy.holdBack((request) => request.method === 'DELETE' && request.url!.endsWith(`/${stuck}`), stuckAnswered);
+    const deletingStuck = store.delete(stuck!);
+    await Promise.all(others.map((key) => store.delete(key)));
+    releaseStuck();
+    await deletingStuck;
+    expect(deletesIn(proxy.requests())).toEqual({ single: 1, batches: 1 });
+    expect(await left('stuck')).toBe(0);
+  });
+
   it('a DeleteObjects refused (403): its keys are deleted one by one, and the next batch is tried again', async () => {
     const { proxy, store } = await storeBehind({ refuse: (request) => request.method === 'POST' && request.url!.includes('delete') });
     for (const round of ['refused-1', 'refused-2']) {

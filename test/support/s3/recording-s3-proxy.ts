@@ -42,6 +42,7 @@ export async function startS3Proxy(
   const refuse = options.refuse ?? (() => false);
   const { status, code } = options.refusal ?? { status: 403, code: 'AccessDenied' };
   const seen: SeenRequest[] = [];
+  const heldBack: { pick: (request: IncomingMessage) => boolean; until: Promise<void> }[] = [];
   const forward: RequestListener = (incoming, outgoing) => {
     const url = new URL(incoming.url ?? '/', 'http://x');
     const query = ['uploads', 'partNumber', 'uploadId', 'delete'].find((name) => url.searchParams.has(name));
@@ -54,7 +55,9 @@ export async function startS3Proxy(
       outgoing.end(`<?xml version="1.0" encoding="UTF-8"?><Error><Code>${code}</Code><Message>refused by the test proxy</Message></Error>`);
       return;
     }
-    forwardRequest(target, incoming, outgoing);
+    const held = heldBack.find(({ pick }) => pick(incoming));
+    if (held) void held.until.then(() => forwardRequest(target, incoming, outgoing));
+    else forwardRequest(target, incoming, outgoing);
   };
   const server = options.tls
     ? createHttpsServer({ key: readFileSync(TEST_TLS.key), cert: readFileSync(TEST_TLS.cert) }, forward)
@@ -64,6 +67,8 @@ export async function startS3Proxy(
     endpoint: `${options.tls ? 'https' : 'http'}://127.0.0.1:${(server.address() as { port: number }).port}`,
     /** What was asked about `key`, in order: method, then a copy or the multipart query. */
     requestsFor: (key: string) => seen.filter((r) => r.path.endsWith(`/${key}`)).map((r) => r.what),
+    /** Forwards the requests `pick` picks from now on only once `until` has resolved: a backend slow to answer them. */
+    holdBack: (pick: (request: IncomingMessage) => boolean, until: Promise<void>) => void heldBack.push({ pick, until }),
     /** Every request, in order: method, then a copy or the query (see SeenRequest). */
     requests: () => seen.map((r) => r.what),
     /** Every request about `key`, with the payload hash it was signed with. */

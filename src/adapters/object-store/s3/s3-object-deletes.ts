@@ -3,6 +3,8 @@ import { facts, isNotFound, statusOf } from './s3-errors.ts';
 
 /** The most keys S3 takes in one DeleteObjects. */
 const MAX_KEYS_PER_REQUEST = 1000;
+/** The longest a delete waits for the one under way before it is sent anyway (a request that hangs holds none back longer). */
+const MAX_WAIT_MS = 25;
 
 interface Waiter {
   readonly resolve: () => void;
@@ -10,9 +12,9 @@ interface Waiter {
 }
 
 /**
- * Deletes, several to one request under load (a group commit: no timer, no wait when idle): a key
- * asked for while no delete is under way goes at once (DeleteObject); keys asked for meanwhile wait
- * for it and then go together (DeleteObjects, up to 1,000 keys). Each caller's promise still
+ * Deletes, several to one request under load (a group commit: no wait when idle): a key asked for
+ * while no delete is under way goes at once (DeleteObject); keys asked for meanwhile wait for it
+ * (at most MAX_WAIT_MS) and then go together (DeleteObjects, up to 1,000 keys). Each caller's promise still
  * settles when its own key is gone, or rejects with its own key's error; a key already gone is no
  * error. Every direct upload's completion deletes its staged object: at 100 uploads a second that
  * is a request each, and one request for several of them costs a fraction of one each.
@@ -24,9 +26,11 @@ interface Waiter {
 export class S3ObjectDeletes {
   readonly #client: S3Client;
   readonly #bucket: string;
-  /** Keys waiting for the delete under way to end, each with the callers waiting for it. */
+  /** Keys waiting for a delete under way to end, each with the callers waiting for it. */
   readonly #queued = new Map<string, Waiter[]>();
-  #underWay = false;
+  #underWay = 0;
+  /** Sends what is queued even though a delete is still under way: a stuck request holds no key back longer than MAX_WAIT_MS. */
+  #patience: NodeJS.Timeout | undefined;
   #batchesRefused = false;
 
   constructor(client: S3Client, bucket: string) {
@@ -40,25 +44,26 @@ export class S3ObjectDeletes {
       const waiters = this.#queued.get(key);
       if (waiters) waiters.push({ resolve, reject });
       else this.#queued.set(key, [{ resolve, reject }]);
-      if (!this.#underWay) void this.#sendQueued();
+      if (this.#underWay === 0) this.#sendQueued();
+      else this.#patience ??= setTimeout(() => this.#sendQueued(), MAX_WAIT_MS);
     });
   }
 
-  async #sendQueued(): Promise<void> {
-    this.#underWay = true;
-    try {
-      while (this.#queued.size > 0) {
-        const batch = new Map<string, Waiter[]>();
-        for (const [key, waiters] of this.#queued) {
-          if (batch.size === MAX_KEYS_PER_REQUEST) break;
-          batch.set(key, waiters);
-          this.#queued.delete(key);
-        }
-        await this.#send(batch);
-      }
-    } finally {
-      this.#underWay = false;
+  #sendQueued(): void {
+    clearTimeout(this.#patience);
+    this.#patience = undefined;
+    if (this.#queued.size === 0) return;
+    const batch = new Map<string, Waiter[]>();
+    for (const [key, waiters] of this.#queued) {
+      if (batch.size === MAX_KEYS_PER_REQUEST) break;
+      batch.set(key, waiters);
+      this.#queued.delete(key);
     }
+    this.#underWay++;
+    void this.#send(batch).finally(() => {
+      this.#underWay--;
+      if (this.#queued.size > 0) this.#sendQueued();
+    });
   }
 
   /** Settles every waiter of `batch`; never throws. */
