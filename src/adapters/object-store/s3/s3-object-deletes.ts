@@ -5,6 +5,8 @@ import { facts, isNotFound, statusOf } from './s3-errors.ts';
 const MAX_KEYS_PER_REQUEST = 1000;
 /** The longest a delete waits for the one under way before it is sent anyway (a request that hangs holds none back longer). */
 const MAX_WAIT_MS = 25;
+/** Statuses of a server that does not take DeleteObjects (or the checksum it requires) at all. */
+const BATCH_NOT_TAKEN = new Set([400, 405, 411, 501]);
 
 interface Waiter {
   readonly resolve: () => void;
@@ -20,8 +22,8 @@ interface Waiter {
  * is a request each, and one request for several of them costs a fraction of one each.
  *
  * A batch refused as a whole (4xx, 501) is sent again key by key, so that each caller gets its own
- * key's answer; a server that does not implement DeleteObjects (501, 405: some S3-compatible ones)
- * gets one DeleteObject per key from then on.
+ * key's answer; a server that does not take DeleteObjects (400, 405, 411, 501: some S3-compatible
+ * ones, or the checksum the SDK must send with it) gets one DeleteObject per key from then on.
  */
 export class S3ObjectDeletes {
   readonly #client: S3Client;
@@ -83,8 +85,10 @@ export class S3ObjectDeletes {
         for (const waiters of batch.values()) for (const waiter of waiters) waiter.reject(error);
         return;
       }
-      // Refused as a whole: each key on its own, for its own answer.
-      if (status === 501 || status === 405 || facts(error).name === 'NotImplemented') this.#batchesRefused = true;
+      // Refused as a whole: each key on its own, for its own answer; for good when the server does not
+      // take the request itself (R2 answers 501 to its checksum header, B2 400), not when it is only
+      // denied (403: a policy, a clock, fixed later).
+      if (BATCH_NOT_TAKEN.has(status) || facts(error).name === 'NotImplemented') this.#batchesRefused = true;
       await Promise.all([...batch].map(([key, waiters]) => settle(waiters, this.#deleteOne(key))));
       return;
     }
