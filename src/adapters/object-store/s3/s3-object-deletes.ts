@@ -86,8 +86,8 @@ export class S3ObjectDeletes {
         return;
       }
       // Refused as a whole: each key on its own, for its own answer; for good when the server does not
-      // take the request itself (R2 answers 501 to its checksum header, B2 400), not when it is only
-      // denied (403: a policy, a clock, fixed later).
+      // take the request itself (as R2 and B2 refuse the SDK's checksum headers on uploads, with 501 and
+      // 400), not when it is only denied (403: a policy, a clock, fixed later).
       if (BATCH_NOT_TAKEN.has(status) || facts(error).name === 'NotImplemented') this.#batchesRefused = true;
       await Promise.all([...batch].map(([key, waiters]) => settle(waiters, this.#deleteOne(key))));
       return;
