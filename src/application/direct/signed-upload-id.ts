@@ -1,4 +1,4 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, createSecretKey, timingSafeEqual, type KeyObject } from 'node:crypto';
 import type { Principal } from '../../domain/principal.ts';
 
 /** What a direct upload's `upload_id` carries: all that its completion needs, so that no instance has to remember it. */
@@ -42,12 +42,13 @@ interface Wire {
  * the owner did not send.
  */
 export class SignedUploadIds {
-  readonly #secrets: readonly Buffer[];
+  /** KeyObjects made once: an HMAC under a Buffer makes a KeyObject per call, four fifths of its cost for an id of a few hundred bytes. */
+  readonly #secrets: readonly KeyObject[];
 
   /** `secrets`: the one to sign with first, then any still accepted. */
   constructor(secrets: readonly string[]) {
     if (secrets.length === 0) throw new TypeError('SignedUploadIds: at least one secret is needed');
-    this.#secrets = secrets.map((secret) => Buffer.from(secret, 'utf8'));
+    this.#secrets = secrets.map((secret) => createSecretKey(Buffer.from(secret, 'utf8')));
   }
 
   sign(claims: DirectUploadClaims): string {
@@ -89,6 +90,6 @@ export class SignedUploadIds {
   }
 }
 
-function mac(secret: Buffer, payload: string): Buffer {
+function mac(secret: KeyObject, payload: string): Buffer {
   return createHmac('sha256', secret).update(payload).digest();
 }

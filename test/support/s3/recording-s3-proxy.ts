@@ -8,7 +8,7 @@ import { forwardRequest } from '../forward-request.ts';
 /** What the proxy saw of one request. */
 export interface SeenRequest {
   readonly path: string;
-  /** Method, then ` copy` or the multipart query (` ?uploads`, ` ?partNumber`, ` ?uploadId`). */
+  /** Method, then ` copy`, the multipart query (` ?uploads`, ` ?partNumber`, ` ?uploadId`) or ` ?delete` (DeleteObjects). */
   readonly what: string;
   /** The SigV4 payload hash it was signed with: a SHA-256 in hex, or UNSIGNED-PAYLOAD. */
   readonly payloadHash: string | undefined;
@@ -31,25 +31,33 @@ export function trustTestCertificate(): void {
 
 /**
  * Forwards requests to `target` (the client's Host header kept, so SigV4 signatures still verify) and
- * records them; answers those `refuse` picks with 403 AccessDenied instead, as S3 does (never retried).
+ * records them; answers those `refuse` picks with 403 AccessDenied instead, as S3 does (never retried),
+ * or with `refusal`'s status and code (501 NotImplemented: a server without the operation).
  * With `tls`, clients reach it over HTTPS (call trustTestCertificate first), as they would AWS.
  */
-export async function startS3Proxy(target: string, options: { refuse?: (request: IncomingMessage) => boolean; tls?: boolean } = {}) {
+export async function startS3Proxy(
+  target: string,
+  options: { refuse?: (request: IncomingMessage) => boolean; refusal?: { status: number; code: string }; tls?: boolean } = {},
+) {
   const refuse = options.refuse ?? (() => false);
+  const { status, code } = options.refusal ?? { status: 403, code: 'AccessDenied' };
   const seen: SeenRequest[] = [];
+  const heldBack: { pick: (request: IncomingMessage) => boolean; until: Promise<void> }[] = [];
   const forward: RequestListener = (incoming, outgoing) => {
     const url = new URL(incoming.url ?? '/', 'http://x');
-    const query = ['uploads', 'partNumber', 'uploadId'].find((name) => url.searchParams.has(name));
+    const query = ['uploads', 'partNumber', 'uploadId', 'delete'].find((name) => url.searchParams.has(name));
     const copy = incoming.headers['x-amz-copy-source'] !== undefined;
     const payloadHash = incoming.headers['x-amz-content-sha256'] as string | undefined;
     seen.push({ path: decodeURIComponent(url.pathname), what: `${incoming.method}${copy ? ' copy' : query ? ` ?${query}` : ''}`, payloadHash });
     if (refuse(incoming)) {
       incoming.resume();
-      outgoing.writeHead(403, { 'content-type': 'application/xml' });
-      outgoing.end('<?xml version="1.0" encoding="UTF-8"?><Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>');
+      outgoing.writeHead(status, { 'content-type': 'application/xml' });
+      outgoing.end(`<?xml version="1.0" encoding="UTF-8"?><Error><Code>${code}</Code><Message>refused by the test proxy</Message></Error>`);
       return;
     }
-    forwardRequest(target, incoming, outgoing);
+    const held = heldBack.find(({ pick }) => pick(incoming));
+    if (held) void held.until.then(() => forwardRequest(target, incoming, outgoing));
+    else forwardRequest(target, incoming, outgoing);
   };
   const server = options.tls
     ? createHttpsServer({ key: readFileSync(TEST_TLS.key), cert: readFileSync(TEST_TLS.cert) }, forward)
@@ -59,6 +67,10 @@ export async function startS3Proxy(target: string, options: { refuse?: (request:
     endpoint: `${options.tls ? 'https' : 'http'}://127.0.0.1:${(server.address() as { port: number }).port}`,
     /** What was asked about `key`, in order: method, then a copy or the multipart query. */
     requestsFor: (key: string) => seen.filter((r) => r.path.endsWith(`/${key}`)).map((r) => r.what),
+    /** Forwards the requests `pick` picks from now on only once `until` has resolved: a backend slow to answer them. */
+    holdBack: (pick: (request: IncomingMessage) => boolean, until: Promise<void>) => void heldBack.push({ pick, until }),
+    /** Every request, in order: method, then a copy or the query (see SeenRequest). */
+    requests: () => seen.map((r) => r.what),
     /** Every request about `key`, with the payload hash it was signed with. */
     seenFor: (key: string) => seen.filter((r) => r.path.endsWith(`/${key}`)),
     close: () => new Promise<void>((r) => (server.closeAllConnections(), server.close(() => r()))),

@@ -1,8 +1,8 @@
-import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import type { S3Client } from '@aws-sdk/client-s3';
 import type { DirectUploadTargets, UploadTarget, UploadTargetRequest } from '../../../application/ports/direct-upload-targets.ts';
 import { StorageUnavailable } from '../../../domain/errors.ts';
-import { createS3Client, s3SettingsFrom, type S3ObjectStoreOptions, type S3Settings } from './s3-options.ts';
+import { createS3Client, s3SettingsFrom, type S3ObjectStoreOptions } from './s3-options.ts';
+import { S3PutPresigner } from './s3-put-presigner.ts';
 
 /**
  * Presigned PutObject URLs for direct uploads. Signed with the request: the key, the exact
@@ -10,30 +10,25 @@ import { createS3Client, s3SettingsFrom, type S3ObjectStoreOptions, type S3Setti
  * (S3 conditional writes, and RGW's: a key already written is refused with 412, never
  * overwritten); the expiry is the URL's own (`X-Amz-Expires`). The client must send the returned
  * headers as given; a browser's fetch sets Content-Length from the body itself.
- * Signing is local: no request reaches S3 here.
+ * Signing is local: no request reaches S3 here (S3PutPresigner: the SDK's getSignedUrl, at a fraction of its cost).
  */
 export class S3DirectUploadTargets implements DirectUploadTargets {
   readonly viaAttache = false;
   readonly #client: S3Client;
-  readonly #settings: S3Settings;
+  readonly #presigner: S3PutPresigner;
   readonly #now: () => number;
 
   constructor(options: S3ObjectStoreOptions, now: () => number = Date.now) {
-    this.#settings = s3SettingsFrom(options);
-    this.#client = createS3Client(options, this.#settings);
+    const settings = s3SettingsFrom(options);
+    this.#client = createS3Client(options, settings);
+    this.#presigner = new S3PutPresigner(this.#client, settings.bucket);
     this.#now = now;
   }
 
   async targetFor({ key, size, expiresAt }: UploadTargetRequest): Promise<UploadTarget> {
     const expiresIn = Math.max(1, Math.round((expiresAt.getTime() - this.#now()) / 1000));
-    const command = new PutObjectCommand({ Bucket: this.#settings.bucket, Key: key, ContentLength: size, IfNoneMatch: '*' });
     try {
-      const url = await getSignedUrl(this.#client, command, {
-        expiresIn,
-        signingDate: new Date(this.#now()),
-        signableHeaders: new Set(['content-length', 'if-none-match']),
-        unhoistableHeaders: new Set(['if-none-match']),
-      });
+      const url = await this.#presigner.presign({ key, size, expiresInSeconds: expiresIn, signingDate: new Date(this.#now()) });
       // Content-Length is signed but not handed out: every client sends it for a body of known
       // size, and browsers refuse to let a page set it.
       return { method: 'PUT', url, headers: { 'If-None-Match': '*' } };

@@ -1,12 +1,13 @@
 import type { Readable } from 'node:stream';
-import { DeleteObjectCommand, HeadBucketCommand, type S3Client } from '@aws-sdk/client-s3';
+import { HeadBucketCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { ObjectContent, ObjectInfo, ObjectMeta, ObjectPart, ObjectStore, StoredObject } from '../../../application/ports/object-store.ts';
 import { ObjectAlreadyExists, StorageUnavailable } from '../../../domain/errors.ts';
 import type { ObjectKey } from '../../../domain/object-key.ts';
 import { DeferredCleanup } from '../deferred-cleanup.ts';
 import { runPut } from '../put-lifecycle.ts';
 import { PartBufferPool } from '../body-parts.ts';
-import { describeFailure, isConflict, isNotFound, statusOf } from './s3-errors.ts';
+import { describeFailure, isConflict, statusOf } from './s3-errors.ts';
+import { S3ObjectDeletes } from './s3-object-deletes.ts';
 import { sweepMultipartUploadsAt, undoS3Write } from './s3-failed-write-cleanup.ts';
 import { concatenateWithinS3, joinableWithinS3 } from './s3-concatenation.ts';
 import { concatenateByStreaming } from '../streamed-concatenation.ts';
@@ -39,6 +40,8 @@ export class S3ObjectStore implements ObjectStore {
   readonly #where: string;
   readonly #cleanup: DeferredCleanup;
   readonly #parts: PartBufferPool;
+  /** Deletes, several to one request under load. */
+  readonly #deletes: S3ObjectDeletes;
   /** What the modules that carry out the operations share: the client, the settings, the cleanup, failures in words. */
   readonly #access: S3CopyContext;
 
@@ -47,6 +50,7 @@ export class S3ObjectStore implements ObjectStore {
     this.#settings = settings;
     this.#where = `S3 bucket "${settings.bucket}" ${settings.endpoint ? `at ${settings.endpoint}` : `in ${settings.region}`}`;
     this.#client = createS3Client(options, settings);
+    this.#deletes = new S3ObjectDeletes(this.#client, settings.bucket);
     // Enough idle part buffers for one upload's parts in flight and the one filling; more come and go.
     this.#parts = new PartBufferPool(settings.partSize, settings.queueSize + 1);
     this.#cleanup = new DeferredCleanup({
@@ -130,10 +134,9 @@ export class S3ObjectStore implements ObjectStore {
 
   async delete(key: ObjectKey): Promise<void> {
     try {
-      await this.#client.send(new DeleteObjectCommand({ Bucket: this.#settings.bucket, Key: key }));
+      // A missing key is no error (S3ObjectDeletes).
+      await this.#deletes.delete(key);
     } catch (error) {
-      // S3 answers 204 for a missing key; some compatible servers answer 404.
-      if (isNotFound(error)) return;
       // The caller learns of the failure, but the object should still go: try again later.
       this.#cleanup.schedule(key);
       throw new StorageUnavailable(this.#describe(`delete "${key}"`, error), { cause: error });

@@ -1,5 +1,6 @@
 import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
 import { givePayloadHashes } from './payload-hash.ts';
+import { KeyedSha256 } from './keyed-sha256.ts';
 
 export type PayloadSigning = 'auto' | 'unsigned-over-https' | 'always';
 
@@ -145,6 +146,8 @@ export function createS3Client(options: S3ObjectStoreOptions, settings: S3Settin
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
     maxAttempts: options.maxAttempts ?? 3,
+    // The SDK's SHA-256, its HMAC keys made KeyObjects once rather than at every request's signature.
+    sha256: KeyedSha256,
     // One resolved middleware stack per kind of command, reused by every send without options, instead of
     // one built (stacks merged, sorted, wrapped) for each request: on 100 KB uploads that building was a
     // large share of what attache allocated per upload. Safe because no command carries middleware of its
