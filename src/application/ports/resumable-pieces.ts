@@ -42,8 +42,8 @@ export interface ResumablePieces {
   piecesEndingAt(id: string, end: number): Promise<number | undefined>;
 
   /**
-   * Stores `body` (consumed or destroyed) as the piece at `place.offset`, whole or not at all;
-   * resolves with how many bytes it had (0: nothing came, nothing stored). Write-once per offset:
+   * Stores `body` (consumed or destroyed; the caller has seen it has a byte at least) as the piece
+   * at `place.offset`, whole or not at all; resolves with how many bytes it had. Write-once per offset:
    * throws ObjectAlreadyExists when another request stored (or is storing) a piece there. A body
    * error or an abort is re-thrown as it came; StorageUnavailable when the backend fails.
    */
