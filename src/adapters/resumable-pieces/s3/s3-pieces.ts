@@ -3,8 +3,6 @@ import {
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
   CreateMultipartUploadCommand,
-  ListMultipartUploadsCommand,
-  ListObjectsV2Command,
   ListPartsCommand,
 } from '@aws-sdk/client-s3';
 import type { ObjectStore } from '../../../application/ports/object-store.ts';
@@ -13,6 +11,7 @@ import { ObjectAlreadyExists, StorageUnavailable } from '../../../domain/errors.
 import { resumablePartEndKeyFor, resumablePartKeyFor, type ObjectKey } from '../../../domain/object-key.ts';
 import type { S3BucketAccess } from '../../object-store/s3/s3-bucket-access.ts';
 import { sendPiece } from './piece-parts.ts';
+import { abortMultipartUploadsAt, lazyRead, sendOrUnavailable, stagedKeysOf } from './s3-staged-requests.ts';
 import { piecesPrefixOf, putJson, readJson, recordAt, recordEndingAt, uploadIdKeyOf, walkRecords, wholeKeyOf, type PieceRecord, type SentPart } from './piece-records.ts';
 
 /** Most uploads whose UploadId one instance remembers (a hundred bytes each). */
@@ -87,7 +86,7 @@ export class S3Pieces implements ResumablePieces {
   }
 
   async whole(id: string, length: number, verifiedSha256: string | undefined): Promise<WholeUpload> {
-    const remove = () => this.remove(id, length);
+    const remove = () => this.remove(id);
     if (length === 0) return { content: Readable.from([]), storedAt: undefined, remove };
     const key = wholeKeyOf(id);
     if ((await this.#store.stat(key)) === undefined) {
@@ -98,26 +97,25 @@ export class S3Pieces implements ResumablePieces {
     return { content: lazyRead(this.#store, key, id), storedAt: { parts: [{ key, size: length }], size: length, verifiedSha256 }, remove };
   }
 
-  async remove(id: string, length: number): Promise<void> {
-    const keys = await this.#stagedKeys(id);
+  async remove(id: string): Promise<void> {
+    const keys = await stagedKeysOf(this.#access, piecesPrefixOf(id));
     const markers = keys.filter((key) => key.startsWith(`${piecesPrefixOf(id)}end-`));
     await Promise.all(markers.map((key) => this.#store.delete(key)));
     // From here on, a walk finds no piece rather than a gap.
     await this.#store.delete(resumablePartKeyFor(id, 0));
-    await this.#abortMultipart(id);
+    await abortMultipartUploadsAt(this.#access, wholeKeyOf(id));
     this.#uploadIds.delete(id);
     const rest = keys.filter((key) => !markers.includes(key));
     for (let i = 0; i < rest.length; i += 8) await Promise.all(rest.slice(i, i + 8).map((key) => this.#store.delete(key)));
-    void length;
   }
 
   async takeBackLast(id: string, length: number): Promise<void> {
     try {
       // Once completed, the multipart upload and its parts are gone: the upload starts again from 0.
-      if ((await this.#store.stat(wholeKeyOf(id))) !== undefined) return await this.remove(id, length);
+      if ((await this.#store.stat(wholeKeyOf(id))) !== undefined) return await this.remove(id);
       const last = (await walkRecords(this.#store, id, length)).at(-1);
       if (last === undefined) return;
-        await this.#store.delete(resumablePartEndKeyFor(id, last.end));
+      await this.#store.delete(resumablePartEndKeyFor(id, last.end));
       await this.#store.delete(resumablePartKeyFor(id, last.start));
     } catch {
       // Best effort: the sweep removes what stays.
@@ -177,7 +175,7 @@ export class S3Pieces implements ResumablePieces {
     if (known !== undefined) return this.#remember(this.#uploadIds, id, known);
     const { client, settings } = this.#access;
     const target = { Bucket: settings.bucket, Key: wholeKeyOf(id) };
-    const { UploadId } = await this.#send(`start a multipart upload at "${target.Key}"`, () => client.send(new CreateMultipartUploadCommand(target)));
+    const { UploadId } = await sendOrUnavailable(this.#access, `start a multipart upload at "${target.Key}"`, () => client.send(new CreateMultipartUploadCommand(target)));
     try {
       await putJson(this.#store, uploadIdKeyOf(id), { uploadId: UploadId });
       return this.#remember(this.#uploadIds, id, UploadId!);
@@ -203,41 +201,8 @@ export class S3Pieces implements ResumablePieces {
       if ((await this.#store.stat(target.Key)) !== undefined) return;
       // A part overwritten since its record, or one no record names (RGW completes only with every
       // part it holds): these pieces never make the file, so the upload starts again from 0.
-      if ((error as { name?: string }).name === 'InvalidPart') await this.remove(id, records.at(-1)?.end ?? 0).catch(() => {});
+      if ((error as { name?: string }).name === 'InvalidPart') await this.remove(id).catch(() => {});
       throw new StorageUnavailable(this.#access.describe(`complete the multipart upload at "${target.Key}"`, error), { cause: error });
-    }
-  }
-
-  /** Aborts every multipart upload at the upload's key (its own, and any a losing request started). */
-  async #abortMultipart(id: string): Promise<void> {
-    const { client, settings } = this.#access;
-    const Key = wholeKeyOf(id);
-    const page = await this.#send(`list the multipart uploads at "${Key}"`, () => client.send(new ListMultipartUploadsCommand({ Bucket: settings.bucket, Prefix: Key })));
-    for (const upload of page.Uploads ?? []) {
-      if (upload.Key !== Key) continue;
-      await client.send(new AbortMultipartUploadCommand({ Bucket: settings.bucket, Key, UploadId: upload.UploadId })).catch(() => {});
-    }
-  }
-
-  async #stagedKeys(id: string): Promise<ObjectKey[]> {
-    const { client, settings } = this.#access;
-    const keys: ObjectKey[] = [];
-    let token: string | undefined;
-    do {
-      const page = await this.#send(`list "${piecesPrefixOf(id)}"`, () =>
-        client.send(new ListObjectsV2Command({ Bucket: settings.bucket, Prefix: piecesPrefixOf(id), ContinuationToken: token })),
-      );
-      for (const object of page.Contents ?? []) if (object.Key !== undefined) keys.push(object.Key as ObjectKey);
-      token = page.IsTruncated ? page.NextContinuationToken : undefined;
-    } while (token !== undefined);
-    return keys;
-  }
-
-  async #send<T>(action: string, request: () => Promise<T>): Promise<T> {
-    try {
-      return await request();
-    } catch (error) {
-      throw new StorageUnavailable(this.#access.describe(action, error), { cause: error });
     }
   }
 
@@ -247,14 +212,4 @@ export class S3Pieces implements ResumablePieces {
     if (map.size > REMEMBERED) map.delete(map.keys().next().value!);
     return value;
   }
-}
-
-/** The object's bytes, asked for when the stream is first read (the completion may read none past the type check). */
-function lazyRead(store: ObjectStore, key: ObjectKey, id: string): Readable {
-  async function* bytes(): AsyncGenerator<Buffer> {
-    const stored = await store.read(key);
-    if (stored === undefined) throw new StorageUnavailable(`the staged bytes of upload ${id} are gone`);
-    for await (const chunk of stored.body) yield chunk as Buffer;
-  }
-  return Readable.from(bytes(), { objectMode: false });
 }
