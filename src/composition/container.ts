@@ -10,6 +10,7 @@ import type { MimeDetector } from '../application/ports/mime-detector.ts';
 import type { ObjectStore } from '../application/ports/object-store.ts';
 import { UploadAttachment, type UploadAttachmentDeps } from '../application/upload-attachment.ts';
 import { ResumableUpload } from '../application/resumable/resumable-upload.ts';
+import { resumablePiecesFor } from './resumable-pieces.ts';
 import { DeleteAttachment } from '../application/delete-attachment.ts';
 import { OpenAttachment } from '../application/open-attachment.ts';
 import type { ImagePreviewer } from '../application/ports/image-previewer.ts';
@@ -115,6 +116,7 @@ export async function composeAttache(
         new ResumableUpload({
           uploads: r.resolve<UploadAttachment>(TOKENS.uploadAttachment),
           store: r.resolve<ObjectStore>(TOKENS.objectStore),
+          pieces: resumablePiecesFor(r.resolve<ObjectStore>(TOKENS.objectStore)),
           ttlSeconds: config.resumableUploadTtlSeconds,
           completionTailMs: completionTailMsFor(config),
         }),

@@ -108,7 +108,12 @@ export async function startAttache(config: Config, options: StartOptions = {}): 
   const idempotencyRecords = container.resolve<IdempotencyRecords>(TOKENS.idempotencyRecords);
   const closeShared = () => Promise.all([counters?.close(), idempotencyRecords.close()]);
   // An upload_id completes for twice DIRECT_UPLOAD_TTL: a multipart upload's parts may arrive until then.
-  const longestStagedWriteMs = config.directUploads ? 2 * config.directUploads.ttlSeconds * 1000 : 0;
+  // On S3 a resumable upload's pieces are the parts of one multipart upload (S3Pieces): they arrive
+  // until RESUMABLE_UPLOAD_TTL, and its completion may take one request more.
+  const longestStagedWriteMs = Math.max(
+    config.directUploads ? 2 * config.directUploads.ttlSeconds * 1000 : 0,
+    config.storage.driver === 's3' ? config.resumableUploadTtlSeconds * 1000 + config.http.requestTimeoutMs : 0,
+  );
   const stopSweeping = startSweeping(new AbandonedUploadSweeper({ store, longestUploadMs: config.http.requestTimeoutMs, longestStagedWriteMs }), logger);
   const inFlight = listening.serve(app.callback());
   const closed = new Promise<void>((resolve) => listening.server.once('close', resolve));

@@ -11,6 +11,7 @@ import { ContentMimeDetector } from '../../src/adapters/mime/content-mime-detect
 import { InMemoryObjectStore } from '../../src/adapters/object-store/in-memory/in-memory-object-store.ts';
 import type { ObjectStore } from '../../src/application/ports/object-store.ts';
 import { ResumableUpload } from '../../src/application/resumable/resumable-upload.ts';
+import { ObjectPieces } from '../../src/adapters/resumable-pieces/object-pieces.ts';
 import { RunningDigests } from '../../src/application/resumable/running-digests.ts';
 import { UploadAttachment } from '../../src/application/upload-attachment.ts';
 import { StorageUnavailable, UnsupportedFileType, UploadOffsetMismatch } from '../../src/domain/errors.ts';
@@ -69,7 +70,7 @@ describe('ResumableUpload: the running SHA-256 and the completion by concatenati
   /** One instance of the service: its own running digests, the shared store. */
   function instance(digests = new RunningDigests()) {
     const uploads = new UploadAttachment({ store, auth: new StaticTokenAuth([]), mime: new ContentMimeDetector(), maxFileSize: 4 * SIZE });
-    return new ResumableUpload({ uploads, store, ttlSeconds: 3600, digests });
+    return new ResumableUpload({ uploads, store, pieces: new ObjectPieces(store), ttlSeconds: 3600, digests });
   }
 
   const piecesOf = (bytes: Buffer) => Array.from({ length: Math.ceil(bytes.length / PIECE) }, (_, i) => bytes.subarray(i * PIECE, (i + 1) * PIECE));

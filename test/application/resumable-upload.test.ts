@@ -10,6 +10,7 @@ import { ContentMimeDetector } from '../../src/adapters/mime/content-mime-detect
 import { InMemoryObjectStore } from '../../src/adapters/object-store/in-memory/in-memory-object-store.ts';
 import type { ObjectStore } from '../../src/application/ports/object-store.ts';
 import { ResumableUpload } from '../../src/application/resumable/resumable-upload.ts';
+import { ObjectPieces } from '../../src/adapters/resumable-pieces/object-pieces.ts';
 import { UploadAttachment } from '../../src/application/upload-attachment.ts';
 import { FileTooLarge, InvalidUpload, MalwareFound, StorageUnavailable, UnsupportedFileType, UploadIncomplete, UploadInProgress, UploadNotFound, UploadOffsetMismatch } from '../../src/domain/errors.ts';
 import { resumablePartKeyFor } from '../../src/domain/object-key.ts';
@@ -61,7 +62,7 @@ describe('ResumableUpload', () => {
       maxFileSize: 256 * 1024,
       malwareScan: { scanner: new FakeMalwareScanner(), onError: 'reject' },
     });
-    return new ResumableUpload({ uploads, store, ttlSeconds: TTL, now: () => clock, ...(maxParts && { maxParts }) });
+    return new ResumableUpload({ uploads, store, pieces: new ObjectPieces(store), ttlSeconds: TTL, now: () => clock, ...(maxParts && { maxParts }) });
   }
   const stagedKeys = () => memory.keys().filter((key) => key.startsWith('staged/'));
 

@@ -25,6 +25,7 @@ import { eventually } from '../support/eventually.ts';
 import { EICAR, FakeMalwareScanner } from '../support/fake-malware-scanner.ts';
 import { fileNamed, fileWithText } from '../support/file-heads.ts';
 import { sha256 } from '../support/streams.ts';
+import { ObjectPieces } from '../../src/adapters/resumable-pieces/object-pieces.ts';
 
 const store42: Principal = { kind: 'store', id: '42' };
 const TAIL_MS = 60_000;
@@ -57,7 +58,7 @@ describe('a staged completion whose process died before its answer', () => {
     return new DirectUpload({ uploads: uploadsOver(store), store, targets: selfTargets, ids, ttlSeconds: 900, now: () => clock, completionTailMs: TAIL_MS });
   }
   function resumable(store: ObjectStore) {
-    return new ResumableUpload({ uploads: uploadsOver(store), store, ttlSeconds: 3600, now: () => clock, completionTailMs: TAIL_MS });
+    return new ResumableUpload({ uploads: uploadsOver(store), store, pieces: new ObjectPieces(store), ttlSeconds: 3600, now: () => clock, completionTailMs: TAIL_MS });
   }
   const attachmentKeys = () => memory.keys().filter((key) => key.startsWith('chat/'));
 

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { InMemoryObjectStore } from '../../src/adapters/object-store/in-memory/in-memory-object-store.ts';
-import { markPartEnd, partsContent, removeParts, storedParts } from '../../src/application/resumable/staged-parts.ts';
+import { markPartEnd, partsContent, removeParts, storedParts } from '../../src/adapters/resumable-pieces/staged-parts.ts';
 import { StorageUnavailable } from '../../src/domain/errors.ts';
 import { resumablePartKeyFor, type ObjectKey } from '../../src/domain/object-key.ts';
 import { delegatingStore } from '../support/delegating-store.ts';

@@ -1,21 +1,23 @@
 import { randomUUID } from 'node:crypto';
 import { pipeline, type Readable } from 'node:stream';
 import { BackendUnavailable, DomainError, InvalidUpload, ObjectAlreadyExists, UploadIncomplete, UploadNotFound, UploadOffsetMismatch } from '../../domain/errors.ts';
-import { resumablePartEndKeyFor, resumablePartKeyFor, resumableRecordKeyFor } from '../../domain/object-key.ts';
+import { resumableRecordKeyFor } from '../../domain/object-key.ts';
 import type { Principal } from '../../domain/principal.ts';
 import { readHead } from '../../shared/stream-head.ts';
 import { DEFAULT_COMPLETION_TAIL_MS, StagedCompletion } from '../staged-completion.ts';
 import type { ObjectStore } from '../ports/object-store.ts';
+import type { ResumablePieces } from '../ports/resumable-pieces.ts';
 import type { UploadAttachment, UploadedAttachment } from '../upload-attachment.ts';
 import { atMost } from './at-most.ts';
 import { hashingPassThrough, RunningDigests } from './running-digests.ts';
-import { markPartEnd, partsContent, partsEndingAt, removeParts, storedParts, storedSourceOf, type StoredPart } from './staged-parts.ts';
 import { claimCompletion, releaseEnding, terminateUnlessCompleting } from './upload-ending.ts';
 import { readRecord, sameOwner, writeRecord, type ResumableRecord } from './upload-record.ts';
 
 export interface ResumableUploadDeps {
   readonly uploads: UploadAttachment;
   readonly store: ObjectStore;
+  /** Where the pieces wait until the last one is in (ObjectPieces over `store`, or S3's multipart pieces). */
+  readonly pieces: ResumablePieces;
   /** How long an upload takes requests after its creation, in seconds (RESUMABLE_UPLOAD_TTL). */
   readonly ttlSeconds: number;
   /** Milliseconds since the epoch; injected by tests. */
@@ -101,7 +103,7 @@ export class ResumableUpload {
     const record = await this.#recordOf(principal, id);
     const uploaded = await this.#completion.receipt(id);
     if (uploaded) return stateOf(record, record.length, uploaded);
-    return stateOf(record, (await storedParts(this.#deps.store, id, record.length)).offset);
+    return stateOf(record, (await this.#deps.pieces.stored(id, record.length)).offset);
   }
 
   /**
@@ -119,12 +121,9 @@ export class ResumableUpload {
       if (offset < record.length && partsBefore >= (this.#deps.maxParts ?? MAX_PARTS)) throw new InvalidUpload(`an upload is sent in at most ${this.#deps.maxParts ?? MAX_PARTS} pieces`);
       if (contentLength !== undefined && offset + contentLength > record.length) throw new InvalidUpload(`more bytes than the Upload-Length of ${record.length}`);
       if (offset < record.length) {
-        const stored = await this.#storePart(record, offset, content, signal);
+        const stored = await this.#storePart(record, offset, partsBefore, content, signal);
         if (stored === 0) return stateOf(record, offset);
-        if (offset + stored < record.length) {
-          await markPartEnd(this.#deps.store, id, offset + stored, partsBefore + 1);
-          return stateOf(record, offset + stored);
-        }
+        if (offset + stored < record.length) return stateOf(record, offset + stored);
       } else content.destroy();
     } catch (error) {
       content.destroy();
@@ -140,15 +139,15 @@ export class ResumableUpload {
    * else a walk of the parts (a marker lost with a killed instance). Throws UploadOffsetMismatch.
    */
   async #partsReaching(record: ResumableRecord, offset: number): Promise<number> {
-    const { store } = this.#deps;
+    const { pieces } = this.#deps;
     if (offset > 0) {
-      const parts = await partsEndingAt(store, record.id, offset);
-      if (parts !== undefined) return parts;
+      const before = await pieces.piecesEndingAt(record.id, offset);
+      if (before !== undefined) return before;
     }
-    const walked = await storedParts(store, record.id, record.length);
+    const walked = await pieces.stored(record.id, record.length);
     if (walked.offset === 0 && (await this.#completion.receipt(record.id))) throw new UploadOffsetMismatch('the upload is complete');
     if (offset !== walked.offset) throw new UploadOffsetMismatch(`the upload's offset is ${walked.offset}`);
-    return walked.parts.length;
+    return walked.pieces;
   }
 
   /** The attachment made of the upload, as the upload endpoint answered it. Throws UploadNotFound, UploadIncomplete. */
@@ -156,7 +155,7 @@ export class ResumableUpload {
     const record = await this.#recordOf(principal, id);
     const uploaded = await this.#completion.receipt(id);
     if (uploaded) return uploaded;
-    const { offset } = await storedParts(this.#deps.store, id, record.length);
+    const { offset } = await this.#deps.pieces.stored(id, record.length);
     if (offset < record.length) throw new UploadIncomplete(`${offset} of ${record.length} bytes are in`);
     // Every byte is in, and the instance that stored the last one stopped before completing.
     return this.#completeUnlessEnded(record, signal);
@@ -170,17 +169,17 @@ export class ResumableUpload {
   async terminate(principal: Principal, id: string): Promise<void> {
     const record = await this.#recordOf(principal, id);
     this.#digests.drop(id);
-    await terminateUnlessCompleting(this.#deps.store, record, async () => (await this.#completion.receipt(id)) !== undefined);
+    await terminateUnlessCompleting(this.#deps.store, this.#deps.pieces, record, async () => (await this.#completion.receipt(id)) !== undefined);
   }
 
   /** `#complete`, once the upload's ending is its completion's (see claimCompletion). */
-  async #completeUnlessEnded(record: ResumableRecord, signal?: AbortSignal, lastPart?: number): Promise<UploadedAttachment> {
-    await claimCompletion(this.#deps.store, record, lastPart);
+  async #completeUnlessEnded(record: ResumableRecord, signal?: AbortSignal, lastPiece?: number): Promise<UploadedAttachment> {
+    await claimCompletion(this.#deps.store, this.#deps.pieces, record, lastPiece);
     return this.#complete(record, signal);
   }
 
   /** Stores one part; resolves with its size (0: nothing came, nothing stored). */
-  async #storePart(record: ResumableRecord, offset: number, content: Readable, signal?: AbortSignal): Promise<number> {
+  async #storePart(record: ResumableRecord, offset: number, piecesBefore: number, content: Readable, signal?: AbortSignal): Promise<number> {
     const { uploads, store } = this.#deps;
     const capped = pipeline(content, atMost(record.length - offset), () => {});
     const head = await readHead(capped, offset === 0 ? uploads.firstBytesFor(record.fileName) : 1);
@@ -195,14 +194,13 @@ export class ResumableUpload {
         throw error;
       }
     }
-    const meta = { contentType: 'application/octet-stream', fileName: 'part', disposition: 'attachment' } as const;
     // Hashed on their way to the store when this instance hashed every byte before them: kept again
     // only once the part is stored, whole; any failure leaves the upload without a running digest.
     const hash = this.#digests.take(record.id, offset);
     const hashing = hash && hashingPassThrough(hash);
     const body = hashing ? pipeline(head.rest, hashing.stream, () => {}) : head.rest;
     try {
-      const { size } = await store.put(resumablePartKeyFor(record.id, offset), body, meta, signal);
+      const size = await this.#deps.pieces.store(record.id, { offset, length: record.length, piecesBefore }, body, signal);
       if (hash && hashing && hashing.bytes() === size) this.#digests.keep(record.id, offset + size, hash);
       return size;
     } catch (error) {
@@ -217,23 +215,22 @@ export class ResumableUpload {
    * client's retry sends it again, which completes again.
    */
   async #complete(record: ResumableRecord, signal?: AbortSignal): Promise<UploadedAttachment> {
-    const { store } = this.#deps;
+    const { store, pieces } = this.#deps;
     const { id, principal, fileName, sessionId } = record;
     const verifiedSha256 = this.#digests.complete(id, record.length);
     try {
-      const { parts, storedAt } = await storedSourceOf(store, id, record.length, verifiedSha256);
-      const { content } = partsContent(store, id, record.length);
+      const whole = await pieces.whole(id, record.length, verifiedSha256);
       return await this.#completion.complete(
-        { principal, id, fileName, sessionId, content, storedAt, signal },
+        { principal, id, fileName, sessionId, content: whole.content, storedAt: whole.storedAt, signal },
         {
           afterCompletion: async () => {
-            await removeParts(store, id, parts);
+            await whole.remove();
             // The receipt says it is complete from now on.
             await releaseEnding(store, id);
           },
           afterRefusal: async () => {
-            // Every part, including any the refusal came before reading.
-            await removeParts(store, id, (await storedParts(store, id, record.length)).parts);
+            // Every piece, including any the refusal came before reading.
+            await pieces.remove(id, record.length);
             await store.delete(resumableRecordKeyFor(id));
             await releaseEnding(store, id);
           },
@@ -241,21 +238,13 @@ export class ResumableUpload {
       );
     } catch (error) {
       if (!(error instanceof DomainError) || error instanceof BackendUnavailable) {
-        await this.#takeBackLastPart(record);
+        // After a backend failure the upload must not look complete: the client's retry completes again.
+        await pieces.takeBackLast(id, record.length);
         // Not complete after all: a DELETE may end it now.
         await releaseEnding(store, id);
       }
       throw error;
     }
-  }
-
-  /** After a backend failure at the end: the upload must not look complete, so its last part goes (marker first). */
-  async #takeBackLastPart(record: ResumableRecord): Promise<void> {
-    const { store } = this.#deps;
-    const last = (await storedParts(store, record.id, record.length).catch(() => ({ parts: [] as StoredPart[] }))).parts.at(-1);
-    if (last === undefined) return;
-    await store.delete(resumablePartEndKeyFor(record.id, last.end)).catch(() => {});
-    await store.delete(last.key).catch(() => {});
   }
 
   async #recordOf(principal: Principal, id: string): Promise<ResumableRecord> {

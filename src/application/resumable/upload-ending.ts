@@ -1,8 +1,8 @@
 import { ObjectAlreadyExists, UploadInProgress, UploadNotFound } from '../../domain/errors.ts';
-import { completionReceiptKeyFor, resumableEndingKeyFor, resumablePartKeyFor, resumableRecordKeyFor } from '../../domain/object-key.ts';
+import { completionReceiptKeyFor, resumableEndingKeyFor, resumableRecordKeyFor } from '../../domain/object-key.ts';
 import { streamOf } from '../../shared/stream-head.ts';
 import type { ObjectStore } from '../ports/object-store.ts';
-import { removeParts, storedParts } from './staged-parts.ts';
+import type { ResumablePieces } from '../ports/resumable-pieces.ts';
 import { readRecord, type ResumableRecord } from './upload-record.ts';
 
 /** What ends a resumable upload: its completion (the last byte in) or its termination (DELETE). */
@@ -43,16 +43,15 @@ export async function releaseEnding(store: ObjectStore, id: string): Promise<voi
 
 /**
  * Claims the upload's ending for its completion, whose last byte is in. A DELETE that ended it
- * first has removed the parts it saw: those stored since go here, `lastPart` (the offset of the
- * part the completing request stored) by name, since the walk from the first part, removed, no
- * longer reaches it; then UploadNotFound. Throws StorageUnavailable.
+ * first has removed the pieces it saw: those stored since go here, `lastPiece` (the offset of the
+ * piece the completing request stored) named, since a walk from the first piece, removed, may no
+ * longer reach it; then UploadNotFound. Throws StorageUnavailable.
  */
-export async function claimCompletion(store: ObjectStore, record: ResumableRecord, lastPart: number | undefined): Promise<void> {
+export async function claimCompletion(store: ObjectStore, pieces: ResumablePieces, record: ResumableRecord, lastPiece: number | undefined): Promise<void> {
   const ending = await claimEnding(store, record.id, 'completion');
   // A DELETE may have finished (its marker gone with the record) before this request claimed.
   if (ending === 'completion' && (await readRecord(store, record.id)) !== undefined) return;
-  await removeParts(store, record.id, (await storedParts(store, record.id, record.length)).parts);
-  if (lastPart !== undefined && lastPart < record.length) await store.delete(resumablePartKeyFor(record.id, lastPart));
+  await pieces.remove(record.id, record.length, lastPiece !== undefined && lastPiece < record.length ? lastPiece : undefined);
   if (ending === 'completion') await releaseEnding(store, record.id);
   throw new UploadNotFound('the upload was terminated');
 }
@@ -62,12 +61,12 @@ export async function claimCompletion(store: ObjectStore, record: ResumableRecor
  * made of it. Its completion claimed it first: an attachment made (`completed`) stays; one being
  * made, UploadInProgress. Throws StorageUnavailable.
  */
-export async function terminateUnlessCompleting(store: ObjectStore, record: ResumableRecord, completed: () => Promise<boolean>): Promise<void> {
+export async function terminateUnlessCompleting(store: ObjectStore, pieces: ResumablePieces, record: ResumableRecord, completed: () => Promise<boolean>): Promise<void> {
   const { id } = record;
   if ((await claimEnding(store, id, 'termination')) === 'completion' && !(await completed())) {
     throw new UploadInProgress('the last byte is in and the attachment is being made; ask again once it is (it then stays)');
   }
-  await removeParts(store, id, (await storedParts(store, id, record.length)).parts);
+  await pieces.remove(id, record.length);
   // The record before the marker: a completion claiming the ending once the marker is gone finds no record.
   await store.delete(resumableRecordKeyFor(id));
   await store.delete(completionReceiptKeyFor(id));

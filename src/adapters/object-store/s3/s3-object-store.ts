@@ -3,6 +3,7 @@ import { HeadBucketCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { ObjectContent, ObjectInfo, ObjectMeta, ObjectPart, ObjectStore, StoredObject } from '../../../application/ports/object-store.ts';
 import { ObjectAlreadyExists, StorageUnavailable } from '../../../domain/errors.ts';
 import type { ObjectKey } from '../../../domain/object-key.ts';
+import type { S3BucketAccess } from './s3-bucket-access.ts';
 import { DeferredCleanup } from '../deferred-cleanup.ts';
 import { runPut } from '../put-lifecycle.ts';
 import { PartBufferPool } from '../body-parts.ts';
@@ -67,6 +68,11 @@ export class S3ObjectStore implements ObjectStore {
       describe: (action, error) => this.#describe(action, error),
       deleteObject: (key) => this.delete(key),
     };
+  }
+
+  /** The client, settings and failure wording, for what works on the bucket beside this port (S3Pieces: a resumable upload's multipart upload). */
+  get bucketAccess(): S3BucketAccess {
+    return this.#access;
   }
 
   async put(key: ObjectKey, body: Readable, meta: ObjectMeta, signal?: AbortSignal): Promise<StoredObject> {

@@ -2,8 +2,8 @@ import { Readable } from 'node:stream';
 import { StorageUnavailable } from '../../domain/errors.ts';
 import { resumablePartEndKeyFor, resumablePartKeyFor, type ObjectKey } from '../../domain/object-key.ts';
 import { streamOf } from '../../shared/stream-head.ts';
-import type { ObjectContent, ObjectStore } from '../ports/object-store.ts';
-import type { StoredSource } from '../stored-copy.ts';
+import type { ObjectContent, ObjectStore } from '../../application/ports/object-store.ts';
+import type { StoredSource } from '../../application/stored-copy.ts';
 
 /** One part of a resumable upload: the bytes one request stored, from `start` to `end`. */
 export interface StoredPart {
