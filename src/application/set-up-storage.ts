@@ -1,4 +1,4 @@
-import { lifecycleRulesFor } from '../domain/lifecycle-rules.ts';
+import { lifecycleRulesFor, type LifecycleDays } from '../domain/lifecycle-rules.ts';
 import type { BucketLifecycle, LifecycleOutcome } from './ports/bucket-lifecycle.ts';
 
 /**
@@ -9,17 +9,17 @@ import type { BucketLifecycle, LifecycleOutcome } from './ports/bucket-lifecycle
 export class SetUpStorage {
   readonly #lifecycle: BucketLifecycle;
   readonly #retentionDays: number | undefined;
-  readonly #stagedDays: number;
+  readonly #days: LifecycleDays;
 
-  /** `stagedDays`: how long staged uploads may live, in whole days (1 when not given). */
-  constructor(deps: { readonly lifecycle: BucketLifecycle; readonly retentionDays: number | undefined; readonly stagedDays?: number }) {
+  /** `days`: how long staged uploads and incomplete multi-part uploads may live, in whole days (1 when not given). */
+  constructor(deps: { readonly lifecycle: BucketLifecycle; readonly retentionDays: number | undefined; readonly days?: LifecycleDays }) {
     this.#lifecycle = deps.lifecycle;
     this.#retentionDays = deps.retentionDays;
-    this.#stagedDays = deps.stagedDays ?? 1;
+    this.#days = deps.days ?? {};
   }
 
   /** Installs the rules (or, `dryRun`, only says what it would); idempotent. Throws StorageUnavailable. */
   execute(options: { readonly dryRun: boolean }): Promise<LifecycleOutcome> {
-    return this.#lifecycle.apply(lifecycleRulesFor(this.#retentionDays, this.#stagedDays), options);
+    return this.#lifecycle.apply(lifecycleRulesFor(this.#retentionDays, this.#days), options);
   }
 }

@@ -6,7 +6,7 @@ import { SetUpStorage } from '../application/set-up-storage.ts';
 import { SweptLifecycle, type SweptRules } from '../application/swept-lifecycle.ts';
 import { createObjectStore, defaultSelfUrl } from './adapters.ts';
 import type { Config, StorageConfig } from './config.ts';
-import { stagedLifetimeDays } from './staged-expiry.ts';
+import { lifecycleDaysFor } from './staged-expiry.ts';
 
 /**
  * `attache storage setup` for the configured driver: its bucket's lifecycle adapter (loaded only
@@ -31,7 +31,7 @@ export async function openStorageSetup(config: Config): Promise<{ setUpStorage: 
     lifecycle = Object.assign((await sweptLifecycleFor(storage, store))!, { close: () => (store as Partial<{ close(): void }>).close?.() });
   }
   if (lifecycle === undefined) return { setUpStorage: undefined, close: () => {} };
-  return { setUpStorage: new SetUpStorage({ lifecycle, retentionDays: config.retentionDays, stagedDays: stagedLifetimeDays(config) }), close: () => lifecycle.close() };
+  return { setUpStorage: new SetUpStorage({ lifecycle, retentionDays: config.retentionDays, days: lifecycleDaysFor(config) }), close: () => lifecycle.close() };
 }
 
 /**
@@ -56,7 +56,7 @@ export async function startLifecycleSweeps(config: Config, logger: Logger, store
   const storage = config.storage;
   const lifecycle: BucketLifecycle | undefined = storage.driver === 'local' ? new LocalDiskSweeper({ rootDir: storage.dir }) : await sweptLifecycleFor(storage, store);
   if (lifecycle === undefined) return () => {};
-  const setUp = new SetUpStorage({ lifecycle, retentionDays: config.retentionDays, stagedDays: stagedLifetimeDays(config) });
+  const setUp = new SetUpStorage({ lifecycle, retentionDays: config.retentionDays, days: lifecycleDaysFor(config) });
   const sweep = () =>
     void setUp.execute({ dryRun: false }).then(
       (outcome) => {

@@ -14,19 +14,30 @@ export interface LifecycleRule {
 export const ATTACHE_RULE_PREFIX = 'attache-';
 /** The rule expiring direct and resumable uploads' staged objects. */
 export const STAGED_RULE_ID = 'attache-staged-direct-uploads';
+/** The bucket-wide rule aborting incomplete multi-part uploads. */
+export const ABORT_MULTIPART_RULE_ID = 'attache-abort-incomplete-multipart';
+
+/** How long `lifecycleRulesFor`'s rules let what is in flight live, in whole days (at least 1; 1 when not given). */
+export interface LifecycleDays {
+  /** Direct and resumable uploads' staged objects (`staged/`). */
+  readonly staged?: number;
+  /** Incomplete multi-part uploads: on S3, a resumable upload's parts are one, open until the upload ends. */
+  readonly incompleteMultipart?: number;
+}
 
 /**
- * The rules for a bucket: provisional uploads (`incoming/`, files whose folder never came) and
- * incomplete multi-part uploads go after a day; direct and resumable uploads' staged objects
- * (`staged/`) after `stagedDays` (their longest life, in whole days); with `retentionDays`,
+ * The rules for a bucket: provisional uploads (`incoming/`, files whose folder never came) go
+ * after a day; incomplete multi-part uploads after `days.incompleteMultipart` (on S3, the longest
+ * life of a resumable upload, whose parts are one); direct and resumable uploads' staged objects
+ * (`staged/`) after `days.staged` (their longest life, in whole days); with `retentionDays`,
  * attachments and their previews (`chat/`) go after that many days. One list, so that installing
  * it (which replaces every `attache-` rule) never drops a rule another command put there.
  */
-export function lifecycleRulesFor(retentionDays: number | undefined, stagedDays = 1): LifecycleRule[] {
+export function lifecycleRulesFor(retentionDays: number | undefined, days: LifecycleDays = {}): LifecycleRule[] {
   const rules: LifecycleRule[] = [
     { id: 'attache-expire-incoming', prefix: 'incoming/', action: 'expire', days: 1 },
-    { id: 'attache-abort-incomplete-multipart', prefix: '', action: 'abort-multipart', days: 1 },
-    { id: STAGED_RULE_ID, prefix: 'staged/', action: 'expire', days: stagedDays },
+    { id: ABORT_MULTIPART_RULE_ID, prefix: '', action: 'abort-multipart', days: days.incompleteMultipart ?? 1 },
+    { id: STAGED_RULE_ID, prefix: 'staged/', action: 'expire', days: days.staged ?? 1 },
   ];
   if (retentionDays !== undefined) rules.push({ id: 'attache-retention', prefix: 'chat/', action: 'expire', days: retentionDays });
   return rules;

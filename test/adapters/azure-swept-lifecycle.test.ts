@@ -42,7 +42,7 @@ afterAll(async () => {
 });
 
 describe('SweptLifecycle over AzureObjectStore (Azurite)', () => {
-  const rules = lifecycleRulesFor(30, 2);
+  const rules = lifecycleRulesFor(30, { staged: 2 });
 
   it('removes nothing on a dry run, and nothing younger than its rule', async () => {
     const dry = await sweptAfter(40).apply(rules, { dryRun: true });
@@ -64,7 +64,7 @@ describe('SweptLifecycle over AzureObjectStore (Azurite)', () => {
     expect(await names()).toEqual(['elsewhere/4']);
     // Without RETENTION_DAYS, attachments stay whatever their age.
     await store.put('chat/session-1/5-a.pdf' as ObjectKey, Readable.from([Buffer.from('kept')]), meta);
-    await sweptAfter(3650).apply(lifecycleRulesFor(undefined, 2), { dryRun: false });
+    await sweptAfter(3650).apply(lifecycleRulesFor(undefined, { staged: 2 }), { dryRun: false });
     expect(await names()).toEqual(['chat/session-1/5-a.pdf', 'elsewhere/4']);
   });
 

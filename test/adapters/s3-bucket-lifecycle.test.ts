@@ -54,6 +54,16 @@ describe('S3BucketLifecycle (Ceph RGW)', () => {
     expect(ids).toEqual(['attache-abort-incomplete-multipart', 'attache-expire-incoming', 'attache-retention', 'attache-staged-direct-uploads', 'logs-expire']);
     expect((await installed()).find((r) => r.ID === 'attache-retention')?.Expiration?.Days).toBe(90);
   });
+
+  it('gives the abort rule the days it is asked for (a resumable upload’s life), and changes it back', async () => {
+    const abortDays = async () => (await installed()).find((r) => r.ID === 'attache-abort-incomplete-multipart')?.AbortIncompleteMultipartUpload?.DaysAfterInitiation;
+    expect((await lifecycle.apply(lifecycleRulesFor(90, { staged: 3, incompleteMultipart: 4 }), { dryRun: false })).changed).toBe(true);
+    expect(await abortDays()).toBe(4);
+    expect((await installed()).find((r) => r.ID === 'attache-staged-direct-uploads')?.Expiration?.Days).toBe(3);
+    expect((await lifecycle.apply(lifecycleRulesFor(90, { staged: 3, incompleteMultipart: 4 }), { dryRun: false })).changed).toBe(false);
+    expect((await lifecycle.apply(lifecycleRulesFor(90), { dryRun: false })).changed).toBe(true);
+    expect(await abortDays()).toBe(1);
+  });
 });
 
 /**

@@ -39,11 +39,16 @@ describe('attache storage setup (S3 on Ceph RGW)', () => {
   const ruleIds = async () =>
     ((await raw.send(new GetBucketLifecycleConfigurationCommand({ Bucket: env.S3_BUCKET })).catch(() => ({ Rules: [] }))).Rules ?? []).map((r) => r.ID).sort();
 
+  const abortDays = async () =>
+    (await raw.send(new GetBucketLifecycleConfigurationCommand({ Bucket: env.S3_BUCKET }))).Rules?.find((r) => r.ID === 'attache-abort-incomplete-multipart')
+      ?.AbortIncompleteMultipartUpload?.DaysAfterInitiation;
+
   it('prints the rules with --dry-run and changes nothing', async () => {
     const { code, stdout, stderr } = await attache(['storage', 'setup', '--dry-run'], { ...env, RETENTION_DAYS: '30' });
     expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
     expect(stdout).toMatch(/^would install: attache-expire-incoming: expire incoming\/\* after 1 day\n/);
-    expect(stdout).toContain('would install: attache-abort-incomplete-multipart: abort incomplete multi-part uploads under the whole bucket after 1 day\n');
+    // RESUMABLE_UPLOAD_TTL (a day) and one HTTP_REQUEST_TIMEOUT_MS (5 minutes), in whole days.
+    expect(stdout).toContain('would install: attache-abort-incomplete-multipart: abort incomplete multi-part uploads under the whole bucket after 2 days\n');
     expect(stdout).toContain('would install: attache-retention: expire chat/* after 30 days\n');
     expect(stdout).toContain('"AbortIncompleteMultipartUpload"');
     expect(await ruleIds()).toEqual([]);
@@ -55,7 +60,7 @@ describe('attache storage setup (S3 on Ceph RGW)', () => {
       code: 0,
       stdout:
         'installed: attache-expire-incoming: expire incoming/* after 1 day\n' +
-        'installed: attache-abort-incomplete-multipart: abort incomplete multi-part uploads under the whole bucket after 1 day\n' +
+        'installed: attache-abort-incomplete-multipart: abort incomplete multi-part uploads under the whole bucket after 2 days\n' +
         'installed: attache-staged-direct-uploads: expire staged/* after 1 day\n',
       stderr: '',
     });
@@ -65,6 +70,24 @@ describe('attache storage setup (S3 on Ceph RGW)', () => {
     const retention = await attache(['storage', 'setup'], { ...env, RETENTION_DAYS: '365' });
     expect(retention.stdout).toContain('installed: attache-retention: expire chat/* after 365 days\n');
     expect(await ruleIds()).toEqual(['attache-abort-incomplete-multipart', 'attache-expire-incoming', 'attache-retention', 'attache-staged-direct-uploads']);
+  });
+
+  it('keeps a resumable upload’s multipart upload past RESUMABLE_UPLOAD_TTL and a request: the abort rule’s days follow them', async () => {
+    const threeDays = { ...env, RESUMABLE_UPLOAD_TTL: String(3 * 86_400) };
+    const longer = await attache(['storage', 'setup'], threeDays);
+    expect({ code: longer.code, stderr: longer.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(longer.stdout).toContain('installed: attache-abort-incomplete-multipart: abort incomplete multi-part uploads under the whole bucket after 4 days\n');
+    expect(longer.stdout).toContain('installed: attache-staged-direct-uploads: expire staged/* after 3 days\n');
+    expect(await abortDays()).toBe(4);
+    // The TTL and a request exactly a day: 1 (S3 counts a rule's days from the midnight after the upload began).
+    const shortRequests = await attache(['storage', 'setup'], { ...env, RESUMABLE_UPLOAD_TTL: String(86_400 - 60), HTTP_REQUEST_TIMEOUT_MS: '60000' });
+    expect(shortRequests.stdout).toContain('installed: attache-abort-incomplete-multipart: abort incomplete multi-part uploads under the whole bucket after 1 day\n');
+    expect(await abortDays()).toBe(1);
+    const again = await attache(['storage', 'setup', '--json'], threeDays);
+    expect(JSON.parse(again.stdout)).toMatchObject({ changed: true });
+    expect(await abortDays()).toBe(4);
+    await attache(['storage', 'setup'], { ...env, RETENTION_DAYS: '365' });
+    expect(await abortDays()).toBe(2);
   });
 
   it('direct-uploads expire is another name for it: the same rules, the same lines', async () => {

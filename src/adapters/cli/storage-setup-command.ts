@@ -8,9 +8,10 @@ export const STORAGE_SETUP_HELP = `Usage: attache storage setup [--dry-run] [--j
 
 Installs on the bucket (STORAGE_DRIVER=s3 or gcs) the lifecycle rules attache relies on, and says what it
 did: provisional uploads (incoming/) expire after a day, incomplete multi-part uploads are aborted
-after a day, and with RETENTION_DAYS attachments and their previews (chat/) expire after that many
-days. Rules of other tools on the bucket are kept. Idempotent: run it again after changing
-RETENTION_DAYS, or at every deployment. With STORAGE_DRIVER=local the service sweeps its folder by
+after a day (on s3, after RESUMABLE_UPLOAD_TTL plus one HTTP_REQUEST_TIMEOUT_MS in whole days, 2 by
+default: a resumable upload's parts are one multipart upload), and with RETENTION_DAYS attachments
+and their previews (chat/) expire after that many days. Rules of other tools on the bucket are kept.
+Idempotent: run it again after changing RETENTION_DAYS or RESUMABLE_UPLOAD_TTL, or at every deployment. With STORAGE_DRIVER=local the service sweeps its folder by
 the same rules every hour, and this command sweeps it once now. With STORAGE_DRIVER=azure the service
 sweeps the container the same way, this command sweeps it once now and prints the lifecycle
 management policy to install with az (attache's credentials cannot install it).

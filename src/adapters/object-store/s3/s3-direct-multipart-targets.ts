@@ -3,11 +3,9 @@ import {
   CompleteMultipartUploadCommand,
   CreateMultipartUploadCommand,
   ListPartsCommand,
-  UploadPartCommand,
   type Part,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { DirectMultipartTargets, MultipartRef, SentPart, StoredPart } from '../../../application/ports/direct-multipart-targets.ts';
 import type { UploadTarget } from '../../../application/ports/direct-upload-targets.ts';
 import { InvalidUpload, ObjectAlreadyExists, StorageUnavailable, UploadNotFound } from '../../../domain/errors.ts';
@@ -15,6 +13,7 @@ import type { ObjectKey } from '../../../domain/object-key.ts';
 import { createS3Client, s3SettingsFrom, type S3ObjectStoreOptions, type S3Settings } from './s3-options.ts';
 import { describeFailure, facts, isConflict, statusOf } from './s3-errors.ts';
 import { s3ObjectExists } from './s3-object-reads.ts';
+import { S3Presigner } from './s3-presigner.ts';
 
 /**
  * S3 multipart uploads whose parts the client sends straight to the bucket: presigned UploadPart
@@ -24,12 +23,14 @@ import { s3ObjectExists } from './s3-object-reads.ts';
  */
 export class S3DirectMultipartTargets implements DirectMultipartTargets {
   readonly #client: S3Client;
+  readonly #presigner: S3Presigner;
   readonly #settings: S3Settings;
   readonly #now: () => number;
 
   constructor(options: S3ObjectStoreOptions, now: () => number = Date.now) {
     this.#settings = s3SettingsFrom(options);
     this.#client = createS3Client(options, this.#settings);
+    this.#presigner = new S3Presigner(this.#client, this.#settings.bucket);
     this.#now = now;
   }
 
@@ -43,9 +44,8 @@ export class S3DirectMultipartTargets implements DirectMultipartTargets {
 
   async partTarget({ key, multipartId }: MultipartRef, partNumber: number, expiresAt: Date): Promise<UploadTarget> {
     const expiresIn = Math.max(1, Math.round((expiresAt.getTime() - this.#now()) / 1000));
-    const command = new UploadPartCommand({ Bucket: this.#settings.bucket, Key: key, UploadId: multipartId, PartNumber: partNumber });
     try {
-      const url = await getSignedUrl(this.#client, command, { expiresIn, signingDate: new Date(this.#now()) });
+      const url = await this.#presigner.uploadPart({ key, uploadId: multipartId, partNumber, expiresInSeconds: expiresIn, signingDate: new Date(this.#now()) });
       return { method: 'PUT', url, headers: {} };
     } catch (error) {
       throw new StorageUnavailable(`cannot sign a part URL for "${key}": ${(error as Error).message}`, { cause: error });

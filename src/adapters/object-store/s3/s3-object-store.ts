@@ -17,6 +17,7 @@ import { readS3Object, s3ObjectExists, s3ObjectWrittenAt, statS3Object } from '.
 import { createS3Client, s3SettingsFrom, type S3ObjectStoreOptions, type S3Settings } from './s3-options.ts';
 import { S3Upload } from './s3-upload.ts';
 import { abortStaleMultipartUploads, removeStaleObjects } from './s3-sweep.ts';
+import { S3Presigner } from './s3-presigner.ts';
 import { s3DirectUrlFor, s3UrlFor } from './s3-urls.ts';
 
 export type { S3ObjectStoreOptions } from './s3-options.ts';
@@ -36,6 +37,8 @@ export type { S3ObjectStoreOptions } from './s3-options.ts';
  */
 export class S3ObjectStore implements ObjectStore {
   readonly #client: S3Client;
+  /** Signs the GetObject URLs of URL_MODE=signed and of redirects, kept for the client's life. */
+  readonly #presigner: S3Presigner;
   readonly #settings: S3Settings;
   /** Names the bucket in logs: `S3 bucket "b" at http://endpoint` or `in region`. */
   readonly #where: string;
@@ -51,6 +54,7 @@ export class S3ObjectStore implements ObjectStore {
     this.#settings = settings;
     this.#where = `S3 bucket "${settings.bucket}" ${settings.endpoint ? `at ${settings.endpoint}` : `in ${settings.region}`}`;
     this.#client = createS3Client(options, settings);
+    this.#presigner = new S3Presigner(this.#client, settings.bucket);
     this.#deletes = new S3ObjectDeletes(this.#client, settings.bucket);
     // Enough idle part buffers for one upload's parts in flight and the one filling; more come and go.
     this.#parts = new PartBufferPool(settings.partSize, settings.queueSize + 1);
@@ -112,7 +116,7 @@ export class S3ObjectStore implements ObjectStore {
 
   async urlFor(key: ObjectKey): Promise<string> {
     try {
-      return await s3UrlFor(this.#client, this.#settings, key);
+      return await s3UrlFor(this.#presigner, this.#settings, key);
     } catch (error) {
       throw new StorageUnavailable(this.#describe(`sign a URL for "${key}"`, error), { cause: error });
     }
@@ -120,7 +124,7 @@ export class S3ObjectStore implements ObjectStore {
 
   async directUrlFor(key: ObjectKey, lifeSeconds: number): Promise<string> {
     try {
-      return await s3DirectUrlFor(this.#client, this.#settings, key, lifeSeconds);
+      return await s3DirectUrlFor(this.#presigner, this.#settings, key, lifeSeconds);
     } catch (error) {
       throw new StorageUnavailable(this.#describe(`sign a URL for "${key}"`, error), { cause: error });
     }

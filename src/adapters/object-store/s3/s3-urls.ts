@@ -1,24 +1,23 @@
-import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { ObjectKey } from '../../../domain/object-key.ts';
 import { publicUrlFor } from '../public-url.ts';
 import type { S3Settings } from './s3-options.ts';
+import type { S3Presigner } from './s3-presigner.ts';
 
 /** The URL a recipient fetches `key` from: presigned, the CDN's, the bucket's own, or attache's redirecting one. Signing may throw. */
-export async function s3UrlFor(client: S3Client, settings: S3Settings, key: ObjectKey): Promise<string> {
-  if (settings.urlMode === 'signed') return presignedUrlFor(client, settings, key, settings.urlTtlSeconds);
+export async function s3UrlFor(presigner: S3Presigner, settings: S3Settings, key: ObjectKey): Promise<string> {
+  if (settings.urlMode === 'signed') return presignedUrlFor(presigner, key, settings.urlTtlSeconds);
   if (settings.urlMode === 'redirect') return publicUrlFor(settings.redirectBaseUrl!, key);
   return publicUrlFor(settings.publicBaseUrl ?? objectBaseUrl(settings), key);
 }
 
 /** The URL of the bytes at the bucket (or CDN) itself, presigned for `lifeSeconds` unless the bucket is public. Signing may throw. */
-export async function s3DirectUrlFor(client: S3Client, settings: S3Settings, key: ObjectKey, lifeSeconds: number): Promise<string> {
+export async function s3DirectUrlFor(presigner: S3Presigner, settings: S3Settings, key: ObjectKey, lifeSeconds: number): Promise<string> {
   if (settings.urlMode === 'public') return publicUrlFor(settings.publicBaseUrl ?? objectBaseUrl(settings), key);
-  return presignedUrlFor(client, settings, key, lifeSeconds);
+  return presignedUrlFor(presigner, key, lifeSeconds);
 }
 
-function presignedUrlFor(client: S3Client, settings: S3Settings, key: ObjectKey, lifeSeconds: number): Promise<string> {
-  return getSignedUrl(client, new GetObjectCommand({ Bucket: settings.bucket, Key: key }), { expiresIn: lifeSeconds });
+function presignedUrlFor(presigner: S3Presigner, key: ObjectKey, lifeSeconds: number): Promise<string> {
+  return presigner.get({ key, expiresInSeconds: lifeSeconds });
 }
 
 /** Where the bucket's objects are, addressed the way the client addresses them. */
