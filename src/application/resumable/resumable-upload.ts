@@ -75,6 +75,8 @@ export class ResumableUpload {
   readonly #now: () => number;
   readonly #completion: StagedCompletion;
   readonly #digests: RunningDigests;
+  /** Removals of what completed uploads staged, running after their answers (see `settled`). */
+  readonly #cleanups = new Set<Promise<void>>();
 
   constructor(deps: ResumableUploadDeps) {
     this.#deps = deps;
@@ -172,6 +174,21 @@ export class ResumableUpload {
     await terminateUnlessCompleting(this.#deps.store, this.#deps.pieces, record, async () => (await this.#completion.receipt(id)) !== undefined);
   }
 
+  /**
+   * Resolves once the removals of what completed uploads staged, which run after their last PATCH
+   * is answered, are over (a process closing waits for them; what one killed leaves is swept with
+   * staged/).
+   */
+  async settled(): Promise<void> {
+    while (this.#cleanups.size > 0) await Promise.all(this.#cleanups);
+  }
+
+  /** Runs `cleanup` after the answer: best effort, tracked for `settled`. */
+  #afterAnswer(cleanup: () => Promise<void>): void {
+    const running = cleanup().catch(() => {}).finally(() => this.#cleanups.delete(running));
+    this.#cleanups.add(running);
+  }
+
   /** `#complete`, once the upload's ending is its completion's (see claimCompletion). */
   async #completeUnlessEnded(record: ResumableRecord, signal?: AbortSignal, lastPiece?: number): Promise<UploadedAttachment> {
     await claimCompletion(this.#deps.store, this.#deps.pieces, record, lastPiece);
@@ -223,11 +240,13 @@ export class ResumableUpload {
       return await this.#completion.complete(
         { principal, id, fileName, sessionId, content: whole.content, storedAt: whole.storedAt, signal },
         {
-          afterCompletion: async () => {
-            await whole.remove();
-            // The receipt says it is complete from now on.
-            await releaseEnding(store, id);
-          },
+          // After the answer: the receipt says the upload is complete from now on (a retried PATCH,
+          // a HEAD, a DELETE read it), and the removal keeps its order (a walk never sees a gap).
+          afterCompletion: async () =>
+            this.#afterAnswer(async () => {
+              await whole.remove();
+              await releaseEnding(store, id);
+            }),
           afterRefusal: async () => {
             // Every piece, including any the refusal came before reading.
             await pieces.remove(id, record.length);
