@@ -102,13 +102,12 @@ export class S3Pieces implements ResumablePieces {
     const key = wholeKeyOf(id);
     const last = this.#lastWritten.get(id);
     this.#lastWritten.delete(id);
-    if ((await this.#store.stat(key)) === undefined) {
-      // The chain of the last piece this request stored names every part: no walk. (A part
-      // overwritten since has another ETag, which CompleteMultipartUpload refuses, as after a walk.)
-      const chain = last?.end === length ? last.chain : undefined;
-      const parts = chain ?? (await this.#walkedParts(id, length));
-      await this.#completeMultipart(id, parts);
-    }
+    // The chain of the last piece this instance just stored names every part: no walk, and no look
+    // for a completion by another instance first (#completeMultipart looks when S3 refuses). A part
+    // overwritten since has another ETag, which CompleteMultipartUpload refuses, as after a walk.
+    const chain = last?.end === length ? last.chain : undefined;
+    if (chain !== undefined) await this.#completeMultipart(id, chain);
+    else if ((await this.#store.stat(key)) === undefined) await this.#completeMultipart(id, await this.#walkedParts(id, length));
     return { content: lazyRead(this.#store, key, id), storedAt: { parts: [{ key, size: length }], size: length, verifiedSha256 }, remove };
   }
 
