@@ -123,6 +123,8 @@ export async function createUploadAttachment(
     async close() {
       if (closed) return;
       closed = true;
+      // Removals of what completed resumable uploads staged run after their answers.
+      await resumableUpload.settled();
       // SDK-backed stores hold connection pools; local and memory stores have nothing to close.
       await (ownedStore as { close?: () => Promise<void> } | undefined)?.close?.();
       await limits?.counters.close();

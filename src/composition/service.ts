@@ -106,7 +106,9 @@ export async function startAttache(config: Config, options: StartOptions = {}): 
   app.metrics.watchConnections(listening.connections);
   const counters = container.resolve<UsageCounters | undefined>(TOKENS.usageCounters);
   const idempotencyRecords = container.resolve<IdempotencyRecords>(TOKENS.idempotencyRecords);
-  const closeShared = () => Promise.all([counters?.close(), idempotencyRecords.close()]);
+  // Removals of what completed resumable uploads staged run after their answers: let them end first.
+  const resumableCleanups = () => container.resolve<ResumableUpload>(TOKENS.resumableUpload).settled();
+  const closeShared = () => Promise.all([resumableCleanups(), counters?.close(), idempotencyRecords.close()]);
   // An upload_id completes for twice DIRECT_UPLOAD_TTL: a multipart upload's parts may arrive until then.
   // On S3 a resumable upload's pieces are the parts of one multipart upload (S3Pieces): they arrive
   // until RESUMABLE_UPLOAD_TTL, and its completion may take one request more.

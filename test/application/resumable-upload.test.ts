@@ -86,6 +86,8 @@ describe('ResumableUpload', () => {
     expect(state.uploaded!.key).toBe(`chat/session-5/${created.id}-report.pdf`);
     expect(await resumable.result(store42, created.id)).toEqual(state.uploaded);
     expect((await resumable.state(store42, created.id)).offset).toBe(bytes.length);
+    // The staged pieces go after the answer.
+    await resumable.settled();
     expect(stagedKeys().sort()).toEqual([`staged/${created.id}.answer.json`, `staged/${created.id}.tus`]);
   });
 
@@ -149,6 +151,7 @@ describe('ResumableUpload', () => {
     await resumable.append({ principal: store42, id, offset: 10_000, content: bytesOf(bytes.subarray(10_000, 20_000)) });
     const done = await resumable.append({ principal: store42, id, offset: 20_000, content: bytesOf(bytes.subarray(20_000)) });
     expect(done.uploaded!.sha256).toBe(sha256(bytes));
+    await resumable.settled();
     expect(stagedKeys().sort()).toEqual([`staged/${id}.answer.json`, `staged/${id}.tus`]);
   });
 

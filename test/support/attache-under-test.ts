@@ -1,6 +1,8 @@
 import { pino } from 'pino';
 import { StaticTokenAuth } from '../../src/adapters/auth/static-token-auth.ts';
 import { loadConfig } from '../../src/composition/config.ts';
+import type { ResumableUpload } from '../../src/application/resumable/resumable-upload.ts';
+import { TOKENS } from '../../src/composition/container.ts';
 import { startAttache, type RunningAttache } from '../../src/composition/service.ts';
 import { freePort } from './free-port.ts';
 import { type StoreDriverUnderTest, type StoreUnderTest } from './stores-under-test.ts';
@@ -61,7 +63,8 @@ export async function startAttacheUnderTest(
     uploadUrl: `${running.url}/v1/chat/upload/`,
     running,
     backend,
-    storedKeys: () => backend.listKeys(),
+    // What completed resumable uploads staged is removed after their answers: listed once it is.
+    storedKeys: async () => (await running.container.resolve<ResumableUpload>(TOKENS.resumableUpload).settled(), backend.listKeys()),
     waitingFiles: async () => (await backend.listKeys()).filter((key) => key.startsWith('incoming/') || /\.partial\b/.test(key)),
     async close() {
       await running.close();

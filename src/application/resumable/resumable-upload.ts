@@ -9,8 +9,9 @@ import type { ObjectStore } from '../ports/object-store.ts';
 import type { ResumablePieces } from '../ports/resumable-pieces.ts';
 import type { UploadAttachment, UploadedAttachment } from '../upload-attachment.ts';
 import { atMost } from './at-most.ts';
+import { CleanupsAfterAnswer } from './cleanups-after-answer.ts';
 import { hashingPassThrough, RunningDigests } from './running-digests.ts';
-import { claimCompletion, releaseEnding, terminateUnlessCompleting } from './upload-ending.ts';
+import { claimCompletion, releaseEnding, terminated, terminateUnlessCompleting } from './upload-ending.ts';
 import { readRecord, sameOwner, writeRecord, type ResumableRecord } from './upload-record.ts';
 
 export interface ResumableUploadDeps {
@@ -75,6 +76,8 @@ export class ResumableUpload {
   readonly #now: () => number;
   readonly #completion: StagedCompletion;
   readonly #digests: RunningDigests;
+  /** Removals of what completed uploads staged, running after their answers (see `settled`). */
+  readonly #afterAnswer = new CleanupsAfterAnswer();
 
   constructor(deps: ResumableUploadDeps) {
     this.#deps = deps;
@@ -115,8 +118,11 @@ export class ResumableUpload {
   async append(request: AppendRequest): Promise<ResumableState> {
     const { principal, id, offset, content, contentLength, signal } = request;
     let record: ResumableRecord;
+    /** The record, once read: the catch cannot see `record` assigned. */
+    let stored: ResumableRecord | undefined;
     try {
       record = await this.#recordOf(principal, id);
+      stored = record;
       const partsBefore = await this.#partsReaching(record, offset);
       if (offset < record.length && partsBefore >= (this.#deps.maxParts ?? MAX_PARTS)) throw new InvalidUpload(`an upload is sent in at most ${this.#deps.maxParts ?? MAX_PARTS} pieces`);
       if (contentLength !== undefined && offset + contentLength > record.length) throw new InvalidUpload(`more bytes than the Upload-Length of ${record.length}`);
@@ -127,6 +133,11 @@ export class ResumableUpload {
       } else content.destroy();
     } catch (error) {
       content.destroy();
+      // A DELETE that removed the pieces under this request (an S3 multipart upload aborted mid-part).
+      if (error instanceof BackendUnavailable && stored !== undefined && (await terminated(this.#deps.store, id).catch(() => false))) {
+        await this.#deps.pieces.remove(id, stored.length, offset).catch(() => {});
+        throw new UploadNotFound('the upload was terminated');
+      }
       throw error;
     }
     // The last byte is in (now, or before, by a request whose instance stopped before completing).
@@ -170,6 +181,15 @@ export class ResumableUpload {
     const record = await this.#recordOf(principal, id);
     this.#digests.drop(id);
     await terminateUnlessCompleting(this.#deps.store, this.#deps.pieces, record, async () => (await this.#completion.receipt(id)) !== undefined);
+  }
+
+  /**
+   * Resolves once the removals of what completed uploads staged, which run after their last PATCH
+   * is answered, are over (a process closing waits for them; what one killed leaves is swept with
+   * staged/).
+   */
+  settled(): Promise<void> {
+    return this.#afterAnswer.settled();
   }
 
   /** `#complete`, once the upload's ending is its completion's (see claimCompletion). */
@@ -223,11 +243,13 @@ export class ResumableUpload {
       return await this.#completion.complete(
         { principal, id, fileName, sessionId, content: whole.content, storedAt: whole.storedAt, signal },
         {
-          afterCompletion: async () => {
-            await whole.remove();
-            // The receipt says it is complete from now on.
-            await releaseEnding(store, id);
-          },
+          // After the answer: the receipt says the upload is complete from now on (a retried PATCH,
+          // a HEAD, a DELETE read it), and the removal keeps its order (a walk never sees a gap).
+          afterCompletion: async () =>
+            this.#afterAnswer.start(async () => {
+              await whole.remove();
+              await releaseEnding(store, id);
+            }),
           afterRefusal: async () => {
             // Every piece, including any the refusal came before reading.
             await pieces.remove(id, record.length);

@@ -36,6 +36,19 @@ export async function claimEnding(store: ObjectStore, id: string, ending: Ending
   throw new UploadInProgress('the upload is being completed or ended; ask again');
 }
 
+/**
+ * Whether a DELETE has ended the upload (its ending marker says so, or its record is gone): what a
+ * backend failure while storing a piece means when a DELETE removed the pieces under it. Throws
+ * StorageUnavailable.
+ */
+export async function terminated(store: ObjectStore, id: string): Promise<boolean> {
+  const kept = await store.read(resumableEndingKeyFor(id));
+  if (kept === undefined) return (await readRecord(store, id)) === undefined;
+  const chunks: Buffer[] = [];
+  for await (const chunk of kept.body) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8') === 'termination';
+}
+
 /** Gives the ending up: a completion that failed on a backend, whose upload a DELETE may then end. Best effort. */
 export async function releaseEnding(store: ObjectStore, id: string): Promise<void> {
   await store.delete(resumableEndingKeyFor(id)).catch(() => {});

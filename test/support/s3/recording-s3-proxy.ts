@@ -71,6 +71,8 @@ export async function startS3Proxy(
     holdBack: (pick: (request: IncomingMessage) => boolean, until: Promise<void>) => void heldBack.push({ pick, until }),
     /** Every request, in order: method, then a copy or the query (see SeenRequest). */
     requests: () => seen.map((r) => r.what),
+    /** Every request, in order, with the path it asked about. */
+    requestsWithPaths: () => seen.map((r) => `${r.what} ${r.path}`),
     /** Every request about `key`, with the payload hash it was signed with. */
     seenFor: (key: string) => seen.filter((r) => r.path.endsWith(`/${key}`)),
     close: () => new Promise<void>((r) => (server.closeAllConnections(), server.close(() => r()))),

@@ -22,6 +22,12 @@ export interface PieceRecord {
   readonly pieces: number;
   /** The parts this piece sent (held bytes before it included), in order. */
   readonly parts: readonly SentPart[];
+  /**
+   * Every part from offset 0 to `end`, in order (this piece's last), when the request knew the
+   * chain before it: the completion then takes the last record's, not a walk of them all. Records
+   * written before it existed have none.
+   */
+  readonly chain?: readonly SentPart[];
   /** The highest part number of the chain up to here: the next piece's parts come after it. */
   readonly lastPart: number;
   /** Bytes from `from` to `end` not sent as a part yet (under 5 MiB, not the last): the object holding them. */

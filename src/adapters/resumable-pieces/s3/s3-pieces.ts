@@ -35,6 +35,13 @@ export class S3Pieces implements ResumablePieces {
   readonly #access: S3BucketAccess;
   /** Per upload, its multipart upload's UploadId (never changes while the upload lasts). */
   readonly #uploadIds = new Map<string, string>();
+  /**
+   * Per upload, the record the use case's `piecesEndingAt` just read, for the `store` that follows
+   * it in the same request (taken once): one GET of the end marker per piece, not two.
+   */
+  readonly #justRead = new Map<string, PieceRecord>();
+  /** Per upload, the last piece's record this instance wrote, for the `whole` that follows (taken once). */
+  readonly #lastWritten = new Map<string, PieceRecord>();
 
   constructor(store: ObjectStore, access: S3BucketAccess) {
     this.#store = store;
@@ -47,12 +54,14 @@ export class S3Pieces implements ResumablePieces {
   }
 
   async piecesEndingAt(id: string, end: number): Promise<number | undefined> {
-    return (await this.#recordEndingAt(id, end))?.pieces;
+    const record = await this.#recordEndingAt(id, end);
+    if (record !== undefined) this.#remember(this.#justRead, id, record);
+    return record?.pieces;
   }
 
   async store(id: string, place: PiecePlace, body: Readable, signal?: AbortSignal): Promise<number> {
     const { offset, length } = place;
-    const before = offset === 0 ? undefined : ((await this.#recordEndingAt(id, offset)) ?? (await walkRecords(this.#store, id, length)).find((r) => r.end === offset));
+    const before = offset === 0 ? undefined : await this.#recordBefore(id, offset, length);
     // No record ending at `offset`, or one already made there: its parts must not be sent over.
     if ((offset > 0 && before === undefined) || (await this.#store.stat(resumablePartKeyFor(id, offset))) !== undefined) {
       body.destroy();
@@ -71,6 +80,7 @@ export class S3Pieces implements ResumablePieces {
       pieces: place.piecesBefore + 1,
       parts: sent.parts,
       lastPart: sent.lastPart,
+      ...(before === undefined ? { chain: sent.parts } : before.chain !== undefined && { chain: [...before.chain, ...sent.parts] }),
       ...(sent.held !== undefined && { held: { key: sent.held, from } }),
     };
     try {
@@ -80,6 +90,7 @@ export class S3Pieces implements ResumablePieces {
       if (error instanceof ObjectAlreadyExists) await this.#undoOverwrite(id, offset, sent.parts);
       throw error;
     }
+    if (end >= length) this.#remember(this.#lastWritten, id, record);
     // The next request's shortcut; without it, it walks the records.
     if (end < length) await putJson(this.#store, resumablePartEndKeyFor(id, end), record).catch(() => {});
     return sent.size;
@@ -89,11 +100,14 @@ export class S3Pieces implements ResumablePieces {
     const remove = () => this.remove(id);
     if (length === 0) return { content: Readable.from([]), storedAt: undefined, remove };
     const key = wholeKeyOf(id);
-    if ((await this.#store.stat(key)) === undefined) {
-      const records = await walkRecords(this.#store, id, length);
-      if ((records.at(-1)?.end ?? 0) < length) throw new StorageUnavailable(`the staged pieces of upload ${id} are gone`);
-      await this.#completeMultipart(id, records);
-    }
+    const last = this.#lastWritten.get(id);
+    this.#lastWritten.delete(id);
+    // The chain of the last piece this instance just stored names every part: no walk, and no look
+    // for a completion by another instance first (#completeMultipart looks when S3 refuses). A part
+    // overwritten since has another ETag, which CompleteMultipartUpload refuses, as after a walk.
+    const chain = last?.end === length ? last.chain : undefined;
+    if (chain !== undefined) await this.#completeMultipart(id, chain);
+    else if ((await this.#store.stat(key)) === undefined) await this.#completeMultipart(id, await this.#walkedParts(id, length));
     return { content: lazyRead(this.#store, key, id), storedAt: { parts: [{ key, size: length }], size: length, verifiedSha256 }, remove };
   }
 
@@ -105,6 +119,8 @@ export class S3Pieces implements ResumablePieces {
     await this.#store.delete(resumablePartKeyFor(id, 0));
     await abortMultipartUploadsAt(this.#access, wholeKeyOf(id));
     this.#uploadIds.delete(id);
+    this.#justRead.delete(id);
+    this.#lastWritten.delete(id);
     const rest = keys.filter((key) => !markers.includes(key));
     for (let i = 0; i < rest.length; i += 8) await Promise.all(rest.slice(i, i + 8).map((key) => this.#store.delete(key)));
   }
@@ -120,6 +136,21 @@ export class S3Pieces implements ResumablePieces {
     } catch {
       // Best effort: the sweep removes what stays.
     }
+  }
+
+  /** Every part of the complete upload, from a walk of its records. Throws StorageUnavailable when one is gone. */
+  async #walkedParts(id: string, length: number): Promise<SentPart[]> {
+    const records = await walkRecords(this.#store, id, length);
+    if ((records.at(-1)?.end ?? 0) < length) throw new StorageUnavailable(`the staged pieces of upload ${id} are gone`);
+    return records.flatMap((record) => record.parts);
+  }
+
+  /** The record of the piece ending at `offset`: the one `piecesEndingAt` just read, its end marker, or a walk. */
+  async #recordBefore(id: string, offset: number, length: number): Promise<PieceRecord | undefined> {
+    const justRead = this.#justRead.get(id);
+    this.#justRead.delete(id);
+    if (justRead?.end === offset) return justRead;
+    return (await this.#recordEndingAt(id, offset)) ?? (await walkRecords(this.#store, id, length)).find((r) => r.end === offset);
   }
 
   #recordEndingAt(id: string, end: number): Promise<PieceRecord | undefined> {
@@ -189,11 +220,11 @@ export class S3Pieces implements ResumablePieces {
     }
   }
 
-  async #completeMultipart(id: string, records: readonly PieceRecord[]): Promise<void> {
+  async #completeMultipart(id: string, parts: readonly SentPart[]): Promise<void> {
     const { client, settings } = this.#access;
     const target = { Bucket: settings.bucket, Key: wholeKeyOf(id) };
     const UploadId = await this.#uploadIdOf(id);
-    const Parts = records.flatMap((record) => record.parts.map((part) => ({ PartNumber: part.n, ETag: part.etag })));
+    const Parts = parts.map((part) => ({ PartNumber: part.n, ETag: part.etag }));
     try {
       await client.send(new CompleteMultipartUploadCommand({ ...target, UploadId, MultipartUpload: { Parts } }));
     } catch (error) {
