@@ -260,6 +260,12 @@ export class ResumableUpload {
       );
     } catch (error) {
       if (!(error instanceof DomainError) || error instanceof BackendUnavailable) {
+        // The pieces removed under this completion by a DELETE whose claim of the ending raced this
+        // one's on a store that let both through (see claimEnding): the upload is gone, not failing.
+        if (await terminated(store, id).catch(() => false)) {
+          await pieces.remove(id, record.length).catch(() => {});
+          throw new UploadNotFound('the upload was terminated');
+        }
         // After a backend failure the upload must not look complete: the client's retry completes again.
         await pieces.takeBackLast(id, record.length);
         // Not complete after all: a DELETE may end it now.

@@ -1,5 +1,5 @@
 import { ObjectAlreadyExists, UploadInProgress, UploadNotFound } from '../../domain/errors.ts';
-import { completionReceiptKeyFor, resumableEndingKeyFor, resumableRecordKeyFor } from '../../domain/object-key.ts';
+import { completionReceiptKeyFor, resumableEndingKeyFor, resumableRecordKeyFor, type ObjectKey } from '../../domain/object-key.ts';
 import { streamOf } from '../../shared/stream-head.ts';
 import type { ObjectStore } from '../ports/object-store.ts';
 import type { ResumablePieces } from '../ports/resumable-pieces.ts';
@@ -20,33 +20,39 @@ export async function claimEnding(store: ObjectStore, id: string, ending: Ending
   const key = resumableEndingKeyFor(id);
   // Released between the two looks, again and again, by completions failing: a retry will do.
   for (let attempt = 0; attempt < 3; attempt++) {
+    let written = false;
     try {
       await store.put(key, streamOf([Buffer.from(ending)]), ENDING_META);
-      return ending;
+      written = true;
     } catch (error) {
       if (!(error instanceof ObjectAlreadyExists)) throw error;
     }
-    const kept = await store.read(key);
-    // Released meanwhile (a completion that failed on a backend): claim it again.
-    if (kept === undefined) continue;
-    const chunks: Buffer[] = [];
-    for await (const chunk of kept.body) chunks.push(chunk as Buffer);
-    return Buffer.concat(chunks).toString('utf8') === 'termination' ? 'termination' : 'completion';
+    // Read back even when written: a store whose never-overwriting put is a look then a write (Ceph
+    // RGW 16 checks If-None-Match before writing, not atomically) may have let a racing claim write
+    // over this one, and the marker as it stands says whose the ending is.
+    const kept = await keptEnding(store, key);
+    if (kept !== undefined) return kept;
+    // Gone: released meanwhile (a completion that failed on a backend), claim it again.
+    if (written) return ending;
   }
   throw new UploadInProgress('the upload is being completed or ended; ask again');
 }
 
-/**
- * Whether a DELETE has ended the upload (its ending marker says so, or its record is gone): what a
- * backend failure while storing a piece means when a DELETE removed the pieces under it. Throws
- * StorageUnavailable.
- */
-export async function terminated(store: ObjectStore, id: string): Promise<boolean> {
-  const kept = await store.read(resumableEndingKeyFor(id));
-  if (kept === undefined) return (await readRecord(store, id)) === undefined;
+async function keptEnding(store: ObjectStore, key: ObjectKey): Promise<Ending | undefined> {
+  const kept = await store.read(key);
+  if (kept === undefined) return undefined;
   const chunks: Buffer[] = [];
   for await (const chunk of kept.body) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8') === 'termination';
+  return Buffer.concat(chunks).toString('utf8') === 'termination' ? 'termination' : 'completion';
+}
+
+/**
+ * Whether a DELETE has ended the upload (its ending marker says so, or its record is gone): what a
+ * backend failure while storing a piece, or while reading the pieces at the completion, means when
+ * a DELETE removed the pieces under it. Throws StorageUnavailable.
+ */
+export async function terminated(store: ObjectStore, id: string): Promise<boolean> {
+  return (await keptEnding(store, resumableEndingKeyFor(id))) === 'termination' || (await readRecord(store, id)) === undefined;
 }
 
 /** Gives the ending up: a completion that failed on a backend, whose upload a DELETE may then end. Best effort. */
