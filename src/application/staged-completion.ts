@@ -5,6 +5,7 @@ import type { Principal } from '../domain/principal.ts';
 import { streamOf } from '../shared/stream-head.ts';
 import { finalKeyOf } from './attachment-upload.ts';
 import type { ObjectStore } from './ports/object-store.ts';
+import { readStoredJson } from './stored-bytes.ts';
 import type { StoredSource } from './stored-copy.ts';
 import type { UploadAttachment, UploadedAttachment } from './upload-attachment.ts';
 
@@ -176,11 +177,8 @@ export class StagedCompletion {
    * attachment there. Throws StorageUnavailable.
    */
   async receipt(id: string, finalKey?: ObjectKey): Promise<UploadedAttachment | undefined> {
-    const receipt = await this.#store.read(completionReceiptKeyFor(id));
-    if (receipt === undefined) return finalKey && this.#rebuilt(finalKey);
-    const chunks: Buffer[] = [];
-    for await (const chunk of receipt.body) chunks.push(chunk as Buffer);
-    return JSON.parse(Buffer.concat(chunks).toString('utf8')) as UploadedAttachment;
+    const receipt = await readStoredJson<UploadedAttachment>(this.#store, completionReceiptKeyFor(id));
+    return receipt ?? (finalKey && this.#rebuilt(finalKey));
   }
 
   /** The key `file`'s attachment has (or gets); undefined for a session id no completion accepts. */

@@ -4,6 +4,7 @@ import { resumablePartEndKeyFor, resumablePartKeyFor, type ObjectKey } from '../
 import { streamOf } from '../../shared/stream-head.ts';
 import type { ObjectContent, ObjectStore } from '../../application/ports/object-store.ts';
 import type { StoredSource } from '../../application/stored-copy.ts';
+import { readStoredJson } from '../../application/stored-bytes.ts';
 
 /** One part of a resumable upload: the bytes one request stored, from `start` to `end`. */
 export interface StoredPart {
@@ -106,11 +107,7 @@ export async function markPartEnd(store: ObjectStore, id: string, end: number, p
 
 /** How many parts reach `end`, when a marker says so; undefined otherwise (then walk). Throws StorageUnavailable. */
 export async function partsEndingAt(store: ObjectStore, id: string, end: number): Promise<number | undefined> {
-  const marker = await store.read(resumablePartEndKeyFor(id, end));
-  if (marker === undefined) return undefined;
-  const chunks: Buffer[] = [];
-  for await (const chunk of marker.body) chunks.push(chunk as Buffer);
-  const parts = (JSON.parse(Buffer.concat(chunks).toString('utf8')) as { parts?: unknown }).parts;
+  const parts = (await readStoredJson<{ parts?: unknown }>(store, resumablePartEndKeyFor(id, end)))?.parts;
   return typeof parts === 'number' ? parts : undefined;
 }
 

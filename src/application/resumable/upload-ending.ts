@@ -2,6 +2,7 @@ import { ObjectAlreadyExists, UploadInProgress, UploadNotFound } from '../../dom
 import { completionReceiptKeyFor, resumableEndingKeyFor, resumableRecordKeyFor, type ObjectKey } from '../../domain/object-key.ts';
 import { streamOf } from '../../shared/stream-head.ts';
 import type { ObjectStore } from '../ports/object-store.ts';
+import { readStoredBytes } from '../stored-bytes.ts';
 import type { ResumablePieces } from '../ports/resumable-pieces.ts';
 import { readRecord, type ResumableRecord } from './upload-record.ts';
 
@@ -39,11 +40,9 @@ export async function claimEnding(store: ObjectStore, id: string, ending: Ending
 }
 
 async function keptEnding(store: ObjectStore, key: ObjectKey): Promise<Ending | undefined> {
-  const kept = await store.read(key);
+  const kept = await readStoredBytes(store, key);
   if (kept === undefined) return undefined;
-  const chunks: Buffer[] = [];
-  for await (const chunk of kept.body) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8') === 'termination' ? 'termination' : 'completion';
+  return kept.toString('utf8') === 'termination' ? 'termination' : 'completion';
 }
 
 /**

@@ -2,6 +2,7 @@ import { resumableRecordKeyFor } from '../../domain/object-key.ts';
 import type { Principal } from '../../domain/principal.ts';
 import { streamOf } from '../../shared/stream-head.ts';
 import type { ObjectStore } from '../ports/object-store.ts';
+import { readStoredJson } from '../stored-bytes.ts';
 
 /**
  * What a resumable upload was created with, kept in the store beside its bytes
@@ -30,11 +31,7 @@ export async function writeRecord(store: ObjectStore, record: ResumableRecord): 
 
 /** The record of upload `id`, or undefined when there is none (never made, ended, swept). Throws StorageUnavailable. */
 export async function readRecord(store: ObjectStore, id: string): Promise<ResumableRecord | undefined> {
-  const stored = await store.read(resumableRecordKeyFor(id));
-  if (stored === undefined) return undefined;
-  const chunks: Buffer[] = [];
-  for await (const chunk of stored.body) chunks.push(chunk as Buffer);
-  return JSON.parse(Buffer.concat(chunks).toString('utf8')) as ResumableRecord;
+  return readStoredJson<ResumableRecord>(store, resumableRecordKeyFor(id));
 }
 
 export function sameOwner(a: Principal, b: Principal): boolean {

@@ -1,4 +1,5 @@
 import type { ObjectStore } from '../../../application/ports/object-store.ts';
+import { readStoredJson } from '../../../application/stored-bytes.ts';
 import { STAGED_PREFIX, resumablePartEndKeyFor, resumablePartKeyFor, type ObjectKey } from '../../../domain/object-key.ts';
 import { streamOf } from '../../../shared/stream-head.ts';
 
@@ -48,22 +49,13 @@ export async function putJson(store: ObjectStore, key: ObjectKey, value: unknown
   await store.put(key, streamOf([Buffer.from(JSON.stringify(value))]), JSON_META);
 }
 
-/** The JSON at `key`, or undefined when nothing is there. Throws StorageUnavailable. */
-export async function readJson<T>(store: ObjectStore, key: ObjectKey): Promise<T | undefined> {
-  const stored = await store.read(key);
-  if (stored === undefined) return undefined;
-  const chunks: Buffer[] = [];
-  for await (const chunk of stored.body) chunks.push(chunk as Buffer);
-  return JSON.parse(Buffer.concat(chunks).toString('utf8')) as T;
-}
-
 /** The record of the piece sent at `start`. */
 export const recordAt = (store: ObjectStore, id: string, start: number): Promise<PieceRecord | undefined> =>
-  readJson<PieceRecord>(store, resumablePartKeyFor(id, start));
+  readStoredJson<PieceRecord>(store, resumablePartKeyFor(id, start));
 
 /** The record of the piece ending at `end`, from its end marker (best effort: a killed instance may have left none). */
 export const recordEndingAt = (store: ObjectStore, id: string, end: number): Promise<PieceRecord | undefined> =>
-  readJson<PieceRecord>(store, resumablePartEndKeyFor(id, end));
+  readStoredJson<PieceRecord>(store, resumablePartEndKeyFor(id, end));
 
 /** Walks the records from offset 0 to the offset really stored (one GET per piece). */
 export async function walkRecords(store: ObjectStore, id: string, length: number): Promise<PieceRecord[]> {

@@ -6,13 +6,14 @@ import {
   ListPartsCommand,
 } from '@aws-sdk/client-s3';
 import type { ObjectStore } from '../../../application/ports/object-store.ts';
+import { readStoredBytes, readStoredJson } from '../../../application/stored-bytes.ts';
 import type { PiecePlace, PiecesStored, ResumablePieces, WholeUpload } from '../../../application/ports/resumable-pieces.ts';
 import { ObjectAlreadyExists, StorageUnavailable } from '../../../domain/errors.ts';
 import { resumablePartEndKeyFor, resumablePartKeyFor, type ObjectKey } from '../../../domain/object-key.ts';
 import type { S3BucketAccess } from '../../object-store/s3/s3-bucket-access.ts';
 import { sendPiece } from './piece-parts.ts';
 import { abortMultipartUploadsAt, lazyRead, sendOrUnavailable, stagedKeysOf } from './s3-staged-requests.ts';
-import { piecesPrefixOf, putJson, readJson, recordAt, recordEndingAt, uploadIdKeyOf, walkRecords, wholeKeyOf, type PieceRecord, type SentPart } from './piece-records.ts';
+import { piecesPrefixOf, putJson, recordAt, recordEndingAt, uploadIdKeyOf, walkRecords, wholeKeyOf, type PieceRecord, type SentPart } from './piece-records.ts';
 
 /** Most uploads whose UploadId one instance remembers (a hundred bytes each). */
 const REMEMBERED = 10_000;
@@ -193,16 +194,14 @@ export class S3Pieces implements ResumablePieces {
   }
 
   async #heldBytes(key: ObjectKey): Promise<Buffer> {
-    const held = await this.#store.read(key);
+    const held = await readStoredBytes(this.#store, key);
     if (held === undefined) throw new StorageUnavailable(`the held bytes at "${key}" are gone`);
-    const chunks: Buffer[] = [];
-    for await (const chunk of held.body) chunks.push(chunk as Buffer);
-    return Buffer.concat(chunks);
+    return held;
   }
 
   /** The upload's multipart upload: the one named in the bucket, or a new one, named there once. */
   async #uploadIdOf(id: string): Promise<string> {
-    const known = this.#uploadIds.get(id) ?? (await readJson<{ uploadId: string }>(this.#store, uploadIdKeyOf(id)))?.uploadId;
+    const known = this.#uploadIds.get(id) ?? (await readStoredJson<{ uploadId: string }>(this.#store, uploadIdKeyOf(id)))?.uploadId;
     if (known !== undefined) return this.#remember(this.#uploadIds, id, known);
     const { client, settings } = this.#access;
     const target = { Bucket: settings.bucket, Key: wholeKeyOf(id) };
@@ -214,7 +213,7 @@ export class S3Pieces implements ResumablePieces {
       await client.send(new AbortMultipartUploadCommand({ ...target, UploadId })).catch(() => {});
       if (!(error instanceof ObjectAlreadyExists)) throw error;
       // Another request started it first.
-      const theirs = (await readJson<{ uploadId: string }>(this.#store, uploadIdKeyOf(id)))?.uploadId;
+      const theirs = (await readStoredJson<{ uploadId: string }>(this.#store, uploadIdKeyOf(id)))?.uploadId;
       if (theirs === undefined) throw new StorageUnavailable(`the multipart upload of upload ${id} is gone`);
       return this.#remember(this.#uploadIds, id, theirs);
     }
