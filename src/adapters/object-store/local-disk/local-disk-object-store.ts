@@ -126,8 +126,8 @@ export class LocalDiskObjectStore implements ObjectStore {
     }
   }
 
-  /** link() publishes the file under its new name (EEXIST instead of replacing), then the old name goes. */
-  async move(from: ObjectKey, to: ObjectKey): Promise<void> {
+  /** A second name, `to`, for the file at `from` (link(): EEXIST instead of replacing), its folder made first. */
+  async #linked(from: ObjectKey, to: ObjectKey, action: 'move' | 'copy'): Promise<{ fromPath: string; toPath: string }> {
     const fromPath = this.#pathOf(from);
     const toPath = this.#pathOf(to);
     if (fromPath === undefined || toPath === undefined) throw new TypeError(`not a valid object key: ${JSON.stringify(fromPath === undefined ? from : to)}`);
@@ -136,9 +136,15 @@ export class LocalDiskObjectStore implements ObjectStore {
       await link(fromPath, toPath);
     } catch (error) {
       if (isErrno(error, 'EEXIST')) throw new ObjectAlreadyExists(to, { cause: error });
-      if (isErrno(error, 'ENOENT')) throw new Error(`nothing to move at ${from}`, { cause: error });
-      throw new StorageUnavailable(`cannot move ${fromPath} to ${toPath}`, { cause: error });
+      if (isErrno(error, 'ENOENT')) throw new Error(`nothing to ${action} at ${from}`, { cause: error });
+      throw new StorageUnavailable(`cannot ${action} ${fromPath} to ${toPath}`, { cause: error });
     }
+    return { fromPath, toPath };
+  }
+
+  /** link() publishes the file under its new name (EEXIST instead of replacing), then the old name goes. */
+  async move(from: ObjectKey, to: ObjectKey): Promise<void> {
+    const { fromPath, toPath } = await this.#linked(from, to, 'move');
     try {
       await rename(this.#metaPathOf(fromPath), this.#metaPathOf(toPath));
     } catch (error) {
@@ -158,17 +164,7 @@ export class LocalDiskObjectStore implements ObjectStore {
    * its own sidecar, as put writes them. Objects never change, so sharing the bytes is safe.
    */
   async copy(from: ObjectKey, to: ObjectKey, meta: ObjectMeta, { sha256 }: { size: number; sha256: string }): Promise<void> {
-    const fromPath = this.#pathOf(from);
-    const toPath = this.#pathOf(to);
-    if (fromPath === undefined || toPath === undefined) throw new TypeError(`not a valid object key: ${JSON.stringify(fromPath === undefined ? from : to)}`);
-    try {
-      await mkdir(dirname(toPath), { recursive: true });
-      await link(fromPath, toPath);
-    } catch (error) {
-      if (isErrno(error, 'EEXIST')) throw new ObjectAlreadyExists(to, { cause: error });
-      if (isErrno(error, 'ENOENT')) throw new Error(`nothing to copy at ${from}`, { cause: error });
-      throw new StorageUnavailable(`cannot copy ${fromPath} to ${toPath}`, { cause: error });
-    }
+    const { toPath } = await this.#linked(from, to, 'copy');
     await this.#writeSidecar(toPath, { ...meta, sha256 }).catch(async (error: unknown) => {
       await unlink(toPath).catch(() => {});
       throw new StorageUnavailable(`cannot write the meta of ${toPath}`, { cause: error });
