@@ -119,6 +119,16 @@ export class UploadAttachment {
   }
 
   /**
+   * Reserves `bytes` of the quota of `principal` (authenticated with `token`) without counting
+   * another upload: for an upload counted already (`countUpload`) whose size is known only later,
+   * a multipart upload's at its completion. Throws QuotaExceeded, or LimitsUnavailable as `admit`
+   * does; undefined without limits.
+   */
+  async reserveBytes(principal: Principal, token: string, bytes: number): Promise<UploadAllowance | undefined> {
+    return this.#limits?.reserveBytes(limitKeyOf(principal, token), bytes);
+  }
+
+  /**
    * `authenticate`, under the limit on refused tokens per client address (AUTH_FAILURE_LIMIT): for
    * a request that is not a new upload (a direct upload's completion or cancellation), so that no
    * way in lets tokens be guessed at speed. Throws TooManyRequests once the address is over it.

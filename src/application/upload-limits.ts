@@ -87,7 +87,7 @@ export class UploadLimits {
    * cannot answer and RATE_LIMIT_ON_ERROR=reject).
    */
   async admit(principal: LimitKey, declaredBytes: number): Promise<UploadAllowance> {
-    const { uploads, quota } = this.#rules;
+    const { uploads } = this.#rules;
     const limits: LimitState[] = [];
     let countedLocally = false;
     if (uploads !== undefined) {
@@ -96,11 +96,21 @@ export class UploadLimits {
       limits.push(stateOf(uploads, count));
       countedLocally ||= local;
     }
-    if (quota === undefined) return { limits, countedLocally, settle: async () => {}, release: async () => {} };
-    const reserved = Math.max(Math.ceil(declaredBytes), 1);
+    const reserved = await this.reserveBytes(principal, declaredBytes);
+    return { ...reserved, limits: [...limits, ...reserved.limits], countedLocally: countedLocally || reserved.countedLocally };
+  }
+
+  /**
+   * Reserves `bytes` of `principal`'s quota (at least 1) without counting an upload: `admit`'s
+   * second half, for an upload counted already whose size is learnt later (a multipart upload's
+   * parts, at its completion). Throws QuotaExceeded, or LimitsUnavailable as `admit` does.
+   */
+  async reserveBytes(principal: LimitKey, bytes: number): Promise<UploadAllowance> {
+    const { quota } = this.#rules;
+    if (quota === undefined) return { limits: [], countedLocally: false, settle: async () => {}, release: async () => {} };
+    const reserved = Math.max(Math.ceil(bytes), 1);
     const { count, local, counters } = await this.#counted(quota, (c, r) => c.add(r, principal.key, reserved));
     if (!count.counted) throw new QuotaExceeded(stateOf(quota, count));
-    limits.push(stateOf(quota, count));
     const windowEndsAt = this.#now() + count.resetMs;
     let done = false;
     const takeBack = async (bytes: number) => {
@@ -111,8 +121,8 @@ export class UploadLimits {
       await counters.takeBack(quota, principal.key, bytes).catch(() => {});
     };
     return {
-      limits,
-      countedLocally: countedLocally || local,
+      limits: [stateOf(quota, count)],
+      countedLocally: local,
       settle: (storedBytes) => takeBack(reserved - storedBytes),
       release: () => takeBack(reserved),
     };
