@@ -119,13 +119,13 @@ export class UploadAttachment {
   }
 
   /**
-   * Reserves `bytes` of the quota of `principal` (authenticated with `token`) without counting
-   * another upload: for an upload counted already (`countUpload`) whose size is known only later,
-   * a multipart upload's at its completion. Throws QuotaExceeded, or LimitsUnavailable as `admit`
-   * does; undefined without limits.
+   * Reserves `bytes` of the quota of `principal` (authenticated with `token`) for the upload
+   * `uploadId`, counted already (`countUpload`) when its size was not known: a multipart upload's,
+   * at its completion. Once at a time per upload (UploadLimits.reserveUploadBytes). Throws
+   * QuotaExceeded, UploadInProgress, or LimitsUnavailable as `admit` does; undefined without limits.
    */
-  async reserveBytes(principal: Principal, token: string, bytes: number): Promise<UploadAllowance | undefined> {
-    return this.#limits?.reserveBytes(limitKeyOf(principal, token), bytes);
+  async reserveUploadBytes(principal: Principal, token: string, uploadId: string, bytes: number): Promise<UploadAllowance | undefined> {
+    return this.#limits?.reserveUploadBytes(limitKeyOf(principal, token), uploadId, bytes);
   }
 
   /**

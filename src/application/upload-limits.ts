@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { LimitsUnavailable, QuotaExceeded, TooManyRequests, type LimitState } from '../domain/errors.ts';
+import { LimitsUnavailable, QuotaExceeded, TooManyRequests, UploadInProgress, type LimitState } from '../domain/errors.ts';
 import type { Principal } from '../domain/principal.ts';
 import type { Count, CountingRule, UsageCounters } from './ports/usage-counters.ts';
 
@@ -40,6 +40,13 @@ export interface UploadAllowance {
   settle(storedBytes: number): Promise<void>;
   release(): Promise<void>;
 }
+
+/**
+ * How long one upload's charge to the quota is held against a second one (`reserveUploadBytes`):
+ * longer than a completion joins its parts, short enough that a retry after a crash mid-way
+ * is not kept waiting long.
+ */
+export const CHARGE_HOLD_SECONDS = 300;
 
 /** The names of the limits, as in the `RateLimit-Policy` header. */
 export const POLICY = { uploads: 'uploads', authFailures: 'auth-failures', quota: 'quota' } as const;
@@ -96,18 +103,42 @@ export class UploadLimits {
       limits.push(stateOf(uploads, count));
       countedLocally ||= local;
     }
-    const reserved = await this.reserveBytes(principal, declaredBytes);
+    const reserved = await this.#reserveBytes(principal, declaredBytes);
     return { ...reserved, limits: [...limits, ...reserved.limits], countedLocally: countedLocally || reserved.countedLocally };
   }
 
   /**
-   * Reserves `bytes` of `principal`'s quota (at least 1) without counting an upload: `admit`'s
-   * second half, for an upload counted already whose size is learnt later (a multipart upload's
-   * parts, at its completion). Throws QuotaExceeded, or LimitsUnavailable as `admit` does.
+   * Reserves `bytes` of `principal`'s quota for the upload `uploadId`, counted already (`admit`)
+   * when its size was not known (a multipart upload's parts, at its completion), and at most
+   * once at a time: while another reservation for the same upload is held (its completion sent
+   * again while the first still runs, on any instance), UploadInProgress rather than a second
+   * charge that could refuse, and drop, the upload the first is finishing. The hold ends with a
+   * `release`, or CHARGE_HOLD_SECONDS after it began (a `settle`d charge stays held until then,
+   * for a retry that had looked before the first ended). Throws QuotaExceeded (the hold stays:
+   * the upload is being dropped) or LimitsUnavailable as `admit` does.
    */
-  async reserveBytes(principal: LimitKey, bytes: number): Promise<UploadAllowance> {
+  async reserveUploadBytes(principal: LimitKey, uploadId: string, bytes: number): Promise<UploadAllowance> {
+    if (this.#rules.quota === undefined) return nothingHeld;
+    const hold: CountingRule = { name: 'quota-charges', limit: 1, windowSeconds: CHARGE_HOLD_SECONDS };
+    const { count, counters } = await this.#counted(hold, (c, r) => c.add(r, uploadId, 1));
+    if (!count.counted) throw new UploadInProgress('another completion of this upload is still finishing; ask again');
+    let held = true;
+    const unhold = async () => {
+      if (!held) return;
+      held = false;
+      await counters.takeBack(hold, uploadId, 1).catch(() => {});
+    };
+    const reserved = await this.#reserveBytes(principal, bytes).catch(async (error: unknown) => {
+      if (!(error instanceof QuotaExceeded)) await unhold();
+      throw error;
+    });
+    return { ...reserved, release: async () => void (await Promise.all([reserved.release(), unhold()])) };
+  }
+
+  /** Reserves `bytes` of `principal`'s quota (at least 1), counting no upload: `admit`'s second half. */
+  async #reserveBytes(principal: LimitKey, bytes: number): Promise<UploadAllowance> {
     const { quota } = this.#rules;
-    if (quota === undefined) return { limits: [], countedLocally: false, settle: async () => {}, release: async () => {} };
+    if (quota === undefined) return nothingHeld;
     const reserved = Math.max(Math.ceil(bytes), 1);
     const { count, local, counters } = await this.#counted(quota, (c, r) => c.add(r, principal.key, reserved));
     if (!count.counted) throw new QuotaExceeded(stateOf(quota, count));
@@ -157,6 +188,8 @@ export class UploadLimits {
     }
   }
 }
+
+const nothingHeld: UploadAllowance = { limits: [], countedLocally: false, settle: async () => {}, release: async () => {} };
 
 /** Whose limits an upload counts against: the principal's id, or the token's hash where there is no id. */
 export interface LimitKey {

@@ -17,6 +17,7 @@ import { startServiceProcess, type ServiceProcess } from '../support/service-pro
 import { uppyClient } from '../support/uppy/companion-client.ts';
 
 const TOKEN = 'uppy-quota-token-00000000042';
+const RACER = 'uppy-quota-token-00000000043';
 
 describe.each(['in-process', 'valkey'] as const)('@uppy/aws-s3 signing routes under UPLOAD_QUOTA (%s counters)', (counters) => {
   const s3 = inject('s3');
@@ -25,7 +26,6 @@ describe.each(['in-process', 'valkey'] as const)('@uppy/aws-s3 signing routes un
   let raw: S3Client;
   let redis: RunningRedis | undefined;
   let service: ServiceProcess;
-  let uppy: ReturnType<typeof uppyClient>;
   const keys = async () => ((await raw.send(new ListObjectsV2Command({ Bucket: bucket }))).Contents ?? []).map((o) => o.Key!);
   const unfinished = async () => ((await raw.send(new ListMultipartUploadsCommand({ Bucket: bucket }))).Uploads ?? []).map((u) => u.Key!);
   const attachments = async () => (await keys()).filter((key) => key.startsWith('chat/'));
@@ -35,7 +35,7 @@ describe.each(['in-process', 'valkey'] as const)('@uppy/aws-s3 signing routes un
     raw = s3ClientFor(s3);
     await raw.send(new CreateBucketCommand({ Bucket: bucket }));
     if (counters === 'valkey') redis = await startRedis();
-    await writeFile(join(dir, 'tokens.json'), JSON.stringify({ tokens: [{ token: TOKEN, role: 'store', id: '42' }] }));
+    await writeFile(join(dir, 'tokens.json'), JSON.stringify({ tokens: [{ token: TOKEN, role: 'store', id: '42' }, { token: RACER, role: 'store', id: '43' }] }));
     service = await startServiceProcess(
       {
         AUTH_TOKENS_FILE: join(dir, 'tokens.json'),
@@ -47,7 +47,6 @@ describe.each(['in-process', 'valkey'] as const)('@uppy/aws-s3 signing routes un
       },
       60_000,
     );
-    uppy = uppyClient(`${service.url}/v1/chat/upload/uppy`, TOKEN);
   }, 90_000);
   afterAll(async () => {
     service?.child.kill('SIGTERM');
@@ -58,7 +57,7 @@ describe.each(['in-process', 'valkey'] as const)('@uppy/aws-s3 signing routes un
   });
 
   /** Start, sign each part, PUT it to RGW, as Uppy does; what completes it. */
-  async function sendParts(fileName: string, parts: Buffer[]) {
+  async function sendParts(fileName: string, parts: Buffer[], uppy = uppyClient(`${service.url}/v1/chat/upload/uppy`, TOKEN)) {
     const started = await uppy('POST', 's3/multipart', { filename: fileName, type: 'application/pdf', metadata: { session_id: '9' } });
     expect(started.status, JSON.stringify(started.json)).toBe(200);
     const { uploadId, key } = started.json as { uploadId: string; key: string };
@@ -109,5 +108,22 @@ describe.each(['in-process', 'valkey'] as const)('@uppy/aws-s3 signing routes un
     const small = await sendParts('small.pdf', [fileNamed('small.pdf', 900)]);
     expect((await small.complete()).status).toBe(200);
     expect((await formUpload(200)).status).toBe(429);
+  });
+
+  it('completions of one upload sent at once, with room for it once only: one attachment, charged once, its parts never dropped', async () => {
+    const racer = uppyClient(`${service.url}/v1/chat/upload/uppy`, RACER);
+    const upload = await sendParts('race.pdf', [fileNamed('race.pdf', 6000)], racer);
+    const answers = await Promise.all(Array.from({ length: 6 }, upload.complete));
+    const made = answers.filter((a) => a.status === 200);
+    for (const answer of answers) {
+      if (answer.status !== 200) expect(answer, JSON.stringify(answer)).toMatchObject({ status: 409, json: { error: 'Upload in progress' } });
+    }
+    const last = await upload.complete();
+    expect(last.status, JSON.stringify(last.json)).toBe(200);
+    if (made.length > 0) expect(last).toEqual(made[0]);
+    expect(await unfinished()).toEqual([]);
+    // 4,000 bytes are left: charged once.
+    const rest = await sendParts('rest.pdf', [fileNamed('rest.pdf', 4000)], racer);
+    expect((await rest.complete()).status).toBe(200);
   });
 });

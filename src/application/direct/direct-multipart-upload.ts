@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { BackendUnavailable, DomainError, InvalidUpload, ObjectAlreadyExists, UploadMethodUnsupported, UploadNotFound } from '../../domain/errors.ts';
+import { BackendUnavailable, DomainError, InvalidUpload, ObjectAlreadyExists, UploadInProgress, UploadMethodUnsupported, UploadNotFound } from '../../domain/errors.ts';
 import { stagedKeyFor } from '../../domain/object-key.ts';
 import type { Principal } from '../../domain/principal.ts';
 import type { DirectMultipartTargets, MultipartRef, SentPart, StoredPart } from '../ports/direct-multipart-targets.ts';
@@ -92,8 +92,9 @@ export class DirectMultipartUpload {
    * LimitsUnavailable) keeps the parts, for a retry.
    *
    * The total is charged to the quota (`caller`'s token names a principal without id, as at the
-   * start) once, by the completion that joins the parts: a retry after that finds them joined and
-   * answers without charging again; one that fails before joining them takes the charge back.
+   * start) once, by the completion that joins the parts: one sent again while it runs is
+   * UploadInProgress (409), a retry after it finds them joined and answers without charging
+   * again; one that fails before joining them takes the charge back.
    * Like a direct upload's announced size, the charge stays when the joined file is then refused.
    */
   async complete(caller: Caller, uploadId: string, parts: readonly SentPart[], signal?: AbortSignal): Promise<UploadedAttachment> {
@@ -131,14 +132,16 @@ export class DirectMultipartUpload {
       this.#deps.uploads.checkAnnounced({ principal, fileName: claims.fileName, sessionId: claims.sessionId, size: total });
       // The start counted the upload but no bytes (none announced): they are charged here, before
       // the parts are joined, so that a file over the quota is refused with nothing made of it.
-      charged = await this.#deps.uploads.reserveBytes(principal, caller.token, total);
+      charged = await this.#deps.uploads.reserveUploadBytes(principal, caller.token, claims.id, total);
       await targets.finish(ref, parts);
     } catch (error) {
       // Not joined by this completion: what it charged goes back (another one joined them, or a retry will).
       await charged?.release();
       if (error instanceof UploadNotFound) return this.#deps.direct.complete(principal, uploadId, signal);
       // A backend that failed may work on a retry: the parts stay for it, as staged bytes do.
-      if (error instanceof ObjectAlreadyExists || error instanceof BackendUnavailable || !(error instanceof DomainError)) throw error;
+      // Being charged by another completion (UploadInProgress): the parts are that one's to join.
+      const refusal = error instanceof DomainError && !(error instanceof BackendUnavailable || error instanceof ObjectAlreadyExists || error instanceof UploadInProgress);
+      if (!refusal) throw error;
       return refused(error);
     }
     await charged?.settle(total);
