@@ -122,11 +122,13 @@ export class UploadLimits {
     const hold: CountingRule = { name: 'quota-charges', limit: 1, windowSeconds: CHARGE_HOLD_SECONDS };
     const { count, counters } = await this.#counted(hold, (c, r) => c.add(r, uploadId, 1));
     if (!count.counted) throw new UploadInProgress('another completion of this upload is still finishing; ask again');
+    const holdEndsAt = this.#now() + count.resetMs;
     let held = true;
     const unhold = async () => {
       if (!held) return;
       held = false;
-      await counters.takeBack(hold, uploadId, 1).catch(() => {});
+      // Ended already: the window that may have begun since is another hold's.
+      if (this.#now() < holdEndsAt) await counters.takeBack(hold, uploadId, 1).catch(() => {});
     };
     const reserved = await this.#reserveBytes(principal, bytes).catch(async (error: unknown) => {
       if (!(error instanceof QuotaExceeded)) await unhold();

@@ -113,19 +113,11 @@ export class DirectMultipartUpload {
       await targets.abort(ref).catch(() => {});
       throw error;
     };
+    let total: number;
     try {
-      checkOrder(parts);
+      total = totalOf(parts, stored);
     } catch (error) {
       return refused(error);
-    }
-    const held = new Map(stored.map((part) => [part.partNumber, part]));
-    let total = 0;
-    for (const part of parts) {
-      const kept = held.get(part.partNumber);
-      if (kept === undefined || unquoted(kept.etag) !== unquoted(part.etag)) {
-        return refused(new InvalidUpload(`part ${part.partNumber} is not stored with ETag ${part.etag}`));
-      }
-      total += kept.size;
     }
     let charged: UploadAllowance | undefined;
     try {
@@ -167,6 +159,19 @@ export class DirectMultipartUpload {
     const ref: MultipartRef = { key: stagedKeyFor(claims.id), multipartId: claims.multipartId };
     return { ref, claims, expiresAt: claims.expiresAt };
   }
+}
+
+/** The bytes of `parts`, each as the storage holds it (`stored`), else InvalidUpload; see checkOrder. */
+function totalOf(parts: readonly SentPart[], stored: readonly StoredPart[]): number {
+  checkOrder(parts);
+  const held = new Map(stored.map((part) => [part.partNumber, part]));
+  let total = 0;
+  for (const part of parts) {
+    const kept = held.get(part.partNumber);
+    if (kept === undefined || unquoted(kept.etag) !== unquoted(part.etag)) throw new InvalidUpload(`part ${part.partNumber} is not stored with ETag ${part.etag}`);
+    total += kept.size;
+  }
+  return total;
 }
 
 /** The parts as S3 wants them: at least one, numbers ascending, each once. */
