@@ -119,6 +119,16 @@ export class UploadAttachment {
   }
 
   /**
+   * Reserves `bytes` of the quota of `principal` (authenticated with `token`) for the upload
+   * `uploadId`, counted already (`countUpload`) when its size was not known: a multipart upload's,
+   * at its completion. Once at a time per upload (UploadLimits.reserveUploadBytes). Throws
+   * QuotaExceeded, UploadInProgress, or LimitsUnavailable as `admit` does; undefined without limits.
+   */
+  async reserveUploadBytes(principal: Principal, token: string, uploadId: string, bytes: number): Promise<UploadAllowance | undefined> {
+    return this.#limits?.reserveUploadBytes(limitKeyOf(principal, token), uploadId, bytes);
+  }
+
+  /**
    * `authenticate`, under the limit on refused tokens per client address (AUTH_FAILURE_LIMIT): for
    * a request that is not a new upload (a direct upload's completion or cancellation), so that no
    * way in lets tokens be guessed at speed. Throws TooManyRequests once the address is over it.

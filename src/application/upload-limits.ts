@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { LimitsUnavailable, QuotaExceeded, TooManyRequests, type LimitState } from '../domain/errors.ts';
+import { LimitsUnavailable, QuotaExceeded, TooManyRequests, UploadInProgress, type LimitState } from '../domain/errors.ts';
 import type { Principal } from '../domain/principal.ts';
 import type { Count, CountingRule, UsageCounters } from './ports/usage-counters.ts';
 
@@ -40,6 +40,13 @@ export interface UploadAllowance {
   settle(storedBytes: number): Promise<void>;
   release(): Promise<void>;
 }
+
+/**
+ * How long one upload's charge to the quota is held against a second one (`reserveUploadBytes`):
+ * longer than a completion joins its parts, short enough that a retry after a crash mid-way
+ * is not kept waiting long.
+ */
+export const CHARGE_HOLD_SECONDS = 300;
 
 /** The names of the limits, as in the `RateLimit-Policy` header. */
 export const POLICY = { uploads: 'uploads', authFailures: 'auth-failures', quota: 'quota' } as const;
@@ -87,7 +94,7 @@ export class UploadLimits {
    * cannot answer and RATE_LIMIT_ON_ERROR=reject).
    */
   async admit(principal: LimitKey, declaredBytes: number): Promise<UploadAllowance> {
-    const { uploads, quota } = this.#rules;
+    const { uploads } = this.#rules;
     const limits: LimitState[] = [];
     let countedLocally = false;
     if (uploads !== undefined) {
@@ -96,11 +103,47 @@ export class UploadLimits {
       limits.push(stateOf(uploads, count));
       countedLocally ||= local;
     }
-    if (quota === undefined) return { limits, countedLocally, settle: async () => {}, release: async () => {} };
-    const reserved = Math.max(Math.ceil(declaredBytes), 1);
+    const reserved = await this.#reserveBytes(principal, declaredBytes);
+    return { ...reserved, limits: [...limits, ...reserved.limits], countedLocally: countedLocally || reserved.countedLocally };
+  }
+
+  /**
+   * Reserves `bytes` of `principal`'s quota for the upload `uploadId`, counted already (`admit`)
+   * when its size was not known (a multipart upload's parts, at its completion), and at most
+   * once at a time: while another reservation for the same upload is held (its completion sent
+   * again while the first still runs, on any instance), UploadInProgress rather than a second
+   * charge that could refuse, and drop, the upload the first is finishing. The hold ends with a
+   * `release`, or CHARGE_HOLD_SECONDS after it began (a `settle`d charge stays held until then,
+   * for a retry that had looked before the first ended). Throws QuotaExceeded (the hold stays:
+   * the upload is being dropped) or LimitsUnavailable as `admit` does.
+   */
+  async reserveUploadBytes(principal: LimitKey, uploadId: string, bytes: number): Promise<UploadAllowance> {
+    if (this.#rules.quota === undefined) return nothingHeld;
+    const hold: CountingRule = { name: 'quota-charges', limit: 1, windowSeconds: CHARGE_HOLD_SECONDS };
+    const { count, counters } = await this.#counted(hold, (c, r) => c.add(r, uploadId, 1));
+    if (!count.counted) throw new UploadInProgress('another completion of this upload is still finishing; ask again');
+    const holdEndsAt = this.#now() + count.resetMs;
+    let held = true;
+    const unhold = async () => {
+      if (!held) return;
+      held = false;
+      // Ended already: the window that may have begun since is another hold's.
+      if (this.#now() < holdEndsAt) await counters.takeBack(hold, uploadId, 1).catch(() => {});
+    };
+    const reserved = await this.#reserveBytes(principal, bytes).catch(async (error: unknown) => {
+      if (!(error instanceof QuotaExceeded)) await unhold();
+      throw error;
+    });
+    return { ...reserved, release: async () => void (await Promise.all([reserved.release(), unhold()])) };
+  }
+
+  /** Reserves `bytes` of `principal`'s quota (at least 1), counting no upload: `admit`'s second half. */
+  async #reserveBytes(principal: LimitKey, bytes: number): Promise<UploadAllowance> {
+    const { quota } = this.#rules;
+    if (quota === undefined) return nothingHeld;
+    const reserved = Math.max(Math.ceil(bytes), 1);
     const { count, local, counters } = await this.#counted(quota, (c, r) => c.add(r, principal.key, reserved));
     if (!count.counted) throw new QuotaExceeded(stateOf(quota, count));
-    limits.push(stateOf(quota, count));
     const windowEndsAt = this.#now() + count.resetMs;
     let done = false;
     const takeBack = async (bytes: number) => {
@@ -111,8 +154,8 @@ export class UploadLimits {
       await counters.takeBack(quota, principal.key, bytes).catch(() => {});
     };
     return {
-      limits,
-      countedLocally: countedLocally || local,
+      limits: [stateOf(quota, count)],
+      countedLocally: local,
       settle: (storedBytes) => takeBack(reserved - storedBytes),
       release: () => takeBack(reserved),
     };
@@ -147,6 +190,8 @@ export class UploadLimits {
     }
   }
 }
+
+const nothingHeld: UploadAllowance = { limits: [], countedLocally: false, settle: async () => {}, release: async () => {} };
 
 /** Whose limits an upload counts against: the principal's id, or the token's hash where there is no id. */
 export interface LimitKey {

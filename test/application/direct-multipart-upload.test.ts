@@ -15,7 +15,9 @@ import { SignedUploadIds } from '../../src/application/direct/signed-upload-id.t
 import type { DirectMultipartTargets, MultipartRef, SentPart, StoredPart } from '../../src/application/ports/direct-multipart-targets.ts';
 import type { DirectUploadTargets } from '../../src/application/ports/direct-upload-targets.ts';
 import { UploadAttachment } from '../../src/application/upload-attachment.ts';
-import { FileTooLarge, InvalidUpload, StorageUnavailable, UnsupportedFileType, UploadIncomplete, UploadMethodUnsupported, UploadNotFound } from '../../src/domain/errors.ts';
+import { UploadLimits } from '../../src/application/upload-limits.ts';
+import { InProcessUsageCounters } from '../../src/adapters/limits/in-process-usage-counters.ts';
+import { FileTooLarge, InvalidUpload, QuotaExceeded, StorageUnavailable, UnsupportedFileType, UploadIncomplete, UploadMethodUnsupported, UploadNotFound } from '../../src/domain/errors.ts';
 import type { ObjectKey } from '../../src/domain/object-key.ts';
 import type { Principal } from '../../src/domain/principal.ts';
 import { streamOf } from '../../src/shared/stream-head.ts';
@@ -23,6 +25,7 @@ import { fileNamed } from '../support/file-heads.ts';
 
 const store42: Principal = { kind: 'store', id: '42' };
 const store43: Principal = { kind: 'store', id: '43' };
+const caller42 = { principal: store42, token: 'store-token-42' };
 const TTL = 900;
 
 /** What a bucket holds of unfinished multipart uploads, in memory; `finish` writes to the store. */
@@ -72,8 +75,8 @@ describe('DirectMultipartUpload', () => {
   let parts: PartsInMemory;
   let clock: number;
 
-  function build(withParts = true) {
-    const uploads = new UploadAttachment({ store, auth: new StaticTokenAuth([]), mime: new ContentMimeDetector(), maxFileSize: 64 * 1024 });
+  function build(withParts = true, limits?: UploadLimits) {
+    const uploads = new UploadAttachment({ store, auth: new StaticTokenAuth([]), mime: new ContentMimeDetector(), maxFileSize: 64 * 1024, limits });
     const targets: DirectUploadTargets = { viaAttache: true, targetFor: async () => ({ method: 'PUT', url: 'http://attache.test/', headers: {} }) };
     return new DirectUpload({
       uploads,
@@ -105,10 +108,10 @@ describe('DirectMultipartUpload', () => {
     const direct = build();
     const bytes = fileNamed('report.pdf', 3000);
     const { uploadId, listed } = await sent(direct, 'report.pdf', [bytes.subarray(0, 1000), bytes.subarray(1000)]);
-    const done = await direct.multipart.complete(store42, uploadId, listed);
+    const done = await direct.multipart.complete(caller42, uploadId, listed);
     expect(done).toMatchObject({ type: 'application/pdf', size: 3000 });
     expect(done.key).toMatch(/^chat\/session-7\//);
-    expect(await direct.multipart.complete(store42, uploadId, listed)).toEqual(done);
+    expect(await direct.multipart.complete(caller42, uploadId, listed)).toEqual(done);
     expect(await stagedLeft()).toEqual([]);
     expect(parts.open.size).toBe(0);
   });
@@ -119,7 +122,7 @@ describe('DirectMultipartUpload', () => {
   ])('%s: refused, and nothing stays', async (_, refusal, chunksOf, size) => {
     const direct = build();
     const { uploadId, listed } = await sent(direct, 'report.pdf', chunksOf(fileNamed('report.pdf', size)));
-    await expect(direct.multipart.complete(store42, uploadId, listed)).rejects.toBeInstanceOf(refusal);
+    await expect(direct.multipart.complete(caller42, uploadId, listed)).rejects.toBeInstanceOf(refusal);
     expect(await stagedLeft()).toEqual([]);
     expect(await attachments()).toEqual([]);
     expect(parts.open.size).toBe(0);
@@ -132,7 +135,7 @@ describe('DirectMultipartUpload', () => {
   ])('%s: InvalidUpload, and the parts are dropped', async (_, listedAs) => {
     const direct = build();
     const { uploadId } = await sent(direct, 'report.pdf', [fileNamed('report.pdf', 100)]);
-    await expect(direct.multipart.complete(store42, uploadId, listedAs())).rejects.toBeInstanceOf(InvalidUpload);
+    await expect(direct.multipart.complete(caller42, uploadId, listedAs())).rejects.toBeInstanceOf(InvalidUpload);
     expect(parts.open.size).toBe(0);
     expect(await stagedLeft()).toEqual([]);
   });
@@ -145,10 +148,33 @@ describe('DirectMultipartUpload', () => {
     parts.finish = async () => {
       throw new StorageUnavailable('the bucket did not answer');
     };
-    await expect(direct.multipart.complete(store42, uploadId, listed)).rejects.toBeInstanceOf(StorageUnavailable);
+    await expect(direct.multipart.complete(caller42, uploadId, listed)).rejects.toBeInstanceOf(StorageUnavailable);
     expect(parts.open.size).toBe(1);
     parts.finish = finish;
-    expect(await direct.multipart.complete(store42, uploadId, listed)).toMatchObject({ type: 'application/pdf', size: 500 });
+    expect(await direct.multipart.complete(caller42, uploadId, listed)).toMatchObject({ type: 'application/pdf', size: 500 });
+  });
+
+  it('charges the parts’ total to UPLOAD_QUOTA once, by the completion that joins them; one over it is refused and leaves nothing', async () => {
+    const quota = { limit: 1000, windowSeconds: 3600 };
+    const direct = build(true, new UploadLimits({ counters: new InProcessUsageCounters(), fallback: new InProcessUsageCounters(), onError: 'reject', quota }));
+    const first = await sent(direct, 'report.pdf', [fileNamed('report.pdf', 600)]);
+    // A completion that fails before joining the parts takes its charge back; its retry charges; a retry of that, nothing.
+    const finish = parts.finish.bind(parts);
+    parts.finish = async () => {
+      throw new StorageUnavailable('the bucket did not answer');
+    };
+    await expect(direct.multipart.complete(caller42, first.uploadId, first.listed)).rejects.toBeInstanceOf(StorageUnavailable);
+    parts.finish = finish;
+    const done = await direct.multipart.complete(caller42, first.uploadId, first.listed);
+    expect(await direct.multipart.complete(caller42, first.uploadId, first.listed)).toEqual(done);
+    // 400 bytes are left.
+    const over = await sent(direct, 'report.pdf', [fileNamed('report.pdf', 401)]);
+    await expect(direct.multipart.complete(caller42, over.uploadId, over.listed)).rejects.toBeInstanceOf(QuotaExceeded);
+    expect(parts.open.size).toBe(0);
+    expect(await stagedLeft()).toEqual([]);
+    expect(await attachments()).toEqual([done.key]);
+    const last = await sent(direct, 'report.pdf', [fileNamed('report.pdf', 400)]);
+    expect(await direct.multipart.complete(caller42, last.uploadId, last.listed)).toMatchObject({ size: 400 });
   });
 
   it('an abort drops the parts; completing then is UploadIncomplete', async () => {
@@ -156,13 +182,13 @@ describe('DirectMultipartUpload', () => {
     const { uploadId, listed } = await sent(direct, 'report.pdf', [fileNamed('report.pdf', 100)]);
     await direct.multipart.abort(store42, uploadId);
     expect(parts.open.size).toBe(0);
-    await expect(direct.multipart.complete(store42, uploadId, listed)).rejects.toBeInstanceOf(UploadIncomplete);
+    await expect(direct.multipart.complete(caller42, uploadId, listed)).rejects.toBeInstanceOf(UploadIncomplete);
   });
 
   it('an id is its owner’s, and its kind’s: a single-PUT id signs no part, a multipart id is no PUT credential', async () => {
     const direct = build();
     const { uploadId, listed } = await sent(direct, 'report.pdf', [fileNamed('report.pdf', 100)]);
-    await expect(direct.multipart.complete(store43, uploadId, listed)).rejects.toBeInstanceOf(UploadNotFound);
+    await expect(direct.multipart.complete({ principal: store43, token: 'store-token-43' }, uploadId, listed)).rejects.toBeInstanceOf(UploadNotFound);
     await expect(direct.multipart.partTarget(store43, uploadId, 1)).rejects.toBeInstanceOf(UploadNotFound);
     await expect(direct.acceptBytes(uploadId, Readable.from([Buffer.from('x')]), 1)).rejects.toBeInstanceOf(UploadNotFound);
     const single = await direct.issue({ principal: store42, fileName: 'report.pdf', size: 10 });

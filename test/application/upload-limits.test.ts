@@ -7,7 +7,7 @@ import { InMemoryObjectStore } from '../../src/adapters/object-store/in-memory/i
 import type { UsageCounters } from '../../src/application/ports/usage-counters.ts';
 import { UploadAttachment } from '../../src/application/upload-attachment.ts';
 import { UploadLimits, type UploadLimitsOptions } from '../../src/application/upload-limits.ts';
-import { LimitsUnavailable, QuotaExceeded, TooManyRequests, Unauthorized, UnsupportedFileType } from '../../src/domain/errors.ts';
+import { LimitsUnavailable, QuotaExceeded, TooManyRequests, Unauthorized, UnsupportedFileType, UploadInProgress } from '../../src/domain/errors.ts';
 
 const TOKENS = [
   { token: 'store-token-xxxxxxxxxx', role: 'store', id: '42' },
@@ -80,6 +80,24 @@ describe('UploadLimits through the use case', () => {
     await expect(useCase.admit({ token: 'store-token-xxxxxxxxxx', declaredBytes: 10_000 })).rejects.toBeInstanceOf(QuotaExceeded);
     await first.allowance!.release();
     await useCase.admit({ token: 'store-token-xxxxxxxxxx', declaredBytes: 10_000 });
+  });
+
+  it('reserves an upload’s bytes once at a time: a second reservation while the first is held is UploadInProgress, one after its release is made', async () => {
+    const { useCase } = build({ quota: { limit: 100, windowSeconds: 60 } });
+    const principal = await useCase.authenticate('store-token-xxxxxxxxxx');
+    const charge = (uploadId: string, bytes: number) => useCase.reserveUploadBytes(principal, 'store-token-xxxxxxxxxx', uploadId, bytes);
+    const first = await charge('upload-1', 60);
+    await expect(charge('upload-1', 60)).rejects.toBeInstanceOf(UploadInProgress);
+    // Released (not joined): the bytes and the hold go back; the retry charges.
+    await first!.release();
+    const retry = await charge('upload-1', 60);
+    await retry!.settle(60);
+    // Settled: still held against a late duplicate; another upload is charged on its own.
+    await expect(charge('upload-1', 60)).rejects.toBeInstanceOf(UploadInProgress);
+    await expect(charge('upload-2', 41)).rejects.toBeInstanceOf(QuotaExceeded);
+    // Refused for the quota: held, since its parts are being dropped.
+    await expect(charge('upload-2', 41)).rejects.toBeInstanceOf(UploadInProgress);
+    await charge('upload-3', 40);
   });
 
   it('refuses an address after too many refused tokens, before asking who holds the next one', async () => {

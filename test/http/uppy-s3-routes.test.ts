@@ -17,31 +17,11 @@ import { s3ClientFor, s3ServiceEnv } from '../support/s3/rgw-global-setup.ts';
 import { startServiceProcess, type ServiceProcess } from '../support/service-process.ts';
 import { startAttacheUnderTest, TEST_TOKENS } from '../support/attache-under-test.ts';
 import { memoryDriver } from '../support/stores-under-test.ts';
+import { uppyClient } from '../support/uppy/companion-client.ts';
 
 const TOKEN = 'uppy-store-token-0000000042';
 const OTHER = 'uppy-store-token-0000000043';
 const MiB = 1024 * 1024;
-
-interface Answer {
-  readonly status: number;
-  readonly json: any;
-}
-
-/** Uppy's Companion client, as `@uppy/companion-client` 5 sends its requests. */
-function uppyClient(endpoint: string, token: string | undefined) {
-  return async (method: string, path: string, body?: unknown): Promise<Answer> => {
-    const response = await fetch(`${endpoint}/${path}`, {
-      method,
-      headers: {
-        Accept: 'application/json',
-        ...(body !== undefined && { 'Content-Type': 'application/json' }),
-        ...(token !== undefined && { Authorization: `Token ${token}` }),
-      },
-      ...(body !== undefined && { body: JSON.stringify(body) }),
-    });
-    return { status: response.status, json: await response.json() };
-  };
-}
 
 describe('@uppy/aws-s3 signing routes on Ceph RGW', () => {
   const s3 = inject('s3');

@@ -179,6 +179,7 @@ export const UPPY_S3_PATHS = {
         '409': refusal('Nothing was joined yet after an abort (`Upload incomplete`), another completion of the upload is still finishing (`Upload in progress`: ask again), or the generated key was taken.'),
         '413': refusal('The parts add up to more than MAX_FILE_SIZE, or more than the malware scanner reads; nothing is kept.'),
         '422': refusal('MALWARE_SCAN=clamd found malware; nothing is kept.'),
+        '429': refusal('UPLOAD_QUOTA: the parts add up to more than is left of this principal’s quota (`Quota exceeded`, charged here: the start announced no size); the parts are dropped.'),
         ...common,
       },
     },

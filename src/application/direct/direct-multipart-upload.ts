@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { BackendUnavailable, DomainError, InvalidUpload, ObjectAlreadyExists, UploadMethodUnsupported, UploadNotFound } from '../../domain/errors.ts';
+import { BackendUnavailable, DomainError, InvalidUpload, ObjectAlreadyExists, UploadInProgress, UploadMethodUnsupported, UploadNotFound } from '../../domain/errors.ts';
 import { stagedKeyFor } from '../../domain/object-key.ts';
 import type { Principal } from '../../domain/principal.ts';
 import type { DirectMultipartTargets, MultipartRef, SentPart, StoredPart } from '../ports/direct-multipart-targets.ts';
 import type { UploadTarget } from '../ports/direct-upload-targets.ts';
+import type { Caller } from '../idempotency/idempotent-uploads.ts';
+import type { UploadAllowance } from '../upload-limits.ts';
 import type { UploadAttachment, UploadedAttachment } from '../upload-attachment.ts';
 import type { DirectUpload } from './direct-upload.ts';
 import type { SignedUploadIds } from './signed-upload-id.ts';
@@ -33,8 +35,8 @@ const MAX_PART_NUMBER = 10_000;
  * A direct upload sent in parts (S3 multipart, as `@uppy/aws-s3` sends files): `start` refuses
  * what can be refused before a byte (the name, type and session id) and starts the storage's
  * multipart upload at the staged key; `partTarget` signs one part's URL; `complete` checks the
- * parts' total against MAX_FILE_SIZE (no size is announced: nothing signs a part's length), joins
- * them at the staged key and hands over to DirectUpload.complete, so the attachment is made exactly
+ * parts' total against MAX_FILE_SIZE and charges it to UPLOAD_QUOTA (no size is announced: nothing
+ * signs a part's length), joins them at the staged key and hands over to DirectUpload.complete, so the attachment is made exactly
  * as a single-PUT direct upload's is. Every refusal leaves nothing staged. The signed `upload_id`
  * carries the storage's multipart id: nothing waits in memory between the calls.
  */
@@ -84,11 +86,19 @@ export class DirectMultipartUpload {
   /**
    * The attachment made of `parts`: DirectUpload.complete's answer, and the same again when
    * completed again. Throws InvalidUpload for a list of parts the storage does not hold as given,
-   * FileTooLarge over MAX_FILE_SIZE, FileRequired for no bytes, and what the use case refuses the
-   * file for; after each, nothing of the upload remains. A backend failure (StorageUnavailable)
-   * keeps the parts, for a retry.
+   * FileTooLarge over MAX_FILE_SIZE, FileRequired for no bytes, QuotaExceeded when the parts' total
+   * passes what is left of the caller's UPLOAD_QUOTA, and what the use case refuses the file for;
+   * after each, nothing of the upload remains. A backend failure (StorageUnavailable,
+   * LimitsUnavailable) keeps the parts, for a retry.
+   *
+   * The total is charged to the quota (`caller`'s token names a principal without id, as at the
+   * start) once, by the completion that joins the parts: one sent again while it runs is
+   * UploadInProgress (409), a retry after it finds them joined and answers without charging
+   * again; one that fails before joining them takes the charge back.
+   * Like a direct upload's announced size, the charge stays when the joined file is then refused.
    */
-  async complete(principal: Principal, uploadId: string, parts: readonly SentPart[], signal?: AbortSignal): Promise<UploadedAttachment> {
+  async complete(caller: Caller, uploadId: string, parts: readonly SentPart[], signal?: AbortSignal): Promise<UploadedAttachment> {
+    const { principal } = caller;
     const { ref, claims } = this.#refFor(principal, uploadId);
     const targets = this.#targets();
     let stored: StoredPart[];
@@ -103,29 +113,30 @@ export class DirectMultipartUpload {
       await targets.abort(ref).catch(() => {});
       throw error;
     };
+    let total: number;
     try {
-      checkOrder(parts);
+      total = totalOf(parts, stored);
     } catch (error) {
       return refused(error);
     }
-    const held = new Map(stored.map((part) => [part.partNumber, part]));
-    let total = 0;
-    for (const part of parts) {
-      const kept = held.get(part.partNumber);
-      if (kept === undefined || unquoted(kept.etag) !== unquoted(part.etag)) {
-        return refused(new InvalidUpload(`part ${part.partNumber} is not stored with ETag ${part.etag}`));
-      }
-      total += kept.size;
-    }
+    let charged: UploadAllowance | undefined;
     try {
       this.#deps.uploads.checkAnnounced({ principal, fileName: claims.fileName, sessionId: claims.sessionId, size: total });
+      // The start counted the upload but no bytes (none announced): they are charged here, before
+      // the parts are joined, so that a file over the quota is refused with nothing made of it.
+      charged = await this.#deps.uploads.reserveUploadBytes(principal, caller.token, claims.id, total);
       await targets.finish(ref, parts);
     } catch (error) {
+      // Not joined by this completion: what it charged goes back (another one joined them, or a retry will).
+      await charged?.release();
       if (error instanceof UploadNotFound) return this.#deps.direct.complete(principal, uploadId, signal);
       // A backend that failed may work on a retry: the parts stay for it, as staged bytes do.
-      if (error instanceof ObjectAlreadyExists || error instanceof BackendUnavailable || !(error instanceof DomainError)) throw error;
+      // Being charged by another completion (UploadInProgress): the parts are that one's to join.
+      const refusal = error instanceof DomainError && !(error instanceof BackendUnavailable || error instanceof ObjectAlreadyExists || error instanceof UploadInProgress);
+      if (!refusal) throw error;
       return refused(error);
     }
+    await charged?.settle(total);
     return this.#deps.direct.complete(principal, uploadId, signal);
   }
 
@@ -148,6 +159,19 @@ export class DirectMultipartUpload {
     const ref: MultipartRef = { key: stagedKeyFor(claims.id), multipartId: claims.multipartId };
     return { ref, claims, expiresAt: claims.expiresAt };
   }
+}
+
+/** The bytes of `parts`, each as the storage holds it (`stored`), else InvalidUpload; see checkOrder. */
+function totalOf(parts: readonly SentPart[], stored: readonly StoredPart[]): number {
+  checkOrder(parts);
+  const held = new Map(stored.map((part) => [part.partNumber, part]));
+  let total = 0;
+  for (const part of parts) {
+    const kept = held.get(part.partNumber);
+    if (kept === undefined || unquoted(kept.etag) !== unquoted(part.etag)) throw new InvalidUpload(`part ${part.partNumber} is not stored with ETag ${part.etag}`);
+    total += kept.size;
+  }
+  return total;
 }
 
 /** The parts as S3 wants them: at least one, numbers ascending, each once. */

@@ -55,7 +55,8 @@ export function addUppyS3Routes(router: Router, deps: UppyS3RoutesDeps): void {
   });
 
   // Where the upload counts against the limits, as a direct upload's announcement does: one upload
-  // (no size is announced, so nothing of the quota is reserved).
+  // (no size is announced, so nothing of the quota is reserved here: the completion charges the
+  // parts' total, DirectMultipartUpload.complete).
   router.post(`${S3}/multipart`, async (ctx) => {
     const principal = await authenticated(ctx);
     const { filename, metadata } = await readJsonObject(ctx, MAX_BODY_BYTES);
@@ -91,7 +92,8 @@ export function addUppyS3Routes(router: Router, deps: UppyS3RoutesDeps): void {
   router.post(`${S3}/multipart/:uploadId/complete`, async (ctx) => {
     const principal = await authenticated(ctx);
     const parts = partsOf(await readJsonObject(ctx, MAX_BODY_BYTES));
-    await deps.measured(ctx, () => multipart.complete(principal, ctx.params['uploadId']!, parts, clientGoneSignal(ctx)));
+    const who = { principal, token: tokenFromRequest(ctx.req)! };
+    await deps.measured(ctx, () => multipart.complete(who, ctx.params['uploadId']!, parts, clientGoneSignal(ctx)));
     // Uppy takes `location` as the file's uploadURL.
     const answer = ctx.body as Record<string, unknown>;
     ctx.body = { ...answer, location: answer['url'] };
