@@ -177,6 +177,15 @@ describe('DirectMultipartUpload', () => {
     expect(await direct.multipart.complete(caller42, last.uploadId, last.listed)).toMatchObject({ size: 400 });
   });
 
+  it('given a bare principal (the library’s first form), completes and charges nothing: the limits are then the embedding code’s', async () => {
+    const quota = { limit: 1000, windowSeconds: 3600 };
+    const direct = build(true, new UploadLimits({ counters: new InProcessUsageCounters(), fallback: new InProcessUsageCounters(), onError: 'reject', quota }));
+    const big = await sent(direct, 'report.pdf', [fileNamed('report.pdf', 1500)]);
+    expect(await direct.multipart.complete(caller42.principal, big.uploadId, big.listed)).toMatchObject({ size: 1500 });
+    const charged = await sent(direct, 'report.pdf', [fileNamed('report.pdf', 900)]);
+    expect(await direct.multipart.complete(caller42, charged.uploadId, charged.listed)).toMatchObject({ size: 900 });
+  });
+
   it('an abort drops the parts; completing then is UploadIncomplete', async () => {
     const direct = build();
     const { uploadId, listed } = await sent(direct, 'report.pdf', [fileNamed('report.pdf', 100)]);

@@ -96,9 +96,11 @@ export class DirectMultipartUpload {
    * UploadInProgress (409), a retry after it finds them joined and answers without charging
    * again; one that fails before joining them takes the charge back.
    * Like a direct upload's announced size, the charge stays when the joined file is then refused.
+   * Given a bare principal (the library's first form, kept), nothing is charged: as `start`, which
+   * counts nothing either, the limits are then the embedding code's.
    */
-  async complete(caller: Caller, uploadId: string, parts: readonly SentPart[], signal?: AbortSignal): Promise<UploadedAttachment> {
-    const { principal } = caller;
+  async complete(caller: Caller | Principal, uploadId: string, parts: readonly SentPart[], signal?: AbortSignal): Promise<UploadedAttachment> {
+    const { principal, token } = 'kind' in caller ? { principal: caller, token: undefined } : caller;
     const { ref, claims } = this.#refFor(principal, uploadId);
     const targets = this.#targets();
     let stored: StoredPart[];
@@ -124,7 +126,7 @@ export class DirectMultipartUpload {
       this.#deps.uploads.checkAnnounced({ principal, fileName: claims.fileName, sessionId: claims.sessionId, size: total });
       // The start counted the upload but no bytes (none announced): they are charged here, before
       // the parts are joined, so that a file over the quota is refused with nothing made of it.
-      charged = await this.#deps.uploads.reserveUploadBytes(principal, caller.token, claims.id, total);
+      if (token !== undefined) charged = await this.#deps.uploads.reserveUploadBytes(principal, token, claims.id, total);
       await targets.finish(ref, parts);
     } catch (error) {
       // Not joined by this completion: what it charged goes back (another one joined them, or a retry will).
