@@ -24,6 +24,8 @@ export async function resumableScenario(bench: BenchContext): Promise<void> {
     await bench.attache('s3', rgw.attacheEnv),
   ];
   const [attache, recipe, attacheMultipart] = servers as [ServerProcess, ServerProcess, ServerProcess];
+  // Resident memory before any upload: how much of each peak is the process itself and how much the uploads'.
+  const idles = { ours: attache.rssBytes(), theirs: recipe.rssBytes() };
   // The recipe checks nothing: the fairer comparison adds what attache's answer gives, the file's
   // SHA-256, read back from the bucket (@tus/s3-store keys the object by the upload's id).
   const readBack = async (url: string) => {
@@ -62,13 +64,13 @@ export async function resumableScenario(bench: BenchContext): Promise<void> {
     bench.rows.push({
       scenario: `${scenario}, peak RSS over the rounds`,
       subject: ours.label,
-      figure: formatMB(peaks.ours),
+      figure: `${formatMB(peaks.ours)} (idle ${formatMB(idles.ours)})`,
       cpu: '—',
-      baseline: `${RECIPE} ${formatMB(peaks.theirs)}`,
+      baseline: `${RECIPE} ${formatMB(peaks.theirs)} (idle ${formatMB(idles.theirs)})`,
       ratio: peaks.ours / peaks.theirs,
       target: "attache's peak RSS no higher (<= 1.00)",
       met: peaks.ours <= peaks.theirs,
-      values: { peakRssBytes: peaks.ours, baselinePeakRssBytes: peaks.theirs },
+      values: { peakRssBytes: peaks.ours, baselinePeakRssBytes: peaks.theirs, idleRssBytes: idles.ours, baselineIdleRssBytes: idles.theirs },
     });
   } finally {
     await Promise.all(servers.map((server) => server.stop()));

@@ -26,6 +26,7 @@ import { InProcessIdempotencyRecords } from '../adapters/idempotency/in-process-
 import type { IdempotencySettings } from '../application/idempotency/idempotent-uploads.ts';
 import type { IdempotencyRecords } from '../application/ports/idempotency-records.ts';
 import type { TokenCredential } from '@azure/core-auth';
+import { checkSharpLoads, LazySharpImagePreviewer } from '../adapters/image/lazy-sharp-previewer.ts';
 import { ConfigError, type Config, type StorageConfig } from './config.ts';
 
 /**
@@ -155,14 +156,16 @@ export function createMalwareScan(config: Pick<Config, 'malwareScan'>): UploadAt
 }
 
 /**
- * Makes the image previewer (PREVIEWS=on), or undefined. sharp (libvips) is loaded only then: it
- * costs ~26 MB of memory, which a service with previews off should not pay.
+ * Makes the image previewer (PREVIEWS=on), or undefined. Whether sharp (libvips) loads is checked
+ * here, at start, in a child process (a missing or broken sharp stops the start); this process
+ * loads it at the first image to preview: its ~7 MB are not paid by a process that takes none, nor
+ * at all with previews off.
  */
 export async function imagePreviewerFactory(config: Pick<Config, 'previews'>): Promise<() => ImagePreviewer | undefined> {
   const previews = config.previews;
   if (previews === undefined) return () => undefined;
-  const { SharpImagePreviewer } = await import('../adapters/image/sharp-image-previewer.ts');
-  return () => new SharpImagePreviewer(previews);
+  await checkSharpLoads();
+  return () => new LazySharpImagePreviewer(previews);
 }
 
 /** The metadata stripper (STRIP_METADATA=on), or undefined. */

@@ -1,4 +1,5 @@
 import type { S3Client } from '@aws-sdk/client-s3';
+import type { PartBufferPool } from '../body-parts.ts';
 import type { S3Settings } from './s3-options.ts';
 
 /**
@@ -9,6 +10,8 @@ import type { S3Settings } from './s3-options.ts';
 export interface S3BucketAccess {
   readonly client: S3Client;
   readonly settings: S3Settings;
+  /** The store's part buffers (settings.partSize each), reused by its multipart uploads and S3Pieces' parts alike. */
+  readonly parts: PartBufferPool;
   /** The message of a StorageUnavailable for `action` failing with `error`: names the bucket, never credentials. */
   describe(action: string, error: unknown): string;
 }

@@ -13,7 +13,7 @@ import { SHA256_METADATA, UPLOADER_METADATA } from './s3-upload.ts';
 // store's writes so that the headers put sets and the ones read back are each in one place.
 
 /** Whether an object is at `key` now; throws S3's own error when S3 cannot tell. */
-export async function s3ObjectExists({ client, settings }: S3BucketAccess, key: ObjectKey): Promise<boolean> {
+export async function s3ObjectExists({ client, settings }: Pick<S3BucketAccess, 'client' | 'settings'>, key: ObjectKey): Promise<boolean> {
   try {
     await client.send(new HeadObjectCommand({ Bucket: settings.bucket, Key: key }));
     return true;

@@ -68,6 +68,7 @@ export class S3ObjectStore implements ObjectStore {
     this.#access = {
       client: this.#client,
       settings,
+      parts: this.#parts,
       cleanup: this.#cleanup,
       describe: (action, error) => this.#describe(action, error),
       deleteObject: (key) => this.delete(key),

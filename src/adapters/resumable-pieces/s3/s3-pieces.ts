@@ -70,7 +70,7 @@ export class S3Pieces implements ResumablePieces {
     }
     const held = before?.held ? await this.#heldBytes(before.held.key) : Buffer.alloc(0);
     const uploadId = await this.#uploadIdOf(id);
-    const target = { access: this.#access, store: this.#store, id, key: wholeKeyOf(id), uploadId, partBytes: this.#access.settings.partSize };
+    const target = { access: this.#access, store: this.#store, id, key: wholeKeyOf(id), uploadId };
     const sent = await sendPiece(target, held, body, before?.lastPart ?? 0, (size) => offset + size >= length, signal);
     if (sent.size === 0) return 0;
     const end = offset + sent.size;
