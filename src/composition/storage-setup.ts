@@ -6,6 +6,7 @@ import { SetUpStorage } from '../application/set-up-storage.ts';
 import { SweptLifecycle, type SweptRules } from '../application/swept-lifecycle.ts';
 import { createObjectStore, defaultSelfUrl } from './adapters.ts';
 import type { Config, StorageConfig } from './config.ts';
+import { repeatInBackground } from './repeating-task.ts';
 import { lifecycleDaysFor } from './staged-expiry.ts';
 
 /**
@@ -50,7 +51,7 @@ export const LOCAL_SWEEP_INTERVAL_MS = 60 * 60 * 1000;
 /**
  * For the `local` driver (a disk has no rules) and `azure` (whose rules attache cannot install), the
  * service's own sweeper: the rules `attache storage setup` would install on a bucket, applied now and every
- * LOCAL_SWEEP_INTERVAL_MS, `store` being the service's. Returns what stops it.
+ * LOCAL_SWEEP_INTERVAL_MS after the last ended, `store` being the service's. Returns what stops it.
  */
 export async function startLifecycleSweeps(config: Config, logger: Logger, store: ObjectStore): Promise<() => void> {
   const storage = config.storage;
@@ -58,16 +59,14 @@ export async function startLifecycleSweeps(config: Config, logger: Logger, store
   if (lifecycle === undefined) return () => {};
   const setUp = new SetUpStorage({ lifecycle, retentionDays: config.retentionDays, days: lifecycleDaysFor(config) });
   const sweep = () =>
-    void setUp.execute({ dryRun: false }).then(
+    setUp.execute({ dryRun: false }).then(
       (outcome) => {
         const removed = removedBy(outcome.backendConfiguration);
         if (removed > 0) logger.info({ removed }, 'swept expired files');
       },
       (error: unknown) => logger.warn({ err: error }, 'sweeping expired files failed; trying again at the next sweep'),
     );
-  sweep();
-  const timer = setInterval(sweep, LOCAL_SWEEP_INTERVAL_MS).unref();
-  return () => clearInterval(timer);
+  return repeatInBackground(sweep, { firstAfterMs: 0, intervalMs: LOCAL_SWEEP_INTERVAL_MS });
 }
 
 /** How many objects a sweep removed: the local sweeper lists their paths, SweptLifecycle counts them per rule. */

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { AbandonedUploadSweeper } from '../application/abandoned-upload-sweeper.ts';
+import { repeatInBackground } from './repeating-task.ts';
 
 /** However long uploads may take, a sweep at least this often. */
 const MAX_SWEEP_INTERVAL_MS = 5 * 60_000;
@@ -12,12 +13,6 @@ const MAX_SWEEP_INTERVAL_MS = 5 * 60_000;
  */
 export function startSweeping(sweeper: AbandonedUploadSweeper, logger: Pick<Logger, 'info' | 'warn'>): () => void {
   const intervalMs = Math.min(Math.max(sweeper.maxAgeMs / 2, 500), MAX_SWEEP_INTERVAL_MS);
-  let timer: NodeJS.Timeout | undefined;
-  let stopped = false;
-  const next = (delayMs: number) => {
-    timer = setTimeout(() => void sweepOnce(), delayMs);
-    timer.unref();
-  };
   const sweepOnce = async () => {
     try {
       const removed = await sweeper.sweep();
@@ -25,11 +20,6 @@ export function startSweeping(sweeper: AbandonedUploadSweeper, logger: Pick<Logg
     } catch (error) {
       logger.warn({ err: error }, 'could not sweep the store for abandoned uploads');
     }
-    if (!stopped) next(intervalMs);
   };
-  next(Math.random() * intervalMs);
-  return () => {
-    stopped = true;
-    clearTimeout(timer);
-  };
+  return repeatInBackground(sweepOnce, { firstAfterMs: Math.random() * intervalMs, intervalMs });
 }

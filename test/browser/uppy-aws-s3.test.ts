@@ -6,22 +6,16 @@
  * origin), and shows the answered `url`; the bytes there are the photo's. A refused file and
  * `shouldUseMultipart: false` show attache's refusal, and nothing of them stays staged.
  */
-import { copyFile, readFile } from 'node:fs/promises';
+import { copyFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { bundleForBrowser } from '../support/browser/bundle.ts';
+import { asHere, CLIENTS_PAGE, PRINTED_ADDRESS, SAMPLE_PHOTO as PHOTO, samplePhoto as photo, serveRecipe } from '../support/browser/clients-recipes.ts';
 import { startUppyS3Stage, type UppyS3Stage } from '../support/browser/uppy-s3-stage.ts';
 import { blockUnder } from '../support/docs-blocks.ts';
 import { FIXTURES_DIR } from '../support/fixtures.ts';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
-const UPPY_5 = join(root, 'test/support/browser/uppy-aws-s3');
-const clientsPage = await readFile(join(root, 'docs/clients.md'), 'utf8');
-const PHOTO = join(root, 'docs/sample-attachment.jpg');
-const photo = await readFile(PHOTO);
-const PRINTED_ADDRESS = 'http://localhost:8080';
-const PRINTED_TOKEN = 'dev-store-3c84…';
+const UPPY_5 = fileURLToPath(new URL('../support/browser/uppy-aws-s3', import.meta.url));
 const TOKEN = 'uppy-browser-store-token-0042';
 const MULTIPART = 'shouldUseMultipart: true,';
 
@@ -31,16 +25,11 @@ describe('docs/clients.md, Uppy with @uppy/aws-s3 in Chromium, on Ceph RGW', () 
 
   beforeAll(async () => {
     stage = await startUppyS3Stage(s3, { name: 'uppy-browser', token: TOKEN });
-    const code = blockUnder(clientsPage, '### Uppy 5', 'js');
+    const code = blockUnder(CLIENTS_PAGE, '### Uppy 5', 'js');
     expect(code).toContain(PRINTED_ADDRESS);
     expect(code).toContain(MULTIPART);
-    const asHere = (source: string) => source.replaceAll(PRINTED_ADDRESS, stage.service.url).replaceAll(PRINTED_TOKEN, TOKEN);
-    const html = blockUnder(clientsPage, '## Uppy with XHRUpload', 'html');
     const recipes = { multipart: code, 'single-put': code.replace(MULTIPART, 'shouldUseMultipart: false,') };
-    for (const [name, source] of Object.entries(recipes)) {
-      stage.served[`/${name}/page.html`] = html;
-      stage.served[`/${name}/upload.js`] = await bundleForBrowser(asHere(source), 'upload.js', UPPY_5);
-    }
+    for (const [name, source] of Object.entries(recipes)) await serveRecipe(stage.served, name, asHere(source, stage.service.url, TOKEN), UPPY_5);
   }, 120_000);
   afterAll(async () => {
     await stage?.close();

@@ -8,10 +8,9 @@
 import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAttacheUnderTest, TEST_TOKENS, type AttacheUnderTest } from '../support/attache-under-test.ts';
-import { bundleForBrowser } from '../support/browser/bundle.ts';
+import { asHere, CLIENTS_PAGE, PRINTED_ADDRESS, SAMPLE_PHOTO as PHOTO, samplePhoto as photo, serveRecipe } from '../support/browser/clients-recipes.ts';
 import { openInChromium } from '../support/browser/chromium.ts';
 import { servePages, type PageServer } from '../support/browser/page-server.ts';
 import { recordingForwarder, requestLines, type RecordingForwarder } from '../support/browser/recording-forwarder.ts';
@@ -20,12 +19,6 @@ import { FIXTURES_DIR } from '../support/fixtures.ts';
 import { seededRandom, testSeed } from '../support/seeded-random.ts';
 import { localDriver } from '../support/stores-under-test.ts';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
-const clientsPage = await readFile(join(root, 'docs/clients.md'), 'utf8');
-const PHOTO = join(root, 'docs/sample-attachment.jpg');
-const photo = await readFile(PHOTO);
-const PRINTED_ADDRESS = 'http://localhost:8080';
-const PRINTED_TOKEN = 'dev-store-3c84…';
 const RETRY_ONLY_WHAT_A_RETRY_FIXES = /\n {2}shouldRetry: .*\n/;
 const MB = 1024 * 1024;
 const PIECE = 5 * MB; // the recipe's chunkSize
@@ -60,24 +53,20 @@ describe('docs/clients.md, the Uppy recipes in Chromium', { timeout: 180_000 }, 
     const pdf = await readFile(`${FIXTURES_DIR}pdf-ghostscript.pdf`);
     const random = seededRandom(testSeed());
     await writeFile(report, Buffer.concat([pdf, Buffer.alloc(12 * MB - pdf.length).map(() => Math.floor(random() * 256))]));
-    const html = blockUnder(clientsPage, '## Uppy with XHRUpload', 'html');
-    const asHere = (code: string, address = forwarder.url) => code.replaceAll(PRINTED_ADDRESS, address).replaceAll(PRINTED_TOKEN, TEST_TOKENS.store);
-    const xhrUpload = blockUnder(clientsPage, '## Uppy with XHRUpload', 'js');
+    const here = (code: string, address = forwarder.url) => asHere(code, address, TEST_TOKENS.store);
+    const xhrUpload = blockUnder(CLIENTS_PAGE, '## Uppy with XHRUpload', 'js');
     expect(xhrUpload).toMatch(RETRY_ONLY_WHAT_A_RETRY_FIXES);
     const recipes = {
       xhr: xhrUpload,
       'xhr-stock': xhrUpload.replace(RETRY_ONLY_WHAT_A_RETRY_FIXES, '\n'),
-      tus: blockUnder(clientsPage, '## Uppy with tus', 'js'),
+      tus: blockUnder(CLIENTS_PAGE, '## Uppy with tus', 'js'),
     };
     for (const [name, code] of Object.entries(recipes)) {
       expect(code).toContain(PRINTED_ADDRESS);
-      served[`/${name}/page.html`] = html;
-      served[`/${name}/upload.js`] = await bundleForBrowser(asHere(code), 'upload.js');
+      await serveRecipe(served, name, here(code));
     }
-    served['/tus-cut/page.html'] = html;
-    served['/tus-cut/upload.js'] = await bundleForBrowser(asHere(recipes.tus, cuttingForwarder.url), 'upload.js');
-    served['/tus-lost-answer/page.html'] = html;
-    served['/tus-lost-answer/upload.js'] = await bundleForBrowser(asHere(recipes.tus, losingForwarder.url), 'upload.js');
+    await serveRecipe(served, 'tus-cut', here(recipes.tus, cuttingForwarder.url));
+    await serveRecipe(served, 'tus-lost-answer', here(recipes.tus, losingForwarder.url));
   });
   afterAll(async () => {
     await forwarder?.close();

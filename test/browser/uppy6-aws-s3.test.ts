@@ -10,23 +10,16 @@
  * sent again (the same answer). And why the recipe needs `signRequest`: Uppy 6's
  * `companionEndpoint` sends no header, so attache refuses its first call 401.
  */
-import { copyFile, readFile, writeFile } from 'node:fs/promises';
+import { copyFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { bundleForBrowser } from '../support/browser/bundle.ts';
+import { asHere, CLIENTS_PAGE, PRINTED_ADDRESS, PRINTED_TOKEN, SAMPLE_PHOTO as PHOTO, samplePhoto as photo, serveRecipe } from '../support/browser/clients-recipes.ts';
 import { recordingForwarder, requestLines, type RecordingForwarder } from '../support/browser/recording-forwarder.ts';
 import { startUppyS3Stage, type UppyS3Stage } from '../support/browser/uppy-s3-stage.ts';
 import { blockUnder } from '../support/docs-blocks.ts';
 import { fileNamed } from '../support/file-heads.ts';
 import { FIXTURES_DIR } from '../support/fixtures.ts';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
-const clientsPage = await readFile(join(root, 'docs/clients.md'), 'utf8');
-const PHOTO = join(root, 'docs/sample-attachment.jpg');
-const photo = await readFile(PHOTO);
-const PRINTED_ADDRESS = 'http://localhost:8080';
-const PRINTED_TOKEN = 'dev-store-3c84…';
 const TOKEN = 'uppy6-browser-store-token-0042';
 const MULTIPART = 'shouldUseMultipart: true,';
 const MiB = 1024 * 1024;
@@ -48,25 +41,19 @@ describe('docs/clients.md, Uppy 6 with @uppy/aws-s3 in Chromium, on Ceph RGW', (
   beforeAll(async () => {
     stage = await startUppyS3Stage(s3, { name: 'uppy6-browser', token: TOKEN });
     const { service, served } = stage;
-    const code = blockUnder(clientsPage, '## Uppy with @uppy/aws-s3', 'js');
+    const code = blockUnder(CLIENTS_PAGE, '## Uppy with @uppy/aws-s3', 'js');
     expect(code).toContain(PRINTED_ADDRESS);
     expect(code).toContain(PRINTED_TOKEN);
     expect(code).toContain(MULTIPART);
-    const asHere = (source: string, address = service.url) => source.replaceAll(PRINTED_ADDRESS, address).replaceAll(PRINTED_TOKEN, TOKEN);
-    const html = blockUnder(clientsPage, '## Uppy with XHRUpload', 'html');
+    const here = (source: string, address = service.url) => asHere(source, address, TOKEN);
     forwarder = await recordingForwarder(service.url);
     let completions = 0;
     losingForwarder = await recordingForwarder(service.url, { loseAnswer: ({ method, path }) => method === 'POST' && path.endsWith('/complete') && ++completions === 1 });
-    served['/recorded/page.html'] = html;
-    served['/recorded/upload.js'] = await bundleForBrowser(asHere(code, forwarder.url), 'upload.js');
-    served['/answer-lost/page.html'] = html;
-    served['/answer-lost/upload.js'] = await bundleForBrowser(asHere(code, losingForwarder.url), 'upload.js');
-    served['/recipe/page.html'] = html;
-    served['/recipe/upload.js'] = await bundleForBrowser(asHere(code) + OBSERVED, 'upload.js');
-    served['/single-put/page.html'] = html;
-    served['/single-put/upload.js'] = await bundleForBrowser(asHere(code.replace(MULTIPART, 'shouldUseMultipart: false,')), 'upload.js');
-    served['/companion/page.html'] = html;
-    served['/companion/upload.js'] = await bundleForBrowser(companionPage(service.url), 'upload.js');
+    await serveRecipe(served, 'recorded', here(code, forwarder.url));
+    await serveRecipe(served, 'answer-lost', here(code, losingForwarder.url));
+    await serveRecipe(served, 'recipe', here(code) + OBSERVED);
+    await serveRecipe(served, 'single-put', here(code.replace(MULTIPART, 'shouldUseMultipart: false,')));
+    await serveRecipe(served, 'companion', companionPage(service.url));
   }, 120_000);
   afterAll(async () => {
     await forwarder?.close();

@@ -12,36 +12,39 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { CreateBucketCommand, ListMultipartUploadsCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import { FIXTURES_DIR } from '../support/fixtures.ts';
 import { s3ClientFor, s3ServiceEnv } from '../support/s3/rgw-global-setup.ts';
-import { startServiceProcess, startServiceWithStoreToken, type ServiceProcess } from '../support/service-process.ts';
+import { localDirectUploadService } from '../support/local-direct-service.ts';
+import { startServiceProcess } from '../support/service-process.ts';
 
 const TOKEN = 'concurrent-store-token-0042';
 const AUTH = { Authorization: `Token ${TOKEN}` };
 const AT_ONCE = 6;
 
+interface Answer {
+  readonly status: number;
+  readonly json: Record<string, unknown>;
+}
+
+/** AT_ONCE completions at once: each answers the one attachment's 200, or 409 `Upload in progress`. Returns the 200s. */
+async function oneAttachmentOrInProgress(complete: () => Promise<Answer>): Promise<Answer[]> {
+  const answers = await Promise.all(Array.from({ length: AT_ONCE }, complete));
+  const made = answers.filter((a) => a.status === 200);
+  expect(made.length, JSON.stringify(answers)).toBeGreaterThanOrEqual(1);
+  for (const answer of answers) {
+    if (answer.status === 200) expect(answer.json).toEqual(made[0]!.json);
+    else expect(answer, JSON.stringify(answer)).toMatchObject({ status: 409, json: { error: 'Upload in progress' } });
+  }
+  return made;
+}
+
 describe('concurrent completions of one direct upload', () => {
-  let service: ServiceProcess;
-  let close: (() => Promise<void>) | undefined;
-  beforeAll(async () => {
-    ({ service, close } = await startServiceWithStoreToken(
-      TOKEN,
-      (folder) => ({
-        STORAGE_DRIVER: 'local',
-        LOCAL_STORAGE_DIR: join(folder, 'store'),
-        DIRECT_UPLOADS: 'on',
-        DIRECT_UPLOAD_SECRET: 's'.repeat(40),
-        PREVIEWS: 'on',
-        STRIP_METADATA: 'on',
-      }),
-      30_000,
-    ));
-  }, 60_000);
-  afterAll(() => close?.());
+  const local = localDirectUploadService(TOKEN);
 
   it('answer the one attachment, or "Upload in progress" until it is made; never "Upload conflict"', async () => {
     const photo = await readFile(join(FIXTURES_DIR, 'jpeg-exiftool-orientation6-gps.jpg'));
+    const { service } = local;
     const api = `${service.url}/v1/chat/upload/direct/`;
     for (let round = 0; round < 3; round++) {
       const issued = (await (
@@ -53,13 +56,7 @@ describe('concurrent completions of one direct upload', () => {
         const answer = await fetch(`${api}${issued.upload_id}/complete`, { method: 'POST', headers: AUTH });
         return { status: answer.status, json: (await answer.json()) as Record<string, unknown> };
       };
-      const answers = await Promise.all(Array.from({ length: AT_ONCE }, complete));
-      const made = answers.filter((a) => a.status === 200);
-      expect(made.length, JSON.stringify(answers)).toBeGreaterThanOrEqual(1);
-      for (const answer of answers) {
-        if (answer.status === 200) expect(answer.json).toEqual(made[0]!.json);
-        else expect(answer, JSON.stringify(answer)).toMatchObject({ status: 409, json: { error: 'Upload in progress' } });
-      }
+      const made = await oneAttachmentOrInProgress(complete);
       const retry = await complete();
       expect(retry).toEqual({ status: 200, json: made[0]!.json });
       // One attachment, served.
@@ -95,13 +92,7 @@ describe("concurrent completions of one Uppy multipart upload on Ceph RGW", () =
         const answer = await fetch(`${uppy}/${id}/complete`, { method: 'POST', headers: json, body: parts });
         return { status: answer.status, json: (await answer.json()) as Record<string, unknown> };
       };
-      const answers = await Promise.all(Array.from({ length: AT_ONCE }, complete));
-      const made = answers.filter((a) => a.status === 200);
-      expect(made.length, JSON.stringify(answers)).toBeGreaterThanOrEqual(1);
-      for (const answer of answers) {
-        if (answer.status === 200) expect(answer.json).toEqual(made[0]!.json);
-        else expect(answer, JSON.stringify(answer)).toMatchObject({ status: 409, json: { error: 'Upload in progress' } });
-      }
+      const made = await oneAttachmentOrInProgress(complete);
       expect(await complete()).toEqual({ status: 200, json: made[0]!.json });
       const keys = ((await raw.send(new ListObjectsV2Command({ Bucket: bucket }))).Contents ?? []).map((o) => o.Key!);
       expect(keys.filter((key) => key.startsWith('chat/'))).toHaveLength(2); // the photo and its preview

@@ -4,19 +4,14 @@
  * presigned URL, completed on the other, with scanning (the suite's clamd) and previews on.
  * Completion refuses what the upload endpoint refuses, and then nothing of the upload remains.
  */
-import { randomUUID } from 'node:crypto';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CreateBucketCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
-import { Agent } from 'undici';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import { directClient, type IssuedTarget } from '../support/direct-client.ts';
 import { EICAR } from '../support/fake-malware-scanner.ts';
 import { fileNamed, fileWithText } from '../support/file-heads.ts';
 import { FIXTURES_DIR } from '../support/fixtures.ts';
-import { s3ClientFor, s3ServiceEnv } from '../support/s3/rgw-global-setup.ts';
-import { startServiceProcess, type ServiceProcess } from '../support/service-process.ts';
+import { directUploadsOnRgw, stagedIdOf as idOf } from '../support/s3/direct-uploads-on-rgw.ts';
 import { sha256 } from '../support/streams.ts';
 
 const TOKEN = 'direct-store-token-000000042';
@@ -24,63 +19,31 @@ const TOKEN = 'direct-store-token-000000042';
 describe('direct uploads to Ceph RGW, issued on one process and completed on another', () => {
   const s3 = inject('s3');
   const clamd = inject('clamdTestServer');
-  const bucket = `attache-direct-${randomUUID().slice(0, 8)}`;
-  let dir: string;
-  let raw: S3Client;
-  let agent: Agent;
-  let issuer: ServiceProcess;
-  let completer: ServiceProcess;
-  const keys = async () => ((await raw.send(new ListObjectsV2Command({ Bucket: bucket }))).Contents ?? []).map((o) => o.Key!).sort();
+  const rgw = directUploadsOnRgw({
+    token: TOKEN,
+    bucketPrefix: 'attache-direct',
+    env: { MALWARE_SCAN: 'clamd', CLAMD_HOST: clamd.host, CLAMD_PORT: String(clamd.port) },
+  });
+  const { keys } = rgw;
   /** What the upload left: its staged bytes, its attachment or preview (a completion's receipt aside). */
   const leftBy = async (id: string) => (await keys()).filter((key) => key.includes(id) && !key.endsWith('.answer.json'));
-  const idOf = (target: IssuedTarget) => /staged\/([0-9a-f-]{36})/.exec(target.url)![1]!;
-
-  beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'attache-direct-s3-'));
-    raw = s3ClientFor(s3);
-    await raw.send(new CreateBucketCommand({ Bucket: bucket }));
-    const tokensFile = join(dir, 'tokens.json');
-    await writeFile(tokensFile, JSON.stringify({ tokens: [{ token: TOKEN, role: 'store', id: '42' }] }));
-    const env = {
-      NODE_ENV: 'production',
-      AUTH_TOKENS_FILE: tokensFile,
-      ...s3ServiceEnv(s3, bucket),
-      DIRECT_UPLOADS: 'on',
-      DIRECT_UPLOAD_SECRET: 'shared-by-both-processes-0123456789',
-      // The test's bucket is private and its public URLs are not what these tests look at: the
-      // start-up check would rightly refuse them (test/http/storage-check-at-start.test.ts).
-      STORAGE_CHECK: 'off',
-      MALWARE_SCAN: 'clamd',
-      CLAMD_HOST: clamd.host,
-      CLAMD_PORT: String(clamd.port),
-    };
-    [issuer, completer] = await Promise.all([startServiceProcess(env, 60_000), startServiceProcess(env, 60_000)]);
-    agent = new Agent({ connections: 2 });
-  }, 90_000);
-  afterAll(async () => {
-    for (const service of [issuer, completer]) service?.child.kill('SIGTERM');
-    await Promise.all([issuer?.exited, completer?.exited]);
-    await agent?.close();
-    raw?.destroy();
-    await rm(dir, { recursive: true, force: true });
-  });
 
   async function sendDirect(fileName: string, bytes: Buffer, extra: Record<string, unknown> = {}) {
-    const issued = await directClient(issuer.url, agent).issue(TOKEN, { filename: fileName, size: bytes.length, session_id: '8', ...extra });
+    const issued = await directClient(rgw.issuer.url, rgw.agent).issue(TOKEN, { filename: fileName, size: bytes.length, session_id: '8', ...extra });
     expect(issued.status).toBe(200);
     const target = issued.json as unknown as IssuedTarget;
     expect(new URL(target.url).origin).toBe(new URL(s3.endpoint).origin);
-    expect((await directClient(issuer.url, agent).send(target, bytes)).status).toBe(200);
+    expect((await directClient(rgw.issuer.url, rgw.agent).send(target, bytes)).status).toBe(200);
     return target;
   }
 
   it('a photo: stored from the bucket, with its preview, the same answer from either process', async () => {
     const photo = await readFile(join(FIXTURES_DIR, 'jpeg-imagemagick-baseline.jpg'));
     const target = await sendDirect('photo.jpg', photo, { sha256: sha256(photo) });
-    const completed = await directClient(completer.url, agent).complete(TOKEN, target.upload_id);
+    const completed = await directClient(rgw.completer.url, rgw.agent).complete(TOKEN, target.upload_id);
     expect(completed.status).toBe(200);
     expect(completed.json).toMatchObject({ type: 'image/jpeg', size: photo.length, sha256: sha256(photo), width: expect.any(Number), preview_url: expect.stringContaining('.preview.webp') });
-    expect(await directClient(issuer.url, agent).complete(TOKEN, target.upload_id)).toEqual(completed);
+    expect(await directClient(rgw.issuer.url, rgw.agent).complete(TOKEN, target.upload_id)).toEqual(completed);
     const id = idOf(target);
     expect(await leftBy(id)).toEqual([`chat/session-8/${id}-photo.jpg`, `chat/session-8/${id}-photo.jpg.preview.webp`]);
   });
@@ -92,7 +55,7 @@ describe('direct uploads to Ceph RGW, issued on one process and completed on ano
   ])('refuses %s at completion, and nothing of the upload remains', async (_, fileName, bytes, extra, status, error) => {
     const target = await sendDirect(fileName, bytes, extra);
     expect(await leftBy(idOf(target))).toEqual([`staged/${idOf(target)}`]);
-    const refused = await directClient(completer.url, agent).complete(TOKEN, target.upload_id);
+    const refused = await directClient(rgw.completer.url, rgw.agent).complete(TOKEN, target.upload_id);
     expect(refused.status).toBe(status);
     expect(refused.json['error']).toBe(error);
     expect(await leftBy(idOf(target))).toEqual([]);
@@ -100,10 +63,10 @@ describe('direct uploads to Ceph RGW, issued on one process and completed on ano
 
   it('refuses at RGW a body one byte larger than announced, and a completion then says incomplete', async () => {
     const bytes = fileNamed('a.pdf', 3000);
-    const issued = (await directClient(issuer.url, agent).issue(TOKEN, { filename: 'a.pdf', size: 2999 })).json as unknown as IssuedTarget;
-    const sent = await directClient(issuer.url, agent).send(issued, bytes);
+    const issued = (await directClient(rgw.issuer.url, rgw.agent).issue(TOKEN, { filename: 'a.pdf', size: 2999 })).json as unknown as IssuedTarget;
+    const sent = await directClient(rgw.issuer.url, rgw.agent).send(issued, bytes);
     expect(sent.status).toBe(403);
-    expect(await directClient(completer.url, agent).complete(TOKEN, issued.upload_id)).toEqual({ status: 409, json: { error: 'Upload incomplete' } });
+    expect(await directClient(rgw.completer.url, rgw.agent).complete(TOKEN, issued.upload_id)).toEqual({ status: 409, json: { error: 'Upload incomplete' } });
     expect(await leftBy(idOf(issued))).toEqual([]);
   });
 });

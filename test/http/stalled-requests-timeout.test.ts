@@ -11,8 +11,8 @@
 import net from 'node:net';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startServiceWithStoreToken, type ServiceProcess } from '../support/service-process.ts';
+import { describe, expect, it } from 'vitest';
+import { localDirectUploadService } from '../support/local-direct-service.ts';
 
 const TOKEN = 'stalled-store-token-0000042';
 const AUTH = { Authorization: `Token ${TOKEN}` };
@@ -34,29 +34,11 @@ function stall(url: string, head: string, start: Buffer | string): Promise<strin
 }
 
 describe('requests that stall mid-way', () => {
-  let service: ServiceProcess;
-  let dir: string;
-  let close: (() => Promise<void>) | undefined;
-  beforeAll(async () => {
-    ({ service, dir, close } = await startServiceWithStoreToken(
-      TOKEN,
-      (folder) => ({
-        STORAGE_DRIVER: 'local',
-        LOCAL_STORAGE_DIR: join(folder, 'store'),
-        DIRECT_UPLOADS: 'on',
-        DIRECT_UPLOAD_SECRET: 's'.repeat(40),
-        PREVIEWS: 'on',
-        STRIP_METADATA: 'on',
-        HTTP_REQUEST_TIMEOUT_MS: '2000',
-        HTTP_HEADERS_TIMEOUT_MS: '1000',
-      }),
-      30_000,
-    ));
-  }, 60_000);
-  afterAll(() => close?.());
+  const local = localDirectUploadService(TOKEN, { HTTP_REQUEST_TIMEOUT_MS: '2000', HTTP_HEADERS_TIMEOUT_MS: '1000' });
 
   // The test's own timeout (15 s) is the bound: before the fix the first close came ~30 s in.
   it('are answered 408 in JSON and closed after HTTP_REQUEST_TIMEOUT_MS, keeping nothing half-sent (tus: what arrived)', async () => {
+    const { service, dir } = local;
     const api = service.url;
     const issued = (await (
       await fetch(`${api}/v1/chat/upload/direct/`, { method: 'POST', headers: { ...AUTH, 'Content-Type': 'application/json' }, body: JSON.stringify({ filename: 'a.pdf', size: PDF.length }) })

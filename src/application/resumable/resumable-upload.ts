@@ -1,17 +1,15 @@
 import { randomUUID } from 'node:crypto';
-import { pipeline, type Readable } from 'node:stream';
-import { BackendUnavailable, DomainError, InvalidUpload, ObjectAlreadyExists, UploadIncomplete, UploadNotFound, UploadOffsetMismatch } from '../../domain/errors.ts';
-import { resumableRecordKeyFor } from '../../domain/object-key.ts';
+import type { Readable } from 'node:stream';
+import { BackendUnavailable, InvalidUpload, UploadIncomplete, UploadNotFound, UploadOffsetMismatch } from '../../domain/errors.ts';
 import type { Principal } from '../../domain/principal.ts';
-import { readHead } from '../../shared/stream-head.ts';
 import { DEFAULT_COMPLETION_TAIL_MS, StagedCompletion } from '../staged-completion.ts';
 import type { ObjectStore } from '../ports/object-store.ts';
 import type { ResumablePieces } from '../ports/resumable-pieces.ts';
 import type { UploadAttachment, UploadedAttachment } from '../upload-attachment.ts';
-import { atMost } from './at-most.ts';
-import { CleanupsAfterAnswer } from './cleanups-after-answer.ts';
-import { hashingPassThrough, RunningDigests } from './running-digests.ts';
-import { claimCompletion, releaseEnding, terminated, terminateUnlessCompleting } from './upload-ending.ts';
+import { PartWriter } from './part-writer.ts';
+import { ResumableCompletion } from './resumable-completion.ts';
+import { RunningDigests } from './running-digests.ts';
+import { terminated, terminateUnlessCompleting } from './upload-ending.ts';
 import { readRecord, sameOwner, writeRecord, type ResumableRecord } from './upload-record.ts';
 
 export interface ResumableUploadDeps {
@@ -65,25 +63,26 @@ const NOT_FOUND = 'unknown or expired upload';
  * Resumable uploads (the tus protocol's use case): a file sent in pieces, each stored as a part
  * under the staged prefix, on any instance sharing the store. `create` refuses what the upload
  * endpoint would refuse before a byte; `append` refuses the type at the first bytes, and when
- * the last byte is in, feeds all of the parts, as one stream, to the use case through the same
- * StagedCompletion as a direct upload (every check of a form's file, under the upload's own id),
- * telling it where the parts are, so that the attachment is made of them within the store. The
- * instance storing an upload's pieces one after the other hashes them on their way (RunningDigests):
- * then the checks need not read the parts back at all, but for the type.
+ * the last byte is in, makes the attachment of all of the parts (ResumableCompletion) through the
+ * same StagedCompletion as a direct upload. The instance storing an upload's pieces one after the
+ * other hashes them on their way (PartWriter, RunningDigests): then the checks need not read the
+ * parts back at all, but for the type.
  */
 export class ResumableUpload {
   readonly #deps: ResumableUploadDeps;
   readonly #now: () => number;
-  readonly #completion: StagedCompletion;
   readonly #digests: RunningDigests;
-  /** Removals of what completed uploads staged, running after their answers (see `settled`). */
-  readonly #afterAnswer = new CleanupsAfterAnswer();
+  readonly #parts: PartWriter;
+  readonly #completion: ResumableCompletion;
 
   constructor(deps: ResumableUploadDeps) {
     this.#deps = deps;
     this.#digests = deps.digests ?? new RunningDigests();
     this.#now = deps.now ?? Date.now;
-    this.#completion = new StagedCompletion(deps.uploads, deps.store, { completionTailMs: deps.completionTailMs ?? DEFAULT_COMPLETION_TAIL_MS, now: deps.now });
+    const { uploads, store, pieces } = deps;
+    this.#parts = new PartWriter({ uploads, store, pieces, digests: this.#digests });
+    const completion = new StagedCompletion(uploads, store, { completionTailMs: deps.completionTailMs ?? DEFAULT_COMPLETION_TAIL_MS, now: deps.now });
+    this.#completion = new ResumableCompletion({ store, pieces, digests: this.#digests, completion });
   }
 
   /**
@@ -113,7 +112,7 @@ export class ResumableUpload {
    * Stores the bytes from `offset` on. Throws UploadOffsetMismatch when `offset` is not the one
    * stored (or another request stored bytes there meanwhile), InvalidUpload for more bytes than
    * the upload's length, UnsupportedFileType when the first bytes contradict the name (then nothing
-   * of the upload remains). With the last byte, makes the attachment (see `#complete`).
+   * of the upload remains). With the last byte, makes the attachment (see ResumableCompletion).
    */
   async append(request: AppendRequest): Promise<ResumableState> {
     const { principal, id, offset, content, contentLength, signal } = request;
@@ -127,7 +126,7 @@ export class ResumableUpload {
       if (offset < record.length && partsBefore >= (this.#deps.maxParts ?? MAX_PARTS)) throw new InvalidUpload(`an upload is sent in at most ${this.#deps.maxParts ?? MAX_PARTS} pieces`);
       if (contentLength !== undefined && offset + contentLength > record.length) throw new InvalidUpload(`more bytes than the Upload-Length of ${record.length}`);
       if (offset < record.length) {
-        const stored = await this.#storePart(record, offset, partsBefore, content, signal);
+        const stored = await this.#parts.write(record, { offset, piecesBefore: partsBefore }, content, signal);
         if (stored === 0) return stateOf(record, offset);
         if (offset + stored < record.length) return stateOf(record, offset + stored);
       } else content.destroy();
@@ -141,7 +140,7 @@ export class ResumableUpload {
       throw error;
     }
     // The last byte is in (now, or before, by a request whose instance stopped before completing).
-    const uploaded = (await this.#completion.receipt(id)) ?? (await this.#completeUnlessEnded(record, signal, offset));
+    const uploaded = (await this.#completion.receipt(id)) ?? (await this.#completion.completeUnlessEnded(record, signal, offset));
     return stateOf(record, record.length, uploaded);
   }
 
@@ -169,7 +168,7 @@ export class ResumableUpload {
     const { offset } = await this.#deps.pieces.stored(id, record.length);
     if (offset < record.length) throw new UploadIncomplete(`${offset} of ${record.length} bytes are in`);
     // Every byte is in, and the instance that stored the last one stopped before completing.
-    return this.#completeUnlessEnded(record, signal);
+    return this.#completion.completeUnlessEnded(record, signal);
   }
 
   /**
@@ -189,90 +188,7 @@ export class ResumableUpload {
    * staged/).
    */
   settled(): Promise<void> {
-    return this.#afterAnswer.settled();
-  }
-
-  /** `#complete`, once the upload's ending is its completion's (see claimCompletion). */
-  async #completeUnlessEnded(record: ResumableRecord, signal?: AbortSignal, lastPiece?: number): Promise<UploadedAttachment> {
-    await claimCompletion(this.#deps.store, this.#deps.pieces, record, lastPiece);
-    return this.#complete(record, signal);
-  }
-
-  /** Stores one part; resolves with its size (0: nothing came, nothing stored). */
-  async #storePart(record: ResumableRecord, offset: number, piecesBefore: number, content: Readable, signal?: AbortSignal): Promise<number> {
-    const { uploads, store } = this.#deps;
-    const capped = pipeline(content, atMost(record.length - offset), () => {});
-    const head = await readHead(capped, offset === 0 ? uploads.firstBytesFor(record.fileName) : 1);
-    if (head.ended && head.head.length === 0) return 0;
-    // The type, at the first bytes; a part too short to tell leaves it to the completion.
-    if (offset === 0 && (!head.ended || head.head.length === record.length)) {
-      try {
-        await uploads.checkFirstBytes(record.fileName, head.head);
-      } catch (error) {
-        head.rest.destroy();
-        await store.delete(resumableRecordKeyFor(record.id)).catch(() => {});
-        throw error;
-      }
-    }
-    // Hashed on their way to the store when this instance hashed every byte before them: kept again
-    // only once the part is stored, whole; any failure leaves the upload without a running digest.
-    const hash = this.#digests.take(record.id, offset);
-    const hashing = hash && hashingPassThrough(hash);
-    const body = hashing ? pipeline(head.rest, hashing.stream, () => {}) : head.rest;
-    try {
-      const size = await this.#deps.pieces.store(record.id, { offset, length: record.length, piecesBefore }, body, signal);
-      if (hash && hashing && hashing.bytes() === size) this.#digests.keep(record.id, offset + size, hash);
-      return size;
-    } catch (error) {
-      if (error instanceof ObjectAlreadyExists) throw new UploadOffsetMismatch('another request stored bytes at this offset');
-      throw error;
-    }
-  }
-
-  /**
-   * The attachment, through the one corridor. Refused: nothing of the upload remains. A backend
-   * failure: the last part is removed, so that the upload is not reported complete and the
-   * client's retry sends it again, which completes again.
-   */
-  async #complete(record: ResumableRecord, signal?: AbortSignal): Promise<UploadedAttachment> {
-    const { store, pieces } = this.#deps;
-    const { id, principal, fileName, sessionId } = record;
-    const verifiedSha256 = this.#digests.complete(id, record.length);
-    try {
-      const whole = await pieces.whole(id, record.length, verifiedSha256);
-      return await this.#completion.complete(
-        { principal, id, fileName, sessionId, content: whole.content, storedAt: whole.storedAt, signal },
-        {
-          // After the answer: the receipt says the upload is complete from now on (a retried PATCH,
-          // a HEAD, a DELETE read it), and the removal keeps its order (a walk never sees a gap).
-          afterCompletion: async () =>
-            this.#afterAnswer.start(async () => {
-              await whole.remove();
-              await releaseEnding(store, id);
-            }),
-          afterRefusal: async () => {
-            // Every piece, including any the refusal came before reading.
-            await pieces.remove(id, record.length);
-            await store.delete(resumableRecordKeyFor(id));
-            await releaseEnding(store, id);
-          },
-        },
-      );
-    } catch (error) {
-      if (!(error instanceof DomainError) || error instanceof BackendUnavailable) {
-        // The pieces removed under this completion by a DELETE whose claim of the ending raced this
-        // one's on a store that let both through (see claimEnding): the upload is gone, not failing.
-        if (await terminated(store, id).catch(() => false)) {
-          await pieces.remove(id, record.length).catch(() => {});
-          throw new UploadNotFound('the upload was terminated');
-        }
-        // After a backend failure the upload must not look complete: the client's retry completes again.
-        await pieces.takeBackLast(id, record.length);
-        // Not complete after all: a DELETE may end it now.
-        await releaseEnding(store, id);
-      }
-      throw error;
-    }
+    return this.#completion.settled();
   }
 
   async #recordOf(principal: Principal, id: string): Promise<ResumableRecord> {

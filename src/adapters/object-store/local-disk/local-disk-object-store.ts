@@ -1,30 +1,17 @@
-import { randomUUID } from 'node:crypto';
-import { once } from 'node:events';
-import { constants, createWriteStream } from 'node:fs';
-import { access, link, mkdir, open, readFile, rename, stat, unlink, writeFile, type FileHandle } from 'node:fs/promises';
-import { basename, dirname, join, resolve, sep } from 'node:path';
+import { constants } from 'node:fs';
+import { access, link, mkdir, open, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import type { ObjectContent, ObjectInfo, ObjectMeta, ObjectPart, ObjectStore, StoredObject } from '../../../application/ports/object-store.ts';
 import { ObjectAlreadyExists, StorageUnavailable } from '../../../domain/errors.ts';
 import type { ObjectKey } from '../../../domain/object-key.ts';
-import { sha256From } from '../content-digest.ts';
-import { runPut, type PutInProgress } from '../put-lifecycle.ts';
+import { runPut } from '../put-lifecycle.ts';
 import { concatenateByStreaming } from '../streamed-concatenation.ts';
 import { publicUrlFor } from '../public-url.ts';
-import { filesUnder, unlinkIfThere } from './local-disk-sweep.ts';
-
-/** What the hidden `.<name>.meta.json` beside each file holds. */
-interface Sidecar extends ObjectMeta {
-  readonly sha256: string;
-}
-
-/** Longest file name Linux (and most file systems) allow, in bytes. */
-const NAME_MAX_BYTES = 255;
-const isErrno = (error: unknown, code: string) => (error as NodeJS.ErrnoException | undefined)?.code === code;
-const ignoreMissing = (error: unknown) => {
-  if (!isErrno(error, 'ENOENT')) throw error;
-};
+import { ignoreMissing, isErrno, pathUnder, sidecarPathOf } from './local-disk-paths.ts';
+import { readSidecarMeta } from './local-disk-sidecar.ts';
+import { removeObjectsOlderThan, removeTempFilesOlderThan } from './local-disk-sweep.ts';
+import { writeAndPublish, writeSidecarOrUnpublish } from './local-disk-write.ts';
 
 /**
  * Files under a directory on this machine: the embedded default. Each object is the file
@@ -43,23 +30,9 @@ export class LocalDiskObjectStore implements ObjectStore {
     this.#publicBaseUrl = options.publicBaseUrl;
   }
 
-  /**
-   * The file for `key`, or undefined for a key that could escape the root, name a hidden file, or
-   * have a segment longer than a file name may be (NAME_MAX, 255 bytes: the disk would answer
-   * ENAMETOOLONG, which is not the store failing).
-   */
+  /** The file for `key`, or undefined for a key that names no file of the store (see pathUnder). */
   #pathOf(key: string): string | undefined {
-    const segments = key.split('/');
-    const valid = segments.every(
-      (s) => s.length > 0 && !s.startsWith('.') && !s.includes('\\') && !s.includes('\0') && Buffer.byteLength(s) <= NAME_MAX_BYTES,
-    );
-    if (!valid) return undefined;
-    const path = resolve(this.#root, ...segments);
-    return path.startsWith(this.#root + sep) ? path : undefined;
-  }
-
-  #metaPathOf(path: string): string {
-    return join(dirname(path), `.${basename(path)}.meta.json`);
+    return pathUnder(this.#root, key);
   }
 
   async put(key: ObjectKey, body: Readable, meta: ObjectMeta, signal?: AbortSignal): Promise<StoredObject> {
@@ -69,61 +42,10 @@ export class LocalDiskObjectStore implements ObjectStore {
       throw new TypeError(`not a valid object key: ${JSON.stringify(key)}`);
     }
     return runPut(key, body, signal, undefined, {
-      upload: (put) => this.#write(path, key, body, meta, put, signal),
+      upload: (put) => writeAndPublish(path, key, body, meta, put, signal),
       translate: (error) => new StorageUnavailable(`cannot store ${path}`, { cause: error }),
       undoStored: () => this.delete(key),
     });
-  }
-
-  /** The body to a temp file, published at `path` by link(), then its sidecar. */
-  async #write(path: string, key: ObjectKey, body: Readable, meta: ObjectMeta, put: PutInProgress, signal?: AbortSignal): Promise<void> {
-    try {
-      await mkdir(dirname(path), { recursive: true });
-    } catch (error) {
-      throw new StorageUnavailable(`cannot create ${dirname(path)}`, { cause: error });
-    }
-    const temp = join(dirname(path), `.${basename(path)}.${randomUUID()}.partial`);
-    const file = createWriteStream(temp, { flags: 'wx' });
-    // The disk's failure comes first: pipeline then destroys the body with it, which is no body error.
-    file.once('error', (error) => put.backendFailed(error));
-    try {
-      try {
-        const written = pipeline(body, file, signal ? { signal } : {});
-        put.digest.follow(body);
-        await written;
-      } catch (error) {
-        throw new StorageUnavailable(`cannot write ${temp}`, { cause: error });
-      }
-      try {
-        await link(temp, path);
-      } catch (error) {
-        if (isErrno(error, 'EEXIST')) throw new ObjectAlreadyExists(key, { cause: error });
-        throw new StorageUnavailable(`cannot publish ${path}`, { cause: error });
-      }
-      // The object is published, and its URL not handed out yet: without its sidecar it would
-      // lose its SHA-256, so a sidecar that cannot be written fails the put.
-      await this.#writeSidecar(path, { ...meta, sha256: put.digest.sha256 }).catch(async (error: unknown) => {
-        await unlink(path).catch(() => {});
-        throw new StorageUnavailable(`cannot write the meta of ${path}`, { cause: error });
-      });
-    } finally {
-      // A write stream destroyed before its file opened still creates the file when the open
-      // completes; unlinking before 'close' would leave an empty temp file behind.
-      if (!file.closed) await once(file, 'close');
-      await unlink(temp).catch(() => {});
-    }
-  }
-
-  /** Written aside, then renamed over: a reader never sees half a sidecar. */
-  async #writeSidecar(path: string, sidecar: Sidecar): Promise<void> {
-    const temp = join(dirname(path), `.${basename(path)}.${randomUUID()}.meta.partial`);
-    try {
-      await writeFile(temp, JSON.stringify(sidecar), { flag: 'wx' });
-      await rename(temp, this.#metaPathOf(path));
-    } catch (error) {
-      await unlink(temp).catch(() => {});
-      throw error;
-    }
   }
 
   /** A second name, `to`, for the file at `from` (link(): EEXIST instead of replacing), its folder made first. */
@@ -146,7 +68,7 @@ export class LocalDiskObjectStore implements ObjectStore {
   async move(from: ObjectKey, to: ObjectKey): Promise<void> {
     const { fromPath, toPath } = await this.#linked(from, to, 'move');
     try {
-      await rename(this.#metaPathOf(fromPath), this.#metaPathOf(toPath));
+      await rename(sidecarPathOf(fromPath), sidecarPathOf(toPath));
     } catch (error) {
       // Without its sidecar the object would lose its meta and SHA-256: undo the link. (A file
       // that never had one, published before a crash, moves without.)
@@ -165,10 +87,7 @@ export class LocalDiskObjectStore implements ObjectStore {
    */
   async copy(from: ObjectKey, to: ObjectKey, meta: ObjectMeta, { sha256 }: { size: number; sha256: string }): Promise<void> {
     const { toPath } = await this.#linked(from, to, 'copy');
-    await this.#writeSidecar(toPath, { ...meta, sha256 }).catch(async (error: unknown) => {
-      await unlink(toPath).catch(() => {});
-      throw new StorageUnavailable(`cannot write the meta of ${toPath}`, { cause: error });
-    });
+    await writeSidecarOrUnpublish(toPath, { ...meta, sha256 });
   }
 
   /** One part: a copy. Several: The parts stream through put into a file of their own (streamed-concatenation.ts). */
@@ -227,7 +146,7 @@ export class LocalDiskObjectStore implements ObjectStore {
         await handle.close();
         return undefined;
       }
-      const meta = await this.#readMeta(path);
+      const meta = await readSidecarMeta(path);
       return { ...meta, size: info.size, body: handle.createReadStream() };
     } catch (error) {
       await handle.close().catch(() => {});
@@ -241,28 +160,11 @@ export class LocalDiskObjectStore implements ObjectStore {
     try {
       const info = await stat(path);
       if (!info.isFile()) return undefined;
-      const meta = await this.#readMeta(path);
+      const meta = await readSidecarMeta(path);
       return { path, info: { ...meta, size: info.size } };
     } catch (error) {
       if (isErrno(error, 'ENOENT') || isErrno(error, 'ENOTDIR')) return undefined;
       throw new StorageUnavailable(`cannot read ${path}`, { cause: error });
-    }
-  }
-
-  async #readMeta(path: string): Promise<ObjectMeta & { sha256?: string }> {
-    try {
-      const sidecar = JSON.parse(await readFile(this.#metaPathOf(path), 'utf8')) as Partial<Sidecar>;
-      const sha256 = sha256From(sidecar.sha256);
-      return {
-        contentType: sidecar.contentType ?? 'application/octet-stream',
-        fileName: sidecar.fileName ?? basename(path),
-        disposition: sidecar.disposition === 'inline' ? 'inline' : 'attachment',
-        ...(typeof sidecar.uploader === 'string' && { uploader: sidecar.uploader }),
-        ...(sha256 !== undefined && { sha256 }),
-      };
-    } catch {
-      // A file published without its sidecar (a crash between link and writing it) is still served.
-      return { contentType: 'application/octet-stream', fileName: basename(path), disposition: 'attachment' };
     }
   }
 
@@ -271,38 +173,27 @@ export class LocalDiskObjectStore implements ObjectStore {
     if (path === undefined) return;
     try {
       await unlink(path).catch(ignoreMissing);
-      await unlink(this.#metaPathOf(path)).catch(ignoreMissing);
+      await unlink(sidecarPathOf(path)).catch(ignoreMissing);
     } catch (error) {
       throw new StorageUnavailable(`cannot delete ${path}`, { cause: error });
     }
   }
 
   async removeStale(prefix: string, olderThan: Date): Promise<number> {
-    let removed = 0;
     try {
-      for await (const file of filesUnder(this.#root, prefix, (name) => !name.startsWith('.'))) {
-        if (file.modifiedAt >= olderThan.getTime()) continue;
-        await this.delete(file.key as ObjectKey);
-        removed++;
-      }
+      return await removeObjectsOlderThan(this.#root, prefix, olderThan, (key) => this.delete(key as ObjectKey));
     } catch (error) {
       throw new StorageUnavailable(`cannot sweep ${this.#root}`, { cause: error });
     }
-    return removed;
   }
 
   /** Temp files (`.<name>.<uuid>.partial`) of writes whose process died before link() or unlink(). */
   async removeUnfinished(prefix: string, olderThan: Date): Promise<number> {
-    let removed = 0;
     try {
-      for await (const file of filesUnder(this.#root, prefix, (name) => name.startsWith('.') && name.endsWith('.partial'))) {
-        if (file.modifiedAt >= olderThan.getTime()) continue;
-        if (await unlinkIfThere(file.path)) removed++;
-      }
+      return await removeTempFilesOlderThan(this.#root, prefix, olderThan);
     } catch (error) {
       throw new StorageUnavailable(`cannot sweep ${this.#root}`, { cause: error });
     }
-    return removed;
   }
 
   async checkReady(): Promise<void> {

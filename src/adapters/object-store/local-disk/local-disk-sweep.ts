@@ -59,3 +59,27 @@ export async function unlinkIfThere(path: string): Promise<boolean> {
     throw error;
   }
 }
+
+/** Hidden temp files of writes (`.<name>.<uuid>.partial`, `.<name>.<uuid>.meta.partial`). */
+export const isTempFile: NameFilter = (name) => name.startsWith('.') && name.endsWith('.partial');
+
+/** Removes, through `remove`, every object (no hidden file) under `prefix` last written before `olderThan`; resolves with how many. */
+export async function removeObjectsOlderThan(root: string, prefix: string, olderThan: Date, remove: (key: string) => Promise<void>): Promise<number> {
+  let removed = 0;
+  for await (const file of filesUnder(root, prefix, (name) => !name.startsWith('.'))) {
+    if (file.modifiedAt >= olderThan.getTime()) continue;
+    await remove(file.key);
+    removed++;
+  }
+  return removed;
+}
+
+/** Removes the temp files under `prefix` last written before `olderThan` (writes whose process died); resolves with how many. */
+export async function removeTempFilesOlderThan(root: string, prefix: string, olderThan: Date): Promise<number> {
+  let removed = 0;
+  for await (const file of filesUnder(root, prefix, isTempFile)) {
+    if (file.modifiedAt >= olderThan.getTime()) continue;
+    if (await unlinkIfThere(file.path)) removed++;
+  }
+  return removed;
+}
