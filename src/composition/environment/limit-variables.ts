@@ -18,7 +18,7 @@ export const LIMIT_VARIABLES = {
   }),
   UPLOAD_QUOTA: documented(byteQuota.optional(), {
     default: '(none)',
-    doc: 'Bytes per principal per window, e.g. `5GB/1d` (KB…TB by 1000, KiB…TiB by 1024): reserved from `Content-Length` (else `MAX_FILE_SIZE`) when an upload starts, settled with the size stored, given back when it fails; over it: 429 `Quota exceeded`.',
+    doc: 'Bytes per principal per window, e.g. `5GB/1d` (KB…TB by 1000, KiB…TiB by 1024): reserved from `Content-Length` (else `MAX_FILE_SIZE`) when an upload starts (a direct upload: its announced size; tus: `Upload-Length`), settled with the size stored, given back when it fails; an Uppy multipart upload, which announces no size, is charged the total of its parts at completion; over it: 429 `Quota exceeded`.',
   }),
   RATE_LIMIT_ON_ERROR: documented(z.enum(['allow', 'reject'], 'must be allow or reject').default('allow'), {
     doc: 'When `REDIS_URL` cannot answer: `allow` (until it is back, each instance counts its share of each limit alone: the limit divided by the instances last seen) or `reject` (503 `Limits unavailable`). `/readyz`, metrics and logs say so either way.',
