@@ -48,12 +48,14 @@ export async function alternatingRounds(subjects: readonly Subject[], load: Load
   for (const subject of subjects) {
     await options.beforeEach?.();
     await sendLabelled(subject, options.warmUp);
+    await subject.tidy?.();
   }
   for (let round = 0; round < options.rounds; round++) {
     for (let i = 0; i < subjects.length; i++) {
       const subject = subjects[(round + i) % subjects.length]!;
       await options.beforeEach?.();
       runs.get(subject)!.push(await measure(subject, load, options.rgwCpuMs));
+      await subject.tidy?.();
     }
   }
   return new Map(subjects.map((s) => [s, summarize(runs.get(s)!, load)]));
