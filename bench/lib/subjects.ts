@@ -15,6 +15,8 @@ export interface Subject {
   send(bytes: number, count: number, concurrency: number): Promise<number[]>;
   /** CPU used so far by the process that does the work, in ms. */
   cpuMs(): number;
+  /** The part of it its main thread used, for a server process (not for work inside the bench). */
+  mainThreadCpuMs?(): number;
   /** Untimed, after each batch: takes back what the batch stored, for a subject measured that way. */
   tidy?(): Promise<void>;
   stop(): Promise<void>;
@@ -42,6 +44,7 @@ export function httpSubject(
       return results.map((r) => r.ms);
     },
     cpuMs: () => server.cpuMs(),
+    mainThreadCpuMs: () => server.mainThreadCpuMs(),
     ...(options.deleteAfterEachBatch && {
       async tidy() {
         for (const key of stored.splice(0)) {
