@@ -14,6 +14,8 @@ export interface Load {
 export interface Measurement {
   readonly seconds: number;
   readonly cpuMs: number;
+  /** The subject's main thread's share of cpuMs, when it is a server process. */
+  readonly mainThreadCpuMs: number | null;
   /** RGW's CPU over the same time, for the S3 scenarios. */
   readonly rgwCpuMs: number | null;
   readonly latenciesMs: number[];
@@ -24,6 +26,8 @@ export interface Summary {
   readonly mbPerSecond: number;
   readonly uploadsPerSecond: number;
   readonly cpu: CpuCost;
+  /** The main thread's CPU alone (the rest: V8's helper threads, libuv's pool), when measured. */
+  readonly mainThreadCpu: CpuCost | null;
   readonly rgwCpu: CpuCost | null;
   readonly p50Ms: number;
   readonly p99Ms: number;
@@ -48,12 +52,14 @@ export async function alternatingRounds(subjects: readonly Subject[], load: Load
   for (const subject of subjects) {
     await options.beforeEach?.();
     await sendLabelled(subject, options.warmUp);
+    await subject.tidy?.();
   }
   for (let round = 0; round < options.rounds; round++) {
     for (let i = 0; i < subjects.length; i++) {
       const subject = subjects[(round + i) % subjects.length]!;
       await options.beforeEach?.();
       runs.get(subject)!.push(await measure(subject, load, options.rgwCpuMs));
+      await subject.tidy?.();
     }
   }
   return new Map(subjects.map((s) => [s, summarize(runs.get(s)!, load)]));
@@ -71,6 +77,7 @@ async function sendLabelled(subject: Subject, load: Load): Promise<number[]> {
 /** One timed batch, with the subject's CPU (and RGW's) read around it. */
 export async function measure(subject: Subject, load: Load, rgwCpuMs?: () => number): Promise<Measurement> {
   const cpuBefore = subject.cpuMs();
+  const mainBefore = subject.mainThreadCpuMs?.();
   const rgwBefore = rgwCpuMs?.() ?? 0;
   const started = performance.now();
   const latenciesMs = await sendLabelled(subject, load);
@@ -80,6 +87,7 @@ export async function measure(subject: Subject, load: Load, rgwCpuMs?: () => num
   return {
     seconds,
     cpuMs: subject.cpuMs() - cpuBefore,
+    mainThreadCpuMs: mainBefore === undefined ? null : subject.mainThreadCpuMs!() - mainBefore,
     rgwCpuMs: rgwCpuMs ? rgwCpuMs() - rgwBefore : null,
     latenciesMs,
   };
@@ -88,11 +96,13 @@ export async function measure(subject: Subject, load: Load, rgwCpuMs?: () => num
 export function summarize(runs: readonly Measurement[], load: Load): Summary {
   const bytes = load.bytes * load.count;
   const cpuMs = median(runs.map((r) => r.cpuMs));
+  const mainRuns = runs.flatMap((r) => (r.mainThreadCpuMs === null ? [] : [r.mainThreadCpuMs]));
   const rgwRuns = runs.flatMap((r) => (r.rgwCpuMs === null ? [] : [r.rgwCpuMs]));
   return {
     mbPerSecond: median(runs.map((r) => bytes / MB / r.seconds)),
     uploadsPerSecond: median(runs.map((r) => load.count / r.seconds)),
     cpu: cpuCost(cpuMs, load.count, bytes),
+    mainThreadCpu: mainRuns.length > 0 ? cpuCost(median(mainRuns), load.count, bytes) : null,
     rgwCpu: rgwRuns.length > 0 ? cpuCost(median(rgwRuns), load.count, bytes) : null,
     p50Ms: median(runs.map((r) => percentile(r.latenciesMs, 50))),
     p99Ms: median(runs.map((r) => percentile(r.latenciesMs, 99))),

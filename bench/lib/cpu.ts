@@ -20,6 +20,16 @@ export function processCpuMs(pid: number): number {
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_SECOND;
 }
 
+/**
+ * CPU time of the process's main thread alone (its first task: JavaScript, the parser, the hash),
+ * in ms, without V8's helper threads (concurrent marking, sweeping, compilation) and libuv's pool.
+ */
+export function mainThreadCpuMs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/task/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_SECOND;
+}
+
 /** The process group `pid` belongs to (stat's 5th field). */
 export function processGroupOf(pid: number): number {
   return Number(statFields(pid)[2]);

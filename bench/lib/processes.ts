@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { processCpuMs } from './cpu.ts';
+import { mainThreadCpuMs, processCpuMs } from './cpu.ts';
 
 export interface ServerProcess {
   readonly child: ChildProcess;
@@ -11,6 +11,8 @@ export interface ServerProcess {
   rssBytes(): number;
   /** CPU time the process has used so far (utime + stime, all threads), in ms. */
   cpuMs(): number;
+  /** The part of it spent on the main thread (mainThreadCpuMs). */
+  mainThreadCpuMs(): number;
   stop(): Promise<void>;
 }
 
@@ -50,6 +52,7 @@ export async function startServer(script: string, env: Record<string, string>, n
     peakRssBytes: () => statusKb(child.pid, 'VmHWM'),
     rssBytes: () => statusKb(child.pid, 'VmRSS'),
     cpuMs: () => processCpuMs(child.pid!),
+    mainThreadCpuMs: () => mainThreadCpuMs(child.pid!),
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;
       child.kill('SIGKILL');

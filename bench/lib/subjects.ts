@@ -15,20 +15,53 @@ export interface Subject {
   send(bytes: number, count: number, concurrency: number): Promise<number[]>;
   /** CPU used so far by the process that does the work, in ms. */
   cpuMs(): number;
+  /** The part of it its main thread used, for a server process (not for work inside the bench). */
+  mainThreadCpuMs?(): number;
+  /** Untimed, after each batch: takes back what the batch stored, for a subject measured that way. */
+  tidy?(): Promise<void>;
   stop(): Promise<void>;
 }
 
-/** A server reached over HTTP, every upload shaped like `spec` (file name, field order, session_id). */
-export function httpSubject(label: string, server: ServerProcess, token: string, spec: Omit<UploadSpec, 'bytes'>): Subject {
+/**
+ * A server reached over HTTP, every upload shaped like `spec` (file name, field order, session_id).
+ * With `deleteAfterEachBatch` (attache only), `tidy` deletes every attachment of the last batch
+ * through attache's DELETE /v1/chat/files/<key>, untimed, so that a store in memory reuses the
+ * memory of the last batch, as a server that frees what it answered does.
+ */
+export function httpSubject(
+  label: string,
+  server: ServerProcess,
+  token: string,
+  spec: Omit<UploadSpec, 'bytes'>,
+  options: { deleteAfterEachBatch?: boolean } = {},
+): Subject {
+  let stored: string[] = [];
   return {
     label,
     async send(bytes, count, concurrency) {
       const results = await uploadMany(server.url, token, { ...spec, bytes }, count, concurrency);
+      if (options.deleteAfterEachBatch) stored = results.map((r) => attachmentKeyOf(r.body));
       return results.map((r) => r.ms);
     },
     cpuMs: () => server.cpuMs(),
+    mainThreadCpuMs: () => server.mainThreadCpuMs(),
+    ...(options.deleteAfterEachBatch && {
+      async tidy() {
+        for (const key of stored.splice(0)) {
+          const answer = await fetch(`${server.url}/v1/chat/files/${key}`, { method: 'DELETE', headers: { Authorization: `Token ${token}` } });
+          if (answer.status !== 204) throw new Error(`DELETE ${key} answered ${answer.status}: ${await answer.text()}`);
+        }
+      },
+    }),
     stop: () => server.stop(),
   };
+}
+
+/** The key of the attachment an upload's answer names: its URL's path after /files/ (the memory and local drivers). */
+function attachmentKeyOf(answer: string): string {
+  const { pathname } = new URL((JSON.parse(answer) as { url: string }).url);
+  if (!pathname.startsWith('/files/')) throw new Error(`not a URL attache serves itself: ${pathname}`);
+  return pathname.slice('/files/'.length);
 }
 
 const BLOCK = randomBytes(MB);

@@ -17,7 +17,8 @@ export function speedFigure(summary: Summary, unit: SpeedUnit): string {
 
 export function cpuFigure(summary: Summary, unit: SpeedUnit): string {
   const per = unit === 'large' ? 'per-GB' : 'per-upload';
-  return `${formatCpu(summary.cpu, per)}${summary.rgwCpu ? ` (RGW ${formatCpu(summary.rgwCpu, per)})` : ''}`;
+  const main = summary.mainThreadCpu && unit === 'large' ? ` (main thread ${formatCpu(summary.mainThreadCpu, per)})` : '';
+  return `${formatCpu(summary.cpu, per)}${main}${summary.rgwCpu ? ` (RGW ${formatCpu(summary.rgwCpu, per)})` : ''}`;
 }
 
 /** Every figure of a summary, unrounded, under `prefix` (`baseline` for the baseline's). */
@@ -31,6 +32,10 @@ export function speedValues(summary: Summary, prefix = ''): Record<string, numbe
     [name('p50Ms')]: summary.p50Ms,
     [name('p99Ms')]: summary.p99Ms,
   };
+  if (summary.mainThreadCpu) {
+    values[name('mainThreadCpuMsPerUpload')] = summary.mainThreadCpu.msPerUpload;
+    values[name('mainThreadCpuSecondsPerGB')] = summary.mainThreadCpu.secondsPerGB;
+  }
   if (summary.rgwCpu) {
     values[name('rgwCpuMsPerUpload')] = summary.rgwCpu.msPerUpload;
     values[name('rgwCpuSecondsPerGB')] = summary.rgwCpu.secondsPerGB;

@@ -1,8 +1,8 @@
 // Reference, not a target: how fast Koa + @koa/multer (busboy) alone parses a large upload on
 // this machine, with a storage engine that drains the file (DRAIN_TO=nowhere), drains it while
 // computing its SHA-256 as attache's stores do (DRAIN_TO=sha256), also keeps its chunks until the
-// upload is answered, as a store in memory must (DRAIN_TO=memory), or writes it to a file
-// (DRAIN_TO=disk, under TMPDIR). attache parses with the same library, so these are its ceilings
+// upload is answered (DRAIN_TO=memory) or for good, as attache's memory store keeps what it is
+// given (DRAIN_TO=memory-for-good), or writes it to a file (DRAIN_TO=disk, under TMPDIR). attache parses with the same library, so these are its ceilings
 // for the memory and local drivers.
 import { createHash, randomUUID } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
@@ -18,8 +18,11 @@ import type { StorageEngine } from 'multer';
 import { listenOnLoopback } from './listen-on-loopback.ts';
 
 const toDisk = process.env.DRAIN_TO === 'disk';
-const kept = process.env.DRAIN_TO === 'memory';
+const keptForGood = process.env.DRAIN_TO === 'memory-for-good';
+const kept = process.env.DRAIN_TO === 'memory' || keptForGood;
 const hashed = process.env.DRAIN_TO === 'sha256' || kept;
+/** Every file kept for good (DRAIN_TO=memory-for-good): each upload then needs fresh pages, as attache's memory store does. */
+const keptFiles: Buffer[][] = [];
 const BUFFER = 256 * 1024;
 
 const storage: StorageEngine = {
@@ -40,6 +43,7 @@ const storage: StorageEngine = {
       async () => {
         if (toDisk) await unlink(path);
         hash?.digest();
+        if (keptForGood) keptFiles.push(chunks);
         callback(null, {});
       },
       (error: Error) => callback(error),

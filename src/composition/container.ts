@@ -10,7 +10,7 @@ import type { MimeDetector } from '../application/ports/mime-detector.ts';
 import type { ObjectStore } from '../application/ports/object-store.ts';
 import { UploadAttachment, type UploadAttachmentDeps } from '../application/upload-attachment.ts';
 import { ResumableUpload } from '../application/resumable/resumable-upload.ts';
-import { resumablePiecesFor } from './resumable-pieces.ts';
+import { resumablePiecesFactory } from './resumable-pieces.ts';
 import { DeleteAttachment } from '../application/delete-attachment.ts';
 import { OpenAttachment } from '../application/open-attachment.ts';
 import type { ImagePreviewer } from '../application/ports/image-previewer.ts';
@@ -73,6 +73,7 @@ export async function composeAttache(
   // One identity for everything that talks to Azure (ambientAzureCredential).
   const azureCredential = await ambientAzureCredential(config.storage);
   const makeStore = store ? () => store : await objectStoreFactory(config.storage, parts.selfUrl, azureCredential);
+  const piecesFor = await resumablePiecesFactory(config.storage, store !== undefined);
   const authSetup = auth ? { make: () => auth } : await authFactory(config);
   const makePreviewer = await imagePreviewerFactory(config);
   const makeDirectUpload = await directUploadFactory(config, parts.selfUrl, azureCredential);
@@ -116,7 +117,7 @@ export async function composeAttache(
         new ResumableUpload({
           uploads: r.resolve<UploadAttachment>(TOKENS.uploadAttachment),
           store: r.resolve<ObjectStore>(TOKENS.objectStore),
-          pieces: resumablePiecesFor(r.resolve<ObjectStore>(TOKENS.objectStore)),
+          pieces: piecesFor(r.resolve<ObjectStore>(TOKENS.objectStore)),
           ttlSeconds: config.resumableUploadTtlSeconds,
           completionTailMs: completionTailMsFor(config),
         }),

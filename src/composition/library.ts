@@ -23,7 +23,7 @@ import { DeleteAttachment } from '../application/delete-attachment.ts';
 import { UploadAttachment } from '../application/upload-attachment.ts';
 import type { DirectUpload } from '../application/direct/direct-upload.ts';
 import { ResumableUpload } from '../application/resumable/resumable-upload.ts';
-import { resumablePiecesFor } from './resumable-pieces.ts';
+import { resumablePiecesFactory } from './resumable-pieces.ts';
 import { loadConfig, type Config } from './config.ts';
 import { directUploadFactory } from './direct-uploads.ts';
 
@@ -107,7 +107,7 @@ export async function createUploadAttachment(
     idempotency,
   });
   const directUpload = (await directUploadFactory(config, defaultSelfUrl(config), azureCredential))?.({ uploads: uploadAttachment, store });
-  const resumableUpload = new ResumableUpload({ uploads: uploadAttachment, store, pieces: resumablePiecesFor(store), ttlSeconds: config.resumableUploadTtlSeconds, completionTailMs: completionTailMsFor(config) });
+  const resumableUpload = new ResumableUpload({ uploads: uploadAttachment, store, pieces: (await resumablePiecesFactory(config.storage, options.store !== undefined))(store), ttlSeconds: config.resumableUploadTtlSeconds, completionTailMs: completionTailMsFor(config) });
   const ownedStore = options.store ? undefined : store;
   let closed = false;
   return {
