@@ -85,6 +85,24 @@ describe('S3ObjectStore payload signing', () => {
     }
   });
 
+  // The SDK would send every body of 2 MB and more with `Expect: 100-continue` through an agent of its
+  // own without keep-alive: a new connection and TLS handshake for each part.
+  it('sends the parts of several uploads over the kept-alive connections, not one new connection per part', async () => {
+    const proxy = await startS3Proxy(s3.endpoint, { tls: true });
+    try {
+      const store = storeAt(proxy.endpoint, { payloadSigning: 'unsigned-over-https' });
+      for (let upload = 0; upload < 3; upload++) {
+        const key = newKey();
+        await store.put(key, generatedStream(size).stream, meta);
+        expect(payloadHashes(proxy, key, 'PUT ?partNumber')).toHaveLength(3);
+      }
+      // Nine parts, and each upload's other requests: at most one connection per part sent at once (queueSize 2) and one more.
+      expect(proxy.connectionsOpened()).toBeLessThanOrEqual(3);
+    } finally {
+      await proxy.close();
+    }
+  });
+
   const signed: [string, () => S3ObjectStore, typeof overTls][] = [
     ["over plain HTTP with 'unsigned-over-https'", () => storeAt(overHttp.endpoint, { payloadSigning: 'unsigned-over-https' }), overHttp],
     // S3-compatible servers vary (Alibaba OSS requires the body's hash on every PUT): unsigned only to AWS itself.

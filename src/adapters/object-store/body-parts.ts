@@ -7,27 +7,57 @@ import type { ContentDigest } from './content-digest.ts';
  * allocated, lives for as long as its part takes to send: long enough for V8 to promote it, after
  * which only a full garbage collection frees it, and V8 counts it towards starting one; on 200 MB
  * uploads that was a mark-compact about every part, and a page fault for every page of every part.
- * At most `keep` idle buffers are kept; the others are left to the garbage collector.
+ * Every buffer given back is kept while uploads are under way (concurrent uploads take `keep` each,
+ * so keeping only `keep` made most of their parts fresh buffers again); what stays idle beyond `keep`
+ * for a whole `trimAfterMs` is left to the garbage collector, so memory goes back after a burst.
  */
 export class PartBufferPool {
   readonly partSize: number;
   readonly #keep: number;
+  readonly #trimAfterMs: number;
+  /** Least recently used first. */
   readonly #idle: Buffer[] = [];
+  /** The fewest idle buffers since the trim was scheduled: that many beyond `keep` were not needed since. */
+  #fewestIdle = 0;
+  #trim: NodeJS.Timeout | undefined;
 
-  constructor(partSize: number, keep: number) {
+  constructor(partSize: number, keep: number, trimAfterMs = 2_000) {
     this.partSize = partSize;
     this.#keep = keep;
+    this.#trimAfterMs = trimAfterMs;
+  }
+
+  /** Idle buffers held now. */
+  get idle(): number {
+    return this.#idle.length;
   }
 
   take(): Buffer {
-    return this.#idle.pop() ?? Buffer.allocUnsafeSlow(this.partSize);
+    const buffer = this.#idle.pop();
+    this.#fewestIdle = Math.min(this.#fewestIdle, this.#idle.length);
+    return buffer ?? Buffer.allocUnsafeSlow(this.partSize);
   }
 
   /** Takes back a buffer from take(), or a part of one (the last part of a body). */
   give(part: Buffer): void {
-    if (this.#idle.length >= this.#keep || part.buffer.byteLength !== this.partSize) return;
+    if (part.buffer.byteLength !== this.partSize) return;
     this.#idle.push(part.byteOffset === 0 && part.length === this.partSize ? part : Buffer.from(part.buffer, 0, this.partSize));
+    this.#scheduleTrim();
   }
+
+  #scheduleTrim(): void {
+    if (this.#trim !== undefined || this.#idle.length <= this.#keep) return;
+    this.#fewestIdle = this.#idle.length;
+    // Unreferenced: an idle pool never keeps the process alive.
+    this.#trim = setTimeout(this.#trimUnused, this.#trimAfterMs).unref();
+  }
+
+  readonly #trimUnused = () => {
+    this.#trim = undefined;
+    const unused = this.#fewestIdle - this.#keep;
+    if (unused > 0) this.#idle.splice(0, unused);
+    this.#scheduleTrim();
+  };
 }
 
 /**

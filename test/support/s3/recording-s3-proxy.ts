@@ -62,6 +62,8 @@ export async function startS3Proxy(
   const server = options.tls
     ? createHttpsServer({ key: readFileSync(TEST_TLS.key), cert: readFileSync(TEST_TLS.cert) }, forward)
     : createHttpServer(forward);
+  let connections = 0;
+  server.on('connection', () => connections++);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return {
     endpoint: `${options.tls ? 'https' : 'http'}://127.0.0.1:${(server.address() as { port: number }).port}`,
@@ -75,6 +77,8 @@ export async function startS3Proxy(
     requestsWithPaths: () => seen.map((r) => `${r.what} ${r.path}`),
     /** Every request about `key`, with the payload hash it was signed with. */
     seenFor: (key: string) => seen.filter((r) => r.path.endsWith(`/${key}`)),
+    /** TCP connections clients have opened to the proxy so far (each one a TLS handshake with `tls`). */
+    connectionsOpened: () => connections,
     close: () => new Promise<void>((r) => (server.closeAllConnections(), server.close(() => r()))),
   };
 }
