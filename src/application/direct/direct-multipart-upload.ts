@@ -85,11 +85,11 @@ export class DirectMultipartUpload {
 
   /**
    * The attachment made of `parts`: DirectUpload.complete's answer, and the same again when
-   * completed again. Throws InvalidUpload for a list of parts the storage does not hold as given,
-   * FileTooLarge over MAX_FILE_SIZE, FileRequired for no bytes, QuotaExceeded when the parts' total
-   * passes what is left of the caller's UPLOAD_QUOTA, and what the use case refuses the file for;
-   * after each, nothing of the upload remains. A backend failure (StorageUnavailable,
-   * LimitsUnavailable) keeps the parts, for a retry.
+   * completed again. Throws InvalidUpload for a list of parts the storage does not hold as given
+   * (the parts stay, for the right list), FileTooLarge over MAX_FILE_SIZE, FileRequired for no
+   * bytes, QuotaExceeded when the parts' total passes what is left of the caller's UPLOAD_QUOTA,
+   * and what the use case refuses the file for; after each of these, nothing of the upload
+   * remains. A backend failure (StorageUnavailable, LimitsUnavailable) keeps the parts, for a retry.
    *
    * The total is charged to the quota (`caller`'s token names a principal without id, as at the
    * start) once, by the completion that joins the parts: one sent again while it runs is
@@ -115,12 +115,10 @@ export class DirectMultipartUpload {
       await targets.abort(ref).catch(() => {});
       throw error;
     };
-    let total: number;
-    try {
-      total = totalOf(parts, stored);
-    } catch (error) {
-      return refused(error);
-    }
+    // A list the storage does not hold as given is the request's mistake, not the parts': they stay
+    // for the right list (another completion may be joining them this very moment), until a
+    // DELETE or the bucket's rule for unfinished multipart uploads.
+    const total = totalOf(parts, stored);
     let charged: UploadAllowance | undefined;
     try {
       this.#deps.uploads.checkAnnounced({ principal, fileName: claims.fileName, sessionId: claims.sessionId, size: total });
