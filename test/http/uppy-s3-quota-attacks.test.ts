@@ -19,6 +19,7 @@ import { uppyClient } from '../support/uppy/companion-client.ts';
 
 const RACER = 'uppy-attack-token-000000000051';
 const LISTER = 'uppy-attack-token-000000000052';
+const BOTH = 'uppy-attack-token-000000000053';
 
 describe('@uppy/aws-s3 completions under attack (UPLOAD_QUOTA, RGW)', () => {
   const s3 = inject('s3');
@@ -33,7 +34,7 @@ describe('@uppy/aws-s3 completions under attack (UPLOAD_QUOTA, RGW)', () => {
     dir = await mkdtemp(join(tmpdir(), 'attache-uppy-attack-'));
     raw = s3ClientFor(s3);
     await raw.send(new CreateBucketCommand({ Bucket: bucket }));
-    await writeFile(join(dir, 'tokens.json'), JSON.stringify({ tokens: [{ token: RACER, role: 'store', id: '51' }, { token: LISTER, role: 'store', id: '52' }] }));
+    await writeFile(join(dir, 'tokens.json'), JSON.stringify({ tokens: [{ token: RACER, role: 'store', id: '51' }, { token: LISTER, role: 'store', id: '52' }, { token: BOTH, role: 'store', id: '53' }] }));
     service = await startServiceProcess(
       { AUTH_TOKENS_FILE: join(dir, 'tokens.json'), ...s3ServiceEnv(s3, bucket), DIRECT_UPLOADS: 'on', STORAGE_CHECK: 'off', UPLOAD_QUOTA: '20KB/1h' },
       60_000,
@@ -67,7 +68,7 @@ describe('@uppy/aws-s3 completions under attack (UPLOAD_QUOTA, RGW)', () => {
     };
   }
 
-  it('a completion racing the DELETE of its upload: the attachment or a JSON refusal, never a 500; nothing staged or unfinished stays', async () => {
+  it('a completion racing the DELETE of its upload: the attachment or a JSON refusal, never a 500; charged only for the attachments made; nothing staged or unfinished stays', async () => {
     const answers: { status: number; json: any }[] = [];
     for (let round = 0; round < 12; round += 1) {
       const upload = await sendParts(RACER, `race-${round}.pdf`, [fileNamed(`race-${round}.pdf`, 1000)]);
@@ -85,6 +86,11 @@ describe('@uppy/aws-s3 completions under attack (UPLOAD_QUOTA, RGW)', () => {
     // Each attachment answered is there.
     const made = answers.filter((a) => a.status === 200);
     expect(stored.filter((key) => key.startsWith('chat/'))).toHaveLength(made.length);
+    console.log(`[uppy attack] completion racing DELETE: ${answers.map((a) => (a.status === 200 ? 200 : `${a.status} ${a.json.error}`)).join(', ')}`);
+    // Charged for the attachments made, nothing more: what is left of 20,000 bytes fits exactly.
+    const rest = await sendParts(RACER, 'rest.pdf', [fileNamed('rest.pdf', 20_000 - 1000 * made.length)]);
+    const fits = await rest.complete();
+    expect(fits.status, JSON.stringify(fits.json)).toBe(200);
   }, 120_000);
 
   it('parts lists named twice, out of order, with a part RGW does not hold, or 10,000 entries: 400 in JSON, nothing charged, the parts kept until DELETE', async () => {
@@ -126,7 +132,7 @@ describe('@uppy/aws-s3 completions under attack (UPLOAD_QUOTA, RGW)', () => {
   it('a completion with a bad parts list sent while the right one runs: the right one makes the attachment; the bad one is refused in JSON', async () => {
     const rounds: string[] = [];
     for (let round = 0; round < 6; round += 1) {
-      const upload = await sendParts(RACER, `both-${round}.pdf`, [fileNamed(`both-${round}.pdf`, 500)]);
+      const upload = await sendParts(BOTH, `both-${round}.pdf`, [fileNamed(`both-${round}.pdf`, 500)]);
       const right = upload.complete();
       await sleep(round);
       const bad = await upload.complete([{ PartNumber: 1, ETag: '"0123456789abcdef0123456789abcdef"' }]);

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { BackendUnavailable, DomainError, InvalidUpload, ObjectAlreadyExists, UploadInProgress, UploadMethodUnsupported, UploadNotFound } from '../../domain/errors.ts';
+import { BackendUnavailable, DomainError, InvalidUpload, ObjectAlreadyExists, UploadIncomplete, UploadInProgress, UploadMethodUnsupported, UploadNotFound } from '../../domain/errors.ts';
 import { stagedKeyFor } from '../../domain/object-key.ts';
 import type { Principal } from '../../domain/principal.ts';
 import type { DirectMultipartTargets, MultipartRef, SentPart, StoredPart } from '../ports/direct-multipart-targets.ts';
@@ -95,7 +95,8 @@ export class DirectMultipartUpload {
    * start) once, by the completion that joins the parts: one sent again while it runs is
    * UploadInProgress (409), a retry after it finds them joined and answers without charging
    * again; one that fails before joining them takes the charge back.
-   * Like a direct upload's announced size, the charge stays when the joined file is then refused.
+   * Like a direct upload's announced size, the charge stays when the joined file is then refused;
+   * it goes back when a DELETE removed the joined file before it became the attachment.
    * Given a bare principal (the library's first form, kept), nothing is charged: as `start`, which
    * counts nothing either, the limits are then the embedding code's.
    */
@@ -136,8 +137,17 @@ export class DirectMultipartUpload {
       if (!refusal) throw error;
       return refused(error);
     }
-    await charged?.settle(total);
-    return this.#deps.direct.complete(principal, uploadId, signal);
+    try {
+      const attachment = await this.#deps.direct.complete(principal, uploadId, signal);
+      await charged?.settle(total);
+      return attachment;
+    } catch (error) {
+      // The joined file was deleted before it became the attachment (a DELETE raced this
+      // completion): nothing is stored, so nothing is charged. A refused file's charge stays.
+      if (error instanceof UploadIncomplete) await charged?.release();
+      else await charged?.settle(total);
+      throw error;
+    }
   }
 
   /** Drops the parts sent and anything staged (nothing there is fine); a completed attachment stays. */
