@@ -178,6 +178,24 @@ describe('DirectMultipartUpload', () => {
     expect(await direct.multipart.complete(caller42, last.uploadId, last.listed)).toMatchObject({ size: 400 });
   });
 
+  it('a DELETE that removes the joined file before the completion makes the attachment: UploadIncomplete, and the charge goes back', async () => {
+    const quota = { limit: 1000, windowSeconds: 3600 };
+    const direct = build(true, new UploadLimits({ counters: new InProcessUsageCounters(), fallback: new InProcessUsageCounters(), onError: 'reject', quota }));
+    const raced = await sent(direct, 'report.pdf', [fileNamed('report.pdf', 800)]);
+    // The DELETE comes right after the parts are joined (as it did on RGW: test/http/uppy-s3-quota-attacks.test.ts).
+    const finish = parts.finish.bind(parts);
+    parts.finish = async (ref, listed) => {
+      await finish(ref, listed);
+      await direct.multipart.abort(store42, raced.uploadId);
+    };
+    await expect(direct.multipart.complete(caller42, raced.uploadId, raced.listed)).rejects.toBeInstanceOf(UploadIncomplete);
+    parts.finish = finish;
+    expect(await stagedLeft()).toEqual([]);
+    expect(await attachments()).toEqual([]);
+    const whole = await sent(direct, 'report.pdf', [fileNamed('report.pdf', 1000)]);
+    expect(await direct.multipart.complete(caller42, whole.uploadId, whole.listed)).toMatchObject({ size: 1000 });
+  });
+
   it('given a bare principal (the library’s first form), completes and charges nothing: the limits are then the embedding code’s', async () => {
     const quota = { limit: 1000, windowSeconds: 3600 };
     const direct = build(true, new UploadLimits({ counters: new InProcessUsageCounters(), fallback: new InProcessUsageCounters(), onError: 'reject', quota }));
