@@ -134,4 +134,28 @@ describe(`tus PATCHes on S3 cut at random bytes and resumed, beside form uploads
     console.log(`[tus cut] seed ${seed}: PATCH answers ${JSON.stringify(Object.groupBy(statuses, (s) => s), (_, v) => (Array.isArray(v) ? v.length : v))}; peak RSS ${processMemory(service.child.pid!).peakRssMb} MB; random ${random()}`);
     expect((await raw.send(new ListMultipartUploadsCommand({ Bucket: bucket }))).Uploads ?? []).toEqual([]);
   }, 300_000);
+
+  it('4 PATCHes of the same piece at once (a client retrying too soon): one is taken, the others refused in JSON; the file is whole', async () => {
+    const bytes = Buffer.concat([fileNamed('twice.pdf', 1000), randomBytes(12 * MIB)]);
+    const created = await fetch(`${service.url}/v1/chat/upload/resumable/`, {
+      method: 'POST',
+      headers: { ...auth, 'Upload-Length': String(bytes.length), 'Upload-Metadata': `filename ${Buffer.from('twice.pdf').toString('base64')}` },
+    });
+    const url = new URL(created.headers.get('location')!, service.url).href;
+    const patch = (offset: number, body: Buffer) =>
+      fetch(url, { method: 'PATCH', headers: { ...auth, 'Upload-Offset': String(offset), 'Content-Type': 'application/offset+octet-stream' }, body });
+    const first = bytes.subarray(0, 8 * MIB + 1);
+    const answers = await Promise.all(Array.from({ length: 4 }, () => patch(0, first)));
+    const statuses = answers.map((a) => a.status).sort();
+    for (const answer of answers.filter((a) => a.status !== 204)) expect(await answer.json()).toMatchObject({ error: expect.any(String) });
+    console.log(`[tus cut] the same piece 4 times at once: ${statuses.join(', ')}`);
+    expect(statuses.filter((s) => s === 204).length).toBeGreaterThanOrEqual(1);
+    expect(statuses.every((s) => s === 204 || s === 409 || s === 423)).toBe(true);
+    const offset = await offsetOf(url);
+    expect(offset).toBe(first.length);
+    const done = await patch(offset, bytes.subarray(offset));
+    expect(done.status).toBe(204);
+    const key = /\/(chat\/[^?]+)$/.exec(done.headers.get('attache-url')!)![1]!;
+    expect(sha256(await bytesAt(decodeURIComponent(key)))).toBe(sha256(bytes));
+  }, 120_000);
 });
