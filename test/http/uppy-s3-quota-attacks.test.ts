@@ -13,6 +13,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { CreateBucketCommand, ListMultipartUploadsCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { fileNamed } from '../support/file-heads.ts';
+import { startRedis, type RunningRedis } from '../support/redis/redis-server.ts';
 import { s3ClientFor, s3ServiceEnv } from '../support/s3/rgw-global-setup.ts';
 import { startServiceProcess, type ServiceProcess } from '../support/service-process.ts';
 import { uppyClient } from '../support/uppy/companion-client.ts';
@@ -21,12 +22,13 @@ const RACER = 'uppy-attack-token-000000000051';
 const LISTER = 'uppy-attack-token-000000000052';
 const BOTH = 'uppy-attack-token-000000000053';
 
-describe('@uppy/aws-s3 completions under attack (UPLOAD_QUOTA, RGW)', () => {
+describe.each(['in-process', 'valkey'] as const)('@uppy/aws-s3 completions under attack (UPLOAD_QUOTA, RGW, %s counters)', (counters) => {
   const s3 = inject('s3');
   const bucket = `attache-uppy-attack-${randomUUID().slice(0, 8)}`;
   let dir: string;
   let raw: S3Client;
   let service: ServiceProcess;
+  let redis: RunningRedis | undefined;
   const keys = async () => ((await raw.send(new ListObjectsV2Command({ Bucket: bucket }))).Contents ?? []).map((o) => o.Key!);
   const unfinished = async () => ((await raw.send(new ListMultipartUploadsCommand({ Bucket: bucket }))).Uploads ?? []).map((u) => u.Key!);
 
@@ -35,14 +37,23 @@ describe('@uppy/aws-s3 completions under attack (UPLOAD_QUOTA, RGW)', () => {
     raw = s3ClientFor(s3);
     await raw.send(new CreateBucketCommand({ Bucket: bucket }));
     await writeFile(join(dir, 'tokens.json'), JSON.stringify({ tokens: [{ token: RACER, role: 'store', id: '51' }, { token: LISTER, role: 'store', id: '52' }, { token: BOTH, role: 'store', id: '53' }] }));
+    if (counters === 'valkey') redis = await startRedis();
     service = await startServiceProcess(
-      { AUTH_TOKENS_FILE: join(dir, 'tokens.json'), ...s3ServiceEnv(s3, bucket), DIRECT_UPLOADS: 'on', STORAGE_CHECK: 'off', UPLOAD_QUOTA: '20KB/1h' },
+      {
+        AUTH_TOKENS_FILE: join(dir, 'tokens.json'),
+        ...s3ServiceEnv(s3, bucket),
+        DIRECT_UPLOADS: 'on',
+        STORAGE_CHECK: 'off',
+        UPLOAD_QUOTA: '20KB/1h',
+        ...(redis && { REDIS_URL: redis.url, RATE_LIMIT_ON_ERROR: 'reject' }),
+      },
       60_000,
     );
   }, 90_000);
   afterAll(async () => {
     service?.child.kill('SIGTERM');
     await service?.exited;
+    await redis?.stop();
     raw?.destroy();
     await rm(dir, { recursive: true, force: true });
   });
@@ -73,7 +84,8 @@ describe('@uppy/aws-s3 completions under attack (UPLOAD_QUOTA, RGW)', () => {
     for (let round = 0; round < 12; round += 1) {
       const upload = await sendParts(RACER, `race-${round}.pdf`, [fileNamed(`race-${round}.pdf`, 1000)]);
       const completing = upload.complete();
-      await sleep(round % 4 === 0 ? 0 : round);
+      // From at once to after the completion has joined the parts (RGW takes some tens of ms).
+      await sleep(round * 6);
       const [completed, aborted] = await Promise.all([completing, upload.abort()]);
       expect(aborted.status, JSON.stringify(aborted.json)).toBeLessThan(500);
       expect(completed.status, JSON.stringify(completed.json)).toBeLessThan(500);
