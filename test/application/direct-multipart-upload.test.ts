@@ -132,12 +132,13 @@ describe('DirectMultipartUpload', () => {
     ['no parts', () => []],
     ['a part the storage does not hold as listed', () => [{ partNumber: 1, etag: '"0"' }]],
     ['parts out of order', () => [{ partNumber: 2, etag: '"0"' }, { partNumber: 1, etag: '"0"' }]],
-  ])('%s: InvalidUpload, and the parts are dropped', async (_, listedAs) => {
+  ])('%s: InvalidUpload; the parts stay for the right list (another completion may be joining them)', async (_, listedAs) => {
     const direct = build();
-    const { uploadId } = await sent(direct, 'report.pdf', [fileNamed('report.pdf', 100)]);
+    const { uploadId, listed } = await sent(direct, 'report.pdf', [fileNamed('report.pdf', 100)]);
     await expect(direct.multipart.complete(caller42, uploadId, listedAs())).rejects.toBeInstanceOf(InvalidUpload);
+    expect(parts.open.size).toBe(1);
+    expect(await direct.multipart.complete(caller42, uploadId, listed)).toMatchObject({ type: 'application/pdf', size: 100 });
     expect(parts.open.size).toBe(0);
-    expect(await stagedLeft()).toEqual([]);
   });
 
   it('a storage failure while joining keeps the parts, and a retry completes', async () => {
@@ -175,6 +176,24 @@ describe('DirectMultipartUpload', () => {
     expect(await attachments()).toEqual([done.key]);
     const last = await sent(direct, 'report.pdf', [fileNamed('report.pdf', 400)]);
     expect(await direct.multipart.complete(caller42, last.uploadId, last.listed)).toMatchObject({ size: 400 });
+  });
+
+  it('a DELETE that removes the joined file before the completion makes the attachment: UploadIncomplete, and the charge goes back', async () => {
+    const quota = { limit: 1000, windowSeconds: 3600 };
+    const direct = build(true, new UploadLimits({ counters: new InProcessUsageCounters(), fallback: new InProcessUsageCounters(), onError: 'reject', quota }));
+    const raced = await sent(direct, 'report.pdf', [fileNamed('report.pdf', 800)]);
+    // The DELETE comes right after the parts are joined (as it did on RGW: test/http/uppy-s3-quota-attacks.test.ts).
+    const finish = parts.finish.bind(parts);
+    parts.finish = async (ref, listed) => {
+      await finish(ref, listed);
+      await direct.multipart.abort(store42, raced.uploadId);
+    };
+    await expect(direct.multipart.complete(caller42, raced.uploadId, raced.listed)).rejects.toBeInstanceOf(UploadIncomplete);
+    parts.finish = finish;
+    expect(await stagedLeft()).toEqual([]);
+    expect(await attachments()).toEqual([]);
+    const whole = await sent(direct, 'report.pdf', [fileNamed('report.pdf', 1000)]);
+    expect(await direct.multipart.complete(caller42, whole.uploadId, whole.listed)).toMatchObject({ size: 1000 });
   });
 
   it('given a bare principal (the library’s first form), completes and charges nothing: the limits are then the embedding code’s', async () => {

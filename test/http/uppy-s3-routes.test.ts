@@ -105,10 +105,13 @@ describe('@uppy/aws-s3 signing routes on Ceph RGW', () => {
     expect((await uppy('POST', 's3/multipart', { filename: 'a.jpg', metadata: { session_id: '../x' } })).json).toMatchObject({ error: 'Invalid session_id' });
     expect((await uppy('POST', 's3/multipart', { metadata: {} })).status).toBe(400);
 
-    // A part list that is not what RGW holds: 400, and the parts are dropped.
+    // A part list that is not what RGW holds: 400; the parts stay for the right list (another
+    // completion may be joining them), until the DELETE.
     const wrong = await sendParts('photo.jpg', [fileNamed('photo.jpg', 2000)]);
     const refused = await uppy('POST', `${wrong.path}/complete`, { parts: [{ PartNumber: 1, ETag: '"0123"' }] });
     expect(refused.status).toBe(400);
+    expect(await stagedBy(wrong.key)).toEqual([wrong.key]);
+    expect((await uppy('DELETE', wrong.path)).status).toBe(200);
     expect(await stagedBy(wrong.key)).toEqual([]);
 
     // Bytes the content check refuses: the upload endpoint's refusal, nothing staged.

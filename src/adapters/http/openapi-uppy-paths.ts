@@ -175,7 +175,7 @@ export const UPPY_S3_PATHS = {
       },
       responses: {
         '200': jsonResponse('Stored; the same answer again for a completed upload.', ref('UppyCompletion')),
-        '400': refusal('Parts the bucket does not hold as listed, or the file refused as the upload endpoint refuses it; nothing is kept.'),
+        '400': refusal('Parts the bucket does not hold as listed (the parts stay, for the right list or a DELETE), or the file refused as the upload endpoint refuses it (nothing is kept).'),
         '409': refusal('Nothing was joined yet after an abort (`Upload incomplete`), another completion of the upload is still finishing (`Upload in progress`: ask again), or the generated key was taken.'),
         '413': refusal('The parts add up to more than MAX_FILE_SIZE, or more than the malware scanner reads; nothing is kept.'),
         '422': refusal('MALWARE_SCAN=clamd found malware; nothing is kept.'),

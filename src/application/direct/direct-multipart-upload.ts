@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { BackendUnavailable, DomainError, InvalidUpload, ObjectAlreadyExists, UploadInProgress, UploadMethodUnsupported, UploadNotFound } from '../../domain/errors.ts';
+import { BackendUnavailable, DomainError, InvalidUpload, ObjectAlreadyExists, UploadIncomplete, UploadInProgress, UploadMethodUnsupported, UploadNotFound } from '../../domain/errors.ts';
 import { stagedKeyFor } from '../../domain/object-key.ts';
 import type { Principal } from '../../domain/principal.ts';
 import type { DirectMultipartTargets, MultipartRef, SentPart, StoredPart } from '../ports/direct-multipart-targets.ts';
@@ -85,17 +85,18 @@ export class DirectMultipartUpload {
 
   /**
    * The attachment made of `parts`: DirectUpload.complete's answer, and the same again when
-   * completed again. Throws InvalidUpload for a list of parts the storage does not hold as given,
-   * FileTooLarge over MAX_FILE_SIZE, FileRequired for no bytes, QuotaExceeded when the parts' total
-   * passes what is left of the caller's UPLOAD_QUOTA, and what the use case refuses the file for;
-   * after each, nothing of the upload remains. A backend failure (StorageUnavailable,
-   * LimitsUnavailable) keeps the parts, for a retry.
+   * completed again. Throws InvalidUpload for a list of parts the storage does not hold as given
+   * (the parts stay, for the right list), FileTooLarge over MAX_FILE_SIZE, FileRequired for no
+   * bytes, QuotaExceeded when the parts' total passes what is left of the caller's UPLOAD_QUOTA,
+   * and what the use case refuses the file for; after each of these, nothing of the upload
+   * remains. A backend failure (StorageUnavailable, LimitsUnavailable) keeps the parts, for a retry.
    *
    * The total is charged to the quota (`caller`'s token names a principal without id, as at the
    * start) once, by the completion that joins the parts: one sent again while it runs is
    * UploadInProgress (409), a retry after it finds them joined and answers without charging
    * again; one that fails before joining them takes the charge back.
-   * Like a direct upload's announced size, the charge stays when the joined file is then refused.
+   * Like a direct upload's announced size, the charge stays when the joined file is then refused;
+   * it goes back when a DELETE removed the joined file before it became the attachment.
    * Given a bare principal (the library's first form, kept), nothing is charged: as `start`, which
    * counts nothing either, the limits are then the embedding code's.
    */
@@ -115,12 +116,10 @@ export class DirectMultipartUpload {
       await targets.abort(ref).catch(() => {});
       throw error;
     };
-    let total: number;
-    try {
-      total = totalOf(parts, stored);
-    } catch (error) {
-      return refused(error);
-    }
+    // A list the storage does not hold as given is the request's mistake, not the parts': they stay
+    // for the right list (another completion may be joining them this very moment), until a
+    // DELETE or the bucket's rule for unfinished multipart uploads.
+    const total = totalOf(parts, stored);
     let charged: UploadAllowance | undefined;
     try {
       this.#deps.uploads.checkAnnounced({ principal, fileName: claims.fileName, sessionId: claims.sessionId, size: total });
@@ -138,8 +137,17 @@ export class DirectMultipartUpload {
       if (!refusal) throw error;
       return refused(error);
     }
-    await charged?.settle(total);
-    return this.#deps.direct.complete(principal, uploadId, signal);
+    try {
+      const attachment = await this.#deps.direct.complete(principal, uploadId, signal);
+      await charged?.settle(total);
+      return attachment;
+    } catch (error) {
+      // The joined file was deleted before it became the attachment (a DELETE raced this
+      // completion): nothing is stored, so nothing is charged. A refused file's charge stays.
+      if (error instanceof UploadIncomplete) await charged?.release();
+      else await charged?.settle(total);
+      throw error;
+    }
   }
 
   /** Drops the parts sent and anything staged (nothing there is fine); a completed attachment stays. */
