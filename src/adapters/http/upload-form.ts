@@ -30,6 +30,8 @@ export interface FilePart {
 interface FileHandover {
   readonly onFile: (part: FilePart) => Promise<unknown>;
   readonly reject: (error: unknown) => void;
+  /** Settles once the answer is sent, or the connection is gone without one. */
+  readonly answered: Promise<unknown>;
 }
 
 const HANDOVER = Symbol('attache.fileHandover');
@@ -42,7 +44,7 @@ type HandingOverRequest = IncomingMessage & { [HANDOVER]?: FileHandover; body?: 
  */
 const handOver: StorageEngine = {
   _handleFile(req, file, callback) {
-    const { onFile, reject } = (req as HandingOverRequest)[HANDOVER]!;
+    const { onFile, reject, answered } = (req as HandingOverRequest)[HANDOVER]!;
     const fieldsBefore = { ...((req as HandingOverRequest).body ?? {}) };
     // A handler that throws rather than rejects is the same failure: thrown into busboy's event, it
     // came back as the parser's, and any error but a DomainError was called a malformed body (400).
@@ -50,7 +52,12 @@ const handOver: StorageEngine = {
       () => callback(null, {}),
       (error: unknown) => {
         reject(error);
-        callback(error);
+        // Told of a failure, multer reads the rest of the body as fast as it comes and throws it
+        // away, however long the answer takes (an S3 abort is a round trip): the whole of a body
+        // ten times over the limit. Until the answer is out the file's stream, which nothing
+        // reads now, holds the parser back and the connection with it; then the answer's
+        // lingering close (request-body.ts) bounds what more is read.
+        void answered.then(() => callback(error));
       },
     );
   },
@@ -85,7 +92,8 @@ type MulterResponse = Parameters<typeof parseFileForm>[1];
 export function readUploadForm(ctx: Context, onFile: (part: FilePart) => Promise<unknown>): Promise<FormFields> {
   return new Promise((resolve, reject) => {
     const req = ctx.req as HandingOverRequest;
-    req[HANDOVER] = { onFile, reject };
+    const answered = new Promise((settle) => ctx.res.once('close', settle));
+    req[HANDOVER] = { onFile, reject, answered };
     // multer's types are Express's; the middleware reads and writes the plain Node request.
     parseFileForm(req as unknown as MulterRequest, ctx.res as unknown as MulterResponse, (error?: unknown) => {
       if (error) reject(fromMultipartError(error));
