@@ -5,79 +5,26 @@
  * attachment (never a 500); nothing is charged twice or for a refused list; nothing stays staged
  * or unfinished in the bucket.
  */
-import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CreateBucketCommand, ListMultipartUploadsCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { fileNamed } from '../support/file-heads.ts';
-import { startRedis, type RunningRedis } from '../support/redis/redis-server.ts';
-import { s3ClientFor, s3ServiceEnv } from '../support/s3/rgw-global-setup.ts';
-import { startServiceProcess, type ServiceProcess } from '../support/service-process.ts';
-import { uppyClient } from '../support/uppy/companion-client.ts';
+import { sendUppyParts, uppyClient } from '../support/uppy/companion-client.ts';
+import { uppyServiceOnRgw } from '../support/uppy/uppy-service-on-rgw.ts';
 
 const RACER = 'uppy-attack-token-000000000051';
 const LISTER = 'uppy-attack-token-000000000052';
 const BOTH = 'uppy-attack-token-000000000053';
 
 describe.each(['in-process', 'valkey'] as const)('@uppy/aws-s3 completions under attack (UPLOAD_QUOTA, RGW, %s counters)', (counters) => {
-  const s3 = inject('s3');
-  const bucket = `attache-uppy-attack-${randomUUID().slice(0, 8)}`;
-  let dir: string;
-  let raw: S3Client;
-  let service: ServiceProcess;
-  let redis: RunningRedis | undefined;
-  const keys = async () => ((await raw.send(new ListObjectsV2Command({ Bucket: bucket }))).Contents ?? []).map((o) => o.Key!);
-  const unfinished = async () => ((await raw.send(new ListMultipartUploadsCommand({ Bucket: bucket }))).Uploads ?? []).map((u) => u.Key!);
-
-  beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'attache-uppy-attack-'));
-    raw = s3ClientFor(s3);
-    await raw.send(new CreateBucketCommand({ Bucket: bucket }));
-    await writeFile(join(dir, 'tokens.json'), JSON.stringify({ tokens: [{ token: RACER, role: 'store', id: '51' }, { token: LISTER, role: 'store', id: '52' }, { token: BOTH, role: 'store', id: '53' }] }));
-    if (counters === 'valkey') redis = await startRedis();
-    service = await startServiceProcess(
-      {
-        AUTH_TOKENS_FILE: join(dir, 'tokens.json'),
-        ...s3ServiceEnv(s3, bucket),
-        DIRECT_UPLOADS: 'on',
-        STORAGE_CHECK: 'off',
-        UPLOAD_QUOTA: '20KB/1h',
-        ...(redis && { REDIS_URL: redis.url, RATE_LIMIT_ON_ERROR: 'reject' }),
-      },
-      60_000,
-    );
-  }, 90_000);
-  afterAll(async () => {
-    service?.child.kill('SIGTERM');
-    await service?.exited;
-    await redis?.stop();
-    raw?.destroy();
-    await rm(dir, { recursive: true, force: true });
+  const service = uppyServiceOnRgw({
+    bucketPrefix: 'attache-uppy-attack',
+    tokens: [{ token: RACER, id: '51' }, { token: LISTER, id: '52' }, { token: BOTH, id: '53' }],
+    counters,
+    env: { UPLOAD_QUOTA: '20KB/1h' },
   });
+  const { keys, unfinished } = service;
 
-  async function sendParts(token: string, fileName: string, parts: Buffer[]) {
-    const uppy = uppyClient(`${service.url}/v1/chat/upload/uppy`, token);
-    const started = await uppy('POST', 's3/multipart', { filename: fileName, type: 'application/pdf', metadata: { session_id: '9' } });
-    expect(started.status, JSON.stringify(started.json)).toBe(200);
-    const { uploadId, key } = started.json as { uploadId: string; key: string };
-    const sent: { PartNumber: number; ETag: string }[] = [];
-    for (const [index, part] of parts.entries()) {
-      const signed = await uppy('GET', `s3/multipart/${encodeURIComponent(uploadId)}/${index + 1}?key=${encodeURIComponent(key)}`);
-      const put = await fetch(signed.json.url, { method: 'PUT', headers: signed.json.headers, body: new Uint8Array(part) });
-      expect(put.status).toBe(200);
-      sent.push({ PartNumber: index + 1, ETag: put.headers.get('etag')! });
-    }
-    const path = `s3/multipart/${encodeURIComponent(uploadId)}`;
-    return {
-      key,
-      sent,
-      complete: (parts: unknown = sent) => uppy('POST', `${path}/complete?key=${encodeURIComponent(key)}`, { parts }),
-      abort: () => uppy('DELETE', `${path}?key=${encodeURIComponent(key)}`),
-    };
-  }
+  const sendParts = (token: string, fileName: string, parts: Buffer[]) => sendUppyParts(uppyClient(`${service.url}/v1/chat/upload/uppy`, token), fileName, parts);
 
   it('a completion racing the DELETE of its upload: the attachment or a JSON refusal, never a 500; charged only for the attachments made; nothing staged or unfinished stays', async () => {
     const answers: { status: number; json: any }[] = [];

@@ -4,73 +4,26 @@
  * bytes are charged at the completion, from the sizes of the parts RGW holds, before the parts are
  * joined. One over the quota is refused as the upload endpoint refuses it, and leaves nothing.
  */
-import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { CreateBucketCommand, ListMultipartUploadsCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { fileNamed } from '../support/file-heads.ts';
-import { startRedis, type RunningRedis } from '../support/redis/redis-server.ts';
-import { s3ClientFor, s3ServiceEnv } from '../support/s3/rgw-global-setup.ts';
-import { startServiceProcess, type ServiceProcess } from '../support/service-process.ts';
-import { uppyClient } from '../support/uppy/companion-client.ts';
+import { sendUppyParts, uppyClient } from '../support/uppy/companion-client.ts';
+import { uppyServiceOnRgw } from '../support/uppy/uppy-service-on-rgw.ts';
 
 const TOKEN = 'uppy-quota-token-00000000042';
 const RACER = 'uppy-quota-token-00000000043';
 
 describe.each(['in-process', 'valkey'] as const)('@uppy/aws-s3 signing routes under UPLOAD_QUOTA (%s counters)', (counters) => {
-  const s3 = inject('s3');
-  const bucket = `attache-uppy-quota-${randomUUID().slice(0, 8)}`;
-  let dir: string;
-  let raw: S3Client;
-  let redis: RunningRedis | undefined;
-  let service: ServiceProcess;
-  const keys = async () => ((await raw.send(new ListObjectsV2Command({ Bucket: bucket }))).Contents ?? []).map((o) => o.Key!);
-  const unfinished = async () => ((await raw.send(new ListMultipartUploadsCommand({ Bucket: bucket }))).Uploads ?? []).map((u) => u.Key!);
+  const service = uppyServiceOnRgw({
+    bucketPrefix: 'attache-uppy-quota',
+    tokens: [{ token: TOKEN, id: '42' }, { token: RACER, id: '43' }],
+    counters,
+    env: { UPLOAD_QUOTA: '10KB/1h' },
+  });
+  const { keys, unfinished } = service;
   const attachments = async () => (await keys()).filter((key) => key.startsWith('chat/'));
 
-  beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'attache-uppy-quota-'));
-    raw = s3ClientFor(s3);
-    await raw.send(new CreateBucketCommand({ Bucket: bucket }));
-    if (counters === 'valkey') redis = await startRedis();
-    await writeFile(join(dir, 'tokens.json'), JSON.stringify({ tokens: [{ token: TOKEN, role: 'store', id: '42' }, { token: RACER, role: 'store', id: '43' }] }));
-    service = await startServiceProcess(
-      {
-        AUTH_TOKENS_FILE: join(dir, 'tokens.json'),
-        ...s3ServiceEnv(s3, bucket),
-        DIRECT_UPLOADS: 'on',
-        STORAGE_CHECK: 'off',
-        UPLOAD_QUOTA: '10KB/1h',
-        ...(redis && { REDIS_URL: redis.url, RATE_LIMIT_ON_ERROR: 'reject' }),
-      },
-      60_000,
-    );
-  }, 90_000);
-  afterAll(async () => {
-    service?.child.kill('SIGTERM');
-    await service?.exited;
-    await redis?.stop();
-    raw?.destroy();
-    await rm(dir, { recursive: true, force: true });
-  });
-
   /** Start, sign each part, PUT it to RGW, as Uppy does; what completes it. */
-  async function sendParts(fileName: string, parts: Buffer[], uppy = uppyClient(`${service.url}/v1/chat/upload/uppy`, TOKEN)) {
-    const started = await uppy('POST', 's3/multipart', { filename: fileName, type: 'application/pdf', metadata: { session_id: '9' } });
-    expect(started.status, JSON.stringify(started.json)).toBe(200);
-    const { uploadId, key } = started.json as { uploadId: string; key: string };
-    const sent: { PartNumber: number; ETag: string }[] = [];
-    for (const [index, part] of parts.entries()) {
-      const signed = await uppy('GET', `s3/multipart/${encodeURIComponent(uploadId)}/${index + 1}?key=${encodeURIComponent(key)}`);
-      const put = await fetch(signed.json.url, { method: 'PUT', headers: signed.json.headers, body: new Uint8Array(part) });
-      expect(put.status).toBe(200);
-      sent.push({ PartNumber: index + 1, ETag: put.headers.get('etag')! });
-    }
-    const path = `s3/multipart/${encodeURIComponent(uploadId)}`;
-    return { key, complete: () => uppy('POST', `${path}/complete?key=${encodeURIComponent(key)}`, { parts: sent }) };
-  }
+  const sendParts = (fileName: string, parts: Buffer[], uppy = uppyClient(`${service.url}/v1/chat/upload/uppy`, TOKEN)) => sendUppyParts(uppy, fileName, parts);
 
   const formUpload = async (size: number) => {
     const form = new FormData();

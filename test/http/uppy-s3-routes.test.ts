@@ -17,7 +17,7 @@ import { s3ClientFor, s3ServiceEnv } from '../support/s3/rgw-global-setup.ts';
 import { startServiceProcess, type ServiceProcess } from '../support/service-process.ts';
 import { startAttacheUnderTest, TEST_TOKENS } from '../support/attache-under-test.ts';
 import { memoryDriver } from '../support/stores-under-test.ts';
-import { uppyClient } from '../support/uppy/companion-client.ts';
+import { sendUppyParts, uppyClient } from '../support/uppy/companion-client.ts';
 
 const TOKEN = 'uppy-store-token-0000000042';
 const OTHER = 'uppy-store-token-0000000043';
@@ -54,26 +54,13 @@ describe('@uppy/aws-s3 signing routes on Ceph RGW', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  /** Starts a multipart upload and sends `parts` straight to RGW, as Uppy does; the ETags RGW answered. */
-  async function sendParts(fileName: string, parts: Buffer[], metadata: Record<string, unknown> = { session_id: '9' }) {
-    const started = await uppy('POST', 's3/multipart', { filename: fileName, type: 'application/octet-stream', metadata });
-    expect(started.status, JSON.stringify(started.json)).toBe(200);
-    const { uploadId, key } = started.json as { uploadId: string; key: string };
-    const sent = [];
-    for (const [index, part] of parts.entries()) {
-      const signed = await uppy('GET', `s3/multipart/${encodeURIComponent(uploadId)}/${index + 1}?key=${encodeURIComponent(key)}`);
-      expect(signed.status).toBe(200);
-      expect(new URL(signed.json.url).origin).toBe(new URL(s3.endpoint).origin);
-      const put = await fetch(signed.json.url, { method: 'PUT', headers: signed.json.headers, body: new Uint8Array(part) });
-      expect(put.status).toBe(200);
-      sent.push({ PartNumber: index + 1, ETag: put.headers.get('etag')! });
-    }
-    return { uploadId, key, parts: sent, path: `s3/multipart/${encodeURIComponent(uploadId)}` };
-  }
+  /** Starts a multipart upload and sends `parts` straight to RGW (the signed URLs RGW's), as Uppy does. */
+  const sendParts = (fileName: string, parts: Buffer[], metadata: Record<string, unknown> = { session_id: '9' }) =>
+    sendUppyParts(uppy, fileName, parts, { type: 'application/octet-stream', metadata, storageEndpoint: s3.endpoint });
 
   it('a photo in one part: the upload endpoint’s answer plus Uppy’s location, the same again on a retry; nothing staged remains', async () => {
     const photo = await readFile(join(FIXTURES_DIR, 'jpeg-go.jpg'));
-    const { key, parts, path } = await sendParts('photo.jpg', [photo]);
+    const { key, sent: parts, path } = await sendParts('photo.jpg', [photo]);
     const listed = await uppy('GET', `${path}?key=${encodeURIComponent(key)}`);
     expect(listed.json).toEqual([{ PartNumber: 1, Size: photo.length, ETag: parts[0]!.ETag }]);
     const completed = await uppy('POST', `${path}/complete?key=${encodeURIComponent(key)}`, { parts });
@@ -87,7 +74,7 @@ describe('@uppy/aws-s3 signing routes on Ceph RGW', () => {
 
   it('a file in two parts (5 MiB and the rest) is joined in order', async () => {
     const bytes = fileNamed('report.pdf', 5 * MiB + 1000);
-    const { parts, path } = await sendParts('report.pdf', [bytes.subarray(0, 5 * MiB), bytes.subarray(5 * MiB)]);
+    const { sent: parts, path } = await sendParts('report.pdf', [bytes.subarray(0, 5 * MiB), bytes.subarray(5 * MiB)]);
     const completed = await uppy('POST', `${path}/complete`, { parts });
     expect(completed.status, JSON.stringify(completed.json)).toBe(200);
     expect(completed.json.size).toBe(bytes.length);
@@ -116,19 +103,19 @@ describe('@uppy/aws-s3 signing routes on Ceph RGW', () => {
 
     // Bytes the content check refuses: the upload endpoint's refusal, nothing staged.
     const text = await sendParts('photo.jpg', [Buffer.from('not a photo at all')]);
-    const notPhoto = await uppy('POST', `${text.path}/complete`, { parts: text.parts });
+    const notPhoto = await uppy('POST', `${text.path}/complete`, { parts: text.sent });
     expect(notPhoto).toMatchObject({ status: 400, json: { error: 'Unsupported file type' } });
     expect(await stagedBy(text.key)).toEqual([]);
 
     // Over MAX_FILE_SIZE (12 MiB), counted from the parts RGW holds before they are joined.
     const large = fileWithText('big.pdf', 'x'.repeat(13 * MiB));
     const big = await sendParts('big.pdf', [large.subarray(0, 6 * MiB), large.subarray(6 * MiB, 12 * MiB), large.subarray(12 * MiB)]);
-    expect((await uppy('POST', `${big.path}/complete`, { parts: big.parts })).status).toBe(413);
+    expect((await uppy('POST', `${big.path}/complete`, { parts: big.sent })).status).toBe(413);
     expect(await stagedBy(big.key)).toEqual([]);
   });
 
   it('an abort drops the parts sent; the id is then incomplete, then as good as gone', async () => {
-    const { key, path, parts } = await sendParts('photo.jpg', [fileNamed('photo.jpg', 3000)]);
+    const { key, path, sent: parts } = await sendParts('photo.jpg', [fileNamed('photo.jpg', 3000)]);
     expect(await unfinished()).toContain(key);
     const aborted = await uppy('DELETE', `${path}?key=${encodeURIComponent(key)}`);
     expect(aborted).toEqual({ status: 200, json: {} });
@@ -138,7 +125,7 @@ describe('@uppy/aws-s3 signing routes on Ceph RGW', () => {
   });
 
   it('every route needs the Authorization header, and an id is its owner’s only', async () => {
-    const { path, parts } = await sendParts('photo.jpg', [fileNamed('photo.jpg', 3000)]);
+    const { path, sent: parts } = await sendParts('photo.jpg', [fileNamed('photo.jpg', 3000)]);
     const anonymous = uppyClient(`${service.url}/v1/chat/upload/uppy`, undefined);
     const other = uppyClient(`${service.url}/v1/chat/upload/uppy`, OTHER);
     for (const [method, route, body] of [
