@@ -9,18 +9,18 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { fileNamed } from '../support/file-heads.ts';
 import { sendUppyParts, uppyClient } from '../support/uppy/companion-client.ts';
-import { uppyServiceOnRgw } from '../support/uppy/uppy-service-on-rgw.ts';
+import { serviceOnRgw } from '../support/s3/service-on-rgw.ts';
 
 const RACER = 'uppy-attack-token-000000000051';
 const LISTER = 'uppy-attack-token-000000000052';
 const BOTH = 'uppy-attack-token-000000000053';
 
 describe.each(['in-process', 'valkey'] as const)('@uppy/aws-s3 completions under attack (UPLOAD_QUOTA, RGW, %s counters)', (counters) => {
-  const service = uppyServiceOnRgw({
+  const service = serviceOnRgw({
     bucketPrefix: 'attache-uppy-attack',
     tokens: [{ token: RACER, id: '51' }, { token: LISTER, id: '52' }, { token: BOTH, id: '53' }],
     counters,
-    env: { UPLOAD_QUOTA: '20KB/1h' },
+    env: { DIRECT_UPLOADS: 'on', UPLOAD_QUOTA: '20KB/1h' },
   });
   const { keys, unfinished } = service;
 

@@ -7,17 +7,17 @@
 import { describe, expect, it } from 'vitest';
 import { fileNamed } from '../support/file-heads.ts';
 import { sendUppyParts, uppyClient } from '../support/uppy/companion-client.ts';
-import { uppyServiceOnRgw } from '../support/uppy/uppy-service-on-rgw.ts';
+import { serviceOnRgw } from '../support/s3/service-on-rgw.ts';
 
 const TOKEN = 'uppy-quota-token-00000000042';
 const RACER = 'uppy-quota-token-00000000043';
 
 describe.each(['in-process', 'valkey'] as const)('@uppy/aws-s3 signing routes under UPLOAD_QUOTA (%s counters)', (counters) => {
-  const service = uppyServiceOnRgw({
+  const service = serviceOnRgw({
     bucketPrefix: 'attache-uppy-quota',
     tokens: [{ token: TOKEN, id: '42' }, { token: RACER, id: '43' }],
     counters,
-    env: { UPLOAD_QUOTA: '10KB/1h' },
+    env: { DIRECT_UPLOADS: 'on', UPLOAD_QUOTA: '10KB/1h' },
   });
   const { keys, unfinished } = service;
   const attachments = async () => (await keys()).filter((key) => key.startsWith('chat/'));

@@ -5,16 +5,12 @@
  * body, and every refusal (a wrong part, a refused file, an abort) leaves nothing staged. The
  * browser itself: test/browser/uppy-aws-s3.test.ts.
  */
-import { randomUUID } from 'node:crypto';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CreateBucketCommand, ListMultipartUploadsCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import { fileNamed, fileWithText } from '../support/file-heads.ts';
 import { FIXTURES_DIR } from '../support/fixtures.ts';
-import { s3ClientFor, s3ServiceEnv } from '../support/s3/rgw-global-setup.ts';
-import { startServiceProcess, type ServiceProcess } from '../support/service-process.ts';
+import { serviceOnRgw } from '../support/s3/service-on-rgw.ts';
 import { startAttacheUnderTest, TEST_TOKENS } from '../support/attache-under-test.ts';
 import { memoryDriver } from '../support/stores-under-test.ts';
 import { sendUppyParts, uppyClient } from '../support/uppy/companion-client.ts';
@@ -25,34 +21,15 @@ const MiB = 1024 * 1024;
 
 describe('@uppy/aws-s3 signing routes on Ceph RGW', () => {
   const s3 = inject('s3');
-  const bucket = `attache-uppy-${randomUUID().slice(0, 8)}`;
-  let dir: string;
-  let raw: S3Client;
-  let service: ServiceProcess;
-  let uppy: ReturnType<typeof uppyClient>;
-  const keys = async () => ((await raw.send(new ListObjectsV2Command({ Bucket: bucket }))).Contents ?? []).map((o) => o.Key!);
-  const unfinished = async () => ((await raw.send(new ListMultipartUploadsCommand({ Bucket: bucket }))).Uploads ?? []).map((u) => u.Key!);
+  const service = serviceOnRgw({
+    bucketPrefix: 'attache-uppy',
+    tokens: [{ token: TOKEN, id: '42' }, { token: OTHER, id: '43' }],
+    env: { DIRECT_UPLOADS: 'on', S3_URL_MODE: 'signed', MAX_FILE_SIZE: String(12 * MiB) },
+  });
+  const { keys, unfinished } = service;
+  const uppy: ReturnType<typeof uppyClient> = (method, path, body) => uppyClient(`${service.url}/v1/chat/upload/uppy`, TOKEN)(method, path, body);
   /** What an upload left under staged/: bytes, parts not joined yet (its completion's receipt aside). */
   const stagedBy = async (key: string) => [...(await keys()), ...(await unfinished())].filter((k) => k === key);
-
-  beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'attache-uppy-'));
-    raw = s3ClientFor(s3);
-    await raw.send(new CreateBucketCommand({ Bucket: bucket }));
-    const tokensFile = join(dir, 'tokens.json');
-    await writeFile(tokensFile, JSON.stringify({ tokens: [{ token: TOKEN, role: 'store', id: '42' }, { token: OTHER, role: 'store', id: '43' }] }));
-    service = await startServiceProcess(
-      { AUTH_TOKENS_FILE: tokensFile, ...s3ServiceEnv(s3, bucket), DIRECT_UPLOADS: 'on', STORAGE_CHECK: 'off', S3_URL_MODE: 'signed', MAX_FILE_SIZE: String(12 * MiB) },
-      60_000,
-    );
-    uppy = uppyClient(`${service.url}/v1/chat/upload/uppy`, TOKEN);
-  }, 90_000);
-  afterAll(async () => {
-    service?.child.kill('SIGTERM');
-    await service?.exited;
-    raw?.destroy();
-    await rm(dir, { recursive: true, force: true });
-  });
 
   /** Starts a multipart upload and sends `parts` straight to RGW (the signed URLs RGW's), as Uppy does. */
   const sendParts = (fileName: string, parts: Buffer[], metadata: Record<string, unknown> = { session_id: '9' }) =>
@@ -146,33 +123,16 @@ describe('@uppy/aws-s3 signing routes on Ceph RGW', () => {
 });
 
 describe('@uppy/aws-s3 signing routes under UPLOAD_RATE_LIMIT', () => {
+  const service = serviceOnRgw({ bucketPrefix: 'attache-uppy-limit', tokens: [{ token: TOKEN, id: '42' }], env: { DIRECT_UPLOADS: 'on', UPLOAD_RATE_LIMIT: '1/1h' } });
+
   it('count one upload at the start; one over the limit is 429, and leaves no multipart upload behind', async () => {
-    const s3 = inject('s3');
-    const bucket = `attache-uppy-limit-${randomUUID().slice(0, 8)}`;
-    const raw = s3ClientFor(s3);
-    const dir = await mkdtemp(join(tmpdir(), 'attache-uppy-limit-'));
-    let service: ServiceProcess | undefined;
-    try {
-      await raw.send(new CreateBucketCommand({ Bucket: bucket }));
-      await writeFile(join(dir, 'tokens.json'), JSON.stringify({ tokens: [{ token: TOKEN, role: 'store', id: '42' }] }));
-      service = await startServiceProcess(
-        { AUTH_TOKENS_FILE: join(dir, 'tokens.json'), ...s3ServiceEnv(s3, bucket), DIRECT_UPLOADS: 'on', STORAGE_CHECK: 'off', UPLOAD_RATE_LIMIT: '1/1h' },
-        60_000,
-      );
-      const uppy = uppyClient(`${service.url}/v1/chat/upload/uppy`, TOKEN);
-      expect((await uppy('POST', 's3/multipart', { filename: 'a.jpg', metadata: {} })).status).toBe(200);
-      const refused = await uppy('POST', 's3/multipart', { filename: 'b.jpg', metadata: {} });
-      expect(refused.status).toBe(429);
-      expect(refused.json).toMatchObject({ error: 'Too many requests', message: expect.any(String) });
-      const open = (await raw.send(new ListMultipartUploadsCommand({ Bucket: bucket }))).Uploads ?? [];
-      expect(open).toHaveLength(1);
-    } finally {
-      service?.child.kill('SIGTERM');
-      await service?.exited;
-      raw.destroy();
-      await rm(dir, { recursive: true, force: true });
-    }
-  }, 90_000);
+    const uppy = uppyClient(`${service.url}/v1/chat/upload/uppy`, TOKEN);
+    expect((await uppy('POST', 's3/multipart', { filename: 'a.jpg', metadata: {} })).status).toBe(200);
+    const refused = await uppy('POST', 's3/multipart', { filename: 'b.jpg', metadata: {} });
+    expect(refused.status).toBe(429);
+    expect(refused.json).toMatchObject({ error: 'Too many requests', message: expect.any(String) });
+    expect(await service.unfinished()).toHaveLength(1);
+  });
 });
 
 describe('@uppy/aws-s3 signing routes on a driver without presigned parts', () => {

@@ -4,16 +4,12 @@
  * peak (the kernel's VmHWM of a fresh process) stays near its idle RSS + 16 buffers; the files come
  * out whole. Printed for the issue's note.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { CreateBucketCommand, GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { randomBytes } from 'node:crypto';
+import { GetObjectCommand } from '@aws-sdk/client-s3';
+import { describe, expect, it } from 'vitest';
 import { fileNamed } from '../support/file-heads.ts';
 import { processMemory } from '../support/process-memory.ts';
-import { s3ClientFor, s3ServiceEnv } from '../support/s3/rgw-global-setup.ts';
-import { startServiceProcess, type ServiceProcess } from '../support/service-process.ts';
+import { serviceOnRgw } from '../support/s3/service-on-rgw.ts';
 import { sha256 } from '../support/streams.ts';
 
 const TOKEN = 'tus-memory-attack-token-000081';
@@ -22,26 +18,9 @@ const UPLOADS = 16;
 const PIECE = 8 * 1000 * 1000;
 
 describe(`${UPLOADS} tus uploads at once on S3 in 8 MB pieces`, () => {
-  const s3 = inject('s3');
-  const bucket = `attache-tus-mem-${randomUUID().slice(0, 8)}`;
-  let dir: string;
-  let raw: S3Client;
-  let service: ServiceProcess;
+  const service = serviceOnRgw({ bucketPrefix: 'attache-tus-mem', tokens: [{ token: TOKEN, id: '81' }], env: { MAX_FILE_SIZE: String(200 * MIB) } });
+  const { bucket } = service;
   const auth = { 'Tus-Resumable': '1.0.0', Authorization: `Token ${TOKEN}` };
-
-  beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'attache-tus-mem-'));
-    raw = s3ClientFor(s3);
-    await raw.send(new CreateBucketCommand({ Bucket: bucket }));
-    await writeFile(join(dir, 'tokens.json'), JSON.stringify({ tokens: [{ token: TOKEN, role: 'store', id: '81' }] }));
-    service = await startServiceProcess({ AUTH_TOKENS_FILE: join(dir, 'tokens.json'), ...s3ServiceEnv(s3, bucket), STORAGE_CHECK: 'off', MAX_FILE_SIZE: String(200 * MIB) }, 60_000);
-  }, 90_000);
-  afterAll(async () => {
-    service?.child.kill('SIGTERM');
-    await service?.exited;
-    raw?.destroy();
-    await rm(dir, { recursive: true, force: true });
-  });
 
   async function upload(name: string, bytes: Buffer): Promise<string> {
     const created = await fetch(`${service.url}/v1/chat/upload/resumable/`, {
@@ -59,17 +38,17 @@ describe(`${UPLOADS} tus uploads at once on S3 in 8 MB pieces`, () => {
   }
 
   it('peak RSS at most idle + 16 part buffers + 128 MB; every file whole', async () => {
-    const idle = processMemory(service.child.pid!).rssMb;
+    const idle = processMemory(service.process.child.pid!).rssMb;
     const sources = Array.from({ length: UPLOADS }, (_, i) => Buffer.concat([fileNamed(`m-${i}.pdf`, 1000), randomBytes(3 * PIECE - 1000 + i)]));
     const keys = await Promise.all(sources.map((bytes, i) => upload(`m-${i}.pdf`, bytes)));
-    const { peakRssMb } = processMemory(service.child.pid!);
+    const { peakRssMb } = processMemory(service.process.child.pid!);
     // Measured 319 to 353 MB over an idle 134 to 137 MB (tsx, 2 cores shared): the 128 MB above the
     // buffers are the sockets', the SDK's and the garbage not yet collected. A second copy of each
     // piece (the Buffer.concat this replaced) would add 16 x 8 MB more and fail it.
     const bound = idle + Math.round((UPLOADS * 8 * MIB) / 1e6) + 128;
     console.log(`[tus memory] ${UPLOADS} x ${(3 * PIECE) / 1e6} MB in ${PIECE / 1e6} MB pieces on RGW: idle ${idle} MB, peak (VmHWM) ${peakRssMb} MB, bound ${bound} MB`);
     for (const [index, key] of keys.entries()) {
-      const stored = Buffer.from(await (await raw.send(new GetObjectCommand({ Bucket: bucket, Key: decodeURIComponent(key) }))).Body!.transformToByteArray());
+      const stored = Buffer.from(await (await service.raw.send(new GetObjectCommand({ Bucket: bucket, Key: decodeURIComponent(key) }))).Body!.transformToByteArray());
       expect(sha256(stored), key).toBe(sha256(sources[index]!));
     }
     expect(peakRssMb).toBeLessThanOrEqual(bound);

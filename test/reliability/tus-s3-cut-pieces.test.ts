@@ -6,19 +6,15 @@
  * process (they share the store's PartBufferPool). A buffer given back while a cut request still
  * sent it would corrupt another upload: every stored file's SHA-256 is compared with its source.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
 import { connect } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CreateBucketCommand, GetObjectCommand, ListMultipartUploadsCommand, type S3Client } from '@aws-sdk/client-s3';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { GetObjectCommand, ListMultipartUploadsCommand } from '@aws-sdk/client-s3';
+import { describe, expect, it } from 'vitest';
 import { fileNamed } from '../support/file-heads.ts';
 import { processMemory } from '../support/process-memory.ts';
-import { s3ClientFor, s3ServiceEnv } from '../support/s3/rgw-global-setup.ts';
+import { serviceOnRgw } from '../support/s3/service-on-rgw.ts';
 import { seededRandom, testSeed } from '../support/seeded-random.ts';
-import { startServiceProcess, type ServiceProcess } from '../support/service-process.ts';
 import { sha256 } from '../support/streams.ts';
 
 const TOKEN = 'tus-cut-attack-token-00000061';
@@ -27,27 +23,10 @@ const PIECES = [5 * 1000 * 1000 + 1, 3, 8 * MIB, 8 * MIB + 1];
 const seed = testSeed();
 
 describe(`tus PATCHes on S3 cut at random bytes and resumed, beside form uploads (seed ${seed})`, () => {
-  const s3 = inject('s3');
-  const bucket = `attache-tus-cut-${randomUUID().slice(0, 8)}`;
-  let dir: string;
-  let raw: S3Client;
-  let service: ServiceProcess;
+  const service = serviceOnRgw({ bucketPrefix: 'attache-tus-cut', tokens: [{ token: TOKEN, id: '61' }], env: { MAX_FILE_SIZE: String(200 * MIB) } });
+  const { bucket } = service;
   const auth = { 'Tus-Resumable': '1.0.0', Authorization: `Token ${TOKEN}` };
-  const bytesAt = async (key: string) => Buffer.from(await (await raw.send(new GetObjectCommand({ Bucket: bucket, Key: key }))).Body!.transformToByteArray());
-
-  beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'attache-tus-cut-'));
-    raw = s3ClientFor(s3);
-    await raw.send(new CreateBucketCommand({ Bucket: bucket }));
-    await writeFile(join(dir, 'tokens.json'), JSON.stringify({ tokens: [{ token: TOKEN, role: 'store', id: '61' }] }));
-    service = await startServiceProcess({ AUTH_TOKENS_FILE: join(dir, 'tokens.json'), ...s3ServiceEnv(s3, bucket), STORAGE_CHECK: 'off', MAX_FILE_SIZE: String(200 * MIB) }, 60_000);
-  }, 90_000);
-  afterAll(async () => {
-    service?.child.kill('SIGTERM');
-    await service?.exited;
-    raw?.destroy();
-    await rm(dir, { recursive: true, force: true });
-  });
+  const bytesAt = async (key: string) => Buffer.from(await (await service.raw.send(new GetObjectCommand({ Bucket: bucket, Key: key }))).Body!.transformToByteArray());
 
   /** A PATCH of `body` from `offset` whose socket is reset once `sent` of its bytes are written. */
   async function cutPatch(url: string, offset: number, body: Buffer, sent: number): Promise<void> {
@@ -131,8 +110,8 @@ describe(`tus PATCHes on S3 cut at random bytes and resumed, beside form uploads
     ]);
     const sources = [...tusFiles, ...formFiles];
     for (const [index, key] of keys.entries()) expect(sha256(await bytesAt(decodeURIComponent(key))), key).toBe(sha256(sources[index]!));
-    console.log(`[tus cut] seed ${seed}: PATCH answers ${JSON.stringify(Object.groupBy(statuses, (s) => s), (_, v) => (Array.isArray(v) ? v.length : v))}; peak RSS ${processMemory(service.child.pid!).peakRssMb} MB; random ${random()}`);
-    expect((await raw.send(new ListMultipartUploadsCommand({ Bucket: bucket }))).Uploads ?? []).toEqual([]);
+    console.log(`[tus cut] seed ${seed}: PATCH answers ${JSON.stringify(Object.groupBy(statuses, (s) => s), (_, v) => (Array.isArray(v) ? v.length : v))}; peak RSS ${processMemory(service.process.child.pid!).peakRssMb} MB; random ${random()}`);
+    expect((await service.raw.send(new ListMultipartUploadsCommand({ Bucket: bucket }))).Uploads ?? []).toEqual([]);
   }, 300_000);
 
   it('4 PATCHes of the same piece at once (a client retrying too soon): one is taken, the others refused in JSON; the file is whole', async () => {
