@@ -2,15 +2,16 @@
 // front of the suite's Ceph RGW, which serves plain HTTP. The whole contract holds over TLS with the
 // parts of a multipart upload unsigned (TLS protects them), and each payloadSigning signs what it says.
 import { randomUUID } from 'node:crypto';
-import { afterAll, describe, expect, inject, it } from 'vitest';
-import { S3ObjectStore, type S3ObjectStoreOptions } from '../../src/adapters/object-store/s3/s3-object-store.ts';
+import { describe, expect, inject, it } from 'vitest';
+import { S3ObjectStore } from '../../src/adapters/object-store/s3/s3-object-store.ts';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { signWithPayloadHash } from '../../src/adapters/object-store/s3/payload-hash.ts';
 import { createS3Client, s3SettingsFrom } from '../../src/adapters/object-store/s3/s3-options.ts';
 import type { ObjectMeta } from '../../src/application/ports/object-store.ts';
 import type { ObjectKey } from '../../src/domain/object-key.ts';
 import { objectStoreContract } from '../contracts/object-store-contract.ts';
-import { startS3Proxy, trustTestCertificate } from '../support/s3/recording-s3-proxy.ts';
+import { startS3Proxy } from '../support/s3/recording-s3-proxy.ts';
+import { s3StoresBehindProxies } from '../support/s3/stores-behind-proxies.ts';
 import { s3StoreOptionsFor } from '../support/s3/rgw-global-setup.ts';
 import { generatedStream, readAll, sha256 } from '../support/streams.ts';
 
@@ -19,20 +20,7 @@ const MIB = 1024 * 1024;
 const meta: ObjectMeta = { contentType: 'application/pdf', fileName: 'report.pdf', disposition: 'attachment' };
 const newKey = () => `chat/s3-tls-${randomUUID()}/${randomUUID()}-report.pdf` as ObjectKey;
 
-trustTestCertificate();
-const overTls = await startS3Proxy(s3.endpoint, { tls: true });
-const overHttp = await startS3Proxy(s3.endpoint);
-const stores: S3ObjectStore[] = [];
-function storeAt(endpoint: string, overrides: Partial<S3ObjectStoreOptions> = {}): S3ObjectStore {
-  // The smallest part S3 allows, so a few MB already take the multipart path.
-  const store = new S3ObjectStore(s3StoreOptionsFor(s3, { endpoint, partSizeBytes: 5 * MIB, ...overrides }));
-  stores.push(store);
-  return store;
-}
-afterAll(async () => {
-  for (const store of stores) store.close();
-  await Promise.all([overTls.close(), overHttp.close()]);
-});
+const { overTls, overHttp, storeAt } = await s3StoresBehindProxies();
 
 objectStoreContract('S3ObjectStore over HTTPS, parts unsigned (a TLS proxy in front of Ceph RGW)', async () => ({
   store: storeAt(overTls.endpoint, { payloadSigning: 'unsigned-over-https' }),

@@ -4,30 +4,15 @@
 // request's chunks fall across part boundaries, and the buffers are reused, not piled up.
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { afterAll, describe, expect, inject, it } from 'vitest';
-import { S3ObjectStore, type S3ObjectStoreOptions } from '../../src/adapters/object-store/s3/s3-object-store.ts';
+import { describe, expect, it } from 'vitest';
 import { S3Pieces } from '../../src/adapters/resumable-pieces/s3/s3-pieces.ts';
-import { startS3Proxy, trustTestCertificate } from '../support/s3/recording-s3-proxy.ts';
-import { s3StoreOptionsFor } from '../support/s3/rgw-global-setup.ts';
+import { s3StoresBehindProxies } from '../support/s3/stores-behind-proxies.ts';
 import { readAll, sha256 } from '../support/streams.ts';
 
-const s3 = inject('s3');
 const MIB = 1024 * 1024;
 const HEX_SHA256 = /^[0-9a-f]{64}$/;
 
-trustTestCertificate();
-const overTls = await startS3Proxy(s3.endpoint, { tls: true });
-const overHttp = await startS3Proxy(s3.endpoint);
-const stores: S3ObjectStore[] = [];
-function storeAt(endpoint: string, overrides: Partial<S3ObjectStoreOptions> = {}): S3ObjectStore {
-  const store = new S3ObjectStore(s3StoreOptionsFor(s3, { endpoint, partSizeBytes: 5 * MIB, ...overrides }));
-  stores.push(store);
-  return store;
-}
-afterAll(async () => {
-  for (const store of stores) store.close();
-  await Promise.all([overTls.close(), overHttp.close()]);
-});
+const { overTls, overHttp, storeAt } = await s3StoresBehindProxies();
 
 /** `bytes` in chunks of `chunkBytes` (the last shorter), as a request body arrives. */
 const chunked = (bytes: Buffer, chunkBytes: number) =>
