@@ -122,19 +122,12 @@ export class UploadLimits {
     const hold: CountingRule = { name: 'quota-charges', limit: 1, windowSeconds: CHARGE_HOLD_SECONDS };
     const { count, counters } = await this.#counted(hold, (c, r) => c.add(r, uploadId, 1));
     if (!count.counted) throw new UploadInProgress('another completion of this upload is still finishing; ask again');
-    const holdEndsAt = this.#now() + count.resetMs;
-    let held = true;
-    const unhold = async () => {
-      if (!held) return;
-      held = false;
-      // Ended already: the window that may have begun since is another hold's.
-      if (this.#now() < holdEndsAt) await counters.takeBack(hold, uploadId, 1).catch(() => {});
-    };
+    const unhold = this.#takeBackOnce(counters, hold, uploadId, count);
     const reserved = await this.#reserveBytes(principal, bytes).catch(async (error: unknown) => {
-      if (!(error instanceof QuotaExceeded)) await unhold();
+      if (!(error instanceof QuotaExceeded)) await unhold(1);
       throw error;
     });
-    return { ...reserved, release: async () => void (await Promise.all([reserved.release(), unhold()])) };
+    return { ...reserved, release: async () => void (await Promise.all([reserved.release(), unhold(1)])) };
   }
 
   /** Reserves `bytes` of `principal`'s quota (at least 1), counting no upload: `admit`'s second half. */
@@ -144,20 +137,28 @@ export class UploadLimits {
     const reserved = Math.max(Math.ceil(bytes), 1);
     const { count, local, counters } = await this.#counted(quota, (c, r) => c.add(r, principal.key, reserved));
     if (!count.counted) throw new QuotaExceeded(stateOf(quota, count));
-    const windowEndsAt = this.#now() + count.resetMs;
-    let done = false;
-    const takeBack = async (bytes: number) => {
-      if (done) return;
-      done = true;
-      // A new window owes nothing to the one the bytes were reserved in.
-      if (bytes <= 0 || this.#now() >= windowEndsAt) return;
-      await counters.takeBack(quota, principal.key, bytes).catch(() => {});
-    };
+    const takeBack = this.#takeBackOnce(counters, quota, principal.key, count);
     return {
       limits: [stateOf(quota, count)],
       countedLocally: local,
       settle: (storedBytes) => takeBack(reserved - storedBytes),
       release: () => takeBack(reserved),
+    };
+  }
+
+  /**
+   * Gives back up to what `count` counted of `rule` against `key`, at most once, and only within
+   * the window it was counted in: a new window owes nothing to the one before (nor is a hold that
+   * ended another's to end).
+   */
+  #takeBackOnce(counters: UsageCounters, rule: CountingRule, key: string, count: Count): (amount: number) => Promise<void> {
+    const windowEndsAt = this.#now() + count.resetMs;
+    let done = false;
+    return async (amount) => {
+      if (done) return;
+      done = true;
+      if (amount <= 0 || this.#now() >= windowEndsAt) return;
+      await counters.takeBack(rule, key, amount).catch(() => {});
     };
   }
 
