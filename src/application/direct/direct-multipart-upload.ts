@@ -7,11 +7,20 @@ import type { UploadTarget } from '../ports/direct-upload-targets.ts';
 import type { Caller } from '../idempotency/idempotent-uploads.ts';
 import type { UploadAllowance } from '../upload-limits.ts';
 import type { UploadAttachment, UploadedAttachment } from '../upload-attachment.ts';
-import type { DirectUpload } from './direct-upload.ts';
-import type { SignedUploadIds } from './signed-upload-id.ts';
+import type { DirectUploadClaims, SignedUploadIds } from './signed-upload-id.ts';
+
+/**
+ * What a multipart upload needs of the single-PUT direct upload (DirectUpload) once its parts are
+ * joined at the staged key: named here, so that DirectUpload, which builds this one, is not imported.
+ */
+export interface StagedDirectUpload {
+  complete(principal: Principal, uploadId: string, signal?: AbortSignal): Promise<UploadedAttachment>;
+  cancel(principal: Principal, uploadId: string): Promise<void>;
+  claimsFor(principal: Principal, uploadId: string): DirectUploadClaims;
+}
 
 export interface DirectMultipartUploadDeps {
-  readonly direct: DirectUpload;
+  readonly direct: StagedDirectUpload;
   readonly uploads: UploadAttachment;
   /** Undefined for a storage without presigned parts: every call is then UploadMethodUnsupported. */
   readonly targets: DirectMultipartTargets | undefined;
