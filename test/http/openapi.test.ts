@@ -22,8 +22,11 @@ const PATCH_PATH = '/v1/chat/upload/resumable/{upload_id}';
 /** Resumable uploads' own errors, answered by their PATCH. */
 const RESUMABLE_ONLY = new Set(['UPLOAD_OFFSET_MISMATCH', 'PROTOCOL_VERSION_UNSUPPORTED', 'WRONG_CONTENT_TYPE']);
 const UPPY_START_PATH = '/v1/chat/upload/uppy/s3/multipart';
-/** Answered only by Uppy's start of a multipart upload, on a driver without presigned parts. */
-const UPPY_ONLY = new Set(['UPLOAD_METHOD_UNSUPPORTED']);
+/**
+ * Answered by Uppy's start of a multipart upload and not the upload endpoint: on a driver without
+ * presigned parts, or to a JSON body over its bound (as the direct announcement and Uppy's completion).
+ */
+const UPPY_ONLY = new Set(['UPLOAD_METHOD_UNSUPPORTED', 'REQUEST_BODY_TOO_LARGE']);
 
 describe('GET /openapi.json', () => {
   let running: RunningAttache;
@@ -64,6 +67,7 @@ describe('GET /openapi.json', () => {
       new errors.InvalidFileName('control characters'),
       new errors.InvalidUpload('two files'),
       new errors.FileTooLarge(1000),
+      new errors.RequestBodyTooLarge(16384),
       new errors.ObjectAlreadyExists('chat/general/k-a.jpg'),
       new errors.StorageUnavailable('bucket missing'),
       new errors.AuthenticationUnavailable('backend down'),

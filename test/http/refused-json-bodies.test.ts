@@ -1,6 +1,6 @@
 /**
  * A JSON body refused before its end (larger than its route reads: 16 KiB for the direct
- * announcement, 1 MiB for Uppy's calls) is answered 400, never a reset, and the service process
+ * announcement, 1 MiB for Uppy's calls) is answered 413 `Request body too large`, never a reset, and the service process
  * lives on. Its reader once left a `for await` loop by throwing, which destroyed the request and
  * its socket: the client could meet a reset instead of its 400, and the access-log line, reading
  * the gone socket in an event listener, threw a TypeError that ended the process (exit 1) for
@@ -29,15 +29,15 @@ describe('JSON bodies refused before their end', () => {
   });
 
   it.each(['/v1/chat/upload/direct/', '/v1/chat/upload/uppy/s3/multipart', '/v1/chat/upload/uppy/s3/multipart/x.y/complete'])(
-    '%s: 400 for 2 MiB of JSON, and the service answers the next request',
+    '%s: 413 for 2 MiB of JSON, and the service answers the next request',
     async (path) => {
       const answer = await fetch(`${service.url}${path}`, {
         method: 'POST',
         headers: { Authorization: `Token ${TOKEN}`, 'Content-Type': 'application/json' },
         body: new Uint8Array(2 * 1024 * 1024).fill(32),
       });
-      expect(answer.status).toBe(400);
-      expect(await answer.json()).toMatchObject({ error: 'Invalid upload' });
+      expect(answer.status).toBe(413);
+      expect(await answer.json()).toMatchObject({ error: 'Request body too large' });
       // The refused body's connection closes after the answer; the access-log line is written then.
       await new Promise((resolve) => answer.body === null ? resolve(undefined) : setTimeout(resolve, 500));
       expect((await fetch(`${service.url}/healthz`)).status).toBe(200);

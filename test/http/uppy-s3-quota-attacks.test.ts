@@ -82,8 +82,8 @@ describe.each(['in-process', 'valkey'] as const)('@uppy/aws-s3 completions under
       expect(refused, JSON.stringify(parts)).toMatchObject({ status: 400, json: { error: expect.any(String) } });
     }
     const huge = await odd.complete(Array.from({ length: 100_000 }, (_, index) => ({ PartNumber: index + 1, ETag: odd.sent[0]!.ETag })));
-    // (readJsonObject's refusal of any JSON body over its limit: 400, saying the limit.)
-    expect(huge, JSON.stringify(huge.json)).toMatchObject({ status: 400, json: { error: 'Invalid upload', detail: expect.stringMatching(/at most 1048576 bytes/) } });
+    // (readJsonObject's refusal of any JSON body over its limit: 413, saying the limit; the parts stay.)
+    expect(huge, JSON.stringify(huge.json)).toMatchObject({ status: 413, json: { error: 'Request body too large', detail: expect.stringMatching(/at most 1048576 bytes/) } });
     expect(await unfinished()).toEqual([odd.key]);
     expect((await odd.abort()).status).toBe(200);
     expect(await keys()).toEqual(before);

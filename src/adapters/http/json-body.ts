@@ -1,9 +1,9 @@
 import type { Context } from 'koa';
-import { InvalidUpload } from '../../domain/errors.ts';
+import { InvalidUpload, RequestBodyTooLarge } from '../../domain/errors.ts';
 
 /**
  * A small JSON object sent as the request's body (an announcement, Uppy's calls), read to at
- * most `maxBytes`: InvalidUpload saying what is wrong with anything else.
+ * most `maxBytes` (RequestBodyTooLarge past it): InvalidUpload saying what is wrong with anything else.
  */
 export async function readJsonObject(ctx: Context, maxBytes: number): Promise<Record<string, unknown>> {
   if (!ctx.is('application/json')) throw new InvalidUpload('send a JSON body with Content-Type: application/json');
@@ -19,7 +19,7 @@ export async function readJsonObject(ctx: Context, maxBytes: number): Promise<Re
 }
 
 /**
- * The body as text, or InvalidUpload once it passes `maxBytes`. Read through listeners rather
+ * The body as text, or RequestBodyTooLarge once it passes `maxBytes`. Read through listeners rather
  * than `for await`: leaving that loop destroys the request, and with it the socket, so the client
  * would meet a reset instead of its 400; paused instead, the rest is read away after the answer
  * (answerBeforeBodyEnd). Each chunk is copied into one buffer rather than kept: a body drip-fed a
@@ -51,7 +51,7 @@ function bodyText(ctx: Context, maxBytes: number): Promise<string> {
       }
       done();
       req.pause();
-      reject(new InvalidUpload(`the JSON body must be at most ${maxBytes} bytes`));
+      reject(new RequestBodyTooLarge(maxBytes));
     };
     const onEnd = () => {
       done();

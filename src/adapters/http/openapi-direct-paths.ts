@@ -72,7 +72,7 @@ export const DIRECT_UPLOAD_PATHS = {
           oneOf: [...refusedBeforeBytes, ref('InvalidIdempotencyKey')],
         }),
         '409': jsonResponse('A request with the same Idempotency-Key is still being answered.', ref('UploadInProgress')),
-        '413': jsonResponse('`size` is over MAX_FILE_SIZE.', ref('FileTooLarge')),
+        '413': jsonResponse('`size` is over MAX_FILE_SIZE, or the JSON body is over 16 KiB.', { oneOf: [ref('FileTooLarge'), ref('RequestBodyTooLarge')] }),
         '422': jsonResponse('The Idempotency-Key was used for another announcement (name, size, session_id or sha256).', ref('IdempotencyKeyReused')),
         ...common,
       },

@@ -100,6 +100,7 @@ export const OPENAPI_DOCUMENT = {
       Unauthorized: errorBody('Unauthorized', 'never'),
       FileTooLarge: errorBody('File too large', 'optional'),
       FileTooLargeToScan: errorBody('File too large to scan', 'optional'),
+      RequestBodyTooLarge: errorBody('Request body too large', 'optional'),
       FileRejected: {
         ...errorBody('File rejected', 'optional'),
         required: ['error', 'detail'],

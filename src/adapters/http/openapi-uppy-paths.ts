@@ -107,6 +107,7 @@ export const UPPY_S3_PATHS = {
       responses: {
         '200': jsonResponse('Started; sign its parts, then complete.', ref('UppyMultipartStarted')),
         '400': refusal('What the upload endpoint refuses before reading a byte, or a malformed body.'),
+        '413': refusal('`Request body too large`: the JSON body is over 1 MiB.'),
         '429': refusal('UPLOAD_RATE_LIMIT: this principal started too many uploads.'),
         '501': refusal('`Not implemented`: a driver other than s3 (no presigned parts).'),
         ...common,
@@ -177,7 +178,7 @@ export const UPPY_S3_PATHS = {
         '200': jsonResponse('Stored; the same answer again for a completed upload.', ref('UppyCompletion')),
         '400': refusal('Parts the bucket does not hold as listed (the parts stay, for the right list or a DELETE), or the file refused as the upload endpoint refuses it (nothing is kept).'),
         '409': refusal('Nothing was joined yet after an abort (`Upload incomplete`), another completion of the upload is still finishing (`Upload in progress`: ask again), or the generated key was taken.'),
-        '413': refusal('The parts add up to more than MAX_FILE_SIZE, or more than the malware scanner reads; nothing is kept.'),
+        '413': refusal('The parts add up to more than MAX_FILE_SIZE, or more than the malware scanner reads (nothing is kept); or the JSON body is over 1 MiB (`Request body too large`: the parts stay).'),
         '422': refusal('MALWARE_SCAN=clamd found malware; nothing is kept.'),
         '429': refusal('UPLOAD_QUOTA: the parts add up to more than is left of this principal’s quota (`Quota exceeded`, charged here: the start announced no size); the parts are dropped.'),
         ...common,

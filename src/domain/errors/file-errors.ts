@@ -41,6 +41,19 @@ export class InvalidUpload extends DomainError {
   }
 }
 
+/**
+ * A request's small JSON body (a direct upload's announcement, Uppy's calls) is over its bound: not
+ * malformed, too large, so 413 like the file limit, with words of its own.
+ */
+export class RequestBodyTooLarge extends DomainError {
+  readonly code = 'REQUEST_BODY_TOO_LARGE';
+  readonly limitBytes: number;
+  constructor(limitBytes: number) {
+    super('Request body too large', `the JSON body must be at most ${limitBytes} bytes`);
+    this.limitBytes = limitBytes;
+  }
+}
+
 /** The file is larger than the configured limit; detected while streaming. */
 export class FileTooLarge extends DomainError {
   readonly code = 'FILE_TOO_LARGE';
