@@ -15,6 +15,12 @@ const FORM_LIMITS = {
   fieldNameSize: 100,
   fieldSize: 1024,
 };
+/**
+ * How much of the body may be other than the file: the form's headers and fields take a few KB.
+ * busboy reads what it throws away (a field past its limit, a part it skips, what follows the
+ * closing delimiter) to its end before it reports anything: 64 MB of a field would be read whole.
+ */
+const OTHER_THAN_FILE_MAX_BYTES = 1024 * 1024;
 
 export type FormFields = Readonly<Record<string, unknown>>;
 
@@ -66,11 +72,19 @@ export function readUploadForm(ctx: Context, onFile: (part: FilePart) => Promise
     const fields: Record<string, string | string[]> = Object.create(null);
     let settled = false;
     let fileHandled: Promise<unknown> = Promise.resolve();
+    let fileStreaming = false;
+    let otherThanFileBytes = 0;
+    const countOtherThanFile = (chunk: Buffer) => {
+      if (fileStreaming) return;
+      otherThanFileBytes += chunk.length;
+      if (otherThanFileBytes > OTHER_THAN_FILE_MAX_BYTES) fail(new InvalidUpload(`the form holds more than ${OTHER_THAN_FILE_MAX_BYTES} bytes besides the file`));
+    };
 
     const fail = (error: unknown) => {
       if (settled) return;
       settled = true;
       reject(error);
+      req.off('data', countOtherThanFile);
       req.unpipe(parser);
       req.pause();
       // Ends a file still streaming (its handler then gives up), and every event still to come.
@@ -99,6 +113,9 @@ export function readUploadForm(ctx: Context, onFile: (part: FilePart) => Promise
       if (name !== 'file') return fail(new FileRequired(`send the file in the field "file", not "${name}"`));
       // A handler that throws rather than rejects is the same failure.
       const part = { fileName: decodeFormDataName(info.filename), content, fieldsBefore: { ...fields } };
+      fileStreaming = true;
+      const fileEnded = () => (fileStreaming = false);
+      content.once('end', fileEnded).once('close', fileEnded);
       fileHandled = new Promise((settle) => settle(onFile(part)));
       fileHandled.catch(fail);
     });
@@ -112,6 +129,7 @@ export function readUploadForm(ctx: Context, onFile: (part: FilePart) => Promise
       void fileHandled.then(() => {
         if (settled) return;
         settled = true;
+        req.off('data', countOtherThanFile);
         resolve(fields);
       }, () => {});
     });
@@ -120,6 +138,8 @@ export function readUploadForm(ctx: Context, onFile: (part: FilePart) => Promise
       if (!req.readableEnded) fail(malformed(new Error('Request closed')));
     });
     req.pipe(parser);
+    // After the pipe, which the counting only watches: a 'data' listener alone would start the flow.
+    req.on('data', countOtherThanFile);
   });
 }
 
