@@ -51,14 +51,13 @@ export interface FilePart {
  */
 export function readUploadForm(ctx: Context, onFile: (part: FilePart) => Promise<unknown>): Promise<FormFields> {
   return new Promise((resolve, reject) => {
-    const { req } = ctx;
     let parser: Busboy;
     try {
       // preservePath: busboy would silently cut "../../x.jpg" to "x.jpg"; the domain's file-name
       // rule sees the name as sent, refuses traversal attempts, and keeps only the last segment.
       // The limits busboy reports on reaching (parts, a field's size) are given one more than allowed.
       parser = busboy({
-        headers: req.headers,
+        headers: ctx.req.headers,
         limits: { ...FORM_LIMITS, parts: FORM_LIMITS.parts + 1, fieldSize: FORM_LIMITS.fieldSize + 1 },
         preservePath: true,
         defParamCharset: 'utf8',
@@ -69,78 +68,106 @@ export function readUploadForm(ctx: Context, onFile: (part: FilePart) => Promise
       reject(malformed(error));
       return;
     }
-    const fields: Record<string, string | string[]> = Object.create(null);
-    let settled = false;
-    let fileHandled: Promise<unknown> = Promise.resolve();
-    let fileStreaming = false;
-    let otherThanFileBytes = 0;
-    const countOtherThanFile = (chunk: Buffer) => {
-      if (fileStreaming) return;
-      otherThanFileBytes += chunk.length;
-      if (otherThanFileBytes > OTHER_THAN_FILE_MAX_BYTES) fail(new InvalidUpload(`the form holds more than ${OTHER_THAN_FILE_MAX_BYTES} bytes besides the file`));
-    };
+    new FormReading(ctx, parser, onFile, resolve, reject).start();
+  });
+}
 
-    const fail = (error: unknown) => {
-      if (settled) return;
-      settled = true;
-      reject(error);
-      req.off('data', countOtherThanFile);
-      req.unpipe(parser);
-      req.pause();
-      // Ends a file still streaming (its handler then gives up), and every event still to come.
-      parser.destroy();
-      ctx.res.once('close', () => req.resume());
-    };
+/** One request's form as busboy reads it: its fields, its file's handover, and its one outcome. */
+class FormReading {
+  readonly #fields: Record<string, string | string[]> = Object.create(null);
+  #settled = false;
+  #fileHandled: Promise<unknown> = Promise.resolve();
+  #fileStreaming = false;
+  #otherThanFileBytes = 0;
 
-    parser.on('field', (rawName: string | undefined, value, info) => {
-      if (rawName === undefined) return fail(new InvalidUpload('Field name missing'));
-      const name = decodeFormDataName(rawName);
-      if (info.valueTruncated) return fail(name === 'session_id' ? new InvalidSessionId('session_id is too long') : new InvalidUpload(`field "${name}" is too long`));
-      if (rawName.length > FORM_LIMITS.fieldNameSize) return fail(new InvalidUpload('Field name too long'));
-      const before = fields[name];
-      fields[name] = before === undefined ? value : [...[before].flat(), value];
-    });
+  readonly #ctx: Context;
+  readonly #parser: Busboy;
+  readonly #onFile: (part: FilePart) => Promise<unknown>;
+  readonly #resolve: (fields: FormFields) => void;
+  readonly #reject: (error: unknown) => void;
 
-    parser.on('file', (rawName: string | undefined, content, info) => {
-      // Its errors are busboy's, which busboy reports itself, or its reader's, which reach the
-      // handler; unheard, one would crash the process.
-      content.on('error', () => {});
-      if (rawName === undefined) return fail(new InvalidUpload('Field name missing'));
-      // A part that announces no file name holds no file (multer's rule too).
-      if (!info.filename) return content.resume();
-      if (rawName.length > FORM_LIMITS.fieldNameSize) return fail(new InvalidUpload('Field name too long'));
-      const name = decodeFormDataName(rawName);
-      if (name !== 'file') return fail(new FileRequired(`send the file in the field "file", not "${name}"`));
-      // A handler that throws rather than rejects is the same failure.
-      const part = { fileName: decodeFormDataName(info.filename), content, fieldsBefore: { ...fields } };
-      fileStreaming = true;
-      const fileEnded = () => (fileStreaming = false);
-      content.once('end', fileEnded).once('close', fileEnded);
-      fileHandled = new Promise((settle) => settle(onFile(part)));
-      fileHandled.catch(fail);
-    });
+  constructor(ctx: Context, parser: Busboy, onFile: (part: FilePart) => Promise<unknown>, resolve: (fields: FormFields) => void, reject: (error: unknown) => void) {
+    this.#ctx = ctx;
+    this.#parser = parser;
+    this.#onFile = onFile;
+    this.#resolve = resolve;
+    this.#reject = reject;
+  }
 
-    parser.on('filesLimit', () => fail(new InvalidUpload('send exactly one file')));
-    parser.on('fieldsLimit', () => fail(new InvalidUpload('Too many fields')));
-    parser.on('partsLimit', () => fail(new InvalidUpload('Too many parts')));
-    parser.on('error', (error) => fail(malformed(error)));
+  start(): void {
+    const { req } = this.#ctx;
+    const parser = this.#parser;
+    parser.on('field', (name: string | undefined, value, info) => this.#field(name, value, info.valueTruncated));
+    parser.on('file', (name: string | undefined, content, info) => this.#file(name, content, info.filename));
+    parser.on('filesLimit', () => this.#fail(new InvalidUpload('send exactly one file')));
+    parser.on('fieldsLimit', () => this.#fail(new InvalidUpload('Too many fields')));
+    parser.on('partsLimit', () => this.#fail(new InvalidUpload('Too many parts')));
+    parser.on('error', (error) => this.#fail(malformed(error)));
     // 'close' once the form's end is read and every file stream consumed, or once destroyed.
-    parser.on('close', () => {
-      void fileHandled.then(() => {
-        if (settled) return;
-        settled = true;
-        req.off('data', countOtherThanFile);
-        resolve(fields);
-      }, () => {});
-    });
-    req.on('error', (error) => fail(malformed(error)));
+    parser.on('close', () => void this.#fileHandled.then(() => this.#succeed(), () => {}));
+    req.on('error', (error) => this.#fail(malformed(error)));
     req.on('close', () => {
-      if (!req.readableEnded) fail(malformed(new Error('Request closed')));
+      if (!req.readableEnded) this.#fail(malformed(new Error('Request closed')));
     });
     req.pipe(parser);
     // After the pipe, which the counting only watches: a 'data' listener alone would start the flow.
-    req.on('data', countOtherThanFile);
-  });
+    req.on('data', this.#countOtherThanFile);
+  }
+
+  #field(rawName: string | undefined, value: string, valueTruncated: boolean): void {
+    if (rawName === undefined) return this.#fail(new InvalidUpload('Field name missing'));
+    const name = decodeFormDataName(rawName);
+    if (valueTruncated) return this.#fail(name === 'session_id' ? new InvalidSessionId('session_id is too long') : new InvalidUpload(`field "${name}" is too long`));
+    if (rawName.length > FORM_LIMITS.fieldNameSize) return this.#fail(new InvalidUpload('Field name too long'));
+    const before = this.#fields[name];
+    this.#fields[name] = before === undefined ? value : [...[before].flat(), value];
+  }
+
+  #file(rawName: string | undefined, content: Readable, fileName: string | undefined): void {
+    // Its errors are busboy's, which busboy reports itself, or its reader's, which reach the
+    // handler; unheard, one would crash the process.
+    content.on('error', () => {});
+    if (rawName === undefined) return this.#fail(new InvalidUpload('Field name missing'));
+    // A part that announces no file name holds no file (multer's rule too).
+    if (!fileName) return void content.resume();
+    if (rawName.length > FORM_LIMITS.fieldNameSize) return this.#fail(new InvalidUpload('Field name too long'));
+    const name = decodeFormDataName(rawName);
+    if (name !== 'file') return this.#fail(new FileRequired(`send the file in the field "file", not "${name}"`));
+    this.#fileStreaming = true;
+    const fileEnded = () => (this.#fileStreaming = false);
+    content.once('end', fileEnded).once('close', fileEnded);
+    const part = { fileName: decodeFormDataName(fileName), content, fieldsBefore: { ...this.#fields } };
+    // A handler that throws rather than rejects is the same failure.
+    this.#fileHandled = new Promise((settle) => settle(this.#onFile(part)));
+    this.#fileHandled.catch((error: unknown) => this.#fail(error));
+  }
+
+  readonly #countOtherThanFile = (chunk: Buffer): void => {
+    if (this.#fileStreaming) return;
+    this.#otherThanFileBytes += chunk.length;
+    if (this.#otherThanFileBytes > OTHER_THAN_FILE_MAX_BYTES) this.#fail(new InvalidUpload(`the form holds more than ${OTHER_THAN_FILE_MAX_BYTES} bytes besides the file`));
+  };
+
+  #succeed(): void {
+    if (this.#settled) return;
+    this.#settled = true;
+    this.#ctx.req.off('data', this.#countOtherThanFile);
+    this.#resolve(this.#fields);
+  }
+
+  /** Rejects, and reads nothing more of the body until the answer is out; request-body.ts decides then. */
+  #fail(error: unknown): void {
+    if (this.#settled) return;
+    this.#settled = true;
+    this.#reject(error);
+    const { req, res } = this.#ctx;
+    req.off('data', this.#countOtherThanFile);
+    req.unpipe(this.#parser);
+    req.pause();
+    // Ends a file still streaming (its handler then gives up), and every event still to come.
+    this.#parser.destroy();
+    res.once('close', () => req.resume());
+  }
 }
 
 /** The one value of a form field sent at most once. */
