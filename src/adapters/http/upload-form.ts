@@ -19,6 +19,9 @@ const FORM_LIMITS = {
  * How much of the body may be other than the file: the form's headers and fields take a few KB.
  * busboy reads what it throws away (a field past its limit, a part it skips, what follows the
  * closing delimiter) to its end before it reports anything: 64 MB of a field would be read whole.
+ * Counted while no file streams, that is before the file part and after its reader's last read
+ * (busboy says nothing when it reaches the file's end; a reader stalled on those last buffered
+ * bytes leaves what follows uncounted until it reads them).
  */
 const OTHER_THAN_FILE_MAX_BYTES = 1024 * 1024;
 
@@ -46,8 +49,11 @@ export interface FilePart {
  * the rest, bounded, and keep the connection or close it.
  *
  * busboy is used directly, not through multer: multer reports a failure only after reading the
- * rest of the body at full speed (its `drainStream`), and offers no way to hear of it sooner or
- * to keep it from reading; what attache used of it (a storage engine, a field map) is a few lines.
+ * rest of the body at full speed (its `drainStream`), and offers no way to keep it from reading
+ * (its `streamHandler` option hands over its busboy, so the failure could be heard sooner, but
+ * multer would still drain the request meanwhile); what attache used of it (a storage engine, a
+ * field map, three name escapes) is a few lines. Field names are taken as sent: multer's
+ * `a[b]` objects were no use here.
  */
 export function readUploadForm(ctx: Context, onFile: (part: FilePart) => Promise<unknown>): Promise<FormFields> {
   return new Promise((resolve, reject) => {
