@@ -149,11 +149,13 @@ describe('readUploadForm answers a refusal of the parser at once (a Koa app arou
     const app = new Koa();
     app.use(async (ctx) => {
       try {
+        let fileName: string | undefined;
         const fields = await readUploadForm(ctx, async (part) => {
+          fileName = part.fileName;
           part.content.resume();
           await finished(part.content);
         });
-        ctx.body = { fields };
+        ctx.body = { fields, fileName };
       } catch (error) {
         await new Promise((resolve) => setTimeout(resolve, ANSWER_DELAY_MS));
         const { status, body } = errorResponse(error);
@@ -169,6 +171,23 @@ describe('readUploadForm answers a refusal of the parser at once (a Koa app arou
   afterAll(async () => {
     server.closeAllConnections();
     await new Promise((resolve) => server.close(resolve));
+  });
+
+  it('reads what multer read: names with the HTML escapes of `"`, CR and LF undone, a field sent twice as a list', async () => {
+    const body = Buffer.concat([
+      partHead('file', 'a%22b%0D%0A50%.pdf'),
+      fileNamed('a.pdf', 100),
+      Buffer.from('\r\n'),
+      partHead('note%22x'),
+      Buffer.from('1\r\n'),
+      partHead('session_id'),
+      Buffer.from('1\r\n'),
+      partHead('session_id'),
+      Buffer.from('2\r\n'),
+      closing,
+    ]);
+    const response = await sendRaw(url, [requestHead(url, '/', [FORM, ['Content-Length', String(body.length)]]), body]);
+    expect(response.json).toEqual({ fileName: 'a"b\r\n50%.pdf', fields: { 'note"x': '1', session_id: ['1', '2'] } });
   });
 
   describe.each(Object.entries(FRAMINGS))('the body left open after the offending part (%s)', (_, frame) => {
