@@ -1,7 +1,7 @@
 /**
  * The hexagon's import rules, checked on the source: the domain and the use case import no
  * framework, SDK or container; tsyringe stays in the service's composition root; Koa and
- * multer stay in the HTTP adapter; the library and CLI entries never reach the HTTP service.
+ * busboy stay in the HTTP adapter; the library and CLI entries never reach the HTTP service.
  * (test/library/library-entry.test.ts checks the built library's real module graph too.)
  */
 import { readdir, readFile } from 'node:fs/promises';
@@ -65,8 +65,8 @@ describe('import rules', () => {
     expect(upward.map((s) => s.file)).toEqual([]);
   });
 
-  it('only the HTTP adapter imports koa and multer', () => {
-    const importers = importersOf((i) => /^(koa|@koa\/.+|multer)$/.test(packageOf(i)));
+  it('only the HTTP adapter imports koa, busboy and multer', () => {
+    const importers = importersOf((i) => /^(koa|@koa\/.+|busboy|multer)$/.test(packageOf(i)));
     expect(importers.filter((f) => !f.startsWith('adapters/http/'))).toEqual([]);
   });
 

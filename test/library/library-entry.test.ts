@@ -38,10 +38,10 @@ const packagesIn = (modules: string[]) =>
   [...new Set(modules.flatMap((url) => /\/node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(url)?.[1] ?? []))].sort();
 
 /** Packages only the HTTP service (src/main.ts, adapters/http) needs. */
-const SERVICE_ONLY = /^(koa|@koa\/.*|multer|tsyringe|reflect-metadata|pino)$/;
+const SERVICE_ONLY = /^(koa|@koa\/.*|busboy|multer|tsyringe|reflect-metadata|pino)$/;
 
 describe("the package's library entry (exports '.' -> dist/index.js)", () => {
-  it('builds the use case from environment variables, uploads, and loads no Koa, multer, tsyringe or pino', async () => {
+  it('builds the use case from environment variables, uploads, and loads no Koa, busboy, multer, tsyringe or pino', async () => {
     const pngHex = pngHead().toString('hex');
     const { result, modules } = await withModuleGraph(`
       const attache = await import('attache');

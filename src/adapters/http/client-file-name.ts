@@ -11,7 +11,7 @@ const AIOHTTP_USER_AGENT = /\baiohttp\//i;
  *
  * Most clients send UTF-8 as is (RFC 7578, browsers, curl, requests, httpx, Go's
  * mime/multipart) or RFC 2231's `filename*=utf-8''…` (which busboy decodes); the browsers'
- * HTML5 escapes of `"`, CR and LF are undone by multer. aiohttp instead percent-encodes every
+ * HTML5 escapes of `"`, CR and LF are undone by the form reader (upload-form.ts). aiohttp instead percent-encodes every
  * byte of a name outside unreserved ASCII, `%`, spaces and `'` included (`it%27s%20Bob%27s.xlsx`,
  * `a%2520b.pdf` for `a%20b.pdf`: test/fixtures/multipart/README.md), so from a client that says it
  * is aiohttp a name is decoded whenever its escapes decode to valid UTF-8.
