@@ -62,6 +62,12 @@ const REFUSALS: Record<string, Refusal> = {
     content: fileNamed('a.pdf', 2000),
     answer: { status: 400, body: { error: 'file is required', detail: 'send the file in the field "file", not "image"' } },
   },
+  'a "file" part without a file name': {
+    before: partHead('file', undefined, ['Content-Type: application/pdf']),
+    content: fileNamed('a.pdf', 2000),
+    answer: { status: 400, body: { error: 'file is required', detail: 'the part "file" has no filename: send the file as a file, with its name' } },
+    largeAnswer: { status: 400, body: { error: 'Invalid upload', detail: 'the form holds more than 1048576 bytes besides the file' } },
+  },
   'a malformed part header (a NUL in it)': {
     before: Buffer.concat([wholeFile, partHead('session_id', undefined, ['X-Note: a\u0000b'])]),
     content: Buffer.from('1'),

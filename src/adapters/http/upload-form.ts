@@ -25,6 +25,9 @@ const FORM_LIMITS = {
  */
 const OTHER_THAN_FILE_MAX_BYTES = 1024 * 1024;
 
+/** What a `file` part that announces no file name is told (busboy, as multer, reads it as a plain field). */
+const FILE_WITHOUT_NAME = 'the part "file" has no filename: send the file as a file, with its name';
+
 export type FormFields = Readonly<Record<string, unknown>>;
 
 /** The form's `file` part, handed over as soon as it starts: its bytes stream through `content`. */
@@ -123,6 +126,8 @@ class FormReading {
   #field(rawName: string | undefined, value: string, valueTruncated: boolean): void {
     if (rawName === undefined) return this.#fail(new InvalidUpload('Field name missing'));
     const name = decodeFormDataName(rawName);
+    // Whatever its length, a `file` part without a file name is the file missing, not a field too long.
+    if (name === 'file') return this.#fail(new FileRequired(FILE_WITHOUT_NAME));
     if (valueTruncated) return this.#fail(name === 'session_id' ? new InvalidSessionId('session_id is too long') : new InvalidUpload(`field "${name}" is too long`));
     if (rawName.length > FORM_LIMITS.fieldNameSize) return this.#fail(new InvalidUpload('Field name too long'));
     const before = this.#fields[name];
