@@ -136,7 +136,7 @@ describe('@uppy/aws-s3 signing routes under UPLOAD_RATE_LIMIT', () => {
 });
 
 describe('@uppy/aws-s3 signing routes on a driver without presigned parts', () => {
-  it('answer 501 in JSON, naming the driver they need; malformed bodies 400', async () => {
+  it('answer 501 in JSON, naming the driver they need; malformed bodies 400, bodies over their bound 413', async () => {
     const attache = await startAttacheUnderTest(memoryDriver);
     try {
       const started = await uppyClient(`${attache.url}/v1/chat/upload/uppy`, TEST_TOKENS.store)('POST', 's3/multipart', { filename: 'a.jpg', metadata: {} });
@@ -145,19 +145,22 @@ describe('@uppy/aws-s3 signing routes on a driver without presigned parts', () =
       // Bodies that are not Uppy's: a JSON refusal each, the connection left usable.
       const send = (path: string, body: string | Uint8Array, type = 'application/json') =>
         fetch(`${attache.url}/v1/chat/upload/uppy/${path}`, { method: 'POST', headers: { Authorization: `Token ${TEST_TOKENS.store}`, 'Content-Type': type }, body });
-      for (const [path, body, type] of [
-        ['s3/multipart', '{"filename":', 'application/json'],
-        ['s3/multipart', 'filename=a.jpg', 'application/x-www-form-urlencoded'],
-        ['s3/multipart', '[1,2]', 'application/json'],
-        ['s3/multipart/x.y/complete', new Uint8Array(2 * 1024 * 1024).fill(32), 'application/json'],
-        // The direct announcement's reader is the same; its access-log line once threw (a null socket) here.
-        ['../direct/', new Uint8Array(2 * 1024 * 1024).fill(32), 'application/json'],
+      const invalid = [400, 'Invalid upload'] as const;
+      const tooLarge = [413, 'Request body too large'] as const;
+      for (const [path, body, type, [status, error]] of [
+        ['s3/multipart', '{"filename":', 'application/json', invalid],
+        ['s3/multipart', 'filename=a.jpg', 'application/x-www-form-urlencoded', invalid],
+        ['s3/multipart', '[1,2]', 'application/json', invalid],
+        // Over the 1 MiB bound of Uppy's calls.
+        ['s3/multipart/x.y/complete', new Uint8Array(2 * 1024 * 1024).fill(32), 'application/json', tooLarge],
+        // Over the 16 KiB of the direct announcement, whose reader is the same; its access-log line once threw (a null socket) here.
+        ['../direct/', new Uint8Array(2 * 1024 * 1024).fill(32), 'application/json', tooLarge],
       ] as const) {
         const answer = await send(path, body, type);
-        expect(answer.status, `${path} ${String(body).slice(0, 20)}`).toBe(400);
+        expect(answer.status, `${path} ${String(body).slice(0, 20)}`).toBe(status);
         const json = (await answer.json()) as { error: string; message?: string };
-        expect(json).toMatchObject({ error: 'Invalid upload' });
-        if (path.startsWith('s3/')) expect(json.message).toMatch(/^Invalid upload: /);
+        expect(json).toMatchObject({ error });
+        if (path.startsWith('s3/')) expect(json.message?.startsWith(`${error}: `), json.message).toBe(true);
       }
     } finally {
       await attache.close();
