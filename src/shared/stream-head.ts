@@ -37,70 +37,93 @@ const asBuffer = (data: Buffer | string): Buffer => (typeof data === 'string' ? 
  * ones gathered into blocks, so that nothing downstream holds one Buffer per network packet.
  */
 export function readHead(source: Readable, minBytes: number, maxBytes = Number.POSITIVE_INFINITY): Promise<StreamHead> {
-  return new Promise((resolve, reject) => {
-    const headChunks: Buffer[] = [];
-    const headBlocks = new ChunkBlocks((block) => headChunks.push(block));
-    let bytes = 0;
-    let settled = false;
+  return new Promise((resolve, reject) => new HeadReading(source, minBytes, maxBytes, resolve, reject).start());
+}
 
-    const onHeadData = (data: Buffer | string) => {
-      const chunk = asBuffer(data);
-      bytes += chunk.length;
-      if (bytes > maxBytes) {
-        fail(new FileTooLarge(maxBytes));
-        source.destroy();
-        return;
-      }
-      headBlocks.write(chunk);
-      if (bytes >= minBytes) settle(false);
-    };
-    const onHeadEnd = () => settle(true);
+/** One readHead: the chunks read until the head is whole, and its one outcome. */
+class HeadReading {
+  readonly #chunks: Buffer[] = [];
+  readonly #blocks = new ChunkBlocks((block) => this.#chunks.push(block));
+  #bytes = 0;
+  #settled = false;
+  #stopWatching: () => void = () => {};
+
+  readonly #source: Readable;
+  readonly #minBytes: number;
+  readonly #maxBytes: number;
+  readonly #resolve: (head: StreamHead) => void;
+  readonly #reject: (error: unknown) => void;
+
+  constructor(source: Readable, minBytes: number, maxBytes: number, resolve: (head: StreamHead) => void, reject: (error: unknown) => void) {
+    this.#source = source;
+    this.#minBytes = minBytes;
+    this.#maxBytes = maxBytes;
+    this.#resolve = resolve;
+    this.#reject = reject;
+  }
+
+  start(): void {
     // A source torn down without an error or an end (a premature close) fails too, instead of
     // leaving the caller waiting for ever; one that had already ended is settled here.
-    const stopWatching = whenReadableSettles(source, (error) => {
-      if (error) fail(error);
-      else settle(true);
+    this.#stopWatching = whenReadableSettles(this.#source, (error) => {
+      if (error) this.#fail(error);
+      else this.#settle(true);
     });
+    this.#source.on('data', this.#onData);
+    this.#source.once('end', this.#onEnd);
+  }
 
-    function detach() {
-      source.off('data', onHeadData);
-      source.off('end', onHeadEnd);
-      stopWatching();
+  readonly #onData = (data: Buffer | string): void => {
+    const chunk = asBuffer(data);
+    this.#bytes += chunk.length;
+    if (this.#bytes > this.#maxBytes) {
+      this.#fail(new FileTooLarge(this.#maxBytes));
+      this.#source.destroy();
+      return;
     }
+    this.#blocks.write(chunk);
+    if (this.#bytes >= this.#minBytes) this.#settle(false);
+  };
 
-    function fail(error: unknown) {
-      if (settled) return;
-      settled = true;
-      detach();
-      reject(error);
-    }
+  readonly #onEnd = (): void => this.#settle(true);
 
-    function settle(ended: boolean) {
-      if (settled) return;
-      settled = true;
-      source.pause();
-      detach();
-      headBlocks.flush();
-      const headLength = ended ? bytes : minBytes;
-      // A source still running must be taken over now (its errors need a listener); an ended
-      // one's chunks are all there, so their stream is built only for a caller that wants it.
-      let rest = ended ? undefined : restOf(source, headChunks, bytes, maxBytes);
-      let head: Buffer | undefined;
-      resolve({
-        get head() {
-          return (head ??= headChunks.length === 1 ? headChunks[0]! : Buffer.concat(headChunks, headLength));
-        },
-        ended,
-        chunks: headChunks,
-        get rest() {
-          return (rest ??= streamOf(headChunks));
-        },
-      });
-    }
+  #detach(): void {
+    this.#source.off('data', this.#onData);
+    this.#source.off('end', this.#onEnd);
+    this.#stopWatching();
+  }
 
-    source.on('data', onHeadData);
-    source.once('end', onHeadEnd);
-  });
+  #fail(error: unknown): void {
+    if (this.#settled) return;
+    this.#settled = true;
+    this.#detach();
+    this.#reject(error);
+  }
+
+  #settle(ended: boolean): void {
+    if (this.#settled) return;
+    this.#settled = true;
+    const source = this.#source;
+    source.pause();
+    this.#detach();
+    this.#blocks.flush();
+    const chunks = this.#chunks;
+    const headLength = ended ? this.#bytes : this.#minBytes;
+    // A source still running must be taken over now (its errors need a listener); an ended
+    // one's chunks are all there, so their stream is built only for a caller that wants it.
+    let rest = ended ? undefined : restOf(source, chunks, this.#bytes, this.#maxBytes);
+    let head: Buffer | undefined;
+    this.#resolve({
+      get head() {
+        return (head ??= chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, headLength));
+      },
+      ended,
+      chunks,
+      get rest() {
+        return (rest ??= streamOf(chunks));
+      },
+    });
+  }
 }
 
 /**
