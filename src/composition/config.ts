@@ -104,13 +104,7 @@ export interface LoadConfigOptions {
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadConfigOptions = {}): Config {
   // An empty variable means "not set", as in most shells' `VAR= command`.
   const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v.trim() !== ''));
-  const parsed = ENVIRONMENT.safeParse(present);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    const variable = String(issue.path[0]);
-    throw new ConfigError(variable, `${issue.message} (got ${JSON.stringify(env[variable])})`);
-  }
-  const e = withAbsolutePaths(parsed.data, options.cwd ?? process.cwd());
+  const e = withAbsolutePaths(parsedEnvironment(present, env), options.cwd ?? process.cwd());
   const production = e.NODE_ENV === 'production';
   if (e.HTTP_HEADERS_TIMEOUT_MS > e.HTTP_REQUEST_TIMEOUT_MS) {
     throw new ConfigError('HTTP_HEADERS_TIMEOUT_MS', `must not exceed HTTP_REQUEST_TIMEOUT_MS (${e.HTTP_REQUEST_TIMEOUT_MS})`);
@@ -141,22 +135,33 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadCo
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
     attacheToken: e.ATTACHE_TOKEN,
     malwareScan: malwareScanConfig(e, present),
-    previews:
-      e.PREVIEWS === 'on'
-        ? {
-            maxPx: e.PREVIEW_MAX_PX,
-            maxPixels: e.PREVIEW_MAX_PIXELS,
-            concurrency: e.PREVIEW_CONCURRENCY,
-            maxWaiting: e.PREVIEW_MAX_WAITING,
-            // The largest file allowed must fit, or the largest photos would never get a preview.
-            maxHeldBytes: e.PREVIEW_MAX_HELD_BYTES ?? Math.max(DEFAULT_PREVIEW_MAX_HELD_BYTES, e.MAX_FILE_SIZE),
-            timeoutMs: e.PREVIEW_TIMEOUT_MS,
-          }
-        : undefined,
+    previews: previewConfig(e),
     stripMetadata: e.STRIP_METADATA === 'on',
     directUploads: directUploadConfig(e, production),
     limits: { redisUrl: e.REDIS_URL, uploads: e.UPLOAD_RATE_LIMIT, authFailures: e.AUTH_FAILURE_LIMIT, quota: e.UPLOAD_QUOTA, onError: e.RATE_LIMIT_ON_ERROR },
     idempotencyTtlSeconds: e.IDEMPOTENCY_TTL,
+  };
+}
+
+/** The variables set, validated; ConfigError names the first invalid one, with its value as given. */
+function parsedEnvironment(present: Record<string, string | undefined>, env: NodeJS.ProcessEnv): Environment {
+  const parsed = ENVIRONMENT.safeParse(present);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0]!;
+  const variable = String(issue.path[0]);
+  throw new ConfigError(variable, `${issue.message} (got ${JSON.stringify(env[variable])})`);
+}
+
+function previewConfig(e: Environment): Config['previews'] {
+  if (e.PREVIEWS !== 'on') return undefined;
+  return {
+    maxPx: e.PREVIEW_MAX_PX,
+    maxPixels: e.PREVIEW_MAX_PIXELS,
+    concurrency: e.PREVIEW_CONCURRENCY,
+    maxWaiting: e.PREVIEW_MAX_WAITING,
+    // The largest file allowed must fit, or the largest photos would never get a preview.
+    maxHeldBytes: e.PREVIEW_MAX_HELD_BYTES ?? Math.max(DEFAULT_PREVIEW_MAX_HELD_BYTES, e.MAX_FILE_SIZE),
+    timeoutMs: e.PREVIEW_TIMEOUT_MS,
   };
 }
 
