@@ -22,7 +22,8 @@ export interface BenchContext {
   readonly rows: Row[];
   log(line: string): void;
   /** attache with a storage driver; `extra` overrides the environment (S3 or Azure settings, MAX_FILE_SIZE). */
-  attache(driver: 'memory' | 'local' | 's3' | 'azure', extra?: Record<string, string>): Promise<ServerProcess>;
+  /** `moreNodeFlags` go after the image's flags (V8 takes the last of a flag given twice). */
+  attache(driver: 'memory' | 'local' | 's3' | 'azure', extra?: Record<string, string>, moreNodeFlags?: string[]): Promise<ServerProcess>;
   /** A baseline server from bench/servers/. */
   baseline(script: string, env?: Record<string, string>): Promise<ServerProcess>;
   /** The run's Ceph RGW, started on first use and stopped by close(). */
@@ -56,7 +57,7 @@ export async function createBenchContext(options: {
     ...options,
     token,
     rows: [],
-    attache(driver, extra = {}) {
+    attache(driver, extra = {}, moreNodeFlags = []) {
       return track(startServer(checkout.mainScript, {
         ...checkout.environment,
         PORT: '0',
@@ -67,7 +68,7 @@ export async function createBenchContext(options: {
         LOG_LEVEL: 'info',
         TMPDIR: root,
         ...extra,
-      }, checkout.nodeFlags));
+      }, [...checkout.nodeFlags, ...moreNodeFlags]));
     },
     baseline(script, env = {}) {
       return track(startServer(new URL(`../servers/${script}`, import.meta.url).pathname, { BENCH_TOKEN: token, TMPDIR: root, ...env }));
