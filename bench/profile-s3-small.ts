@@ -17,11 +17,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { attacheCheckout } from './lib/attache-checkout.ts';
 import { createBenchContext } from './lib/bench-context.ts';
 import type { ServerProcess } from './lib/processes.ts';
-import { uploadMany, type UploadSpec } from './lib/upload-client.ts';
+import { measure } from './lib/alternating-rounds.ts';
+import { httpSubject, type Subject } from './lib/subjects.ts';
+import { median } from './lib/upload-client.ts';
 import { httpsTransport } from './scenarios/s3-large.ts';
 
-const UPLOADS = 2000;
-const CONCURRENCY = 32;
 const kind = process.env.PROFILE_KIND;
 const rounds = Number(process.env.ROUNDS ?? 3);
 const root = mkdtempSync(join(tmpdir(), 'attache-profile-'));
@@ -60,64 +60,55 @@ const bench = await createBenchContext({ checkout, root, runs: rounds, memoryRun
 const transport = await httpsTransport(bench, '9b. profiled');
 const rgw = await bench.rgw();
 
+/** A process measured, with what its rounds print beside its figures. */
 interface Profiled {
-  readonly name: string;
+  readonly subject: Subject;
   readonly server: ServerProcess;
-  readonly spec: UploadSpec;
   readonly gc: GcCount;
 }
-const spec = { fileName: 'report.pdf', sessionId: '1', bytes: 100 * 1024 } as const;
-const recipe: Profiled = {
-  name: 'the recipe with the same checks',
-  server: await bench.baseline('multer-s3-recipe.ts', {
-    ...transport.recipeEnv,
-    WITH_CHECKS: '1',
-    NODE_OPTIONS: [process.env.RECIPE_FLAGS ?? '', ...hook].join(' '),
-    ...profileEnv('recipe'),
-  }),
-  spec: { ...spec, order: 'session-first' },
-  gc: new GcCount(),
-};
+const spec = { fileName: 'report.pdf', sessionId: '1', order: 'session-first' } as const;
+const recipeServer = await bench.baseline('multer-s3-recipe.ts', {
+  ...transport.recipeEnv,
+  WITH_CHECKS: '1',
+  NODE_OPTIONS: [process.env.RECIPE_FLAGS ?? '', ...hook].join(' '),
+  ...profileEnv('recipe'),
+});
 const attacheServer = await bench.attache('s3', { ...transport.attacheEnv, ...profileEnv('attache') }, [...hook, ...(process.env.ATTACHE_FLAGS?.split(' ').filter(Boolean) ?? [])]);
-const attache: Profiled = { name: 'attache', server: attacheServer, spec: { ...spec, order: 'session-first' }, gc: new GcCount() };
-attache.gc.listen(attacheServer);
+const profiled: Profiled[] = [
+  { subject: httpSubject('the recipe with the same checks', recipeServer, bench.token, spec), server: recipeServer, gc: new GcCount() },
+  { subject: httpSubject('attache', attacheServer, bench.token, spec), server: attacheServer, gc: new GcCount() },
+];
+profiled[1]!.gc.listen(attacheServer);
+const LOAD = { bytes: 100 * 1024, count: 2000, concurrency: 32 };
 
 try {
-  const subjects = [recipe, attache];
-  for (const subject of subjects) await uploadMany(subject.server.url, bench.token, subject.spec, 200, CONCURRENCY);
-  const cpu = new Map<Profiled, number[]>(subjects.map((s) => [s, []]));
+  for (const { subject } of profiled) await subject.send(LOAD.bytes, 200, LOAD.concurrency);
+  const cpu = new Map<Profiled, number[]>(profiled.map((p) => [p, []]));
   for (let round = 0; round < rounds; round++) {
-    for (const subject of round % 2 ? [...subjects].reverse() : subjects) {
+    for (const p of round % 2 ? [...profiled].reverse() : profiled) {
       await rgw.emptyBucket();
-      if (kind) await toggleProfile(subject);
-      subject.gc.reset();
-      const cpuBefore = subject.server.cpuMs();
-      const started = performance.now();
+      if (kind) await toggleProfile(p.server);
+      p.gc.reset();
       // A live profile is stopped mid-round, with uploads in flight: what each of them holds.
-      const midRound = kind === 'live' ? setTimeout(() => subject.server.child.kill('SIGUSR2'), 4000) : undefined;
-      await uploadMany(subject.server.url, bench.token, subject.spec, UPLOADS, CONCURRENCY);
-      const seconds = (performance.now() - started) / 1000;
-      const cpuPerUpload = (subject.server.cpuMs() - cpuBefore) / UPLOADS;
-      cpu.get(subject)!.push(cpuPerUpload);
-      if (kind && kind !== 'live') await toggleProfile(subject);
+      const midRound = kind === 'live' ? setTimeout(() => p.server.child.kill('SIGUSR2'), 4000) : undefined;
+      const measured = await measure(p.subject, LOAD, () => transport.serverCpuMs());
+      const cpuPerUpload = measured.cpuMs / LOAD.count;
+      cpu.get(p)!.push(cpuPerUpload);
+      if (kind && kind !== 'live') await toggleProfile(p.server);
       if (midRound) await sleep(1500);
-      console.log(`${subject.name}: ${(UPLOADS / seconds).toFixed(0)} uploads/s, ${cpuPerUpload.toFixed(2)} ms CPU per upload${subject.gc.summary()}`);
+      const rgwPerUpload = measured.rgwCpuMs! / LOAD.count;
+      console.log(`${p.subject.label}: ${(LOAD.count / measured.seconds).toFixed(0)} uploads/s, ${cpuPerUpload.toFixed(2)} ms CPU per upload (RGW ${rgwPerUpload.toFixed(2)})${p.gc.summary()}`);
     }
   }
-  for (const [subject, values] of cpu) console.log(`${subject.name}: median ${median(values).toFixed(2)} ms CPU per upload`);
+  for (const [p, values] of cpu) console.log(`${p.subject.label}: median ${median(values).toFixed(2)} ms CPU per upload`);
   if (kind) console.log(`profiles in ${profileDir}`);
 } finally {
   transport.close();
   await bench.close();
 }
 
-async function toggleProfile(subject: Profiled): Promise<void> {
-  subject.server.child.kill('SIGUSR2');
+async function toggleProfile(server: ServerProcess): Promise<void> {
+  server.child.kill('SIGUSR2');
   // The hook writes a profile of tens of MB: give it the time.
   await sleep(1500);
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[sorted.length >> 1]!;
 }
