@@ -5,20 +5,16 @@
  * read (what the streams buffer, then the lingering close's 4 MiB), and a pooled client whose
  * small refused form is read and thrown away keeps using its connection.
  */
-import { createServer, request, Agent as HttpAgent, type Server } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
-import { Readable } from 'node:stream';
+import { request, Agent as HttpAgent } from 'node:http';
+import type { Socket } from 'node:net';
 import { finished } from 'node:stream/promises';
-import Koa from 'koa';
 import { Agent, request as undiciRequest } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { errorResponse } from '../../src/adapters/http/error-responses.ts';
-import { answerBeforeBodyEnd } from '../../src/adapters/http/request-body.ts';
-import { readUploadForm } from '../../src/adapters/http/upload-form.ts';
 import { startAttacheUnderTest, TEST_TOKENS, type AttacheUnderTest } from '../support/attache-under-test.ts';
 import { fileNamed } from '../support/file-heads.ts';
 import { requestHead, sendRaw } from '../support/raw-http.ts';
 import { memoryDriver } from '../support/stores-under-test.ts';
+import { bytesReadBy, streamForm, uploadFormAppOnLoopback, type UploadFormApp } from '../support/upload-form-app.ts';
 
 const MB = 1024 * 1024;
 /** The offending part streamed as fast as loopback takes it. */
@@ -101,36 +97,6 @@ const FRAMINGS = {
   chunked: (body: Buffer) => ({ headers: [['Transfer-Encoding', 'chunked']] as [string, string][], bytes: Buffer.concat([Buffer.from(`${body.length.toString(16)}\r\n`), body, Buffer.from('\r\n')]) }),
 };
 
-/** Streams `body` chunked as fast as it goes; resolves with the answer (the rest may be refused by a close). */
-function streamForm(url: string, headers: Record<string, string>, body: AsyncIterable<Buffer>): Promise<{ status: number; json: unknown }> {
-  return new Promise((resolve, reject) => {
-    const req = request(url, { method: 'POST', headers });
-    req.on('response', (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () => resolve({ status: res.statusCode!, json: JSON.parse(Buffer.concat(chunks).toString()) }));
-      res.on('error', reject);
-    });
-    // Once answered, the server may close while this side still sends: not a failure.
-    req.on('error', reject);
-    Readable.from(body).pipe(req);
-  });
-}
-
-/** Every byte the server read from the connections it accepted while `send` ran, counted once they closed. */
-async function bytesReadBy(server: Server, send: () => Promise<unknown>): Promise<number> {
-  const sockets: Socket[] = [];
-  const track = (socket: Socket) => sockets.push(socket);
-  server.on('connection', track);
-  try {
-    await send();
-  } finally {
-    server.off('connection', track);
-  }
-  await Promise.all(sockets.map((socket) => (socket.destroyed ? undefined : new Promise((resolve) => socket.once('close', resolve)))));
-  return sockets.reduce((sum, socket) => sum + socket.bytesRead, 0);
-}
-
 /** A pooled request with Node's keep-alive agent: its answer and whether it went on a reused connection. */
 function pooledPost(agent: HttpAgent, url: string, headers: Record<string, string>, body: Buffer) {
   return new Promise<{ status: number; json: unknown; reusedSocket: boolean; close: boolean }>((resolve, reject) => {
@@ -148,36 +114,17 @@ function pooledPost(agent: HttpAgent, url: string, headers: Record<string, strin
 }
 
 describe('readUploadForm answers a refusal of the parser at once (a Koa app around it)', () => {
-  let server: Server;
+  let app: UploadFormApp;
   let url: string;
 
   beforeAll(async () => {
-    const app = new Koa();
-    app.use(async (ctx) => {
-      try {
-        let fileName: string | undefined;
-        const fields = await readUploadForm(ctx, async (part) => {
-          fileName = part.fileName;
-          part.content.resume();
-          await finished(part.content);
-        });
-        ctx.body = { fields, fileName };
-      } catch (error) {
-        await new Promise((resolve) => setTimeout(resolve, ANSWER_DELAY_MS));
-        const { status, body } = errorResponse(error);
-        ctx.status = status;
-        ctx.body = body;
-        answerBeforeBodyEnd(ctx);
-      }
-    });
-    server = createServer(app.callback());
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+    app = await uploadFormAppOnLoopback(async (part) => {
+      part.content.resume();
+      await finished(part.content);
+    }, ANSWER_DELAY_MS);
+    url = app.url;
   });
-  afterAll(async () => {
-    server.closeAllConnections();
-    await new Promise((resolve) => server.close(resolve));
-  });
+  afterAll(() => app.close());
 
   it('reads what multer read: names with the HTML escapes of `"`, CR and LF undone, a field sent twice as a list', async () => {
     const body = Buffer.concat([
@@ -207,7 +154,7 @@ describe('readUploadForm answers a refusal of the parser at once (a Koa app arou
 
   it.each(CASES)(`%s, ${LARGE_PART_BYTES / MB} MB of it streamed: answered after reading under ${READ_AT_MOST / MB} MB`, async (_, refusal) => {
     let answer: { status: number; json: unknown } | undefined;
-    const read = await bytesReadBy(server, async () => {
+    const read = await bytesReadBy(app.server, async () => {
       answer = await streamForm(url, { 'Content-Type': FORM[1] }, largeBody(refusal));
     });
     const expected = refusal.largeAnswer ?? refusal.answer;
