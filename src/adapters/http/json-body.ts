@@ -21,7 +21,7 @@ export async function readJsonObject(ctx: Context, maxBytes: number): Promise<Re
 /**
  * The body as text, or RequestBodyTooLarge once it passes `maxBytes`. Read through listeners rather
  * than `for await`: leaving that loop destroys the request, and with it the socket, so the client
- * would meet a reset instead of its 400; paused instead, the rest is read away after the answer
+ * would meet a reset instead of its answer (400 or 413); paused instead, the rest is read away after the answer
  * (answerBeforeBodyEnd). Each chunk is copied into one buffer rather than kept: a body drip-fed a
  * byte per TCP segment comes as one-byte Buffers, ~100 bytes of bookkeeping each if kept (1 MiB
  * of Uppy's JSON held ~100 MB); copied, a body costs at most twice its bytes.
